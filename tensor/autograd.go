@@ -1,0 +1,259 @@
+package tensor
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+// node is the record an op leaves on its output so Backward can find the
+// op's inputs and its backward function.
+type node struct {
+	op     string
+	inputs []*Tensor
+	// backward receives the gradient of the op's output and writes the
+	// gradient of input i into grads[i] (only where inputs[i].requiresGrad).
+	// The gradients it writes must be new tensors or views of g, never an
+	// input or a saved forward tensor, so that freeing them is safe.
+	backward func(g *Tensor, grads []*Tensor)
+	grads    []*Tensor
+	freed    bool      // Backward ran and dropped the saved state
+	graph    []*Tensor // on a root after Backward: the non-leaf tensors it reached
+	mark     uint64    // traversal stamp
+}
+
+// gradDisabled counts open NoGrad scopes. It is process-wide, as
+// torch.no_grad is per thread: Go has no goroutine-local state, and the
+// places that disable gradients (evaluation, serving) do not train at the
+// same time in the same process.
+var gradDisabled atomic.Int32
+
+var traversal atomic.Uint64
+
+// NoGrad runs fn with gradient recording off: ops inside it build no graph,
+// as in PyTorch's torch.no_grad(). Use it for validation and inference.
+func NoGrad(fn func()) {
+	gradDisabled.Add(1)
+	defer gradDisabled.Add(-1)
+	fn()
+}
+
+// GradEnabled reports whether ops currently record autograd history.
+func GradEnabled() bool { return gradDisabled.Load() == 0 }
+
+// SetRequiresGrad marks a leaf tensor as one whose gradient Backward
+// computes, and returns it. It panics on a tensor produced by an op.
+func (t *Tensor) SetRequiresGrad(on bool) *Tensor {
+	if t.node != nil {
+		panic(fmt.Sprintf("tensor: SetRequiresGrad on the output of %s: only leaf tensors can be marked; use Detach first", t.node.op))
+	}
+	t.requiresGrad = on
+	return t
+}
+
+// RequiresGrad reports whether gradients flow to or through t.
+func (t *Tensor) RequiresGrad() bool { return t.requiresGrad }
+
+// IsLeaf reports whether t was made by the user rather than by an op that
+// recorded history.
+func (t *Tensor) IsLeaf() bool { return t.node == nil }
+
+// Grad returns the gradient accumulated into a leaf by Backward, or nil.
+func (t *Tensor) Grad() *Tensor { return t.grad }
+
+// SetGrad replaces the accumulated gradient (nil clears it).
+func (t *Tensor) SetGrad(g *Tensor) { t.grad = g }
+
+// ZeroGrad fills the accumulated gradient with zeros, keeping its buffer.
+func (t *Tensor) ZeroGrad() {
+	if t.grad != nil {
+		clear(t.grad.Data())
+	}
+}
+
+// Detach returns a view of t's data that is cut from the graph: it does not
+// require gradients and Backward does not pass through it.
+func (t *Tensor) Detach() *Tensor {
+	v := t.view(t.shape, t.strides, t.offset)
+	return v
+}
+
+// record attaches history to out when gradients are on and any input needs
+// them. It returns out for chaining.
+func record(out *Tensor, op string, inputs []*Tensor, backward func(g *Tensor, grads []*Tensor)) *Tensor {
+	if gradDisabled.Load() != 0 {
+		return out
+	}
+	need := false
+	for _, in := range inputs {
+		if in != nil && in.requiresGrad {
+			need = true
+			break
+		}
+	}
+	if !need {
+		return out
+	}
+	out.requiresGrad = true
+	out.node = &node{op: op, inputs: inputs, backward: backward, grads: make([]*Tensor, len(inputs))}
+	return out
+}
+
+// needs reports whether input i of the node needs a gradient.
+func (n *node) needs(i int) bool { return n.inputs[i] != nil && n.inputs[i].requiresGrad }
+
+// Backward computes the gradient of t with respect to every leaf that
+// requires gradients and adds it into the leaf's Grad, as
+// torch.Tensor.backward() does. t must hold one element. The graph is freed
+// afterwards: a second Backward through it panics (use BackwardWith to keep it).
+func (t *Tensor) Backward() {
+	if t.Numel() != 1 {
+		panic(fmt.Sprintf("tensor: Backward on a tensor of shape %v: the gradient can be implied only for one-element outputs; use BackwardWith", t.shape))
+	}
+	t.BackwardWith(nil, false)
+}
+
+// BackwardWith runs Backward seeded with grad (the gradient of some scalar
+// with respect to t, of t's shape; nil means ones). With retainGraph the
+// graph's saved state is kept so Backward can run through it again.
+func (t *Tensor) BackwardWith(grad *Tensor, retainGraph bool) {
+	if !t.requiresGrad {
+		panic("tensor: Backward on a tensor that does not require grad (no input required gradients, or it was made under NoGrad)")
+	}
+	if grad == nil {
+		grad = Full(1, t.shape...)
+	} else if !SameShape(grad.shape, t.shape) {
+		shapePanic("Backward", "gradient shape must equal the output's", grad.shape, t.shape)
+	}
+	if t.node == nil { // a leaf: its gradient is the seed itself
+		accumulateLeaf(t, grad)
+		return
+	}
+	order := topoOrder(t)
+	gradDisabled.Add(1)
+	defer gradDisabled.Add(-1)
+
+	var temps []*Tensor
+	t.pending = grad
+	for i := len(order) - 1; i >= 0; i-- {
+		x := order[i]
+		n := x.node
+		g := x.pending
+		x.pending = nil
+		if g == nil {
+			continue // no path from the root's gradient reaches x
+		}
+		if n.freed {
+			panic(fmt.Sprintf("tensor: Backward through the graph of %s a second time: its saved tensors were freed by the first Backward; call BackwardWith(nil, true) the first time to keep them", n.op))
+		}
+		clear(n.grads)
+		n.backward(g, n.grads)
+		for j, gj := range n.grads {
+			if gj == nil || !n.needs(j) {
+				continue
+			}
+			temps = append(temps, gj)
+			in := n.inputs[j]
+			if !SameShape(gj.shape, in.shape) {
+				panic(fmt.Sprintf("tensor: internal error: backward of %s gave a gradient of shape %v for an input of shape %v", n.op, gj.shape, in.shape))
+			}
+			if in.node == nil {
+				accumulateLeaf(in, gj)
+			} else if in.pending == nil {
+				in.pending = gj
+			} else {
+				sum := addNoGrad(in.pending, gj)
+				temps = append(temps, sum)
+				in.pending = sum
+			}
+		}
+		clear(n.grads)
+	}
+	for _, tmp := range temps {
+		tmp.releaseOwned()
+	}
+	if !retainGraph {
+		for _, x := range order {
+			x.node.freed = true
+			x.node.backward = nil
+		}
+	}
+	t.node.graph = order
+}
+
+// accumulateLeaf adds g into leaf's Grad, allocating it on first use. The
+// leaf's Grad never aliases g, which may be released afterwards.
+func accumulateLeaf(leaf, g *Tensor) {
+	if leaf.grad == nil {
+		leaf.grad = &Tensor{st: &storage{data: make([]float32, leaf.Numel())}}
+		leaf.grad.setShape(leaf.shape)
+		leaf.grad.setContiguousStrides()
+		copyInto(leaf.grad, g)
+		return
+	}
+	addInto(leaf.grad, g)
+}
+
+// topoOrder returns the non-leaf tensors reachable from root, each after
+// all of its inputs (root last). It is iterative so that long recurrent
+// graphs do not exhaust the goroutine stack.
+func topoOrder(root *Tensor) []*Tensor {
+	stamp := traversal.Add(1)
+	var order []*Tensor
+	type frame struct {
+		t    *Tensor
+		next int
+	}
+	stack := []frame{{t: root}}
+	root.node.mark = stamp
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		n := top.t.node
+		if top.next < len(n.inputs) {
+			in := n.inputs[top.next]
+			top.next++
+			if in != nil && in.node != nil && in.node.mark != stamp {
+				in.node.mark = stamp
+				stack = append(stack, frame{t: in})
+			}
+			continue
+		}
+		order = append(order, top.t)
+		stack = stack[:len(stack)-1]
+	}
+	return order
+}
+
+// FreeGraph hands the buffers of every intermediate tensor in t's graph,
+// t included, back to the pool, and drops the graph. Leaves (parameters,
+// inputs) and their gradients are untouched. Call it at the end of a
+// training step, after reading what you need from the graph (the loss
+// value, the logits for metrics): any tensor of the graph used afterwards
+// panics. Freeing is what lets a fixed model's training step allocate
+// almost nothing in steady state.
+func (t *Tensor) FreeGraph() {
+	if t.node == nil {
+		return
+	}
+	order := t.node.graph
+	if order == nil {
+		order = topoOrder(t)
+	}
+	for _, x := range order {
+		x.releaseOwned()
+		n := x.node
+		n.freed = true
+		n.backward = nil
+		n.graph = nil
+		n.inputs = nil
+	}
+}
+
+// Release hands t's buffer back to the pool if t owns one. Use it for
+// temporaries outside any graph; t must not be used afterwards.
+func (t *Tensor) Release() { t.releaseOwned() }
+
+func (t *Tensor) releaseOwned() {
+	if t != nil && t.owner {
+		t.st.release()
+	}
+}

@@ -1,0 +1,79 @@
+package tensor
+
+import "sync"
+
+// storage is the buffer behind one or more tensors. Views share a storage;
+// releasing it to the pool is idempotent and nils data, so a tensor used
+// after its graph was freed fails loudly instead of reading another
+// tensor's numbers.
+type storage struct {
+	data   []float32
+	pooled bool // data came from the pool and may go back to it
+}
+
+// bufferPool recycles float32 buffers by exact length: a fixed model asks
+// for the same sizes every step, so exact-size free lists hit every time and
+// never hand out more memory than asked for. It is process-wide on purpose
+// (like sync.Pool) so that tensors made on any goroutine share it; it holds
+// only buffers nobody references.
+type bufferPool struct {
+	mu    sync.Mutex
+	free  map[int][][]float32
+	bytes int64 // bytes held in free lists
+}
+
+// maxPoolBytes bounds what the pool keeps; beyond it released buffers are
+// left to the garbage collector.
+const maxPoolBytes = 2 << 30
+
+var pool = bufferPool{free: map[int][][]float32{}}
+
+// get returns a buffer of length n, zeroed when zero is set.
+func (p *bufferPool) get(n int, zero bool) []float32 {
+	if n == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	list := p.free[n]
+	if k := len(list); k > 0 {
+		buf := list[k-1]
+		list[k-1] = nil
+		p.free[n] = list[:k-1]
+		p.bytes -= int64(n) * 4
+		p.mu.Unlock()
+		if zero {
+			clear(buf)
+		}
+		return buf
+	}
+	p.mu.Unlock()
+	return make([]float32, n)
+}
+
+// put hands buf back for reuse.
+func (p *bufferPool) put(buf []float32) {
+	n := len(buf)
+	if n == 0 {
+		return
+	}
+	p.mu.Lock()
+	if p.bytes+int64(n)*4 <= maxPoolBytes {
+		p.free[n] = append(p.free[n], buf[:n:n])
+		p.bytes += int64(n) * 4
+	}
+	p.mu.Unlock()
+}
+
+// newStorage takes a pooled buffer of n elements.
+func newStorage(n int, zero bool) *storage {
+	return &storage{data: pool.get(n, zero), pooled: true}
+}
+
+// release returns the storage's buffer to the pool once; later calls do nothing.
+func (s *storage) release() {
+	if s == nil || s.data == nil || !s.pooled {
+		return
+	}
+	pool.put(s.data)
+	s.data = nil
+}
