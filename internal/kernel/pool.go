@@ -1,0 +1,198 @@
+package kernel
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// The worker pool.
+//
+// One set of persistent goroutines serves every Parallel call in the process.
+// A call publishes a job (a chunk counter), drops wake-up tokens for up to
+// threads-1 workers into a buffered channel and then works on the job itself.
+// Every participant, the caller included, claims chunks with an atomic add
+// until none are left, so a worker that wakes late simply finds nothing to do.
+// The caller only ever waits for chunks that somebody has already claimed and
+// is running; it never waits for a worker to become free. That is what makes
+// nested calls (Parallel from inside a chunk) and concurrent callers safe:
+// when every worker is busy the caller ends up running all chunks inline.
+//
+// Jobs are recycled through a free list and their life is reference counted
+// (caller + one per token), so a worker holding a stale token never touches a
+// job that was handed to another call. In steady state nothing allocates.
+
+// runner is the unit of work the pool runs. Internal callers (Sgemm) pass a
+// pointer to a pooled struct, which converts to an interface without
+// allocating; Parallel wraps a plain func the same way.
+type runner interface {
+	run(lo, hi int)
+}
+
+type funcRunner func(lo, hi int)
+
+func (f funcRunner) run(lo, hi int) { f(lo, hi) }
+
+type job struct {
+	r      runner
+	n      int   // items
+	chunks int32 // number of chunks
+	next   atomic.Int32
+	done   atomic.Int32
+	refs   atomic.Int32
+	finish chan struct{} // buffered(1): the helper that completes the last chunk signals the caller
+}
+
+// chunkRange returns the half-open item range of chunk i: chunks are as equal
+// as possible and contiguous.
+func (j *job) chunkRange(i int) (int, int) {
+	c := int(j.chunks)
+	return i * j.n / c, (i + 1) * j.n / c
+}
+
+// work claims and runs chunks until none are left. It reports whether this
+// participant completed the final chunk.
+func (j *job) work() bool {
+	last := false
+	for {
+		i := j.next.Add(1) - 1
+		if i >= j.chunks {
+			return last
+		}
+		lo, hi := j.chunkRange(int(i))
+		j.r.run(lo, hi)
+		if j.done.Add(1) == j.chunks {
+			last = true
+		}
+	}
+}
+
+func (j *job) release() {
+	if j.refs.Add(-1) == 0 {
+		j.r = nil
+		select {
+		case freeJobs <- j:
+		default: // free list full: let the GC have it
+		}
+	}
+}
+
+var (
+	tokens   = make(chan *job, 256) // wake-up tokens; a worker takes one and helps that job
+	freeJobs = make(chan *job, 64)
+
+	threadsSet atomic.Int32 // 0: follow GOMAXPROCS
+
+	spawnMu sync.Mutex
+	spawned int // worker goroutines started so far (they never exit)
+)
+
+func worker() {
+	for j := range tokens {
+		if j.work() {
+			j.finish <- struct{}{}
+		}
+		j.release()
+	}
+}
+
+// ensureWorkers starts goroutines so that at least n-1 workers exist.
+func ensureWorkers(n int) {
+	spawnMu.Lock()
+	for spawned < n-1 {
+		spawned++
+		go worker()
+	}
+	spawnedFast.Store(int32(spawned))
+	spawnMu.Unlock()
+}
+
+var spawnedFast atomic.Int32 // lock-free read of spawned for the hot path
+
+// Threads reports how many goroutines (the caller included) Parallel and
+// Sgemm use: the value given to SetThreads, or GOMAXPROCS when that was <=0.
+// It costs one atomic load (plus a GOMAXPROCS query when following it).
+func Threads() int {
+	if t := threadsSet.Load(); t > 0 {
+		return int(t)
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// SetThreads sets the number of threads Parallel and Sgemm use and returns the
+// previous setting (0 meaning "follow GOMAXPROCS"). n<=0 means follow
+// GOMAXPROCS. It is safe to call at any time; calls already running keep the
+// count they started with. Workers are started on demand and never exit.
+func SetThreads(n int) int {
+	if n < 0 {
+		n = 0
+	}
+	if n > 256 {
+		n = 256
+	}
+	return int(threadsSet.Swap(int32(n)))
+}
+
+// Parallel splits [0,n) into contiguous chunks of at least grain items (at
+// most one chunk per thread) and runs fn on each, on the shared worker pool
+// with the caller taking part, returning when all chunks are done. It runs fn
+// inline as fn(0,n) when n<=grain or when only one thread is configured.
+//
+// It never waits for a worker to become free: from inside a chunk (nested) or
+// while other callers keep the workers busy, the caller runs the remaining
+// chunks itself, so it cannot deadlock. In steady state it does not allocate
+// (fn itself must not escape-allocate at the call site); the cost of a
+// parallel call is roughly a channel send per helper and a wake-up, a few
+// microseconds, so grain should make each chunk worth well more than that.
+func Parallel(n, grain int, fn func(lo, hi int)) {
+	parallel(n, grain, 0, funcRunner(fn))
+}
+
+// parallel is Parallel for internal runners; maxChunks>0 caps the chunk count
+// (Sgemm wants exactly one chunk per packing buffer).
+func parallel(n, grain, maxChunks int, r runner) {
+	if n <= 0 {
+		return
+	}
+	if grain < 1 {
+		grain = 1
+	}
+	t := Threads()
+	chunks := n / grain
+	if chunks > t {
+		chunks = t
+	}
+	if maxChunks > 0 && chunks > maxChunks {
+		chunks = maxChunks
+	}
+	if chunks <= 1 {
+		r.run(0, n)
+		return
+	}
+	if int(spawnedFast.Load()) < chunks-1 {
+		ensureWorkers(chunks)
+	}
+	var j *job
+	select {
+	case j = <-freeJobs:
+	default:
+		j = &job{finish: make(chan struct{}, 1)}
+	}
+	j.r, j.n, j.chunks = r, n, int32(chunks)
+	j.next.Store(0)
+	j.done.Store(0)
+	j.refs.Store(1)
+	for i := 1; i < chunks; i++ {
+		j.refs.Add(1)
+		select {
+		case tokens <- j:
+		default:
+			j.refs.Add(-1)
+		}
+	}
+	if !j.work() {
+		// Somebody else holds the last chunk and will signal when done.
+		<-j.finish
+	}
+	j.release()
+}

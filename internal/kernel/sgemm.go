@@ -1,0 +1,390 @@
+package kernel
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Blocking, Goto/BLIS style. For each kcBlk-deep slice of K and ncBlk-wide
+// slice of N, B is packed once into NR-wide micro-panels shared by all
+// threads; each thread then packs its own mcBlk x kc blocks of A (alpha folded
+// in) into MR-high micro-panels and sweeps the micro-kernel over them.
+// Sizes are for Zen 5 (L1d 48 KiB, L2 1 MiB per core): a B micro-panel
+// (kc x 32 floats = 32 KiB at kc=256) stays in L1 while the A block
+// (mc x kc = 192 KiB) sits in L2 and the shared B block in L2/L3.
+var (
+	kcBlk = 256
+	mcBlk = 192
+	ncBlk = 4096
+)
+
+// smallWork is the m*n*k below which Sgemm skips packing and uses direct
+// loops: packing overhead dominates tiny products.
+const smallWork = 32 * 32 * 32
+
+// parWork is the m*n*k below which Sgemm stays on one thread: under it the
+// pool's wake-up cost (microseconds) is not repaid.
+const parWork = 96 * 96 * 96
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices.
+// op(A) is m×k (A is stored k×m when transA), op(B) is k×n (B is stored n×k
+// when transB). lda, ldb and ldc are row strides in elements. beta==0 means C
+// is overwritten: whatever C held, NaNs included, is ignored.
+//
+// Cost: 2*m*n*k flops. Products above about 32³ run a packed, cache-blocked
+// algorithm with an assembly micro-kernel (see CPUName) on up to Threads()
+// goroutines of the shared pool; smaller ones run direct loops on the caller.
+// Packing buffers are kept in a free list, so steady-state calls do not
+// allocate. It panics if a dimension is negative, a stride too small, or a
+// slice too short for the shape.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	if m*n*k <= smallWork {
+		sgemmSmall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	sgemmBlocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kernel.Sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	check := func(name string, s []float32, rows, cols, ld int) {
+		if ld < max(cols, 1) {
+			panic(fmt.Sprintf("kernel.Sgemm: ld%s=%d < %d columns", name, ld, cols))
+		}
+		if rows > 0 && cols > 0 && len(s) < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("kernel.Sgemm: len(%s)=%d too short for %dx%d with ld%s=%d", name, len(s), rows, cols, name, ld))
+		}
+	}
+	if m > 0 && n > 0 && k > 0 {
+		check("a", a, ar, ac, lda)
+		check("b", b, br, bc, ldb)
+	}
+	check("c", c, m, n, ldc)
+}
+
+// scaleC sets C = beta*C (beta==0 zeroes C, dropping NaNs).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			Scale(row, beta, row)
+		}
+	}
+}
+
+// sgemmSmall is the unpacked path for tiny products: rows of C accumulate
+// axpys of rows of op(B) (or dots when B is transposed).
+func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	scaleC(m, n, beta, c, ldc)
+	for i := 0; i < m; i++ {
+		crow := c[i*ldc : i*ldc+n]
+		if transB {
+			for j := 0; j < n; j++ {
+				brow := b[j*ldb : j*ldb+k]
+				var s float32
+				if transA {
+					for p, bv := range brow {
+						s += a[p*lda+i] * bv
+					}
+				} else {
+					s = Dot(a[i*lda:i*lda+k], brow)
+				}
+				crow[j] += alpha * s
+			}
+			continue
+		}
+		for p := 0; p < k; p++ {
+			var av float32
+			if transA {
+				av = a[p*lda+i]
+			} else {
+				av = a[i*lda+p]
+			}
+			if av != 0 {
+				Axpy(alpha*av, b[p*ldb:p*ldb+n], crow)
+			}
+		}
+	}
+}
+
+// gemmCtx carries one blocked Sgemm call through the pool. It is recycled
+// with its packing buffers, so a steady stream of calls allocates nothing.
+type gemmCtx struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	mk             microKernel
+
+	// current (jc, pc) block
+	jc, nc, pc, kc int
+	beta           float32 // beta for this K slice: the caller's on the first, then 1
+	phase          int     // phasePackB or phaseCompute
+	chunks         int     // parallel chunks in the compute phase
+	splitN         bool    // compute chunks split N strips instead of M strips
+
+	bbuf  []float32   // packed B block, shared
+	abuf  [][]float32 // packed A block, one per chunk
+	tiles [][]float32 // edge-tile scratch, one per chunk
+}
+
+const (
+	phasePackB = iota
+	phaseCompute
+)
+
+var freeCtx = make(chan *gemmCtx, 16)
+
+// alignedFloats returns a zeroed slice of n floats whose first element is
+// 64-byte aligned, so packed panels start on cache lines.
+func alignedFloats(n int) []float32 {
+	s := make([]float32, n+16)
+	off := int((uintptr(unsafe.Pointer(&s[0])) & 63) / 4)
+	if off != 0 {
+		off = 16 - off
+	}
+	return s[off : off+n : off+n]
+}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return alignedFloats(n)
+}
+
+func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	var g *gemmCtx
+	select {
+	case g = <-freeCtx:
+	default:
+		g = new(gemmCtx)
+	}
+	mk := micro
+	g.transA, g.transB = transA, transB
+	g.m, g.n, g.k = m, n, k
+	g.alpha = alpha
+	g.a, g.b, g.c = a, b, c
+	g.lda, g.ldb, g.ldc = lda, ldb, ldc
+	g.mk = mk
+
+	threads := Threads()
+	if m*n*k < parWork {
+		threads = 1
+	}
+	mStrips := (m + mk.mr - 1) / mk.mr
+	// Split rows between threads when each gets a few strips; otherwise (short
+	// wide products) split the N strips and let each thread pack all of A.
+	chunks := threads
+	g.splitN = mStrips < 4*threads
+	if g.splitN {
+		chunks = min(chunks, (min(n, ncBlk)+mk.nr-1)/mk.nr)
+	} else {
+		chunks = min(chunks, mStrips)
+	}
+	chunks = max(chunks, 1)
+	g.chunks = chunks
+
+	// Equal K slices no deeper than kcBlk: an uneven last slice wastes a pass.
+	kSlices := (k + kcBlk - 1) / kcBlk
+	kcMax := (k + kSlices - 1) / kSlices
+	nSlices := (n + ncBlk - 1) / ncBlk
+	ncMax := (n + nSlices - 1) / nSlices
+	ncMax = (ncMax + mk.nr - 1) / mk.nr * mk.nr
+	g.bbuf = grow(g.bbuf, kcMax*ncMax)
+	mcMax := min(mcBlk, (m+mk.mr-1)/mk.mr*mk.mr)
+	for len(g.abuf) < chunks {
+		g.abuf = append(g.abuf, nil)
+		g.tiles = append(g.tiles, nil)
+	}
+	for i := 0; i < chunks; i++ {
+		g.abuf[i] = grow(g.abuf[i], kcMax*mcMax)
+		g.tiles[i] = grow(g.tiles[i], mk.mr*mk.nr)
+	}
+
+	for jc := 0; jc < n; jc += ncMax {
+		g.jc, g.nc = jc, min(ncMax, n-jc)
+		for pc := 0; pc < k; pc += kcMax {
+			g.pc, g.kc = pc, min(kcMax, k-pc)
+			g.beta = 1
+			if pc == 0 {
+				g.beta = beta
+			}
+			nStrips := (g.nc + mk.nr - 1) / mk.nr
+			g.phase = phasePackB
+			parallel(nStrips, 2, chunks, g)
+			g.phase = phaseCompute
+			parallel(chunks, 1, chunks, g)
+		}
+	}
+	g.a, g.b, g.c = nil, nil, nil
+	select {
+	case freeCtx <- g:
+	default:
+	}
+}
+
+// run is the pool entry point for both phases.
+func (g *gemmCtx) run(lo, hi int) {
+	if g.phase == phasePackB {
+		for s := lo; s < hi; s++ {
+			g.packB(s)
+		}
+		return
+	}
+	for ch := lo; ch < hi; ch++ {
+		g.compute(ch)
+	}
+}
+
+// packB packs N strip s of the current block: kc rows of nr values each,
+// zero-padded past the matrix edge.
+func (g *gemmCtx) packB(s int) {
+	nr, kc := g.mk.nr, g.kc
+	j0 := g.jc + s*nr
+	cols := min(nr, g.jc+g.nc-j0)
+	dst := g.bbuf[s*kc*nr : (s+1)*kc*nr]
+	if !g.transB {
+		src := g.b[g.pc*g.ldb+j0:]
+		ldb := g.ldb
+		if cols == nr {
+			for p := 0; p < kc; p++ {
+				copy(dst[p*nr:p*nr+nr], src[p*ldb:p*ldb+nr])
+			}
+			return
+		}
+		for p := 0; p < kc; p++ {
+			d := dst[p*nr : p*nr+nr]
+			copy(d, src[p*ldb:p*ldb+cols])
+			clear(d[cols:])
+		}
+		return
+	}
+	// B is n×k: column j of op(B) is row j of B, contiguous in p.
+	for jj := 0; jj < cols; jj++ {
+		src := g.b[(j0+jj)*g.ldb+g.pc : (j0+jj)*g.ldb+g.pc+kc]
+		for p, v := range src {
+			dst[p*nr+jj] = v
+		}
+	}
+	for jj := cols; jj < nr; jj++ {
+		for p := 0; p < kc; p++ {
+			dst[p*nr+jj] = 0
+		}
+	}
+}
+
+// packA packs rows [i0, i0+mc) of op(A) for the current K slice into dst as
+// MR-high micro-panels, multiplying by alpha, zero-padding the last panel.
+func (g *gemmCtx) packA(dst []float32, i0, mc int) {
+	mr, kc, alpha := g.mk.mr, g.kc, g.alpha
+	for s := 0; s*mr < mc; s++ {
+		d := dst[s*kc*mr : (s+1)*kc*mr]
+		r0 := i0 + s*mr
+		rows := min(mr, i0+mc-r0)
+		if g.transA {
+			// A is k×m: a K step of the panel is a contiguous run of a row.
+			for p := 0; p < kc; p++ {
+				src := g.a[(g.pc+p)*g.lda+r0 : (g.pc+p)*g.lda+r0+rows]
+				dd := d[p*mr : p*mr+mr]
+				if alpha == 1 {
+					copy(dd, src)
+				} else {
+					for i, v := range src {
+						dd[i] = alpha * v
+					}
+				}
+				clear(dd[rows:])
+			}
+			continue
+		}
+		for i := 0; i < rows; i++ {
+			src := g.a[(r0+i)*g.lda+g.pc : (r0+i)*g.lda+g.pc+kc]
+			if alpha == 1 {
+				for p, v := range src {
+					d[p*mr+i] = v
+				}
+			} else {
+				for p, v := range src {
+					d[p*mr+i] = alpha * v
+				}
+			}
+		}
+		for i := rows; i < mr; i++ {
+			for p := 0; p < kc; p++ {
+				d[p*mr+i] = 0
+			}
+		}
+	}
+}
+
+// compute runs chunk ch of the current block: its share of M strips (or of N
+// strips when splitN), packing A in mcBlk-row blocks into its own buffer.
+func (g *gemmCtx) compute(ch int) {
+	mr, nr := g.mk.mr, g.mk.nr
+	nStrips := (g.nc + nr - 1) / nr
+	mStrips := (g.m + mr - 1) / mr
+	s0, s1 := 0, nStrips
+	r0, r1 := 0, g.m
+	if g.splitN {
+		s0, s1 = ch*nStrips/g.chunks, (ch+1)*nStrips/g.chunks
+	} else {
+		r0 = ch * mStrips / g.chunks * mr
+		r1 = min(g.m, (ch+1)*mStrips/g.chunks*mr)
+	}
+	abuf, tile := g.abuf[ch], g.tiles[ch]
+	mcStep := mcBlk / mr * mr
+	for ic := r0; ic < r1; ic += mcStep {
+		mc := min(mcStep, r1-ic)
+		g.packA(abuf, ic, mc)
+		for s := s0; s < s1; s++ {
+			j := g.jc + s*nr
+			cols := min(nr, g.jc+g.nc-j)
+			bp := &g.bbuf[s*g.kc*nr]
+			for ir := 0; ir < mc; ir += mr {
+				rows := min(mr, mc-ir)
+				ap := &abuf[ir*g.kc]
+				ci := (ic+ir)*g.ldc + j
+				if rows == mr && cols == nr {
+					g.mk.fn(g.kc, ap, bp, &g.c[ci], g.ldc, g.beta)
+					continue
+				}
+				g.mk.fn(g.kc, ap, bp, &tile[0], nr, 0)
+				for i := 0; i < rows; i++ {
+					crow := g.c[ci+i*g.ldc : ci+i*g.ldc+cols]
+					trow := tile[i*nr : i*nr+cols]
+					if g.beta == 0 {
+						copy(crow, trow)
+					} else {
+						for jj, v := range trow {
+							crow[jj] = v + g.beta*crow[jj]
+						}
+					}
+				}
+			}
+		}
+	}
+}
