@@ -45,6 +45,11 @@ import sys
 
 import numpy as np
 
+try:
+    import torch  # optional: cross-checks F16/BF16 decoding
+except ImportError:
+    torch = None
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FROM_PYTHON = os.path.join(HERE, "from_python.safetensors")
 FROM_SHEN = os.path.join(HERE, "from_shen.safetensors")
@@ -187,6 +192,10 @@ def check_values(path, metadata, tensors):
             got = np.frombuffer(raw, dtype=np.dtype(NUMPY[dtype]).newbyteorder("<"))
             want = np.asarray(values, dtype=NUMPY[dtype])
         assert got.size == want.size and np.array_equal(got, want.reshape(-1)), (path, name, got, want)
+        if dtype in ("F16", "BF16") and torch is not None:
+            # PyTorch decodes the half-precision bytes to the same values.
+            t = torch.frombuffer(bytearray(raw), dtype=getattr(torch, dtype == "F16" and "float16" or "bfloat16"))
+            assert np.array_equal(t.float().numpy(), want.reshape(-1)), (path, name, t)
 
 
 def main():
