@@ -98,6 +98,18 @@ func record(out *Tensor, op string, inputs []*Tensor, backward func(g *Tensor, g
 	return out
 }
 
+// Record attaches a custom op's history to out, the way a
+// torch.autograd.Function does: when gradients are on and any input
+// requires them, Backward will call backward with the gradient of out and
+// expect the gradient of input i in grads[i] (nil where not needed; only
+// inputs with RequiresGrad need one). backward must store new tensors or
+// views of g, never an input or a tensor saved from the forward pass, so
+// that the engine may free them. It returns out. Packages above tensor use
+// it for fused kernels (LSTM over a whole sequence, attention, batch norm).
+func Record(out *Tensor, op string, inputs []*Tensor, backward func(g *Tensor, grads []*Tensor)) *Tensor {
+	return record(out, op, inputs, backward)
+}
+
 // needs reports whether input i of the node needs a gradient.
 func (n *node) needs(i int) bool { return n.inputs[i] != nil && n.inputs[i].requiresGrad }
 

@@ -12,6 +12,13 @@ func Zeros(shape ...int) *Tensor {
 	return newTensor(shape, true)
 }
 
+// Empty returns a tensor of the given shape whose contents are
+// unspecified (a recycled buffer): for outputs that are fully overwritten.
+func Empty(shape ...int) *Tensor {
+	checkShape(shape, "Empty")
+	return newTensor(shape, false)
+}
+
 // Ones returns a tensor of the given shape filled with 1.
 func Ones(shape ...int) *Tensor { return Full(1, shape...) }
 
