@@ -52,6 +52,9 @@ func Read(b []byte) (*File, error) {
 	if !utf8.Valid(header) {
 		return nil, errorf("", "header is not valid UTF-8")
 	}
+	if err := checkSurrogates(header); err != nil {
+		return nil, err
+	}
 	meta, entries, err := parseHeader(header)
 	if err != nil {
 		return nil, err
@@ -355,4 +358,51 @@ func isUint(s string) bool {
 		}
 	}
 	return true
+}
+
+// checkSurrogates rejects \u escapes of unpaired UTF-16 surrogates, which
+// the reference refuses and encoding/json would quietly turn into U+FFFD.
+func checkSurrogates(h []byte) error {
+	hex4 := func(i int) int { // the 4 hex digits at h[i:], or -1
+		if i+4 > len(h) {
+			return -1
+		}
+		v := 0
+		for _, c := range h[i : i+4] {
+			switch {
+			case '0' <= c && c <= '9':
+				v = v<<4 | int(c-'0')
+			case 'a' <= c && c <= 'f':
+				v = v<<4 | int(c-'a'+10)
+			case 'A' <= c && c <= 'F':
+				v = v<<4 | int(c-'A'+10)
+			default:
+				return -1
+			}
+		}
+		return v
+	}
+	for i := 0; i < len(h); i++ {
+		if h[i] != '\\' || i+1 >= len(h) {
+			continue
+		}
+		i++ // the escaped character
+		if h[i] != 'u' {
+			continue
+		}
+		v := hex4(i + 1)
+		switch {
+		case v >= 0xd800 && v < 0xdc00:
+			if i+6 < len(h) && h[i+5] == '\\' && h[i+6] == 'u' {
+				if w := hex4(i + 7); w >= 0xdc00 && w < 0xe000 {
+					i += 10
+					continue
+				}
+			}
+			return errorf("", "header has an unpaired UTF-16 surrogate escape at byte %d", i-1)
+		case v >= 0xdc00 && v < 0xe000:
+			return errorf("", "header has an unpaired UTF-16 surrogate escape at byte %d", i-1)
+		}
+	}
+	return nil
 }

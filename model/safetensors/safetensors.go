@@ -68,6 +68,9 @@ type Error struct {
 	Msg    string // what is wrong
 }
 
+// Error formats e as "FILE: tensor "NAME": MSG", with "safetensors" in
+// place of FILE when no file is named and without the tensor part when no
+// tensor is at fault.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.File != "" {

@@ -279,6 +279,9 @@ func TestReadErrors(t *testing.T) {
 		{"header size overflow", binary.LittleEndian.AppendUint64(nil, math.MaxUint64), "", "over the limit"},
 		{"empty header", raw("", nil), "", "ends early"},
 		{"utf8", raw("{\"\xff\":{}}", nil), "", "not valid UTF-8"},
+		{"lone surrogate", raw(`{"a\ud800":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}}`, nil), "", "unpaired UTF-16 surrogate"},
+		{"lone low surrogate", raw(`{"a\udc00":{}}`, nil), "", "unpaired UTF-16 surrogate"},
+		{"reversed surrogates", raw(`{"\udc00\ud800":{}}`, nil), "", "unpaired UTF-16 surrogate"},
 		{"bad json", raw(`{"a":{"dtype":"F32",}}`, nil), "a", "not valid JSON"},
 		{"truncated json", raw(`{"a":{"dtype":"F32"`, nil), "a", "ends early"},
 		{"not object", raw(`[]`, nil), "", "not a JSON object"},
@@ -344,6 +347,7 @@ func TestReadAccepts(t *testing.T) {
 	}{
 		{"empty", raw("{}", nil)},
 		{"whitespace", raw(" \t\n{ } \r\n ", nil)},
+		{"surrogate pair", raw(`{"\ud83d\ude00\\udc00":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}}`, nil)},
 		{"null metadata", raw(`{"__metadata__":null}`, nil)},
 		{"unknown field", raw(`{"a":{"x":[1,{"y":2}],"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, []byte{7})},
 		{"any order", raw(`{"b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]},"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"c":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, []byte{7, 8})},
