@@ -1,0 +1,343 @@
+package data
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// BadValuePolicy says what a reader does with a value it cannot parse as the
+// column's type.
+type BadValuePolicy int
+
+const (
+	// BadValueError fails the read with an error naming file:line:field
+	// (the zero value).
+	BadValueError BadValuePolicy = iota
+	// BadValueMissing turns the value into a missing value and records an
+	// Issue in Frame.Issues. Records with the wrong number of fields are
+	// dropped and recorded the same way.
+	BadValueMissing
+)
+
+// DefaultMissing lists the strings read as a missing value when
+// CSVOptions.Missing is nil. The empty string is always missing.
+var DefaultMissing = []string{"NA", "N/A", "NaN", "nan", "null", "NULL", "None", "?"}
+
+// CSVOptions controls ReadCSV and ReadJSONL. The zero value reads a
+// comma-separated file (tab-separated when the name ends in .tsv or .tsv.gz)
+// with a header line and infers every column's type.
+type CSVOptions struct {
+	// Comma is the field delimiter; 0 means ',' (or '\t' for .tsv files).
+	Comma rune
+	// Comment, when not 0, marks lines to skip when it is their first rune.
+	Comment rune
+	// NoHeader says the first record is data; columns are then named by
+	// Names or c0, c1, ...
+	NoHeader bool
+	// SkipLines skips this many raw lines before reading (for metadata
+	// lines such as the count line of the scikit-learn CSV files).
+	SkipLines int
+	// Names overrides the column names (the header is still consumed when
+	// NoHeader is false). Its length must equal the number of fields.
+	Names []string
+	// Types forces the type of named columns; others are inferred: a column
+	// is numeric when every non-missing value parses as a finite number,
+	// categorical otherwise.
+	Types map[string]ColumnType
+	// NumericThreshold, when in (0,1), makes an inferred column numeric when
+	// at least this fraction of its non-missing values parse as numbers; the
+	// rest are bad values handled by BadValues. 0 means 1 (all must parse).
+	NumericThreshold float64
+	// Missing lists strings read as missing; nil means DefaultMissing.
+	// Values are compared after trimming spaces.
+	Missing []string
+	// BadValues says what to do with unparsable values.
+	BadValues BadValuePolicy
+	// LazyQuotes allows a quote in an unquoted field (see encoding/csv).
+	LazyQuotes bool
+	// MaxRows stops after this many data rows when > 0.
+	MaxRows int
+}
+
+// ReadCSV reads a delimited text file into a Frame, decompressing it when the
+// name ends in .gz. Errors and Issues name file:line:field. It holds the
+// whole file's text in memory while inferring types; use CSVStream for files
+// larger than memory.
+func ReadCSV(path string, opts CSVOptions) (*Frame, error) {
+	r, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	if opts.Comma == 0 && isTSV(path) {
+		opts.Comma = '\t'
+	}
+	return ReadCSVFrom(r, path, opts)
+}
+
+// ReadCSVFrom is ReadCSV on an open reader; name is used in messages.
+func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
+	br := bufio.NewReader(r)
+	for i := 0; i < opts.SkipLines; i++ {
+		if _, err := br.ReadString('\n'); err != nil {
+			if err == io.EOF {
+				break
+			}
+			return nil, fmt.Errorf("%s:%d: %w", name, i+1, err)
+		}
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = ','
+	if opts.Comma != 0 {
+		cr.Comma = opts.Comma
+	}
+	cr.Comment = opts.Comment
+	cr.LazyQuotes = opts.LazyQuotes
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	if !validDelim(cr.Comma) || (cr.Comment != 0 && (!validDelim(cr.Comment) || cr.Comment == cr.Comma)) {
+		return nil, fmt.Errorf("data: %s: invalid delimiter %q or comment %q", name, cr.Comma, cr.Comment)
+	}
+	off := opts.SkipLines
+	wrap := func(err error) error {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s:%d:%d: %w", name, pe.Line+off, pe.Column, pe.Err)
+		}
+		return fmt.Errorf("%s: %w", name, err)
+	}
+
+	t := &rawTable{file: name, fieldNums: true}
+	var issues []Issue
+	first := true
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, wrap(err)
+		}
+		line, _ := cr.FieldPos(0)
+		line += off
+		if first {
+			first = false
+			if len(rec) > 0 {
+				rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
+			}
+			names := opts.Names
+			if names == nil {
+				if opts.NoHeader {
+					names = make([]string, len(rec))
+					for i := range names {
+						names[i] = "c" + strconv.Itoa(i)
+					}
+				} else {
+					names = make([]string, len(rec))
+					for i, h := range rec {
+						names[i] = strings.TrimSpace(h)
+						if names[i] == "" {
+							names[i] = "c" + strconv.Itoa(i)
+						}
+					}
+				}
+			} else if len(names) != len(rec) {
+				return nil, fmt.Errorf("%s:%d: %d names given but the record has %d fields", name, line, len(names), len(rec))
+			}
+			if err := t.setNames(names); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+			}
+			if !opts.NoHeader {
+				continue
+			}
+		}
+		if len(rec) != len(t.names) {
+			msg := fmt.Sprintf("record has %d fields, expected %d", len(rec), len(t.names))
+			if opts.BadValues == BadValueMissing {
+				issues = append(issues, Issue{File: name, Line: line, Msg: msg + "; row dropped"})
+				continue
+			}
+			return nil, fmt.Errorf("%s:%d: %s", name, line, msg)
+		}
+		t.addRow(line, rec)
+		if opts.MaxRows > 0 && len(t.lines) >= opts.MaxRows {
+			break
+		}
+	}
+	f, err := t.build(opts)
+	if err != nil {
+		return nil, err
+	}
+	f.Issues = append(issues, f.Issues...)
+	return f, nil
+}
+
+func validDelim(r rune) bool {
+	return r != 0 && r != '"' && r != '\r' && r != '\n' && r != 0xFFFD && r > 0 && r <= 0x10FFFF
+}
+
+func isTSV(path string) bool {
+	p := strings.ToLower(strings.TrimSuffix(strings.ToLower(path), ".gz"))
+	return strings.HasSuffix(p, ".tsv") || strings.HasSuffix(p, ".tab")
+}
+
+// openMaybeGzip opens path, decompressing when it ends in .gz.
+func openMaybeGzip(path string) (io.Reader, func() error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: %w", err)
+	}
+	if !strings.HasSuffix(strings.ToLower(path), ".gz") {
+		return f, f.Close, nil
+	}
+	zr, err := gzip.NewReader(bufio.NewReader(f))
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("data: %s: not a valid gzip file: %w", path, err)
+	}
+	return zr, func() error { zr.Close(); return f.Close() }, nil
+}
+
+// rawTable collects string cells before type inference.
+type rawTable struct {
+	file      string
+	names     []string
+	cols      [][]string
+	lines     []int
+	fieldNums bool // report 1-based field numbers in issues
+}
+
+func (t *rawTable) setNames(names []string) error {
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			return fmt.Errorf("duplicate column name %q", n)
+		}
+		seen[n] = true
+	}
+	t.names = append([]string(nil), names...)
+	t.cols = make([][]string, len(names))
+	return nil
+}
+
+func (t *rawTable) addRow(line int, rec []string) {
+	for i, v := range rec {
+		t.cols[i] = append(t.cols[i], v)
+	}
+	t.lines = append(t.lines, line)
+}
+
+// missingSet builds the set of missing tokens.
+func missingSet(m []string) map[string]bool {
+	if m == nil {
+		m = DefaultMissing
+	}
+	s := map[string]bool{"": true}
+	for _, v := range m {
+		s[strings.TrimSpace(v)] = true
+	}
+	return s
+}
+
+// parseNumber parses a finite float after trimming spaces.
+func parseNumber(s string) (float64, bool) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, false
+	}
+	return v, true
+}
+
+// build infers types and converts the raw cells into a Frame.
+func (t *rawTable) build(opts CSVOptions) (*Frame, error) {
+	for name, typ := range opts.Types {
+		if !slices.Contains(t.names, name) {
+			return nil, fmt.Errorf("data: %s: Types names column %q, which is not in the file (have %s)", t.file, name, strings.Join(t.names, ", "))
+		}
+		if typ < Auto || typ > Categorical {
+			return nil, fmt.Errorf("data: %s: invalid type %d for column %q", t.file, int(typ), name)
+		}
+	}
+	miss := missingSet(opts.Missing)
+	thr := opts.NumericThreshold
+	if thr <= 0 || thr > 1 {
+		thr = 1
+	}
+	f := &Frame{Source: t.file, Lines: t.lines}
+	for j, name := range t.names {
+		raw := t.cols[j]
+		typ := opts.Types[name]
+		if typ == Auto {
+			nonMissing, parsed := 0, 0
+			for _, s := range raw {
+				if miss[strings.TrimSpace(s)] {
+					continue
+				}
+				nonMissing++
+				if _, ok := parseNumber(s); ok {
+					parsed++
+				}
+			}
+			typ = Categorical
+			if parsed == nonMissing || float64(parsed) >= thr*float64(nonMissing) {
+				typ = Numeric
+			}
+		}
+		col := &Column{Name: name, Type: typ}
+		if typ == Categorical {
+			col.Cat = make([]string, len(raw))
+			for i, s := range raw {
+				s = strings.TrimSpace(s)
+				if !miss[s] {
+					col.Cat[i] = s
+				}
+			}
+		} else {
+			col.Num = make([]float64, len(raw))
+			for i, s := range raw {
+				if miss[strings.TrimSpace(s)] {
+					col.Num[i] = math.NaN()
+					continue
+				}
+				v, ok := parseNumber(s)
+				if ok {
+					col.Num[i] = v
+					continue
+				}
+				col.Num[i] = math.NaN()
+				is := Issue{File: t.file, Line: t.lines[i], Column: name, Value: s,
+					Msg: fmt.Sprintf("cannot parse %q as a finite number", truncate(s, 40))}
+				if t.fieldNums {
+					is.Field = j + 1
+				}
+				if opts.BadValues != BadValueMissing {
+					return nil, is
+				}
+				is.Msg += "; set to missing"
+				f.Issues = append(f.Issues, is)
+			}
+		}
+		f.Columns = append(f.Columns, col)
+		t.cols[j] = nil
+	}
+	if len(t.names) == 0 {
+		f.Lines = nil
+	}
+	return f, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
