@@ -1,0 +1,102 @@
+package tensor
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// fxView builds the strided view named by gen_matmul.py's view().
+func fxView(x *Tensor, how string) *Tensor {
+	switch {
+	case how == "t":
+		return x.Transpose(-1, -2)
+	case how == "rows2":
+		return x.Slice(-2, 0, x.Size(-2), 2)
+	case how == "cols2":
+		return x.Slice(-1, 0, x.Size(-1), 2)
+	case strings.HasPrefix(how, "expand"):
+		n, _ := strconv.Atoi(how[6:])
+		return x.Expand(append([]int{n}, x.Shape()[1:]...)...)
+	}
+	return x
+}
+
+// TestMatmulMatchesTorch replays testdata/torch/matmul.json: torch.matmul
+// over 1-d to 4-d operands with broadcasting and strided views, and
+// F.linear, forward and both (or all three) gradients.
+func TestMatmulMatchesTorch(t *testing.T) {
+	for _, c := range loadFixtures(t, "matmul") {
+		t.Run(c.Name, func(t *testing.T) {
+			var a struct{ Va, Vb string }
+			c.args(t, &a)
+			checkCase(t, c, 1e-5, func(in []*Tensor) *Tensor {
+				x, y := fxView(in[0], a.Va), fxView(in[1], a.Vb)
+				switch c.Op {
+				case "matmul":
+					return Matmul(x, y)
+				case "linear":
+					var b *Tensor
+					if len(in) > 2 {
+						b = in[2]
+					}
+					return Linear(x, y, b)
+				}
+				t.Fatalf("no Go op for fixture op %q", c.Op)
+				return nil
+			})
+		})
+	}
+}
+
+// TestMatmulReadsViewsInPlace checks that transposed and row-sliced views
+// reach Sgemm through flags and strides rather than as copies.
+func TestMatmulReadsViewsInPlace(t *testing.T) {
+	x := RandN(NewRNG(1), 4, 6, 8)
+	for _, v := range []*Tensor{x, x.Transpose(1, 2), x.Slice(1, 0, 6, 2), x.Index(0, 1).T()} {
+		if _, tmp := asMat(v, v.Shape()[:v.Dim()-2]); tmp != nil {
+			t.Errorf("view of shape %v strides %v was copied", v.Shape(), v.Strides())
+		}
+	}
+	if _, tmp := asMat(x.Slice(2, 0, 8, 2), []int{4}); tmp == nil {
+		t.Errorf("column-strided view should need a copy")
+	}
+}
+
+func TestMatmulShapeErrors(t *testing.T) {
+	for _, tc := range []struct{ a, b []int }{
+		{[]int{3, 4}, []int{5, 2}},
+		{[]int{2, 3, 4}, []int{3, 4, 2}},
+		{[]int{4}, []int{5}},
+	} {
+		func() {
+			defer func() {
+				var se *ShapeError
+				e, _ := recover().(error)
+				if !errors.As(e, &se) || !strings.Contains(se.Error(), "Matmul") {
+					t.Errorf("Matmul(%v, %v): want a ShapeError, got %v", tc.a, tc.b, e)
+				}
+			}()
+			Matmul(Zeros(tc.a...), Zeros(tc.b...))
+		}()
+	}
+}
+
+func TestMatmulEmpty(t *testing.T) {
+	a := Zeros(3, 0).SetRequiresGrad(true)
+	b := Zeros(0, 4).SetRequiresGrad(true)
+	out := Matmul(a, b)
+	if !SameShape(out.Shape(), []int{3, 4}) {
+		t.Fatalf("shape %v", out.Shape())
+	}
+	for _, v := range out.Data() {
+		if v != 0 {
+			t.Fatalf("k=0 product should be zeros, got %v", out)
+		}
+	}
+	Sum(out, false).Backward()
+	if Matmul(Zeros(2, 0, 3), Zeros(3, 5)).Numel() != 0 {
+		t.Fatal("empty batch should give an empty result")
+	}
+}
