@@ -99,6 +99,14 @@ func worker() {
 // ensureWorkers starts goroutines so that at least n-1 workers exist.
 func ensureWorkers(n int) {
 	spawnMu.Lock()
+	if spawned == 0 {
+		// A worker that wakes late still holds its job for a while after
+		// the call returned, so a few jobs are in flight at once; stock the
+		// free list so that even then calls do not allocate.
+		for len(freeJobs) < cap(freeJobs)/2 {
+			freeJobs <- &job{finish: make(chan struct{}, 1)}
+		}
+	}
 	for spawned < n-1 {
 		spawned++
 		go worker()

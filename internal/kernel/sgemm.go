@@ -139,10 +139,12 @@ type gemmCtx struct {
 	lda, ldb, ldc  int
 	mk             microKernel
 
-	// current (jc, pc) block
-	jc, nc, pc, kc int
-	beta           float32 // beta for this K slice: the caller's on the first, then 1
-	phase          int     // phasePackB or phaseCompute
+	beta           float32
+
+	// blocking of this call and the current N slice
+	kSlices, kcMax, ncMax int
+	jc, nc                int
+	phase                 int // phasePackB or phaseCompute
 	chunks         int     // parallel chunks in the compute phase
 	splitN         bool    // compute chunks split N strips instead of M strips
 
@@ -186,7 +188,7 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	mk := micro
 	g.transA, g.transB = transA, transB
 	g.m, g.n, g.k = m, n, k
-	g.alpha = alpha
+	g.alpha, g.beta = alpha, beta
 	g.a, g.b, g.c = a, b, c
 	g.lda, g.ldb, g.ldc = lda, ldb, ldc
 	g.mk = mk
@@ -211,10 +213,13 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	// Equal K slices no deeper than kcBlk: an uneven last slice wastes a pass.
 	kSlices := (k + kcBlk - 1) / kcBlk
 	kcMax := (k + kSlices - 1) / kSlices
-	nSlices := (n + ncBlk - 1) / ncBlk
+	// The packed B of one N slice holds all of K; cap it near 8 MiB so it
+	// stays in L3 (and memory stays modest) for deep products.
+	nc := max(mk.nr, min(ncBlk, (2<<20)/k/mk.nr*mk.nr))
+	nSlices := (n + nc - 1) / nc
 	ncMax := (n + nSlices - 1) / nSlices
 	ncMax = (ncMax + mk.nr - 1) / mk.nr * mk.nr
-	g.bbuf = grow(g.bbuf, kcMax*ncMax)
+	g.bbuf = grow(g.bbuf, k*ncMax)
 	mcMax := min(mcBlk, (m+mk.mr-1)/mk.mr*mk.mr)
 	for len(g.abuf) < chunks {
 		g.abuf = append(g.abuf, nil)
@@ -225,20 +230,17 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		g.tiles[i] = grow(g.tiles[i], mk.mr*mk.nr)
 	}
 
+	// B is packed for the whole K depth of an N slice in one parallel phase,
+	// then each thread sweeps its rows over all K slices in a second phase:
+	// two pool round trips per N slice rather than two per (N, K) block.
+	g.kSlices, g.kcMax, g.ncMax = kSlices, kcMax, ncMax
 	for jc := 0; jc < n; jc += ncMax {
 		g.jc, g.nc = jc, min(ncMax, n-jc)
-		for pc := 0; pc < k; pc += kcMax {
-			g.pc, g.kc = pc, min(kcMax, k-pc)
-			g.beta = 1
-			if pc == 0 {
-				g.beta = beta
-			}
-			nStrips := (g.nc + mk.nr - 1) / mk.nr
-			g.phase = phasePackB
-			parallel(nStrips, 2, chunks, g)
-			g.phase = phaseCompute
-			parallel(chunks, 1, chunks, g)
-		}
+		nStrips := (g.nc + mk.nr - 1) / mk.nr
+		g.phase = phasePackB
+		parallel(nStrips*kSlices, 4, chunks, g)
+		g.phase = phaseCompute
+		parallel(chunks, 1, chunks, g)
 	}
 	g.a, g.b, g.c = nil, nil, nil
 	select {
@@ -250,8 +252,11 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 // run is the pool entry point for both phases.
 func (g *gemmCtx) run(lo, hi int) {
 	if g.phase == phasePackB {
-		for s := lo; s < hi; s++ {
-			g.packB(s)
+		nStrips := (g.nc + g.mk.nr - 1) / g.mk.nr
+		for it := lo; it < hi; it++ {
+			q, s := it/nStrips, it%nStrips
+			pc := q * g.kcMax
+			g.packB(g.bbuf[pc*g.ncMax:], s, pc, min(g.kcMax, g.k-pc))
 		}
 		return
 	}
@@ -260,15 +265,16 @@ func (g *gemmCtx) run(lo, hi int) {
 	}
 }
 
-// packB packs N strip s of the current block: kc rows of nr values each,
+// packB packs N strip s of the current N slice for K rows [pc, pc+kc) into
+// buf (the K slice's part of the packed block): kc rows of nr values each,
 // zero-padded past the matrix edge.
-func (g *gemmCtx) packB(s int) {
-	nr, kc := g.mk.nr, g.kc
+func (g *gemmCtx) packB(buf []float32, s, pc, kc int) {
+	nr := g.mk.nr
 	j0 := g.jc + s*nr
 	cols := min(nr, g.jc+g.nc-j0)
-	dst := g.bbuf[s*kc*nr : (s+1)*kc*nr]
+	dst := buf[s*kc*nr : (s+1)*kc*nr]
 	if !g.transB {
-		src := g.b[g.pc*g.ldb+j0:]
+		src := g.b[pc*g.ldb+j0:]
 		ldb := g.ldb
 		if cols == nr {
 			for p := 0; p < kc; p++ {
@@ -285,7 +291,7 @@ func (g *gemmCtx) packB(s int) {
 	}
 	// B is n×k: column j of op(B) is row j of B, contiguous in p.
 	for jj := 0; jj < cols; jj++ {
-		src := g.b[(j0+jj)*g.ldb+g.pc : (j0+jj)*g.ldb+g.pc+kc]
+		src := g.b[(j0+jj)*g.ldb+pc : (j0+jj)*g.ldb+pc+kc]
 		for p, v := range src {
 			dst[p*nr+jj] = v
 		}
@@ -297,10 +303,10 @@ func (g *gemmCtx) packB(s int) {
 	}
 }
 
-// packA packs rows [i0, i0+mc) of op(A) for the current K slice into dst as
+// packA packs rows [i0, i0+mc) of op(A), K columns [pc, pc+kc), into dst as
 // MR-high micro-panels, multiplying by alpha, zero-padding the last panel.
-func (g *gemmCtx) packA(dst []float32, i0, mc int) {
-	mr, kc, alpha := g.mk.mr, g.kc, g.alpha
+func (g *gemmCtx) packA(dst []float32, i0, mc, pc, kc int) {
+	mr, alpha := g.mk.mr, g.alpha
 	for s := 0; s*mr < mc; s++ {
 		d := dst[s*kc*mr : (s+1)*kc*mr]
 		r0 := i0 + s*mr
@@ -308,7 +314,7 @@ func (g *gemmCtx) packA(dst []float32, i0, mc int) {
 		if g.transA {
 			// A is k×m: a K step of the panel is a contiguous run of a row.
 			for p := 0; p < kc; p++ {
-				src := g.a[(g.pc+p)*g.lda+r0 : (g.pc+p)*g.lda+r0+rows]
+				src := g.a[(pc+p)*g.lda+r0 : (pc+p)*g.lda+r0+rows]
 				dd := d[p*mr : p*mr+mr]
 				if alpha == 1 {
 					copy(dd, src)
@@ -322,7 +328,7 @@ func (g *gemmCtx) packA(dst []float32, i0, mc int) {
 			continue
 		}
 		for i := 0; i < rows; i++ {
-			src := g.a[(r0+i)*g.lda+g.pc : (r0+i)*g.lda+g.pc+kc]
+			src := g.a[(r0+i)*g.lda+pc : (r0+i)*g.lda+pc+kc]
 			if alpha == 1 {
 				for p, v := range src {
 					d[p*mr+i] = v
@@ -359,28 +365,36 @@ func (g *gemmCtx) compute(ch int) {
 	mcStep := mcBlk / mr * mr
 	for ic := r0; ic < r1; ic += mcStep {
 		mc := min(mcStep, r1-ic)
-		g.packA(abuf, ic, mc)
-		for s := s0; s < s1; s++ {
-			j := g.jc + s*nr
-			cols := min(nr, g.jc+g.nc-j)
-			bp := &g.bbuf[s*g.kc*nr]
-			for ir := 0; ir < mc; ir += mr {
-				rows := min(mr, mc-ir)
-				ap := &abuf[ir*g.kc]
-				ci := (ic+ir)*g.ldc + j
-				if rows == mr && cols == nr {
-					g.mk.fn(g.kc, ap, bp, &g.c[ci], g.ldc, g.beta)
-					continue
-				}
-				g.mk.fn(g.kc, ap, bp, &tile[0], nr, 0)
-				for i := 0; i < rows; i++ {
-					crow := g.c[ci+i*g.ldc : ci+i*g.ldc+cols]
-					trow := tile[i*nr : i*nr+cols]
-					if g.beta == 0 {
-						copy(crow, trow)
-					} else {
-						for jj, v := range trow {
-							crow[jj] = v + g.beta*crow[jj]
+		for pc := 0; pc < g.k; pc += g.kcMax {
+			kc := min(g.kcMax, g.k-pc)
+			beta := g.beta
+			if pc > 0 {
+				beta = 1
+			}
+			g.packA(abuf, ic, mc, pc, kc)
+			bblk := g.bbuf[pc*g.ncMax:]
+			for s := s0; s < s1; s++ {
+				j := g.jc + s*nr
+				cols := min(nr, g.jc+g.nc-j)
+				bp := &bblk[s*kc*nr]
+				for ir := 0; ir < mc; ir += mr {
+					rows := min(mr, mc-ir)
+					ap := &abuf[ir*kc]
+					ci := (ic+ir)*g.ldc + j
+					if rows == mr && cols == nr {
+						g.mk.fn(kc, ap, bp, &g.c[ci], g.ldc, beta)
+						continue
+					}
+					g.mk.fn(kc, ap, bp, &tile[0], nr, 0)
+					for i := 0; i < rows; i++ {
+						crow := g.c[ci+i*g.ldc : ci+i*g.ldc+cols]
+						trow := tile[i*nr : i*nr+cols]
+						if beta == 0 {
+							copy(crow, trow)
+						} else {
+							for jj, v := range trow {
+								crow[jj] = v + beta*crow[jj]
+							}
 						}
 					}
 				}
