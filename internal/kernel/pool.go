@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The worker pool.
@@ -87,8 +88,32 @@ var (
 	spawned int // worker goroutines started so far (they never exit)
 )
 
+// spinFor is how long a worker keeps polling for the next job before it
+// parks. Waking a parked goroutine's thread costs tens of microseconds on a
+// VM, which would eat most of a 256³ product; GEMM-heavy code calls back to
+// back, so a short poll (yielding the processor each round) keeps the
+// second core engaged at the price of a little idle CPU after a burst.
+const spinFor = 50 * time.Microsecond
+
 func worker() {
-	for j := range tokens {
+	for {
+		var j *job
+		select {
+		case j = <-tokens:
+		default:
+			start := time.Now()
+			for j == nil {
+				select {
+				case j = <-tokens:
+				default:
+					if time.Since(start) > spinFor {
+						j = <-tokens
+					} else {
+						runtime.Gosched()
+					}
+				}
+			}
+		}
 		if j.work() {
 			j.finish <- struct{}{}
 		}
