@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -144,19 +146,15 @@ type gemmCtx struct {
 	// blocking of this call and the current N slice
 	kSlices, kcMax, ncMax int
 	jc, nc                int
-	phase                 int  // phasePackB or phaseCompute
-	chunks                int  // parallel chunks in the compute phase
-	splitN                bool // compute chunks split N strips instead of M strips
+	chunks                int  // parallel chunks
+	splitN                bool // chunks split N strips instead of M strips
 
-	bbuf  []float32   // packed B block, shared
+	bstate []atomic.Int32 // per (K slice, strip): 0 unpacked, 1 packing, 2 packed
+
+	bbuf  []float32   // packed B of the N slice (all of K), shared
 	abuf  [][]float32 // packed A block, one per chunk
 	tiles [][]float32 // edge-tile scratch, one per chunk
 }
-
-const (
-	phasePackB = iota
-	phaseCompute
-)
 
 var freeCtx = make(chan *gemmCtx, 16)
 
@@ -220,6 +218,9 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	ncMax := (n + nSlices - 1) / nSlices
 	ncMax = (ncMax + mk.nr - 1) / mk.nr * mk.nr
 	g.bbuf = grow(g.bbuf, k*ncMax)
+	if need := kSlices * (ncMax / mk.nr); len(g.bstate) < need {
+		g.bstate = make([]atomic.Int32, need)
+	}
 	mcMax := min(mcBlk, (m+mk.mr-1)/mk.mr*mk.mr)
 	for len(g.abuf) < chunks {
 		g.abuf = append(g.abuf, nil)
@@ -230,16 +231,18 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		g.tiles[i] = grow(g.tiles[i], mk.mr*mk.nr)
 	}
 
-	// B is packed for the whole K depth of an N slice in one parallel phase,
-	// then each thread sweeps its rows over all K slices in a second phase:
-	// two pool round trips per N slice rather than two per (N, K) block.
+	// One pool round trip per N slice. B is packed for the whole K depth of
+	// the slice, lazily and cooperatively: the first thread to need a strip
+	// packs it (claiming it with a CAS) and the others reuse it, so no
+	// barrier separates packing from computing. Odd chunks walk the strips
+	// backwards so that the threads pack disjoint halves at the start.
 	g.kSlices, g.kcMax, g.ncMax = kSlices, kcMax, ncMax
 	for jc := 0; jc < n; jc += ncMax {
 		g.jc, g.nc = jc, min(ncMax, n-jc)
 		nStrips := (g.nc + mk.nr - 1) / mk.nr
-		g.phase = phasePackB
-		parallel(nStrips*kSlices, 4, chunks, g)
-		g.phase = phaseCompute
+		for i := range g.bstate[:nStrips*kSlices] {
+			g.bstate[i].Store(0)
+		}
 		parallel(chunks, 1, chunks, g)
 	}
 	g.a, g.b, g.c = nil, nil, nil
@@ -249,19 +252,29 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	}
 }
 
-// run is the pool entry point for both phases.
+// run is the pool entry point: chunks [lo,hi) of the compute phase.
 func (g *gemmCtx) run(lo, hi int) {
-	if g.phase == phasePackB {
-		nStrips := (g.nc + g.mk.nr - 1) / g.mk.nr
-		for it := lo; it < hi; it++ {
-			q, s := it/nStrips, it%nStrips
-			pc := q * g.kcMax
-			g.packB(g.bbuf[pc*g.ncMax:], s, pc, min(g.kcMax, g.k-pc))
-		}
-		return
-	}
 	for ch := lo; ch < hi; ch++ {
 		g.compute(ch)
+	}
+}
+
+// ensureB makes sure strip s of K slice pc is packed (state index idx): it
+// packs it if nobody has, or waits for the thread that is packing it. The
+// wait is short and cannot deadlock: state 1 is only held by a running
+// thread that is copying.
+func (g *gemmCtx) ensureB(buf []float32, idx, s, pc, kc int) {
+	f := &g.bstate[idx]
+	if f.Load() == 2 {
+		return
+	}
+	if f.CompareAndSwap(0, 1) {
+		g.packB(buf, s, pc, kc)
+		f.Store(2)
+		return
+	}
+	for f.Load() != 2 {
+		runtime.Gosched()
 	}
 }
 
@@ -357,7 +370,12 @@ func (g *gemmCtx) compute(ch int) {
 			}
 			g.packA(abuf, ic, mc, pc, kc)
 			bblk := g.bbuf[pc*g.ncMax:]
-			for s := s0; s < s1; s++ {
+			for it := s0; it < s1; it++ {
+				s := it
+				if ch%2 == 1 {
+					s = s0 + s1 - 1 - it
+				}
+				g.ensureB(bblk, pc/g.kcMax*nStrips+s, s, pc, kc)
 				j := g.jc + s*nr
 				cols := min(nr, g.jc+g.nc-j)
 				bp := &bblk[s*kc*nr]
