@@ -1,0 +1,120 @@
+package tensor
+
+import (
+	"testing"
+
+	"github.com/shenml/shen/internal/kernel"
+)
+
+// TestConvMatchesTorch replays testdata/torch/conv.json: conv2d and conv1d
+// with stride, padding, dilation, groups (depthwise included), 1×1 filters
+// and a strided input, forward and every gradient.
+func TestConvMatchesTorch(t *testing.T) {
+	for _, c := range loadFixtures(t, "conv") {
+		t.Run(c.Name, func(t *testing.T) {
+			checkCase(t, c, 1e-4, func(in []*Tensor) *Tensor {
+				var b *Tensor
+				if len(in) > 2 {
+					b = in[2]
+				}
+				switch c.Op {
+				case "conv2d":
+					var a struct {
+						Stride, Padding, Dilation []int
+						Groups                    int
+						Transpose                 bool
+					}
+					c.args(t, &a)
+					x := in[0]
+					if a.Transpose {
+						x = x.Transpose(-1, -2)
+					}
+					return Conv2D(x, in[1], b, Conv2DOptions{
+						Stride:   [2]int(a.Stride),
+						Padding:  [2]int(a.Padding),
+						Dilation: [2]int(a.Dilation),
+						Groups:   a.Groups,
+					})
+				case "conv1d":
+					var a Conv1DOptions
+					c.args(t, &a)
+					return Conv1D(in[0], in[1], b, a)
+				}
+				t.Fatalf("no Go op for fixture op %q", c.Op)
+				return nil
+			})
+		})
+	}
+}
+
+// TestConv2DDefaults checks that the zero Conv2DOptions means stride 1,
+// padding 0, dilation 1, groups 1, and that bad shapes panic.
+func TestConv2DDefaults(t *testing.T) {
+	x := RandN(NewRNG(4), 1, 2, 5, 5)
+	w := RandN(NewRNG(5), 3, 2, 3, 3)
+	a := Conv2D(x, w, nil, Conv2DOptions{})
+	b := Conv2D(x, w, nil, Conv2DOptions{Stride: [2]int{1, 1}, Dilation: [2]int{1, 1}, Groups: 1})
+	if !SameShape(a.Shape(), []int{1, 3, 3, 3}) {
+		t.Fatalf("shape %v", a.Shape())
+	}
+	if i, ok := closeTo(a.Data(), toF64(b.Data()), 0); !ok {
+		t.Fatalf("element %d differs", i)
+	}
+	for _, bad := range []func(){
+		func() { Conv2D(x, RandN(NewRNG(1), 3, 1, 3, 3), nil, Conv2DOptions{}) },           // channels
+		func() { Conv2D(x, RandN(NewRNG(1), 3, 2, 7, 7), nil, Conv2DOptions{}) },           // kernel too big
+		func() { Conv2D(x, RandN(NewRNG(1), 3, 1, 3, 3), nil, Conv2DOptions{Groups: 2}) }, // O % groups
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("want a panic")
+				}
+			}()
+			bad()
+		}()
+	}
+}
+
+func toF64(d []float32) []float64 {
+	out := make([]float64, len(d))
+	for i, v := range d {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// TestConv2DParallelMatchesSerial runs a batch big enough to be split over
+// the worker pool (per-chunk column buffers and dW partials) and compares
+// it with the same samples convolved one at a time.
+func TestConv2DParallelMatchesSerial(t *testing.T) {
+	defer kernel.SetThreads(kernel.SetThreads(4))
+	rng := NewRNG(6)
+	const n = 40
+	x := RandN(rng, n, 3, 16, 16).SetRequiresGrad(true)
+	w := RandN(rng, 8, 3, 5, 5).SetRequiresGrad(true)
+	b := RandN(rng, 8).SetRequiresGrad(true)
+	up := RandN(rng, n, 8, 7, 7)
+	opt := Conv2DOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}
+	Sum(Mul(Conv2D(x, w, b, opt), up), false).Backward()
+
+	w1 := w.Detach().SetRequiresGrad(true)
+	b1 := b.Detach().SetRequiresGrad(true)
+	for i := 0; i < n; i++ {
+		xi := x.Detach().Narrow(0, i, 1).SetRequiresGrad(true)
+		yi := Conv2D(xi, w1, b1, opt)
+		if j, ok := closeTo(yi.Data(), toF64(Conv2D(x.Detach(), w, b, opt).Narrow(0, i, 1).Data()), 1e-5); !ok {
+			t.Fatalf("sample %d output element %d differs", i, j)
+		}
+		Sum(Mul(yi, up.Narrow(0, i, 1)), false).Backward()
+		if j, ok := closeTo(xi.Grad().Data(), toF64(x.Grad().Narrow(0, i, 1).Data()), 1e-5); !ok {
+			t.Fatalf("sample %d dx element %d differs", i, j)
+		}
+	}
+	if j, ok := closeTo(w.Grad().Data(), toF64(w1.Grad().Data()), 1e-4); !ok {
+		t.Fatalf("dw element %d differs: %v vs %v", j, w.Grad().Data()[j], w1.Grad().Data()[j])
+	}
+	if j, ok := closeTo(b.Grad().Data(), toF64(b1.Grad().Data()), 1e-4); !ok {
+		t.Fatalf("db element %d differs", j)
+	}
+}
