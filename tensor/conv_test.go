@@ -61,8 +61,8 @@ func TestConv2DDefaults(t *testing.T) {
 		t.Fatalf("element %d differs", i)
 	}
 	for _, bad := range []func(){
-		func() { Conv2D(x, RandN(NewRNG(1), 3, 1, 3, 3), nil, Conv2DOptions{}) },           // channels
-		func() { Conv2D(x, RandN(NewRNG(1), 3, 2, 7, 7), nil, Conv2DOptions{}) },           // kernel too big
+		func() { Conv2D(x, RandN(NewRNG(1), 3, 1, 3, 3), nil, Conv2DOptions{}) },          // channels
+		func() { Conv2D(x, RandN(NewRNG(1), 3, 2, 7, 7), nil, Conv2DOptions{}) },          // kernel too big
 		func() { Conv2D(x, RandN(NewRNG(1), 3, 1, 3, 3), nil, Conv2DOptions{Groups: 2}) }, // O % groups
 	} {
 		func() {
