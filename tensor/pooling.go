@@ -1,0 +1,347 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/shenml/shen/internal/kernel"
+)
+
+// PoolOptions configures MaxPool2D and AvgPool2D. Index 0 is height, 1
+// width. A zero Stride means Stride = Kernel, as in PyTorch. CeilMode rounds
+// the output size up, so a last partial window is kept when it starts
+// inside the input or the left padding. CountIncludePad makes AvgPool2D
+// divide by the whole window, padding included; note that PyTorch's default
+// for it is true while this field's zero value is false (the nn layers set
+// it); MaxPool2D ignores it.
+type PoolOptions struct {
+	Kernel, Stride, Padding [2]int
+	CeilMode                bool
+	CountIncludePad         bool
+}
+
+// Pool1DOptions configures MaxPool1D and AvgPool1D with the meaning of the
+// PoolOptions fields of the same names.
+type Pool1DOptions struct {
+	Kernel, Stride, Padding int
+	CeilMode                bool
+	CountIncludePad         bool
+}
+
+func (o Pool1DOptions) to2D() PoolOptions {
+	return PoolOptions{
+		Kernel:          [2]int{1, o.Kernel},
+		Stride:          [2]int{1, o.Stride},
+		Padding:         [2]int{0, o.Padding},
+		CeilMode:        o.CeilMode,
+		CountIncludePad: o.CountIncludePad,
+	}
+}
+
+// poolGeom is the geometry of one pooling: planes are the N·C independent
+// H×W images.
+type poolGeom struct {
+	planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw int
+	includePad                                   bool
+}
+
+// poolOut is PyTorch's pooling_output_shape: floor or ceil of the window
+// count, dropping a last window that would start in the right padding.
+func poolOut(in, k, s, p int, ceil bool) int {
+	num := in + 2*p - k
+	if ceil {
+		num += s - 1
+	}
+	out := num/s + 1
+	if num < 0 { // floor division for the (invalid) negative case
+		out = (num-s+1)/s + 1
+	}
+	if ceil && (out-1)*s >= in+p {
+		out--
+	}
+	return out
+}
+
+func newPoolGeom(op string, x *Tensor, o PoolOptions) poolGeom {
+	if x.Dim() != 3 && x.Dim() != 4 {
+		shapePanic(op, "want input (N, C, H, W) or (C, H, W)", x.shape)
+	}
+	nd := x.Dim()
+	g := poolGeom{
+		planes: numel(x.shape[:nd-2]), h: x.shape[nd-2], w: x.shape[nd-1],
+		kh: o.Kernel[0], kw: o.Kernel[1], sh: o.Stride[0], sw: o.Stride[1],
+		ph: o.Padding[0], pw: o.Padding[1], includePad: o.CountIncludePad,
+	}
+	if g.sh == 0 {
+		g.sh = g.kh
+	}
+	if g.sw == 0 {
+		g.sw = g.kw
+	}
+	if g.kh <= 0 || g.kw <= 0 || g.sh <= 0 || g.sw <= 0 || g.ph < 0 || g.pw < 0 {
+		panic(fmt.Sprintf("tensor: %s: kernel and stride must be positive and padding non-negative, got %+v", op, o))
+	}
+	if 2*g.ph > g.kh || 2*g.pw > g.kw {
+		panic(fmt.Sprintf("tensor: %s: padding %v must be at most half the kernel %v", op, o.Padding, o.Kernel))
+	}
+	g.oh = poolOut(g.h, g.kh, g.sh, g.ph, o.CeilMode)
+	g.ow = poolOut(g.w, g.kw, g.sw, g.pw, o.CeilMode)
+	if g.oh <= 0 || g.ow <= 0 {
+		shapePanic(op, fmt.Sprintf("kernel %v with padding %v gives an empty output", o.Kernel, o.Padding), x.shape)
+	}
+	return g
+}
+
+func (g *poolGeom) outShape(x *Tensor) []int {
+	s := append([]int{}, x.shape[:x.Dim()-2]...)
+	return append(s, g.oh, g.ow)
+}
+
+// window returns the input rows [y0, y1) and columns [x0, x1) of output
+// (oy, ox), clipped to the image.
+func (g *poolGeom) window(oy, ox int) (y0, y1, x0, x1 int) {
+	y0, x0 = oy*g.sh-g.ph, ox*g.sw-g.pw
+	return max(y0, 0), min(y0+g.kh, g.h), max(x0, 0), min(x0+g.kw, g.w)
+}
+
+// avgDivisor is PyTorch's avg_pool2d divide factor for output (oy, ox):
+// the window clipped to the padded image, or to the image itself when
+// padding is not counted.
+func (g *poolGeom) avgDivisor(oy, ox int) float32 {
+	y0, x0 := oy*g.sh-g.ph, ox*g.sw-g.pw
+	y1, x1 := min(y0+g.kh, g.h+g.ph), min(x0+g.kw, g.w+g.pw)
+	if g.includePad {
+		return float32((y1 - y0) * (x1 - x0))
+	}
+	return float32((min(y1, g.h) - max(y0, 0)) * (min(x1, g.w) - max(x0, 0)))
+}
+
+// eachPlane runs fn over the planes [lo, hi) on the worker pool, with
+// chunks big enough to repay the wake-up cost.
+func eachPlane(planes, work int, fn func(lo, hi int)) {
+	kernel.Parallel(planes, (1<<16+work-1)/max(work, 1), fn)
+}
+
+// argmaxIn returns the plane offset of the first largest element of the
+// window (a NaN wins, as in PyTorch), and that value.
+func (g *poolGeom) argmaxIn(src []float32, oy, ox int) (int, float32) {
+	y0, y1, x0, x1 := g.window(oy, ox)
+	best, bi := float32(math.Inf(-1)), y0*g.w+x0
+	for y := y0; y < y1; y++ {
+		row := src[y*g.w : (y+1)*g.w]
+		for x := x0; x < x1; x++ {
+			if v := row[x]; v > best || v != v {
+				best, bi = v, y*g.w+x
+			}
+		}
+	}
+	return bi, best
+}
+
+// MaxPool2D returns the largest element of each Kernel window of x
+// (N, C, H, W) or (C, H, W), torch.nn.functional.max_pool2d with dilation 1.
+// Padding counts as -Inf. The gradient goes to the first maximum of each
+// window, as in PyTorch. Cost: one pass over each window forward; backward
+// finds the argmaxes again from x instead of keeping an index tensor, so a
+// training step allocates nothing for them.
+func MaxPool2D(x *Tensor, opt PoolOptions) *Tensor {
+	g := newPoolGeom("MaxPool2D", x, opt)
+	xc := x.Contiguous()
+	out := newTensor(g.outShape(xc), false)
+	xd, od := xc.Data(), out.st.data
+	hw, ohw := g.h*g.w, g.oh*g.ow
+	eachPlane(g.planes, ohw*g.kh*g.kw, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			src, dst := xd[p*hw:(p+1)*hw], od[p*ohw:(p+1)*ohw]
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					_, dst[oy*g.ow+ox] = g.argmaxIn(src, oy, ox)
+				}
+			}
+		}
+	})
+	return record(out, "MaxPool2D", []*Tensor{xc}, func(gr *Tensor, grads []*Tensor) {
+		gc := contiguousTemp(gr)
+		defer releaseTemp(gc, gr)
+		dx := newTensor(xc.shape, true)
+		gd, dd := gc.Data(), dx.st.data
+		eachPlane(g.planes, ohw*g.kh*g.kw, func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				src, gp, dp := xd[p*hw:(p+1)*hw], gd[p*ohw:(p+1)*ohw], dd[p*hw:(p+1)*hw]
+				for oy := 0; oy < g.oh; oy++ {
+					for ox := 0; ox < g.ow; ox++ {
+						i, _ := g.argmaxIn(src, oy, ox)
+						dp[i] += gp[oy*g.ow+ox]
+					}
+				}
+			}
+		})
+		grads[0] = dx
+	})
+}
+
+// AvgPool2D returns the mean of each Kernel window of x (N, C, H, W) or
+// (C, H, W), torch.nn.functional.avg_pool2d (without divisor_override):
+// padding adds zeros, and the divisor counts them only with
+// CountIncludePad. Cost: one pass over each window, forward and backward.
+func AvgPool2D(x *Tensor, opt PoolOptions) *Tensor {
+	g := newPoolGeom("AvgPool2D", x, opt)
+	xc := x.Contiguous()
+	out := newTensor(g.outShape(xc), false)
+	xd, od := xc.Data(), out.st.data
+	hw, ohw := g.h*g.w, g.oh*g.ow
+	eachPlane(g.planes, ohw*g.kh*g.kw, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			src, dst := xd[p*hw:(p+1)*hw], od[p*ohw:(p+1)*ohw]
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					y0, y1, x0, x1 := g.window(oy, ox)
+					var s float32
+					for y := y0; y < y1; y++ {
+						for _, v := range src[y*g.w+x0 : y*g.w+max(x1, x0)] {
+							s += v
+						}
+					}
+					if y0 >= y1 || x0 >= x1 {
+						s = 0
+					} else {
+						s /= g.avgDivisor(oy, ox)
+					}
+					dst[oy*g.ow+ox] = s
+				}
+			}
+		}
+	})
+	return record(out, "AvgPool2D", []*Tensor{xc}, func(gr *Tensor, grads []*Tensor) {
+		gc := contiguousTemp(gr)
+		defer releaseTemp(gc, gr)
+		dx := newTensor(xc.shape, true)
+		gd, dd := gc.Data(), dx.st.data
+		eachPlane(g.planes, ohw*g.kh*g.kw, func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				gp, dp := gd[p*ohw:(p+1)*ohw], dd[p*hw:(p+1)*hw]
+				for oy := 0; oy < g.oh; oy++ {
+					for ox := 0; ox < g.ow; ox++ {
+						y0, y1, x0, x1 := g.window(oy, ox)
+						if y0 >= y1 || x0 >= x1 {
+							continue
+						}
+						v := gp[oy*g.ow+ox] / g.avgDivisor(oy, ox)
+						for y := y0; y < y1; y++ {
+							row := dp[y*g.w+x0 : y*g.w+x1]
+							for i := range row {
+								row[i] += v
+							}
+						}
+					}
+				}
+			}
+		})
+		grads[0] = dx
+	})
+}
+
+// MaxPool1D is MaxPool2D over the last dim of x (N, C, L) or (C, L),
+// torch.nn.functional.max_pool1d. It runs MaxPool2D on a height-1 view.
+func MaxPool1D(x *Tensor, opt Pool1DOptions) *Tensor {
+	if x.Dim() != 2 && x.Dim() != 3 {
+		shapePanic("MaxPool1D", "want input (N, C, L) or (C, L)", x.shape)
+	}
+	return MaxPool2D(x.Unsqueeze(-2), opt.to2D()).Squeeze(-2)
+}
+
+// AvgPool1D is AvgPool2D over the last dim of x (N, C, L) or (C, L),
+// torch.nn.functional.avg_pool1d. It runs AvgPool2D on a height-1 view.
+func AvgPool1D(x *Tensor, opt Pool1DOptions) *Tensor {
+	if x.Dim() != 2 && x.Dim() != 3 {
+		shapePanic("AvgPool1D", "want input (N, C, L) or (C, L)", x.shape)
+	}
+	return AvgPool2D(x.Unsqueeze(-2), opt.to2D()).Squeeze(-2)
+}
+
+// adaptiveSpan is PyTorch's adaptive pooling window of output i of n over
+// an input of length in: [floor(i·in/n), ceil((i+1)·in/n)).
+func adaptiveSpan(i, n, in int) (int, int) {
+	return i * in / n, ((i+1)*in + n - 1) / n
+}
+
+// AdaptiveAvgPool2D averages x (N, C, H, W) or (C, H, W) down to outH×outW
+// with torch.nn.functional.adaptive_avg_pool2d's windows (which may overlap
+// or differ in size when H or W is not a multiple). AdaptiveAvgPool2D(x, 1, 1)
+// is global average pooling. Cost: one pass over the input, forward and backward.
+func AdaptiveAvgPool2D(x *Tensor, outH, outW int) *Tensor {
+	if x.Dim() != 3 && x.Dim() != 4 {
+		shapePanic("AdaptiveAvgPool2D", "want input (N, C, H, W) or (C, H, W)", x.shape)
+	}
+	if outH <= 0 || outW <= 0 {
+		panic(fmt.Sprintf("tensor: AdaptiveAvgPool2D: output size %dx%d must be positive", outH, outW))
+	}
+	xc := x.Contiguous()
+	nd := xc.Dim()
+	h, w := xc.shape[nd-2], xc.shape[nd-1]
+	planes := numel(xc.shape[:nd-2])
+	shape := append(append([]int{}, xc.shape[:nd-2]...), outH, outW)
+	out := newTensor(shape, false)
+	xd, od := xc.Data(), out.st.data
+	hw, ohw := h*w, outH*outW
+	work := hw + ohw
+	eachPlane(planes, work, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			src, dst := xd[p*hw:(p+1)*hw], od[p*ohw:(p+1)*ohw]
+			for oy := 0; oy < outH; oy++ {
+				y0, y1 := adaptiveSpan(oy, outH, h)
+				for ox := 0; ox < outW; ox++ {
+					x0, x1 := adaptiveSpan(ox, outW, w)
+					var s float32
+					for y := y0; y < y1; y++ {
+						s += kernel.Sum(src[y*w+x0 : y*w+x1])
+					}
+					dst[oy*outW+ox] = s / float32((y1-y0)*(x1-x0))
+				}
+			}
+		}
+	})
+	return record(out, "AdaptiveAvgPool2D", []*Tensor{xc}, func(gr *Tensor, grads []*Tensor) {
+		gc := contiguousTemp(gr)
+		defer releaseTemp(gc, gr)
+		dx := newTensor(xc.shape, true)
+		gd, dd := gc.Data(), dx.st.data
+		eachPlane(planes, work, func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				gp, dp := gd[p*ohw:(p+1)*ohw], dd[p*hw:(p+1)*hw]
+				for oy := 0; oy < outH; oy++ {
+					y0, y1 := adaptiveSpan(oy, outH, h)
+					for ox := 0; ox < outW; ox++ {
+						x0, x1 := adaptiveSpan(ox, outW, w)
+						v := gp[oy*outW+ox] / float32((y1-y0)*(x1-x0))
+						for y := y0; y < y1; y++ {
+							row := dp[y*w+x0 : y*w+x1]
+							for i := range row {
+								row[i] += v
+							}
+						}
+					}
+				}
+			}
+		})
+		grads[0] = dx
+	})
+}
+
+// contiguousTemp returns t, or a contiguous copy of it without history
+// that releaseTemp hands back to the pool.
+func contiguousTemp(t *Tensor) *Tensor {
+	if t.IsContiguous() {
+		return t
+	}
+	c := newTensor(t.shape, false)
+	copyInto(c, t)
+	return c
+}
+
+// releaseTemp releases c if contiguousTemp made it as a copy of t.
+func releaseTemp(c, t *Tensor) {
+	if c != t {
+		c.Release()
+	}
+}
