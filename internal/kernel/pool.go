@@ -190,7 +190,9 @@ func parallel(n, grain, maxChunks int, r runner) {
 	if grain < 1 {
 		grain = 1
 	}
-	t := Threads()
+	// More threads than Ps would only queue behind each other (and a token
+	// no P can serve keeps its job alive), so GOMAXPROCS caps the setting.
+	t := min(Threads(), runtime.GOMAXPROCS(0))
 	chunks := n / grain
 	if chunks > t {
 		chunks = t
@@ -215,10 +217,12 @@ func parallel(n, grain, maxChunks int, r runner) {
 	j.next.Store(0)
 	j.done.Store(0)
 	j.refs.Store(1)
+	sent := 0
 	for i := 1; i < chunks; i++ {
 		j.refs.Add(1)
 		select {
 		case tokens <- j:
+			sent++
 		default:
 			j.refs.Add(-1)
 		}
@@ -226,6 +230,23 @@ func parallel(n, grain, maxChunks int, r runner) {
 	if !j.work() {
 		// Somebody else holds the last chunk and will signal when done.
 		<-j.finish
+	}
+	// When the work was quicker than a wake-up, our tokens are still queued
+	// and keep the job alive; take back up to as many tokens as we sent,
+	// serving each as a worker would (ours are no-ops, another caller's is
+	// help it wanted anyway), so tokens do not pile up and jobs recycle.
+	for ; sent > 0 && j.refs.Load() > 1; sent-- {
+		var o *job
+		select {
+		case o = <-tokens:
+		default:
+			sent = 1 // none queued: stop
+			continue
+		}
+		if o.work() {
+			o.finish <- struct{}{}
+		}
+		o.release()
 	}
 	j.release()
 }

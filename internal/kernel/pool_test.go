@@ -1,0 +1,167 @@
+package kernel
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// checkCoverage runs Parallel and verifies every index is visited exactly once.
+func checkCoverage(t *testing.T, n, grain int) {
+	t.Helper()
+	hits := make([]int32, n)
+	Parallel(n, grain, func(lo, hi int) {
+		if lo < 0 || hi > n || lo > hi {
+			t.Errorf("bad chunk [%d,%d) for n=%d", lo, hi, n)
+			return
+		}
+		if hi-lo < grain && !(lo == 0 && hi == n) {
+			t.Errorf("chunk [%d,%d) smaller than grain %d", lo, hi, grain)
+		}
+		for i := lo; i < hi; i++ {
+			atomic.AddInt32(&hits[i], 1)
+		}
+	})
+	for i, h := range hits {
+		if h != 1 {
+			t.Fatalf("n=%d grain=%d: index %d visited %d times", n, grain, i, h)
+		}
+	}
+}
+
+func TestParallelCoverage(t *testing.T) {
+	for _, th := range []int{1, 2, 3, 8} {
+		old := SetThreads(th)
+		if Threads() != th {
+			t.Fatalf("Threads()=%d after SetThreads(%d)", Threads(), th)
+		}
+		for _, n := range []int{0, 1, 2, 3, 7, 100, 1001} {
+			for _, g := range []int{0, 1, 2, 5, 64, 2000} {
+				checkCoverage(t, n, g)
+			}
+		}
+		SetThreads(old)
+	}
+}
+
+func TestParallelInline(t *testing.T) {
+	defer SetThreads(SetThreads(1))
+	calls := 0
+	Parallel(100, 1, func(lo, hi int) {
+		calls++ // not atomic: must run inline on one thread
+		if lo != 0 || hi != 100 {
+			t.Errorf("single thread should get the whole range, got [%d,%d)", lo, hi)
+		}
+	})
+	if calls != 1 {
+		t.Fatalf("fn called %d times", calls)
+	}
+}
+
+// TestParallelNested checks that Parallel called from inside a chunk (with
+// all workers busy in the outer call) completes instead of deadlocking.
+func TestParallelNested(t *testing.T) {
+	defer SetThreads(SetThreads(4))
+	var total atomic.Int64
+	Parallel(8, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			Parallel(50, 1, func(lo, hi int) {
+				Parallel(hi-lo, 1, func(a, b int) { total.Add(int64(b - a)) })
+			})
+		}
+	})
+	if total.Load() != 8*50 {
+		t.Fatalf("nested total %d, want %d", total.Load(), 8*50)
+	}
+}
+
+// TestParallelConcurrent runs Parallel and Sgemm from several goroutines at
+// once; with -race it also checks the pool's synchronisation.
+func TestParallelConcurrent(t *testing.T) {
+	defer SetThreads(SetThreads(2))
+	var wg sync.WaitGroup
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := 0; it < 50; it++ {
+				n := 1 + (g*31+it*17)%500
+				hits := make([]int32, n)
+				Parallel(n, 3, func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						atomic.AddInt32(&hits[i], 1)
+					}
+				})
+				for i, h := range hits {
+					if h != 1 {
+						t.Errorf("goroutine %d: index %d visited %d times", g, i, h)
+						return
+					}
+				}
+			}
+		}()
+	}
+	// Concurrent Sgemms share the pool and the context free list.
+	for g := 0; g < 3; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := 100 + 20*g
+			a, b, c := make([]float32, s*s), make([]float32, s*s), make([]float32, s*s)
+			for i := range a {
+				a[i], b[i] = float32(i%7), 1
+			}
+			for it := 0; it < 10; it++ {
+				Sgemm(false, false, s, s, s, 1, a, s, b, s, 0, c, s)
+				for i := 0; i < s; i++ {
+					var want float32
+					for p := 0; p < s; p++ {
+						want += float32((i*s + p) % 7)
+					}
+					if c[i*s] != want || c[i*s+s-1] != want {
+						t.Errorf("concurrent Sgemm %d: row %d = %v, want %v", s, i, c[i*s], want)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// mallocsPerCall measures allocations at the current GOMAXPROCS (unlike
+// testing.AllocsPerRun, which forces one P and so never wakes a worker).
+func mallocsPerCall(runs int, f func()) float64 {
+	f()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < runs; i++ {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return float64(after.Mallocs-before.Mallocs) / float64(runs)
+}
+
+func TestParallelNoAlloc(t *testing.T) {
+	defer SetThreads(SetThreads(2))
+	var sink atomic.Int64
+	fn := func(lo, hi int) { sink.Add(int64(hi - lo)) }
+	// A stray allocation elsewhere in the runtime is tolerated; one per call is not.
+	if n := mallocsPerCall(500, func() { Parallel(1000, 10, fn) }); n > 0.05 {
+		t.Fatalf("Parallel allocates %v times per call", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { Parallel(1000, 10, fn) }); n != 0 {
+		t.Fatalf("Parallel on one P allocates %v times per call", n)
+	}
+}
+
+func BenchmarkParallelOverhead(b *testing.B) {
+	defer SetThreads(SetThreads(2))
+	var sink atomic.Int64
+	fn := func(lo, hi int) { sink.Add(int64(hi - lo)) }
+	b.ReportAllocs()
+	for b.Loop() {
+		Parallel(2, 1, fn)
+	}
+}
