@@ -131,13 +131,17 @@ func (t *Tensor) BackwardWith(grad *Tensor, retainGraph bool) {
 	if !t.requiresGrad {
 		panic("tensor: Backward on a tensor that does not require grad (no input required gradients, or it was made under NoGrad)")
 	}
-	if grad == nil {
+	ownSeed := grad == nil
+	if ownSeed {
 		grad = Full(1, t.shape...)
 	} else if !SameShape(grad.shape, t.shape) {
 		shapePanic("Backward", "gradient shape must equal the output's", grad.shape, t.shape)
 	}
 	if t.node == nil { // a leaf: its gradient is the seed itself
 		accumulateLeaf(t, grad)
+		if ownSeed {
+			grad.releaseOwned()
+		}
 		return
 	}
 	order := topoOrder(t)
@@ -163,7 +167,13 @@ func (t *Tensor) BackwardWith(grad *Tensor, retainGraph bool) {
 			if gj == nil || !n.needs(j) {
 				continue
 			}
-			temps = append(temps, gj)
+			// An op may pass its output gradient through unchanged
+			// (AddScalar, Add without broadcasting), so gj can be the
+			// caller's seed: that buffer is the caller's, never ours to
+			// release.
+			if gj != grad {
+				temps = append(temps, gj)
+			}
 			in := n.inputs[j]
 			if !SameShape(gj.shape, in.shape) {
 				panic(fmt.Sprintf("tensor: internal error: backward of %s gave a gradient of shape %v for an input of shape %v", n.op, gj.shape, in.shape))
@@ -182,6 +192,9 @@ func (t *Tensor) BackwardWith(grad *Tensor, retainGraph bool) {
 	}
 	for _, tmp := range temps {
 		tmp.releaseOwned()
+	}
+	if ownSeed {
+		grad.releaseOwned()
 	}
 	if !retainGraph {
 		for _, x := range order {
