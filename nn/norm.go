@@ -1,0 +1,287 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/shenml/shen/tensor"
+)
+
+// LayerNorm normalises over the trailing NormalizedShape dimensions and
+// applies an elementwise affine transform (torch.nn.LayerNorm). Forward and
+// backward are one fused op each.
+type LayerNorm struct {
+	NormalizedShape []int
+	Eps             float32
+	Weight, Bias    *tensor.Tensor // nil when not elementwise-affine
+}
+
+// NewLayerNorm returns a LayerNorm over the given trailing shape with
+// weight 1, bias 0 and eps 1e-5, as torch does.
+func NewLayerNorm(shape ...int) *LayerNorm {
+	l := &LayerNorm{NormalizedShape: slices.Clone(shape), Eps: 1e-5,
+		Weight: newParam(shape...), Bias: newParam(shape...)}
+	Constant(l.Weight, 1)
+	return l
+}
+
+// Members lists weight and bias.
+func (l *LayerNorm) Members() Members {
+	return Members{Params: []Named[*tensor.Tensor]{{"weight", l.Weight}, {"bias", l.Bias}}}
+}
+
+// Forward normalises x.
+func (l *LayerNorm) Forward(x *tensor.Tensor) *tensor.Tensor {
+	shape := x.Shape()
+	k := len(l.NormalizedShape)
+	if len(shape) < k || !slices.Equal(shape[len(shape)-k:], l.NormalizedShape) {
+		panic(fmt.Sprintf("nn: LayerNorm over %v got input of shape %v", l.NormalizedShape, shape))
+	}
+	return LayerNormOp(x, l.Weight, l.Bias, len(x.Shape())-k, l.Eps)
+}
+
+// LayerNormOp normalises x over dims [from, rank) with optional weight and
+// bias shaped like those dims (torch.nn.functional.layer_norm).
+func LayerNormOp(x, w, b *tensor.Tensor, from int, eps float32) *tensor.Tensor {
+	x = x.Contiguous()
+	shape := x.Shape()
+	d := 1
+	for _, s := range shape[from:] {
+		d *= s
+	}
+	rows := x.Numel() / max(d, 1)
+	out := tensor.Empty(shape...)
+	mean := make([]float32, rows)
+	rstd := make([]float32, rows)
+	xd, od := x.Data(), out.Data()
+	var wd, bd []float32
+	if w != nil {
+		wd = w.Data()
+	}
+	if b != nil {
+		bd = b.Data()
+	}
+	for r := 0; r < rows; r++ {
+		row := xd[r*d : (r+1)*d]
+		var s, ss float64
+		for _, v := range row {
+			s += float64(v)
+		}
+		m := s / float64(d)
+		for _, v := range row {
+			dv := float64(v) - m
+			ss += dv * dv
+		}
+		rs := float32(1 / math.Sqrt(ss/float64(d)+float64(eps)))
+		mean[r], rstd[r] = float32(m), rs
+		o := od[r*d : (r+1)*d]
+		mf := float32(m)
+		for i, v := range row {
+			y := (v - mf) * rs
+			if wd != nil {
+				y *= wd[i]
+			}
+			if bd != nil {
+				y += bd[i]
+			}
+			o[i] = y
+		}
+	}
+	return tensor.Record(out, "LayerNorm", []*tensor.Tensor{x, w, b}, func(g *tensor.Tensor, grads []*tensor.Tensor) {
+		g = g.Contiguous()
+		gd := g.Data()
+		var dw, db []float32
+		if w != nil && w.RequiresGrad() {
+			grads[1] = tensor.Zeros(w.Shape()...)
+			dw = grads[1].Data()
+		}
+		if b != nil && b.RequiresGrad() {
+			grads[2] = tensor.Zeros(b.Shape()...)
+			db = grads[2].Data()
+		}
+		var dx []float32
+		if x.RequiresGrad() {
+			grads[0] = tensor.Empty(shape...)
+			dx = grads[0].Data()
+		}
+		for r := 0; r < rows; r++ {
+			row, gr := xd[r*d:(r+1)*d], gd[r*d:(r+1)*d]
+			m, rs := mean[r], rstd[r]
+			var sumG, sumGX float64
+			for i, v := range row {
+				xh := (v - m) * rs
+				gi := gr[i]
+				if db != nil {
+					db[i] += gi
+				}
+				if dw != nil {
+					dw[i] += gi * xh
+				}
+				if wd != nil {
+					gi *= wd[i]
+				}
+				sumG += float64(gi)
+				sumGX += float64(gi * xh)
+			}
+			if dx == nil {
+				continue
+			}
+			mg, mgx := float32(sumG/float64(d)), float32(sumGX/float64(d))
+			o := dx[r*d : (r+1)*d]
+			for i, v := range row {
+				xh := (v - m) * rs
+				gi := gr[i]
+				if wd != nil {
+					gi *= wd[i]
+				}
+				o[i] = rs * (gi - mg - xh*mgx)
+			}
+		}
+	})
+}
+
+// BatchNorm normalises each channel (dim 1) over the batch and any
+// spatial dimensions: BatchNorm1D on [N, C] or [N, C, L], BatchNorm2D on
+// [N, C, H, W] (torch.nn.BatchNorm1d/2d). In training it uses the batch's
+// statistics and updates the running ones with Momentum; in evaluation it
+// uses the running ones.
+type BatchNorm struct {
+	Mode
+	NumFeatures  int
+	Eps          float32
+	Momentum     float32
+	Weight, Bias *tensor.Tensor
+	// Buffers, saved in the state dict as torch does.
+	RunningMean, RunningVar, NumBatchesTracked *tensor.Tensor
+	rank                                       []int // accepted input ranks
+}
+
+// NewBatchNorm1D returns a BatchNorm for [N, C] or [N, C, L] inputs.
+func NewBatchNorm1D(c int) *BatchNorm { return newBatchNorm(c, 2, 3) }
+
+// NewBatchNorm2D returns a BatchNorm for [N, C, H, W] inputs.
+func NewBatchNorm2D(c int) *BatchNorm { return newBatchNorm(c, 4) }
+
+func newBatchNorm(c int, ranks ...int) *BatchNorm {
+	bn := &BatchNorm{NumFeatures: c, Eps: 1e-5, Momentum: 0.1,
+		Weight: newParam(c), Bias: newParam(c),
+		RunningMean: tensor.Zeros(c), RunningVar: tensor.Ones(c), NumBatchesTracked: tensor.Zeros(),
+		rank: ranks}
+	Constant(bn.Weight, 1)
+	return bn
+}
+
+// Members lists weight, bias and the running-statistics buffers.
+func (bn *BatchNorm) Members() Members {
+	return Members{
+		Params: []Named[*tensor.Tensor]{{"weight", bn.Weight}, {"bias", bn.Bias}},
+		Buffers: []Named[*tensor.Tensor]{{"running_mean", bn.RunningMean}, {"running_var", bn.RunningVar},
+			{"num_batches_tracked", bn.NumBatchesTracked}},
+	}
+}
+
+// Forward normalises x per channel.
+func (bn *BatchNorm) Forward(x *tensor.Tensor) *tensor.Tensor {
+	shape := x.Shape()
+	if !slices.Contains(bn.rank, len(shape)) || shape[1] != bn.NumFeatures {
+		panic(fmt.Sprintf("nn: BatchNorm(%d) for inputs of rank %v got shape %v", bn.NumFeatures, bn.rank, shape))
+	}
+	x = x.Contiguous()
+	n, c := shape[0], shape[1]
+	s := x.Numel() / max(n*c, 1)
+	m := n * s
+	xd := x.Data()
+	mean := make([]float32, c)
+	rstd := make([]float32, c)
+	train := bn.Training()
+	if train && m <= 1 {
+		panic(fmt.Sprintf("nn: BatchNorm in training needs more than one value per channel, got input of shape %v", shape))
+	}
+	for ch := 0; ch < c; ch++ {
+		if !train {
+			mean[ch] = bn.RunningMean.Data()[ch]
+			rstd[ch] = float32(1 / math.Sqrt(float64(bn.RunningVar.Data()[ch])+float64(bn.Eps)))
+			continue
+		}
+		var sum, ss float64
+		for i := 0; i < n; i++ {
+			for _, v := range xd[(i*c+ch)*s : (i*c+ch+1)*s] {
+				sum += float64(v)
+			}
+		}
+		mu := sum / float64(m)
+		for i := 0; i < n; i++ {
+			for _, v := range xd[(i*c+ch)*s : (i*c+ch+1)*s] {
+				dv := float64(v) - mu
+				ss += dv * dv
+			}
+		}
+		mean[ch] = float32(mu)
+		rstd[ch] = float32(1 / math.Sqrt(ss/float64(m)+float64(bn.Eps)))
+		mom := float64(bn.Momentum)
+		rm, rv := bn.RunningMean.Data(), bn.RunningVar.Data()
+		rm[ch] = float32((1-mom)*float64(rm[ch]) + mom*mu)
+		rv[ch] = float32((1-mom)*float64(rv[ch]) + mom*ss/float64(m-1))
+	}
+	if train {
+		bn.NumBatchesTracked.Data()[0]++
+	}
+	out := tensor.Empty(shape...)
+	od, wd, bd := out.Data(), bn.Weight.Data(), bn.Bias.Data()
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			sc := rstd[ch] * wd[ch]
+			sh := bd[ch] - mean[ch]*sc
+			base := (i*c + ch) * s
+			for j, v := range xd[base : base+s] {
+				od[base+j] = v*sc + sh
+			}
+		}
+	}
+	w, b := bn.Weight, bn.Bias
+	return tensor.Record(out, "BatchNorm", []*tensor.Tensor{x, w, b}, func(g *tensor.Tensor, grads []*tensor.Tensor) {
+		g = g.Contiguous()
+		gd := g.Data()
+		dw, db := tensor.Zeros(c), tensor.Zeros(c)
+		sumG, sumGX := db.Data(), dw.Data()
+		for i := 0; i < n; i++ {
+			for ch := 0; ch < c; ch++ {
+				base := (i*c + ch) * s
+				mu, rs := mean[ch], rstd[ch]
+				var a, bsum float32
+				for j, v := range xd[base : base+s] {
+					gi := gd[base+j]
+					a += gi
+					bsum += gi * (v - mu) * rs
+				}
+				sumG[ch] += a
+				sumGX[ch] += bsum
+			}
+		}
+		grads[1], grads[2] = dw, db
+		if !x.RequiresGrad() {
+			return
+		}
+		dx := tensor.Empty(shape...)
+		dd := dx.Data()
+		for i := 0; i < n; i++ {
+			for ch := 0; ch < c; ch++ {
+				base := (i*c + ch) * s
+				mu, rs := mean[ch], rstd[ch]
+				k := wd[ch] * rs
+				if !train { // running statistics are constants
+					for j := range dd[base : base+s] {
+						dd[base+j] = gd[base+j] * k
+					}
+					continue
+				}
+				mg, mgx := sumG[ch]/float32(m), sumGX[ch]/float32(m)
+				for j, v := range xd[base : base+s] {
+					dd[base+j] = k * (gd[base+j] - mg - (v-mu)*rs*mgx)
+				}
+			}
+		}
+		grads[0] = dx
+	})
+}
