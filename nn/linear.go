@@ -71,7 +71,7 @@ type Dropout struct {
 // NewDropout returns a Dropout layer with drop probability p.
 func NewDropout(p float32) *Dropout {
 	var seed uint64
-	withRNG(func(g *tensor.RNG) { seed = uint64(g.IntN(1<<62)) })
+	withRNG(func(g *tensor.RNG) { seed = uint64(g.IntN(1 << 62)) })
 	return &Dropout{P: p, rng: tensor.NewRNG(seed)}
 }
 
