@@ -1,0 +1,533 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/shenml/shen/internal/kernel"
+	"github.com/shenml/shen/tensor"
+)
+
+// AttentionOptions are the per-call masks and switches of
+// MultiHeadAttention.Forward and of the transformer layers, the keyword
+// arguments of torch.nn.MultiheadAttention.forward. The zero value attends
+// everywhere and returns no weights.
+//
+// L is the query length and S the key length. Masks may be combined; a
+// query row whose every key is masked gives NaN, as in PyTorch.
+type AttentionOptions struct {
+	// KeyPaddingMask, when not nil, has B·S entries (row-major [B, S]);
+	// true marks a key that no query may attend to (torch's bool
+	// key_padding_mask), typically padding at the end of a short sequence.
+	KeyPaddingMask []bool
+	// AttnMask, when not nil, is added to the scaled scores before the
+	// softmax: shape [L, S], or [B·NumHeads, L, S] for a mask per batch
+	// element and head (torch's float attn_mask). Use -Inf to forbid a
+	// position. It receives no gradient.
+	AttnMask *tensor.Tensor
+	// AttnMaskBool, when not nil, has L·S entries (row-major [L, S]); true
+	// forbids query i from attending to key j (torch's bool attn_mask).
+	AttnMaskBool []bool
+	// Causal forbids query i from attending to keys j > i, the mask
+	// torch.nn.Transformer.generate_square_subsequent_mask builds, without
+	// materialising it.
+	Causal bool
+	// NeedWeights makes Forward also return the attention weights (after
+	// dropout, as torch returns them). Note torch's default is True; Go's
+	// zero value is false because the weights cost an extra [B, L, S] pass.
+	NeedWeights bool
+	// PerHeadWeights returns weights [B, NumHeads, L, S] instead of the
+	// average over heads [B, L, S] (torch's average_attn_weights=False).
+	PerHeadWeights bool
+}
+
+// MultiHeadAttention is torch.nn.MultiheadAttention with batch_first=True:
+// queries are [B, L, E], keys and values [B, S, E] (an unbatched [L, E]
+// query with [S, E] keys also works, as in torch). Each of NumHeads heads
+// attends over EmbedDim/NumHeads channels:
+//
+//	out = concat_h softmax(Q_h·K_hᵀ/√d + mask)·V_h · Woutᵀ + bout
+//
+// with Q, K, V the input projections by the rows of InProjWeight.
+//
+// The parameters carry torch's state dict names: in_proj_weight [3E, E]
+// (query, key and value projections stacked), in_proj_bias [3E], and the
+// child Linear out_proj (out_proj.weight, out_proj.bias), so a trained
+// torch model loads with LoadStateDict. Separate key/value widths
+// (kdim/vdim), add_bias_kv and add_zero_attn are not supported.
+//
+// Cost per call: the projections are 8·B·L·E² flops for self-attention
+// (one GEMM of the packed [3E, E] weight, as torch), and the attention core
+// is 4·B·L·S·E flops in one fused op (see Forward) holding a [B, H, L, S]
+// probability tensor (twice that with dropout) for the backward pass.
+type MultiHeadAttention struct {
+	Mode
+	EmbedDim, NumHeads int
+	// Dropout is the probability of zeroing an attention weight in
+	// training; it is off in evaluation mode.
+	Dropout      float32
+	InProjWeight *tensor.Tensor // [3E, E]
+	InProjBias   *tensor.Tensor // [3E] or nil
+	OutProj      *Linear
+	rng          *tensor.RNG
+}
+
+// NewMultiHeadAttention returns torch.nn.MultiheadAttention(embedDim,
+// numHeads, dropout, bias, batch_first=True), initialised as torch does:
+// in_proj_weight Xavier-uniform, in_proj_bias and out_proj.bias zero,
+// out_proj.weight as a default Linear (Kaiming-uniform, a=√5). Without bias
+// neither projection has one. It panics unless numHeads divides embedDim.
+func NewMultiHeadAttention(embedDim, numHeads int, dropout float32, bias bool) *MultiHeadAttention {
+	if embedDim <= 0 || numHeads <= 0 || embedDim%numHeads != 0 {
+		panic(fmt.Sprintf("nn: MultiHeadAttention: embed dim %d must be a positive multiple of the number of heads %d", embedDim, numHeads))
+	}
+	if dropout < 0 || dropout >= 1 {
+		panic(fmt.Sprintf("nn: MultiHeadAttention: dropout %g must be in [0, 1)", dropout))
+	}
+	m := &MultiHeadAttention{EmbedDim: embedDim, NumHeads: numHeads, Dropout: dropout,
+		InProjWeight: newParam(3*embedDim, embedDim)}
+	// Draw in torch's order: out_proj's Linear initialises at construction,
+	// then _reset_parameters fills in_proj_weight.
+	m.OutProj = NewLinear(embedDim, embedDim)
+	XavierUniform(m.InProjWeight, 1)
+	if bias {
+		m.InProjBias = newParam(3 * embedDim)
+		Constant(m.OutProj.Bias, 0)
+	} else {
+		m.OutProj.Bias = nil
+	}
+	var seed uint64
+	withRNG(func(g *tensor.RNG) { seed = uint64(g.IntN(1 << 62)) })
+	m.rng = tensor.NewRNG(seed)
+	return m
+}
+
+// Members lists in_proj_weight, in_proj_bias and the out_proj child.
+func (m *MultiHeadAttention) Members() Members {
+	return Members{
+		Params:   []Named[*tensor.Tensor]{{"in_proj_weight", m.InProjWeight}, {"in_proj_bias", m.InProjBias}},
+		Children: []Named[Module]{{"out_proj", m.OutProj}},
+	}
+}
+
+// Forward attends from query [B, L, E] to key [B, S, E] and value
+// [B, S, E] and returns the output [B, L, E] and, when opt.NeedWeights,
+// the attention weights [B, L, S] averaged over heads (or [B, H, L, S]
+// with opt.PerHeadWeights); otherwise weights is nil. The weights are for
+// inspection and carry no gradient.
+//
+// As in torch, passing the same tensor as query, key and value
+// (self-attention) projects all three with one GEMM, and passing the same
+// tensor as key and value projects those two with one. The attention core
+// (scores, masks, softmax, dropout, weighted sum) is one fused
+// differentiable op: per (batch, head) pair two GEMMs forward and four
+// backward, read in place from the projections through strides (no head
+// split or merge copies), with the softmax in a tight loop between them,
+// spread over the cores.
+func (m *MultiHeadAttention) Forward(query, key, value *tensor.Tensor, opt AttentionOptions) (out, weights *tensor.Tensor) {
+	unbatched := query.Dim() == 2
+	if unbatched {
+		query, key, value = unsqueezeSame(query, key, value)
+	}
+	E, H := m.EmbedDim, m.NumHeads
+	if query.Dim() != 3 || key.Dim() != 3 || value.Dim() != 3 ||
+		query.Size(2) != E || key.Size(2) != E || value.Size(2) != E ||
+		key.Size(0) != query.Size(0) || value.Size(0) != query.Size(0) || key.Size(1) != value.Size(1) {
+		panic(fmt.Sprintf("nn: MultiHeadAttention(embed %d): want query [B, L, %d], key and value [B, S, %d], got %v, %v, %v",
+			E, E, E, query.Shape(), key.Shape(), value.Shape()))
+	}
+	w, b := m.InProjWeight, m.InProjBias
+	rows := func(t *tensor.Tensor, from, n int) *tensor.Tensor {
+		if t == nil {
+			return nil
+		}
+		return t.Narrow(0, from, n)
+	}
+	var src [3]*tensor.Tensor
+	var off [3]int
+	switch {
+	case query == key && key == value:
+		qkv := tensor.Linear(query, w, b)
+		src, off = [3]*tensor.Tensor{qkv, qkv, qkv}, [3]int{0, E, 2 * E}
+	case key == value:
+		q := tensor.Linear(query, rows(w, 0, E), rows(b, 0, E))
+		kv := tensor.Linear(key, rows(w, E, 2*E), rows(b, E, 2*E))
+		src, off = [3]*tensor.Tensor{q, kv, kv}, [3]int{0, 0, E}
+	default:
+		src = [3]*tensor.Tensor{
+			tensor.Linear(query, rows(w, 0, E), rows(b, 0, E)),
+			tensor.Linear(key, rows(w, E, E), rows(b, E, E)),
+			tensor.Linear(value, rows(w, 2*E, E), rows(b, 2*E, E)),
+		}
+	}
+	B, L, S := query.Size(0), query.Size(1), key.Size(1)
+	a := attnCore{B: B, H: H, L: L, S: S, D: E / H, opt: &opt}
+	if m.Training() && m.Dropout > 0 {
+		a.dropP, a.rng = m.Dropout, m.rng
+	}
+	o, weights := a.run(src, off)
+	out = m.OutProj.Forward(o)
+	if unbatched {
+		out = out.Squeeze(0)
+		if weights != nil {
+			weights = weights.Squeeze(0)
+		}
+	}
+	return out, weights
+}
+
+// unsqueezeSame adds a batch dimension to q, k and v, keeping the identity
+// relations (q == k, k == v) that select the packed projections.
+func unsqueezeSame(q, k, v *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, *tensor.Tensor) {
+	q2 := q.Unsqueeze(0)
+	k2 := q2
+	if k != q {
+		k2 = k.Unsqueeze(0)
+	}
+	v2 := k2
+	if v != k {
+		v2 = v.Unsqueeze(0)
+	}
+	return q2, k2, v2
+}
+
+// attnCore is one call of the fused scaled-dot-product attention: the
+// geometry, the masks and the dropout state.
+type attnCore struct {
+	B, H, L, S, D int
+	opt           *AttentionOptions
+	dropP         float32
+	rng           *tensor.RNG
+}
+
+// run computes attention for queries, keys and values that live in the
+// contiguous tensors src[0..2] (rows of width src[i].Size(-1), batch-major),
+// head h of operand i starting at column off[i] + h·D. Equal tensors in src
+// are one input of the recorded op, whose gradient buffer receives each
+// operand's gradient in its own columns. It returns the output [B, L, H·D]
+// and, when asked, the detached weights.
+func (a *attnCore) run(src [3]*tensor.Tensor, off [3]int) (*tensor.Tensor, *tensor.Tensor) {
+	B, H, L, S, D := a.B, a.H, a.L, a.S, a.D
+	E := H * D
+	for i := range src {
+		src[i] = src[i].Contiguous()
+	}
+	// Distinct inputs and which of them each operand reads.
+	var inputs []*tensor.Tensor
+	var which [3]int
+	for i, t := range src {
+		which[i] = -1
+		for j, u := range inputs {
+			if u == t {
+				which[i] = j
+			}
+		}
+		if which[i] < 0 {
+			which[i] = len(inputs)
+			inputs = append(inputs, t)
+		}
+	}
+	var data [3][]float32
+	var ld [3]int
+	for i, t := range src {
+		data[i], ld[i] = t.Data(), t.Size(-1)
+	}
+	a.checkMasks()
+
+	track := tensor.GradEnabled()
+	if track {
+		track = false
+		for _, t := range inputs {
+			track = track || t.RequiresGrad()
+		}
+	}
+	// saved holds P (softmax probabilities) and, with dropout, P' (the
+	// dropped and rescaled probabilities that multiply V).
+	n := B * H * L * S
+	drop := a.dropP > 0
+	nSaved := n
+	if drop {
+		nSaved = 2 * n
+	}
+	saved := tensor.Empty(nSaved)
+	sd := saved.Data()
+	P, Pd := sd[:n], sd[:n]
+	if drop {
+		Pd = sd[n:]
+		// Draw the keep mask sequentially so that results do not depend on
+		// how the parallel loop below is split.
+		keep := 1 / (1 - a.dropP)
+		for i := range Pd {
+			if a.rng.Float32() < a.dropP {
+				Pd[i] = 0
+			} else {
+				Pd[i] = keep
+			}
+		}
+	}
+	out := tensor.Empty(B, L, E)
+	od := out.Data()
+	scale := float32(1 / math.Sqrt(float64(D)))
+	q, k, v := data[0], data[1], data[2]
+	ldq, ldk, ldv := ld[0], ld[1], ld[2]
+
+	kernel.Parallel(B*H, a.grain(), func(lo, hi int) {
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/H, bh%H
+			qb := q[b*L*ldq+off[0]+h*D:]
+			kb := k[b*S*ldk+off[1]+h*D:]
+			vb := v[b*S*ldv+off[2]+h*D:]
+			pb := P[bh*L*S : (bh+1)*L*S]
+			// Scores = Q·Kᵀ/√d, then masks and a row softmax in place.
+			kernel.Sgemm(false, true, L, S, D, scale, qb, ldq, kb, ldk, 0, pb, S)
+			a.maskSoftmax(pb, b, bh)
+			pdb := pb
+			if drop {
+				pdb = Pd[bh*L*S : (bh+1)*L*S]
+				kernel.Mul(pdb, pdb, pb)
+			}
+			kernel.Sgemm(false, false, L, D, S, 1, pdb, S, vb, ldv, 0, od[b*L*E+h*D:], E)
+		}
+	})
+
+	var weights *tensor.Tensor
+	if a.opt.NeedWeights {
+		weights = a.weights(Pd)
+	}
+	if !track {
+		saved.Release()
+		return out, weights
+	}
+	// saved joins the graph as an extra input of the output so that
+	// FreeGraph returns its buffer to the pool with the other
+	// intermediates. It is recorded as an op of the real inputs (so that
+	// the engine treats it as a non-leaf); no gradient ever reaches it, so
+	// its backward never runs.
+	tensor.Record(saved, "MultiHeadAttention.saved", inputs, func(*tensor.Tensor, []*tensor.Tensor) {})
+	recIn := append(inputs[:len(inputs):len(inputs)], saved)
+	return tensor.Record(out, "ScaledDotProductAttention", recIn, func(g *tensor.Tensor, grads []*tensor.Tensor) {
+		g = g.Contiguous()
+		gd := g.Data()
+		// Gradient buffers, one per distinct input, at the input's layout.
+		var gbuf [3][]float32
+		for j, t := range inputs {
+			if !t.RequiresGrad() {
+				continue
+			}
+			used := 0
+			for i := range src {
+				if which[i] == j {
+					used += E
+				}
+			}
+			if used == t.Size(-1) { // every column is written below
+				grads[j] = tensor.Empty(t.Shape()...)
+			} else {
+				grads[j] = tensor.Zeros(t.Shape()...)
+			}
+			gbuf[j] = grads[j].Data()
+		}
+		dq, dk, dv := gbuf[which[0]], gbuf[which[1]], gbuf[which[2]]
+		var scratch *tensor.Tensor
+		var sc []float32
+		if dq != nil || dk != nil {
+			scratch = tensor.Empty(n)
+			sc = scratch.Data()
+		}
+		keep := float32(1)
+		if drop {
+			keep = 1 / (1 - a.dropP)
+		}
+		kernel.Parallel(B*H, a.grain(), func(lo, hi int) {
+			for bh := lo; bh < hi; bh++ {
+				b, h := bh/H, bh%H
+				qo := b*L*ldq + off[0] + h*D
+				ko := b*S*ldk + off[1] + h*D
+				vo := b*S*ldv + off[2] + h*D
+				gb := gd[b*L*E+h*D:]
+				pb := P[bh*L*S : (bh+1)*L*S]
+				pdb := Pd[bh*L*S : (bh+1)*L*S]
+				if dv != nil { // dV = P'ᵀ·dO
+					kernel.Sgemm(true, false, S, D, L, 1, pdb, S, gb, E, 0, dv[vo:], ldv)
+				}
+				if dq == nil && dk == nil {
+					continue
+				}
+				// dP' = dO·Vᵀ; through dropout; dS = P⊙(dP − rowsum(dP⊙P)).
+				ds := sc[bh*L*S : (bh+1)*L*S]
+				kernel.Sgemm(false, true, L, S, D, 1, gb, E, v[vo:], ldv, 0, ds, S)
+				if drop {
+					for i, x := range pdb {
+						if x == 0 {
+							ds[i] = 0
+						} else {
+							ds[i] *= keep
+						}
+					}
+				}
+				for i := 0; i < L; i++ {
+					pr, dr := pb[i*S:(i+1)*S], ds[i*S:(i+1)*S]
+					c := kernel.Dot(dr, pr)
+					for j, p := range pr {
+						dr[j] = p * (dr[j] - c)
+					}
+				}
+				if dq != nil { // dQ = dS·K/√d
+					kernel.Sgemm(false, false, L, D, S, scale, ds, S, k[ko:], ldk, 0, dq[qo:], ldq)
+				}
+				if dk != nil { // dK = dSᵀ·Q/√d
+					kernel.Sgemm(true, false, S, D, L, scale, ds, S, q[qo:], ldq, 0, dk[ko:], ldk)
+				}
+			}
+		})
+		scratch.Release()
+	}), weights
+}
+
+// grain is the number of (batch, head) pairs worth one parallel chunk:
+// about 64K multiply-adds, so the pool's wake-up cost stays small.
+func (a *attnCore) grain() int {
+	return max(1, (1<<16)/max(1, a.L*a.S*(a.D+4)))
+}
+
+// checkMasks panics when a mask does not fit the call's shapes.
+func (a *attnCore) checkMasks() {
+	o := a.opt
+	if o.KeyPaddingMask != nil && len(o.KeyPaddingMask) != a.B*a.S {
+		panic(fmt.Sprintf("nn: attention: KeyPaddingMask has %d entries, want B·S = %d·%d", len(o.KeyPaddingMask), a.B, a.S))
+	}
+	if o.AttnMaskBool != nil && len(o.AttnMaskBool) != a.L*a.S {
+		panic(fmt.Sprintf("nn: attention: AttnMaskBool has %d entries, want L·S = %d·%d", len(o.AttnMaskBool), a.L, a.S))
+	}
+	if m := o.AttnMask; m != nil {
+		s := m.Shape()
+		ok := (len(s) == 2 && s[0] == a.L && s[1] == a.S) ||
+			(len(s) == 3 && s[0] == a.B*a.H && s[1] == a.L && s[2] == a.S)
+		if !ok {
+			panic(fmt.Sprintf("nn: attention: AttnMask has shape %v, want [%d, %d] or [%d, %d, %d]", s, a.L, a.S, a.B*a.H, a.L, a.S))
+		}
+	}
+}
+
+// maskSoftmax applies the masks to the L×S scores of pair (b, bh) and
+// replaces each row by its softmax.
+func (a *attnCore) maskSoftmax(pb []float32, b, bh int) {
+	L, S, o := a.L, a.S, a.opt
+	var add []float32
+	if o.AttnMask != nil {
+		add = o.AttnMask.Data()
+		if o.AttnMask.Dim() == 3 {
+			add = add[bh*L*S : (bh+1)*L*S]
+		}
+	}
+	var kpm []bool
+	if o.KeyPaddingMask != nil {
+		kpm = o.KeyPaddingMask[b*S : (b+1)*S]
+	}
+	ninf := float32(math.Inf(-1))
+	for i := 0; i < L; i++ {
+		row := pb[i*S : (i+1)*S]
+		if add != nil {
+			kernel.Add(row, row, add[i*S:(i+1)*S])
+		}
+		if kpm != nil {
+			for j, m := range kpm {
+				if m {
+					row[j] = ninf
+				}
+			}
+		}
+		if o.AttnMaskBool != nil {
+			for j, m := range o.AttnMaskBool[i*S : (i+1)*S] {
+				if m {
+					row[j] = ninf
+				}
+			}
+		}
+		if o.Causal {
+			for j := i + 1; j < S; j++ {
+				row[j] = ninf
+			}
+		}
+		attnSoftmaxRow(row)
+	}
+}
+
+// attnSoftmaxRow replaces row by its softmax in float32 with the fast attnExpf.
+// A row that is all -Inf (every key masked) becomes NaN, as in PyTorch.
+func attnSoftmaxRow(row []float32) {
+	m := float32(math.Inf(-1))
+	for _, v := range row {
+		if v > m {
+			m = v
+		}
+	}
+	if math.IsInf(float64(m), -1) {
+		nan := float32(math.NaN())
+		for j := range row {
+			row[j] = nan
+		}
+		return
+	}
+	var sum float32
+	for j, v := range row {
+		e := attnExpf(v - m)
+		row[j] = e
+		sum += e
+	}
+	kernel.Scale(row, 1/sum, row)
+}
+
+// attnExpf is e^x in float32 to within about one ulp (Cephes' expf: range
+// reduction by ln 2 and a degree-6 polynomial). It is several times faster
+// than math.Exp, which matters because the softmax evaluates it B·H·L·S
+// times per call; the result agrees with PyTorch's exp well inside the
+// 1e-4 the fixtures allow.
+func attnExpf(x float32) float32 {
+	switch {
+	case x != x:
+		return x
+	case x < -87.33654: // below the smallest normal: flush to 0
+		return 0
+	case x > 88.72283:
+		return float32(math.Inf(1))
+	}
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+	)
+	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	r := x - n*ln2hi - n*ln2lo
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	y := p*r*r + r + 1
+	return y * math.Float32frombits(uint32(int32(n)+127)<<23)
+}
+
+// weights returns the attention weights P' as [B, L, S] averaged over the
+// heads, or [B, H, L, S] per head, without history.
+func (a *attnCore) weights(pd []float32) *tensor.Tensor {
+	B, H, L, S := a.B, a.H, a.L, a.S
+	if a.opt.PerHeadWeights {
+		w := tensor.Empty(B, H, L, S)
+		copy(w.Data(), pd)
+		return w
+	}
+	w := tensor.Zeros(B, L, S)
+	wd := w.Data()
+	inv := 1 / float32(H)
+	kernel.Parallel(B, 1, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			dst := wd[b*L*S : (b+1)*L*S]
+			for h := 0; h < H; h++ {
+				kernel.Axpy(inv, pd[(b*H+h)*L*S:(b*H+h+1)*L*S], dst)
+			}
+		}
+	})
+	return w
+}
