@@ -156,8 +156,198 @@ func main() {
 	p("")
 	kernel("kernAVX512", 12, 2, "Z", 16, 4, 32)
 	kernel("kernAVX2", 6, 2, "Y", 8, 4, 16)
+	vectors()
 	if err := os.WriteFile("sgemm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+}
+
+// vectors emits the AVX2 vector helpers. Each walks 32 floats per iteration
+// (four ymm registers, so four independent chains in the reductions), then
+// 8 at a time, then single floats; all loads and stores are unaligned.
+func vectors() {
+	// Elementwise: dst[i] = op(a[i], b[i]) over CX = len(dst). DI=dst, SI=a, R8=b.
+	type ew struct {
+		name, frame string
+		setup       []string
+		vec         func(r, off string) []string // r: Y or X register suffix builder
+		sca         []string
+	}
+	ews := []ew{
+		{"addAVX2", "$0-72", []string{"MOVQ dst_base+0(FP), DI", "MOVQ a_base+24(FP), SI", "MOVQ b_base+48(FP), R8", "MOVQ dst_len+8(FP), CX"},
+			func(r, off string) []string {
+				return []string{"VMOVUPS " + off + "(SI), " + r, "VADDPS " + off + "(R8), " + r + ", " + r}
+			},
+			[]string{"VMOVSS (SI), X0", "VADDSS (R8), X0, X0"}},
+		{"mulAVX2", "$0-72", []string{"MOVQ dst_base+0(FP), DI", "MOVQ a_base+24(FP), SI", "MOVQ b_base+48(FP), R8", "MOVQ dst_len+8(FP), CX"},
+			func(r, off string) []string {
+				return []string{"VMOVUPS " + off + "(SI), " + r, "VMULPS " + off + "(R8), " + r + ", " + r}
+			},
+			[]string{"VMOVSS (SI), X0", "VMULSS (R8), X0, X0"}},
+		{"scaleAVX2", "$0-56", []string{"MOVQ dst_base+0(FP), DI", "MOVQ x_base+32(FP), SI", "MOVQ dst_len+8(FP), CX", "VBROADCASTSS s+24(FP), Y15"},
+			func(r, off string) []string { return []string{"VMULPS " + off + "(SI), Y15, " + r} },
+			[]string{"VMULSS (SI), X15, X0"}},
+		{"addScalarAVX2", "$0-56", []string{"MOVQ dst_base+0(FP), DI", "MOVQ x_base+32(FP), SI", "MOVQ dst_len+8(FP), CX", "VBROADCASTSS s+24(FP), Y15"},
+			func(r, off string) []string { return []string{"VADDPS " + off + "(SI), Y15, " + r} },
+			[]string{"VADDSS (SI), X15, X0"}},
+		// max(0, x) with 0 as the operand returned for NaN, matching reluGo.
+		{"reluAVX2", "$0-48", []string{"MOVQ dst_base+0(FP), DI", "MOVQ x_base+24(FP), SI", "MOVQ dst_len+8(FP), CX", "VXORPS Y15, Y15, Y15"},
+			func(r, off string) []string {
+				return []string{"VMOVUPS " + off + "(SI), " + r, "VMAXPS Y15, " + r + ", " + r}
+			},
+			[]string{"VMOVSS (SI), X0", "VMAXSS X15, X0, X0"}},
+		// y += alpha*x: DI=y (dst), SI=x.
+		{"axpyAVX2", "$0-56", []string{"MOVQ y_base+32(FP), DI", "MOVQ x_base+8(FP), SI", "MOVQ y_len+40(FP), CX", "VBROADCASTSS alpha+0(FP), Y15"},
+			func(r, off string) []string {
+				return []string{"VMOVUPS " + off + "(DI), " + r, "VFMADD231PS " + off + "(SI), Y15, " + r}
+			},
+			[]string{"VMOVSS (DI), X0", "VFMADD231SS (SI), X15, X0"}},
+	}
+	for _, e := range ews {
+		n := e.name
+		p("// func %s: see vec_amd64.go.", n)
+		p("TEXT ·%s(SB), NOSPLIT, %s", n, e.frame)
+		for _, l := range e.setup {
+			p("\t%s", l)
+		}
+		p("%s_loop32:", n)
+		p("\tCMPQ CX, $32")
+		p("\tJL %s_loop8", n)
+		for v := 0; v < 4; v++ {
+			for _, l := range e.vec(fmt.Sprintf("Y%d", v), fmt.Sprint(v*32)) {
+				p("\t%s", l)
+			}
+		}
+		for v := 0; v < 4; v++ {
+			p("\tVMOVUPS Y%d, %d(DI)", v, v*32)
+		}
+		p("\tADDQ $128, SI")
+		p("\tADDQ $128, DI")
+		if strings.Contains(strings.Join(e.setup, " "), "R8") {
+			p("\tADDQ $128, R8")
+		}
+		p("\tSUBQ $32, CX")
+		p("\tJMP %s_loop32", n)
+		p("%s_loop8:", n)
+		p("\tCMPQ CX, $8")
+		p("\tJL %s_tail", n)
+		for _, l := range e.vec("Y0", "0") {
+			p("\t%s", l)
+		}
+		p("\tVMOVUPS Y0, (DI)")
+		p("\tADDQ $32, SI")
+		p("\tADDQ $32, DI")
+		if strings.Contains(strings.Join(e.setup, " "), "R8") {
+			p("\tADDQ $32, R8")
+		}
+		p("\tSUBQ $8, CX")
+		p("\tJMP %s_loop8", n)
+		p("%s_tail:", n)
+		p("\tTESTQ CX, CX")
+		p("\tJZ %s_done", n)
+		for _, l := range e.sca {
+			p("\t%s", l)
+		}
+		p("\tVMOVSS X0, (DI)")
+		p("\tADDQ $4, SI")
+		p("\tADDQ $4, DI")
+		if strings.Contains(strings.Join(e.setup, " "), "R8") {
+			p("\tADDQ $4, R8")
+		}
+		p("\tDECQ CX")
+		p("\tJMP %s_tail", n)
+		p("%s_done:", n)
+		p("\tVZEROUPPER")
+		p("\tRET")
+		p("")
+	}
+
+	// Reductions into Y0..Y3, folded to X0 then finished on scalars.
+	type red struct {
+		name, frame, ret string
+		setup            []string
+		vec              func(r, off string) []string
+		fold             string // VADDPS or VMAXPS
+		sca              []string
+		twoPtr           bool
+	}
+	reds := []red{
+		{"dotAVX2", "$0-52", "ret+48(FP)", []string{"MOVQ x_base+0(FP), SI", "MOVQ y_base+24(FP), R8", "MOVQ x_len+8(FP), CX",
+			"VXORPS Y0, Y0, Y0", "VXORPS Y1, Y1, Y1", "VXORPS Y2, Y2, Y2", "VXORPS Y3, Y3, Y3"},
+			func(r, off string) []string {
+				return []string{"VMOVUPS " + off + "(SI), Y4", "VFMADD231PS " + off + "(R8), Y4, " + r}
+			},
+			"VADDPS", []string{"VMOVSS (SI), X4", "VFMADD231SS (R8), X4, X0"}, true},
+		{"sumAVX2", "$0-28", "ret+24(FP)", []string{"MOVQ x_base+0(FP), SI", "MOVQ x_len+8(FP), CX",
+			"VXORPS Y0, Y0, Y0", "VXORPS Y1, Y1, Y1", "VXORPS Y2, Y2, Y2", "VXORPS Y3, Y3, Y3"},
+			func(r, off string) []string { return []string{"VADDPS " + off + "(SI), " + r + ", " + r} },
+			"VADDPS", []string{"VADDSS (SI), X0, X0"}, false},
+		// len(x) >= 1: every lane starts at x[0], which is in the set anyway.
+		{"maxAVX2", "$0-28", "ret+24(FP)", []string{"MOVQ x_base+0(FP), SI", "MOVQ x_len+8(FP), CX",
+			"VBROADCASTSS (SI), Y0", "VMOVUPS Y0, Y1", "VMOVUPS Y0, Y2", "VMOVUPS Y0, Y3"},
+			func(r, off string) []string { return []string{"VMAXPS " + off + "(SI), " + r + ", " + r} },
+			"VMAXPS", []string{"VMAXSS (SI), X0, X0"}, false},
+	}
+	for _, e := range reds {
+		n := e.name
+		p("// func %s: see vec_amd64.go.", n)
+		p("TEXT ·%s(SB), NOSPLIT, %s", n, e.frame)
+		for _, l := range e.setup {
+			p("\t%s", l)
+		}
+		p("%s_loop32:", n)
+		p("\tCMPQ CX, $32")
+		p("\tJL %s_loop8", n)
+		for v := 0; v < 4; v++ {
+			for _, l := range e.vec(fmt.Sprintf("Y%d", v), fmt.Sprint(v*32)) {
+				p("\t%s", strings.ReplaceAll(l, "Y4", fmt.Sprintf("Y%d", 4+v)))
+			}
+		}
+		p("\tADDQ $128, SI")
+		if e.twoPtr {
+			p("\tADDQ $128, R8")
+		}
+		p("\tSUBQ $32, CX")
+		p("\tJMP %s_loop32", n)
+		p("%s_loop8:", n)
+		p("\tCMPQ CX, $8")
+		p("\tJL %s_fold", n)
+		for _, l := range e.vec("Y0", "0") {
+			p("\t%s", l)
+		}
+		p("\tADDQ $32, SI")
+		if e.twoPtr {
+			p("\tADDQ $32, R8")
+		}
+		p("\tSUBQ $8, CX")
+		p("\tJMP %s_loop8", n)
+		p("%s_fold:", n)
+		p("\t%s Y1, Y0, Y0", e.fold)
+		p("\t%s Y3, Y2, Y2", e.fold)
+		p("\t%s Y2, Y0, Y0", e.fold)
+		p("\tVEXTRACTF128 $1, Y0, X1")
+		p("\t%s X1, X0, X0", e.fold)
+		p("\tVPERMILPS $0x4E, X0, X1")
+		p("\t%s X1, X0, X0", e.fold)
+		p("\tVPERMILPS $0xB1, X0, X1")
+		p("\t%s X1, X0, X0", e.fold)
+		p("%s_tail:", n)
+		p("\tTESTQ CX, CX")
+		p("\tJZ %s_done", n)
+		for _, l := range e.sca {
+			p("\t%s", l)
+		}
+		p("\tADDQ $4, SI")
+		if e.twoPtr {
+			p("\tADDQ $4, R8")
+		}
+		p("\tDECQ CX")
+		p("\tJMP %s_tail", n)
+		p("%s_done:", n)
+		p("\tVMOVSS X0, %s", e.ret)
+		p("\tVZEROUPPER")
+		p("\tRET")
+		p("")
 	}
 }

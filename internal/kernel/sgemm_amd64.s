@@ -598,3 +598,442 @@ kernAVX2_store0:
 	VZEROUPPER
 	RET
 
+// func addAVX2: see vec_amd64.go.
+TEXT ·addAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ a_base+24(FP), SI
+	MOVQ b_base+48(FP), R8
+	MOVQ dst_len+8(FP), CX
+addAVX2_loop32:
+	CMPQ CX, $32
+	JL addAVX2_loop8
+	VMOVUPS 0(SI), Y0
+	VADDPS 0(R8), Y0, Y0
+	VMOVUPS 32(SI), Y1
+	VADDPS 32(R8), Y1, Y1
+	VMOVUPS 64(SI), Y2
+	VADDPS 64(R8), Y2, Y2
+	VMOVUPS 96(SI), Y3
+	VADDPS 96(R8), Y3, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	ADDQ $128, R8
+	SUBQ $32, CX
+	JMP addAVX2_loop32
+addAVX2_loop8:
+	CMPQ CX, $8
+	JL addAVX2_tail
+	VMOVUPS 0(SI), Y0
+	VADDPS 0(R8), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	SUBQ $8, CX
+	JMP addAVX2_loop8
+addAVX2_tail:
+	TESTQ CX, CX
+	JZ addAVX2_done
+	VMOVSS (SI), X0
+	VADDSS (R8), X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	ADDQ $4, R8
+	DECQ CX
+	JMP addAVX2_tail
+addAVX2_done:
+	VZEROUPPER
+	RET
+
+// func mulAVX2: see vec_amd64.go.
+TEXT ·mulAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ a_base+24(FP), SI
+	MOVQ b_base+48(FP), R8
+	MOVQ dst_len+8(FP), CX
+mulAVX2_loop32:
+	CMPQ CX, $32
+	JL mulAVX2_loop8
+	VMOVUPS 0(SI), Y0
+	VMULPS 0(R8), Y0, Y0
+	VMOVUPS 32(SI), Y1
+	VMULPS 32(R8), Y1, Y1
+	VMOVUPS 64(SI), Y2
+	VMULPS 64(R8), Y2, Y2
+	VMOVUPS 96(SI), Y3
+	VMULPS 96(R8), Y3, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	ADDQ $128, R8
+	SUBQ $32, CX
+	JMP mulAVX2_loop32
+mulAVX2_loop8:
+	CMPQ CX, $8
+	JL mulAVX2_tail
+	VMOVUPS 0(SI), Y0
+	VMULPS 0(R8), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	SUBQ $8, CX
+	JMP mulAVX2_loop8
+mulAVX2_tail:
+	TESTQ CX, CX
+	JZ mulAVX2_done
+	VMOVSS (SI), X0
+	VMULSS (R8), X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	ADDQ $4, R8
+	DECQ CX
+	JMP mulAVX2_tail
+mulAVX2_done:
+	VZEROUPPER
+	RET
+
+// func scaleAVX2: see vec_amd64.go.
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+32(FP), SI
+	MOVQ dst_len+8(FP), CX
+	VBROADCASTSS s+24(FP), Y15
+scaleAVX2_loop32:
+	CMPQ CX, $32
+	JL scaleAVX2_loop8
+	VMULPS 0(SI), Y15, Y0
+	VMULPS 32(SI), Y15, Y1
+	VMULPS 64(SI), Y15, Y2
+	VMULPS 96(SI), Y15, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP scaleAVX2_loop32
+scaleAVX2_loop8:
+	CMPQ CX, $8
+	JL scaleAVX2_tail
+	VMULPS 0(SI), Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP scaleAVX2_loop8
+scaleAVX2_tail:
+	TESTQ CX, CX
+	JZ scaleAVX2_done
+	VMULSS (SI), X15, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP scaleAVX2_tail
+scaleAVX2_done:
+	VZEROUPPER
+	RET
+
+// func addScalarAVX2: see vec_amd64.go.
+TEXT ·addScalarAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+32(FP), SI
+	MOVQ dst_len+8(FP), CX
+	VBROADCASTSS s+24(FP), Y15
+addScalarAVX2_loop32:
+	CMPQ CX, $32
+	JL addScalarAVX2_loop8
+	VADDPS 0(SI), Y15, Y0
+	VADDPS 32(SI), Y15, Y1
+	VADDPS 64(SI), Y15, Y2
+	VADDPS 96(SI), Y15, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP addScalarAVX2_loop32
+addScalarAVX2_loop8:
+	CMPQ CX, $8
+	JL addScalarAVX2_tail
+	VADDPS 0(SI), Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP addScalarAVX2_loop8
+addScalarAVX2_tail:
+	TESTQ CX, CX
+	JZ addScalarAVX2_done
+	VADDSS (SI), X15, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP addScalarAVX2_tail
+addScalarAVX2_done:
+	VZEROUPPER
+	RET
+
+// func reluAVX2: see vec_amd64.go.
+TEXT ·reluAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ dst_len+8(FP), CX
+	VXORPS Y15, Y15, Y15
+reluAVX2_loop32:
+	CMPQ CX, $32
+	JL reluAVX2_loop8
+	VMOVUPS 0(SI), Y0
+	VMAXPS Y15, Y0, Y0
+	VMOVUPS 32(SI), Y1
+	VMAXPS Y15, Y1, Y1
+	VMOVUPS 64(SI), Y2
+	VMAXPS Y15, Y2, Y2
+	VMOVUPS 96(SI), Y3
+	VMAXPS Y15, Y3, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP reluAVX2_loop32
+reluAVX2_loop8:
+	CMPQ CX, $8
+	JL reluAVX2_tail
+	VMOVUPS 0(SI), Y0
+	VMAXPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP reluAVX2_loop8
+reluAVX2_tail:
+	TESTQ CX, CX
+	JZ reluAVX2_done
+	VMOVSS (SI), X0
+	VMAXSS X15, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP reluAVX2_tail
+reluAVX2_done:
+	VZEROUPPER
+	RET
+
+// func axpyAVX2: see vec_amd64.go.
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-56
+	MOVQ y_base+32(FP), DI
+	MOVQ x_base+8(FP), SI
+	MOVQ y_len+40(FP), CX
+	VBROADCASTSS alpha+0(FP), Y15
+axpyAVX2_loop32:
+	CMPQ CX, $32
+	JL axpyAVX2_loop8
+	VMOVUPS 0(DI), Y0
+	VFMADD231PS 0(SI), Y15, Y0
+	VMOVUPS 32(DI), Y1
+	VFMADD231PS 32(SI), Y15, Y1
+	VMOVUPS 64(DI), Y2
+	VFMADD231PS 64(SI), Y15, Y2
+	VMOVUPS 96(DI), Y3
+	VFMADD231PS 96(SI), Y15, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP axpyAVX2_loop32
+axpyAVX2_loop8:
+	CMPQ CX, $8
+	JL axpyAVX2_tail
+	VMOVUPS 0(DI), Y0
+	VFMADD231PS 0(SI), Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP axpyAVX2_loop8
+axpyAVX2_tail:
+	TESTQ CX, CX
+	JZ axpyAVX2_done
+	VMOVSS (DI), X0
+	VFMADD231SS (SI), X15, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP axpyAVX2_tail
+axpyAVX2_done:
+	VZEROUPPER
+	RET
+
+// func dotAVX2: see vec_amd64.go.
+TEXT ·dotAVX2(SB), NOSPLIT, $0-52
+	MOVQ x_base+0(FP), SI
+	MOVQ y_base+24(FP), R8
+	MOVQ x_len+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+dotAVX2_loop32:
+	CMPQ CX, $32
+	JL dotAVX2_loop8
+	VMOVUPS 0(SI), Y4
+	VFMADD231PS 0(R8), Y4, Y0
+	VMOVUPS 32(SI), Y5
+	VFMADD231PS 32(R8), Y5, Y1
+	VMOVUPS 64(SI), Y6
+	VFMADD231PS 64(R8), Y6, Y2
+	VMOVUPS 96(SI), Y7
+	VFMADD231PS 96(R8), Y7, Y3
+	ADDQ $128, SI
+	ADDQ $128, R8
+	SUBQ $32, CX
+	JMP dotAVX2_loop32
+dotAVX2_loop8:
+	CMPQ CX, $8
+	JL dotAVX2_fold
+	VMOVUPS 0(SI), Y4
+	VFMADD231PS 0(R8), Y4, Y0
+	ADDQ $32, SI
+	ADDQ $32, R8
+	SUBQ $8, CX
+	JMP dotAVX2_loop8
+dotAVX2_fold:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4E, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xB1, X0, X1
+	VADDPS X1, X0, X0
+dotAVX2_tail:
+	TESTQ CX, CX
+	JZ dotAVX2_done
+	VMOVSS (SI), X4
+	VFMADD231SS (R8), X4, X0
+	ADDQ $4, SI
+	ADDQ $4, R8
+	DECQ CX
+	JMP dotAVX2_tail
+dotAVX2_done:
+	VMOVSS X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func sumAVX2: see vec_amd64.go.
+TEXT ·sumAVX2(SB), NOSPLIT, $0-28
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+sumAVX2_loop32:
+	CMPQ CX, $32
+	JL sumAVX2_loop8
+	VADDPS 0(SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	VADDPS 64(SI), Y2, Y2
+	VADDPS 96(SI), Y3, Y3
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP sumAVX2_loop32
+sumAVX2_loop8:
+	CMPQ CX, $8
+	JL sumAVX2_fold
+	VADDPS 0(SI), Y0, Y0
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP sumAVX2_loop8
+sumAVX2_fold:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4E, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xB1, X0, X1
+	VADDPS X1, X0, X0
+sumAVX2_tail:
+	TESTQ CX, CX
+	JZ sumAVX2_done
+	VADDSS (SI), X0, X0
+	ADDQ $4, SI
+	DECQ CX
+	JMP sumAVX2_tail
+sumAVX2_done:
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func maxAVX2: see vec_amd64.go.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-28
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VBROADCASTSS (SI), Y0
+	VMOVUPS Y0, Y1
+	VMOVUPS Y0, Y2
+	VMOVUPS Y0, Y3
+maxAVX2_loop32:
+	CMPQ CX, $32
+	JL maxAVX2_loop8
+	VMAXPS 0(SI), Y0, Y0
+	VMAXPS 32(SI), Y1, Y1
+	VMAXPS 64(SI), Y2, Y2
+	VMAXPS 96(SI), Y3, Y3
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP maxAVX2_loop32
+maxAVX2_loop8:
+	CMPQ CX, $8
+	JL maxAVX2_fold
+	VMAXPS 0(SI), Y0, Y0
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP maxAVX2_loop8
+maxAVX2_fold:
+	VMAXPS Y1, Y0, Y0
+	VMAXPS Y3, Y2, Y2
+	VMAXPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0x4E, X0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0xB1, X0, X1
+	VMAXPS X1, X0, X0
+maxAVX2_tail:
+	TESTQ CX, CX
+	JZ maxAVX2_done
+	VMAXSS (SI), X0, X0
+	ADDQ $4, SI
+	DECQ CX
+	JMP maxAVX2_tail
+maxAVX2_done:
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
