@@ -1,0 +1,164 @@
+// Package mnist is the shared plumbing of the MNIST examples: loading the
+// IDX files, the epoch loop with a progress line, and test accuracy. Each
+// example keeps its model and its training step in its own main.go.
+package mnist
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/internal/kernel"
+	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/tensor"
+)
+
+// Flags are the options every MNIST example takes.
+type Flags struct {
+	Dir       string
+	Epochs    int
+	Batch     int
+	LR        float64
+	Seed      uint64
+	Threads   int
+	Limit     int // use only the first Limit training samples (0 = all)
+	TestLimit int
+}
+
+// ParseFlags registers and parses the common flags with the example's defaults.
+func ParseFlags(epochs int, lr float64) *Flags {
+	f := &Flags{}
+	flag.StringVar(&f.Dir, "data", defaultDir(), "folder holding the MNIST IDX files (train-images-idx3-ubyte.gz, ...)")
+	flag.IntVar(&f.Epochs, "epochs", epochs, "training epochs")
+	flag.IntVar(&f.Batch, "batch", 64, "batch size")
+	flag.Float64Var(&f.LR, "lr", lr, "learning rate")
+	flag.Uint64Var(&f.Seed, "seed", 1, "seed for initialisation and shuffling")
+	flag.IntVar(&f.Threads, "threads", 0, "kernel threads (0 = GOMAXPROCS)")
+	flag.IntVar(&f.Limit, "limit", 0, "train on the first N samples only (0 = all 60000)")
+	flag.IntVar(&f.TestLimit, "test-limit", 0, "evaluate on the first N test samples only (0 = all 10000)")
+	flag.Parse()
+	kernel.SetThreads(f.Threads)
+	nn.SetSeed(f.Seed)
+	return f
+}
+
+// defaultDir finds ../shared/data/mnist from the repository root or from
+// an example's folder.
+func defaultDir() string {
+	for _, d := range []string{"../shared/data/mnist", "../../shared/data/mnist", "../../../shared/data/mnist"} {
+		if _, err := os.Stat(filepath.Join(d, "train-images-idx3-ubyte.gz")); err == nil {
+			return d
+		}
+	}
+	return "../shared/data/mnist"
+}
+
+// Load reads the training and test sets.
+func Load(f *Flags) (train, test *data.ArrayDataset, err error) {
+	train, err = data.LoadMNIST(filepath.Join(f.Dir, "train-images-idx3-ubyte.gz"), filepath.Join(f.Dir, "train-labels-idx1-ubyte.gz"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (pass -data DIR with the MNIST files)", err)
+	}
+	test, err = data.LoadMNIST(filepath.Join(f.Dir, "t10k-images-idx3-ubyte.gz"), filepath.Join(f.Dir, "t10k-labels-idx1-ubyte.gz"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return limit(train, f.Limit), limit(test, f.TestLimit), nil
+}
+
+func limit(d *data.ArrayDataset, n int) *data.ArrayDataset {
+	if n <= 0 || n >= d.Len() {
+		return d
+	}
+	w := len(d.X) / d.Len()
+	out, err := data.NewArrayDataset(d.X[:n*w], d.Spec().XShape, d.Y[:n])
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// Step trains on one batch and returns the loss and the number of correct predictions.
+type Step func(x *tensor.Tensor, y *tensor.IntTensor) (loss float32, correct int)
+
+// Train runs epochs of step over the training set, printing one line per
+// epoch with loss, accuracy, samples/s and test accuracy, and returns the
+// final test accuracy and the mean seconds per epoch.
+func Train(f *Flags, model nn.Layer, trainSet, testSet *data.ArrayDataset, step Step, input func(b *data.Batch) *tensor.Tensor) (acc, secPerEpoch float64, err error) {
+	loader, err := data.NewLoader(trainSet, data.LoaderOptions{BatchSize: f.Batch, Shuffle: true, Seed: f.Seed, Prefetch: 2})
+	if err != nil {
+		return 0, 0, err
+	}
+	var total time.Duration
+	for epoch := 0; epoch < f.Epochs; epoch++ {
+		nn.Train(model, true)
+		start := time.Now()
+		var lossSum float64
+		var correct, seen int
+		for b, err := range loader.Epoch(epoch) {
+			if err != nil {
+				return 0, 0, err
+			}
+			y := tensor.IntFromSlice(b.Y, b.Size)
+			l, c := step(input(b), y)
+			lossSum += float64(l) * float64(b.Size)
+			correct += c
+			seen += b.Size
+		}
+		el := time.Since(start)
+		total += el
+		acc, err = Evaluate(model, testSet, input)
+		if err != nil {
+			return 0, 0, err
+		}
+		fmt.Printf("epoch %d/%d  loss %.4f  train acc %.4f  test acc %.4f  %.1fs  %.0f samples/s\n",
+			epoch+1, f.Epochs, lossSum/float64(seen), float64(correct)/float64(seen), acc, el.Seconds(), float64(seen)/el.Seconds())
+	}
+	return acc, total.Seconds() / float64(max(f.Epochs, 1)), nil
+}
+
+// Evaluate returns the accuracy of model on ds, in evaluation mode and without gradients.
+func Evaluate(model nn.Layer, ds *data.ArrayDataset, input func(b *data.Batch) *tensor.Tensor) (float64, error) {
+	nn.Train(model, false)
+	defer nn.Train(model, true)
+	loader, err := data.NewLoader(ds, data.LoaderOptions{BatchSize: 500})
+	if err != nil {
+		return 0, err
+	}
+	correct := 0
+	for b, err := range loader.Epoch(0) {
+		if err != nil {
+			return 0, err
+		}
+		tensor.NoGrad(func() {
+			out := model.Forward(input(b))
+			correct += Correct(out, b.Y)
+			out.Release()
+		})
+	}
+	return float64(correct) / float64(ds.Len()), nil
+}
+
+// Correct counts rows of logits whose argmax equals the label.
+func Correct(logits *tensor.Tensor, y []int64) int {
+	pred := tensor.Argmax(logits, 1, false).Data()
+	n := 0
+	for i, p := range pred {
+		if p == y[i] {
+			n++
+		}
+	}
+	return n
+}
+
+// Images returns the batch as [N, 1, 28, 28] (no copy).
+func Images(b *data.Batch) *tensor.Tensor { return tensor.FromSlice(b.X, b.XShape...) }
+
+// Flat returns the batch as [N, 784] (no copy).
+func Flat(b *data.Batch) *tensor.Tensor { return tensor.FromSlice(b.X, b.Size, len(b.X)/b.Size) }
+
+// Rows returns the batch as a sequence [N, 28, 28] (no copy).
+func Rows(b *data.Batch) *tensor.Tensor { return tensor.FromSlice(b.X, b.Size, 28, 28) }

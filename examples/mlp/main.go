@@ -1,0 +1,49 @@
+// Command mlp trains a 784-512-256-10 multilayer perceptron on MNIST with
+// Adam and prints test accuracy (about 98% after a few epochs).
+//
+//	go run ./examples/mlp -epochs 5
+package main
+
+import (
+	"fmt"
+	"log"
+
+	"github.com/shenml/shen/examples/internal/mnist"
+	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/optim"
+	"github.com/shenml/shen/tensor"
+)
+
+func main() {
+	f := mnist.ParseFlags(5, 1e-3)
+	train, test, err := mnist.Load(f)
+	if err != nil {
+		log.Fatal(err)
+	}
+	net := nn.NewSequential(
+		nn.NewLinear(784, 512), nn.ReLU{},
+		nn.NewLinear(512, 256), nn.ReLU{},
+		nn.NewLinear(256, 10),
+	)
+	cfg := optim.DefaultAdamConfig()
+	cfg.LR = f.LR
+	opt, err := optim.NewAdam(nn.Parameters(net), cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	step := func(x *tensor.Tensor, y *tensor.IntTensor) (float32, int) {
+		logits := net.Forward(x)
+		loss := nn.CrossEntropy(logits, y)
+		opt.ZeroGrad()
+		loss.Backward()
+		opt.Step()
+		l, c := loss.Item(), mnist.Correct(logits, y.Data())
+		loss.FreeGraph()
+		return l, c
+	}
+	acc, sec, err := mnist.Train(f, net, train, test, step, mnist.Flat)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("RESULT model=mlp test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
+}
