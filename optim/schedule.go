@@ -324,7 +324,9 @@ type OneCycle struct {
 // OneCycleLR is the 1cycle policy, as torch.optim.lr_scheduler.OneCycleLR:
 // the LR rises from MaxLR/DivFactor to MaxLR over PctStart of the cycle,
 // then anneals to the initial LR/FinalDivFactor. Step once per batch.
-// Stepping past TotalSteps holds the final LR (torch raises an error).
+// As in torch, step TotalSteps (one past the cycle, reached by the last
+// Step of a loop that steps once per batch) extrapolates the anneal; later
+// steps, where torch raises an error, hold the cycle's final LR.
 type OneCycleLR struct {
 	schedule
 	cfg            OneCycle
@@ -435,7 +437,10 @@ func (s *OneCycleLR) anneal(start, end, pct float64) float64 {
 }
 
 func (s *OneCycleLR) at(g int, _ float64) float64 {
-	step := float64(min(s.last, s.cfg.TotalSteps))
+	step := float64(s.last)
+	if s.last > s.cfg.TotalSteps {
+		step = float64(s.cfg.TotalSteps - 1) // hold the final LR
+	}
 	lrs := [3]float64{s.initial[g], s.maxLR[g], s.minLR[g]}
 	moms := [2]float64{s.cfg.MaxMomentum, s.cfg.BaseMomentum}
 	start := 0.0
