@@ -341,3 +341,48 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// ReadSklearnCSV reads a scikit-learn dataset CSV (iris, breast_cancer):
+// a first line "count,features,class0,class1,..." then rows of features
+// with the class index last. Columns are named f0..f{d-1} and "target"; the
+// class names come back in classes.
+func ReadSklearnCSV(path string) (f *Frame, classes []string, err error) {
+	r, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closeFn()
+	br := bufio.NewReader(r)
+	first, err := br.ReadString('\n')
+	if err != nil && first == "" {
+		return nil, nil, fmt.Errorf("%s:1: missing the count line: %w", path, ioErr(err))
+	}
+	parts := strings.Split(strings.TrimSpace(first), ",")
+	if len(parts) < 2 {
+		return nil, nil, fmt.Errorf("%s:1: want count,features,classes..., got %q", path, truncate(first, 60))
+	}
+	n, err1 := strconv.Atoi(parts[0])
+	d, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil || n < 0 || d <= 0 || d > 1<<16 {
+		return nil, nil, fmt.Errorf("%s:1: bad count or feature number in %q", path, truncate(first, 60))
+	}
+	names := make([]string, d+1)
+	types := map[string]ColumnType{}
+	for i := range d {
+		names[i] = "f" + strconv.Itoa(i)
+		types[names[i]] = Numeric
+	}
+	names[d] = "target"
+	types["target"] = Numeric
+	f, err = ReadCSVFrom(br, path, CSVOptions{NoHeader: true, Names: names, Types: types})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range f.Lines {
+		f.Lines[i]++ // the count line was consumed before the CSV reader
+	}
+	if f.NumRows() != n {
+		return nil, nil, fmt.Errorf("%s: header declares %d rows, file has %d", path, n, f.NumRows())
+	}
+	return f, parts[2:], nil
+}
