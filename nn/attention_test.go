@@ -236,7 +236,7 @@ func TestMultiHeadAttentionTorch(t *testing.T) {
 // evaluation, from a reseeded generator).
 //
 // Tolerance: with step h the central difference has truncation error
-// h²·|f'''|/6 and rounding error about ε·|L|/h, with ε ≈ 6e-8 the float32
+// h²·|f⁽³⁾|/6 and rounding error about ε·|L|/h, with ε ≈ 6e-8 the float32
 // unit roundoff and |L| ≈ 10 here (accumulated in float64, so only the
 // float32 forward values contribute). h = 1e-2 balances the two at about
 // 1e-4; allowing 2e-3 absolute plus 1e-2 relative keeps a margin of ten
