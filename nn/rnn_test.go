@@ -39,9 +39,9 @@ type rnnFxCase struct {
 	Params        map[string]*rnnFxTensor `json:"params"`
 	X             *rnnFxTensor            `json:"x"`
 	H0, C0        *rnnFxTensor
-	Out           *rnnFxTensor            `json:"out"`
-	HN            *rnnFxTensor            `json:"h_n"`
-	CN            *rnnFxTensor            `json:"c_n"`
+	Out           *rnnFxTensor `json:"out"`
+	HN            *rnnFxTensor `json:"h_n"`
+	CN            *rnnFxTensor `json:"c_n"`
 	U1, U2, U3    *rnnFxTensor
 	Grads         map[string]*rnnFxTensor `json:"grads"`
 }
