@@ -1,6 +1,10 @@
 package optim
 
-import "github.com/shenml/shen/tensor"
+import (
+	"fmt"
+
+	"github.com/shenml/shen/tensor"
+)
 
 // AdagradConfig holds the hyperparameters of torch.optim.Adagrad.
 type AdagradConfig struct {
@@ -111,4 +115,17 @@ func (j *adagradJob) run(lo, hi int) {
 		std := sqrt32(s) + j.eps
 		w[i] += float32(float32(j.nclr*gi) / std)
 	}
+}
+
+// LoadStateDict replaces the state with a copy of s (see Optimizer). Unlike
+// the other optimizers, Adagrad's state always holds every parameter's sum
+// (torch makes it at construction), so a state without one is an error.
+func (o *Adagrad) LoadStateDict(s State) error {
+	for i := range o.params {
+		k := fmt.Sprintf("param%d.sum", i)
+		if _, ok := s.Buffers[k]; !ok && s.Optimizer == "adagrad" {
+			return fmt.Errorf("optim: adagrad: state has no buffer %s", k)
+		}
+	}
+	return o.base.LoadStateDict(s)
 }

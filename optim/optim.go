@@ -188,8 +188,8 @@ func (b *base) each(fn func(i int, h *Hyper, w, g []float32)) {
 	}
 }
 
-// buf returns buffer k of parameter i, allocating it zeroed (or filled
-// with fill) the first time.
+// buf returns buffer k of parameter i, allocating it zeroed the first
+// time (reporting so): state is made lazily, as torch makes it.
 func (b *base) buf(k, i, n int) ([]float32, bool) {
 	if s := b.bufs[k][i]; s != nil {
 		return s, false
@@ -313,3 +313,17 @@ func fma(a, b, c float32) float32 {
 }
 
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+
+// The optimizers and schedulers satisfy their interfaces.
+var (
+	_ Optimizer = (*SGD)(nil)
+	_ Optimizer = (*Adam)(nil)
+	_ Optimizer = (*RMSprop)(nil)
+	_ Optimizer = (*Adagrad)(nil)
+	_ Scheduler = (*StepLR)(nil)
+	_ Scheduler = (*MultiStepLR)(nil)
+	_ Scheduler = (*ExponentialLR)(nil)
+	_ Scheduler = (*CosineAnnealingLR)(nil)
+	_ Scheduler = (*WarmupCosineLR)(nil)
+	_ Scheduler = (*OneCycleLR)(nil)
+)
