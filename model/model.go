@@ -1,0 +1,274 @@
+package model
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/model/safetensors"
+	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/tensor"
+)
+
+// FormatVersion is the model.json format this package writes; Load
+// accepts it and older versions it knows.
+const FormatVersion = 1
+
+// File names inside an artifact directory.
+const (
+	SpecFile    = "model.json"
+	WeightsFile = "weights.safetensors"
+	ProfileFile = "profile.json"
+)
+
+// Tensor describes one input or output of the model in the Open Inference
+// Protocol's terms, so serving can publish it as model metadata unchanged.
+type Tensor struct {
+	Name string `json:"name"`
+	// Datatype is the V2 protocol's type name: FP32, INT64 or BYTES.
+	Datatype string `json:"datatype"`
+	// Shape has -1 for the batch dimension and any other variable one.
+	Shape []int `json:"shape"`
+}
+
+// Signature is what the model takes and gives.
+type Signature struct {
+	Inputs  []Tensor `json:"inputs"`
+	Outputs []Tensor `json:"outputs"`
+}
+
+// Training records how the model was made, for reproducibility and audit.
+type Training struct {
+	Seed       uint64             `json:"seed"`
+	ConfigHash string             `json:"config_hash,omitempty"`
+	DataHash   string             `json:"data_hash,omitempty"`
+	Epochs     int                `json:"epochs,omitempty"`
+	Samples    int                `json:"samples,omitempty"`
+	Metrics    map[string]float64 `json:"metrics,omitempty"`
+	Started    time.Time          `json:"started,omitzero"`
+	Finished   time.Time          `json:"finished,omitzero"`
+}
+
+// Spec is the content of model.json.
+type Spec struct {
+	Format        string       `json:"format"`
+	FormatVersion int          `json:"format_version"`
+	Name          string       `json:"name"`
+	Task          string       `json:"task"` // "classification" or "regression"
+	Architecture  Architecture `json:"architecture"`
+	Signature     Signature    `json:"signature"`
+	// Labels names the classes in output order (classification).
+	Labels []string `json:"labels,omitempty"`
+	// Preprocessing is the fitted pipeline that turns raw input rows into
+	// the model's input features; absent when inputs are already features.
+	Preprocessing *data.Pipeline `json:"preprocessing,omitempty"`
+	Training      Training       `json:"training"`
+}
+
+// Model is a loaded (or about to be saved) artifact: its spec, the network
+// with its weights, and the training-data profile.
+type Model struct {
+	Spec    Spec
+	Net     nn.Layer
+	Profile *data.Profile
+}
+
+// New builds a fresh network for spec's architecture.
+func New(spec Spec) (*Model, error) {
+	net, err := Build(spec.Architecture)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Spec: spec, Net: net}, nil
+}
+
+// Save writes the artifact into dir (created if needed). Each file is
+// written to a temporary name and renamed, so a crash leaves either the
+// old file or the new one, never a torn one.
+func (m *Model) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	spec := m.Spec
+	spec.Format, spec.FormatVersion = "shen-model", FormatVersion
+	if len(spec.Signature.Inputs) == 0 {
+		spec.Signature = DefaultSignature(spec.Architecture)
+	}
+	var f safetensors.File
+	for _, e := range nn.StateDict(m.Net) {
+		if err := addTensor(&f, e.Name, e.Value); err != nil {
+			return err
+		}
+	}
+	f.Metadata = map[string]string{"format": "pt", "producer": "shen"}
+	if err := safetensors.WriteFile(filepath.Join(dir, WeightsFile), &f); err != nil {
+		return err
+	}
+	if m.Profile != nil {
+		if err := m.Profile.Save(filepath.Join(dir, ProfileFile)); err != nil {
+			return err
+		}
+	}
+	b, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return fmt.Errorf("model: encoding %s: %w", SpecFile, err)
+	}
+	return WriteFileAtomic(filepath.Join(dir, SpecFile), append(b, '\n'))
+}
+
+// addTensor stores a state-dict entry. Counters that PyTorch keeps as
+// int64 (BatchNorm's num_batches_tracked) are stored as I64 so the file
+// loads into torch unchanged.
+func addTensor(f *safetensors.File, name string, t *tensor.Tensor) error {
+	if strings.HasSuffix(name, "num_batches_tracked") {
+		d := t.Data()
+		ints := make([]int64, len(d))
+		for i, v := range d {
+			ints[i] = int64(v)
+		}
+		return f.AddInt64(name, t.Shape(), ints)
+	}
+	return f.AddFloat32(name, t.Shape(), slices.Clone(t.Data()))
+}
+
+// DefaultSignature is the signature of a plain feature-in, scores-out model.
+func DefaultSignature(a Architecture) Signature {
+	return Signature{
+		Inputs:  []Tensor{{Name: "input", Datatype: "FP32", Shape: append([]int{-1}, a.Input...)}},
+		Outputs: []Tensor{{Name: "output", Datatype: "FP32", Shape: []int{-1, a.Outputs}}},
+	}
+}
+
+// Load reads the artifact in dir: it checks the format version, rebuilds
+// the network from the architecture, and requires every parameter and
+// buffer in weights.safetensors with the right shape. Errors name the file
+// and the tensor or field at fault; a truncated or corrupted file is an
+// error, never a panic.
+func Load(dir string) (*Model, error) {
+	specPath := filepath.Join(dir, SpecFile)
+	raw, err := os.ReadFile(specPath)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	var spec Spec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return nil, fmt.Errorf("model: %s: %w", specPath, err)
+	}
+	if spec.Format != "shen-model" {
+		return nil, fmt.Errorf("model: %s: format is %q, want \"shen-model\"", specPath, spec.Format)
+	}
+	if spec.FormatVersion < 1 || spec.FormatVersion > FormatVersion {
+		return nil, fmt.Errorf("model: %s: format_version %d is not supported by this Shen (reads 1 to %d)", specPath, spec.FormatVersion, FormatVersion)
+	}
+	m, err := New(spec)
+	if err != nil {
+		return nil, fmt.Errorf("model: %s: %w", specPath, err)
+	}
+	wpath := filepath.Join(dir, WeightsFile)
+	f, err := safetensors.ReadFile(wpath)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadWeights(m.Net, f, wpath); err != nil {
+		return nil, err
+	}
+	ppath := filepath.Join(dir, ProfileFile)
+	if _, err := os.Stat(ppath); err == nil {
+		if m.Profile, err = data.LoadProfile(ppath); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	nn.Train(m.Net, false)
+	return m, nil
+}
+
+// loadWeights copies every state-dict entry of net from f, checking
+// presence, shape and that f has nothing net does not expect.
+func loadWeights(net nn.Module, f *safetensors.File, path string) error {
+	values := map[string]*tensor.Tensor{}
+	for _, e := range nn.StateDict(net) {
+		info, ok := f.Tensors[e.Name]
+		if !ok {
+			return fmt.Errorf("model: %s: tensor %q (shape %v) is missing", path, e.Name, e.Value.Shape())
+		}
+		if !slices.Equal(info.Shape, e.Value.Shape()) {
+			return fmt.Errorf("model: %s: tensor %q has shape %v, the architecture needs %v", path, e.Name, info.Shape, e.Value.Shape())
+		}
+		var vals []float32
+		if strings.HasSuffix(e.Name, "num_batches_tracked") {
+			ints, _, err := f.Int64(e.Name)
+			if err != nil {
+				return fmt.Errorf("model: %s: %w", path, err)
+			}
+			vals = make([]float32, len(ints))
+			for i, v := range ints {
+				vals[i] = float32(v)
+			}
+		} else {
+			var err error
+			if vals, _, err = f.Float32(e.Name); err != nil {
+				return fmt.Errorf("model: %s: %w", path, err)
+			}
+		}
+		if len(info.Shape) == 0 {
+			values[e.Name] = tensor.FromSlice(vals).Reshape()
+		} else {
+			values[e.Name] = tensor.FromSlice(vals, info.Shape...)
+		}
+	}
+	for name := range f.Tensors {
+		if _, ok := values[name]; !ok {
+			return fmt.Errorf("model: %s: tensor %q is not part of the architecture", path, name)
+		}
+	}
+	if err := nn.LoadStateDict(net, values); err != nil {
+		return fmt.Errorf("model: %s: %w", path, err)
+	}
+	return nil
+}
+
+// Predict runs a batch of input features [N, input...] through the network
+// in evaluation mode without recording gradients, and returns the raw
+// outputs (logits for classification).
+func (m *Model) Predict(x *tensor.Tensor) *tensor.Tensor {
+	var out *tensor.Tensor
+	tensor.NoGrad(func() { out = m.Net.Forward(x) })
+	return out
+}
+
+// WriteFileAtomic writes b to path through a temporary file in the same
+// directory, synced and renamed, so readers see the old or the new content.
+func WriteFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(name)
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(name)
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(name)
+		return err
+	}
+	if err := os.Chmod(name, 0o644); err != nil {
+		os.Remove(name)
+		return err
+	}
+	return os.Rename(name, path)
+}

@@ -1,0 +1,127 @@
+package model
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/tensor"
+)
+
+func testSpec(a Architecture) Spec {
+	return Spec{Name: "t", Task: "classification", Architecture: a, Labels: []string{"a", "b", "c"}}
+}
+
+// TestRoundTrip saves each architecture family and checks that the
+// reloaded model predicts exactly what the original did.
+func TestRoundTrip(t *testing.T) {
+	pad := 1
+	for _, a := range []Architecture{
+		{Kind: "mlp", Input: []int{7}, Outputs: 3, Hidden: []int{16, 8}, BatchNorm: true, Dropout: 0.1},
+		{Kind: "cnn", Input: []int{1, 8, 8}, Outputs: 3, Channels: []int{4, 6}, Kernel: 3, Padding: &pad, Hidden: []int{12}},
+		{Kind: "layers", Input: []int{1, 6, 6}, Layers: []LayerSpec{
+			{Type: "conv2d", Out: 3, Kernel: 3}, {Type: "relu"}, {Type: "flatten"}, {Type: "linear", Out: 3}}},
+	} {
+		t.Run(a.Kind, func(t *testing.T) {
+			nn.SetSeed(7)
+			m, err := New(testSpec(a))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// One training-mode pass so BatchNorm running statistics are not trivial.
+			x := tensor.RandN(tensor.NewRNG(1), append([]int{5}, a.Input...)...)
+			tensor.NoGrad(func() { m.Net.Forward(x) })
+			nn.Train(m.Net, false)
+			want := m.Predict(x).Data()
+			dir := t.TempDir()
+			if err := m.Save(dir); err != nil {
+				t.Fatal(err)
+			}
+			back, err := Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := back.Predict(x).Data(); !slices.Equal(got, want) {
+				t.Errorf("reloaded predictions differ:\n got %v\nwant %v", got, want)
+			}
+			if back.Spec.Signature.Inputs[0].Shape[0] != -1 || back.Spec.Labels[2] != "c" {
+				t.Errorf("spec not preserved: %+v", back.Spec)
+			}
+		})
+	}
+}
+
+// TestLoadErrors checks that damaged artifacts give errors naming the
+// file and the tensor or field at fault, never a panic.
+func TestLoadErrors(t *testing.T) {
+	nn.SetSeed(1)
+	m, err := New(testSpec(Architecture{Kind: "mlp", Input: []int{4}, Outputs: 3, Hidden: []int{5}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := t.TempDir()
+	if err := m.Save(good); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(good, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	spec, weights := read(SpecFile), read(WeightsFile)
+	cases := []struct {
+		name    string
+		spec    string
+		weights []byte
+		want    string
+	}{
+		{"truncated weights", string(spec), weights[:len(weights)-10], WeightsFile},
+		{"empty weights", string(spec), nil, WeightsFile},
+		{"future version", strings.Replace(string(spec), `"format_version": 1`, `"format_version": 99`, 1), weights, "format_version 99"},
+		{"not json", "{", weights, SpecFile},
+		{"wrong shape", strings.Replace(string(spec), `"hidden": [
+      5
+    ]`, `"hidden": [
+      6
+    ]`, 1), weights, `tensor "0.weight" has shape [5 4], the architecture needs [6 4]`},
+		{"missing tensor", strings.Replace(string(spec), `"hidden": [
+      5
+    ]`, `"hidden": [
+      5, 5
+    ]`, 1), weights, `tensor "2.weight" has shape`},
+		{"bad kind", strings.Replace(string(spec), `"kind": "mlp"`, `"kind": "nope"`, 1), weights, `unknown kind "nope"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, SpecFile), []byte(c.spec), 0o644)
+			os.WriteFile(filepath.Join(dir, WeightsFile), c.weights, 0o644)
+			_, err := Load(dir)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Load error = %v, want it to mention %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	for _, c := range []struct {
+		a    Architecture
+		want string
+	}{
+		{Architecture{Kind: "mlp", Outputs: 2}, "input shape is required"},
+		{Architecture{Kind: "cnn", Input: []int{8}, Outputs: 2, Channels: []int{2}}, "cnn input must be"},
+		{Architecture{Kind: "cnn", Input: []int{1, 3, 3}, Outputs: 2, Channels: []int{2, 2, 2}}, "too small"},
+		{Architecture{Kind: "mlp", Input: []int{3}, Outputs: 2, Activation: "swoosh"}, "unknown activation"},
+		{Architecture{Kind: "layers", Input: []int{3}, Layers: []LayerSpec{{Type: "conv2d", Out: 2, Kernel: 3}}}, "layers[0] (conv2d)"},
+	} {
+		if _, err := Build(c.a); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Build(%+v) error = %v, want %q", c.a, err, c.want)
+		}
+	}
+}
