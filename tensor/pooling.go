@@ -138,6 +138,55 @@ func (g *poolGeom) argmaxIn(src []float32, oy, ox int) (int, float32) {
 	return bi, best
 }
 
+// fast2x2 reports whether every window is a full 2×2 block at stride 2
+// (LeNet's and most CNNs' pooling), which argmax2x2 serves without any
+// clipping arithmetic.
+func (g *poolGeom) fast2x2() bool {
+	return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 &&
+		2*g.oh <= g.h && 2*g.ow <= g.w
+}
+
+// argmax2x2 is argmaxIn for a full 2×2 window at stride 2, visiting the
+// four elements in the same order with the same NaN rule.
+func (g *poolGeom) argmax2x2(src []float32, oy, ox int) (int, float32) {
+	i := 2*oy*g.w + 2*ox
+	best, bi := src[i], i
+	for _, j := range [3]int{i + 1, i + g.w, i + g.w + 1} {
+		if v := src[j]; v > best || v != v {
+			best, bi = v, j
+		}
+	}
+	return bi, best
+}
+
+// max2x2Row writes the maxima of the 2×2 blocks of rows r0 and r1 into
+// dst, in argmax2x2's order and NaN rule; a row at a time so the loop is
+// free of index arithmetic and bounds checks.
+func max2x2Row(dst, r0, r1 []float32) {
+	r0, r1 = r0[:2*len(dst)], r1[:2*len(dst)]
+	for ox := range dst {
+		best := r0[2*ox]
+		if v := r0[2*ox+1]; v > best || v != v {
+			best = v
+		}
+		if v := r1[2*ox]; v > best || v != v {
+			best = v
+		}
+		if v := r1[2*ox+1]; v > best || v != v {
+			best = v
+		}
+		dst[ox] = best
+	}
+}
+
+// argmax dispatches to the 2×2 fast path or the general window.
+func (g *poolGeom) argmax(fast bool, src []float32, oy, ox int) (int, float32) {
+	if fast {
+		return g.argmax2x2(src, oy, ox)
+	}
+	return g.argmaxIn(src, oy, ox)
+}
+
 // MaxPool2D returns the largest element of each Kernel window of x
 // (N, C, H, W) or (C, H, W), torch.nn.functional.max_pool2d with dilation 1.
 // Padding counts as -Inf. The gradient goes to the first maximum of each
@@ -150,10 +199,15 @@ func MaxPool2D(x *Tensor, opt PoolOptions) *Tensor {
 	out := newTensor(g.outShape(xc), false)
 	xd, od := xc.Data(), out.st.data
 	hw, ohw := g.h*g.w, g.oh*g.ow
+	fast := g.fast2x2()
 	eachPlane(g.planes, ohw*g.kh*g.kw, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			src, dst := xd[p*hw:(p+1)*hw], od[p*ohw:(p+1)*ohw]
 			for oy := 0; oy < g.oh; oy++ {
+				if fast {
+					max2x2Row(dst[oy*g.ow:(oy+1)*g.ow], src[2*oy*g.w:], src[(2*oy+1)*g.w:])
+					continue
+				}
 				for ox := 0; ox < g.ow; ox++ {
 					_, dst[oy*g.ow+ox] = g.argmaxIn(src, oy, ox)
 				}
@@ -170,7 +224,7 @@ func MaxPool2D(x *Tensor, opt PoolOptions) *Tensor {
 				src, gp, dp := xd[p*hw:(p+1)*hw], gd[p*ohw:(p+1)*ohw], dd[p*hw:(p+1)*hw]
 				for oy := 0; oy < g.oh; oy++ {
 					for ox := 0; ox < g.ow; ox++ {
-						i, _ := g.argmaxIn(src, oy, ox)
+						i, _ := g.argmax(fast, src, oy, ox)
 						dp[i] += gp[oy*g.ow+ox]
 					}
 				}
