@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/shenml/shen/internal/kernel"
 )
 
 // fxView builds the strided view named by gen_matmul.py's view().
@@ -98,5 +100,20 @@ func TestMatmulEmpty(t *testing.T) {
 	Sum(out, false).Backward()
 	if Matmul(Zeros(2, 0, 3), Zeros(3, 5)).Numel() != 0 {
 		t.Fatal("empty batch should give an empty result")
+	}
+}
+
+// TestMatmulBatchParallel runs enough small products to be spread over the
+// worker pool and checks each against the 2-d product of its slices.
+func TestMatmulBatchParallel(t *testing.T) {
+	defer kernel.SetThreads(kernel.SetThreads(4))
+	rng := NewRNG(7)
+	a, b := RandN(rng, 300, 9, 7), RandN(rng, 300, 11, 7).Transpose(1, 2)
+	c := Matmul(a, b)
+	for i := 0; i < 300; i += 37 {
+		want := Matmul(a.Index(0, i), b.Index(0, i))
+		if j, ok := closeTo(c.Index(0, i).Contiguous().Data(), toF64(want.Data()), 1e-6); !ok {
+			t.Fatalf("batch %d element %d differs", i, j)
+		}
 	}
 }
