@@ -108,7 +108,7 @@ func TestMatmulEmpty(t *testing.T) {
 func TestMatmulBatchParallel(t *testing.T) {
 	defer kernel.SetThreads(kernel.SetThreads(4))
 	rng := NewRNG(7)
-	a, b := RandN(rng, 300, 9, 7), RandN(rng, 300, 11, 7).Transpose(1, 2)
+	a, b := RandN(rng, 300, 24, 20), RandN(rng, 300, 24, 20).Transpose(1, 2) // 11520 MACs each: several chunks
 	c := Matmul(a, b)
 	for i := 0; i < 300; i += 37 {
 		want := Matmul(a.Index(0, i), b.Index(0, i))
