@@ -453,7 +453,8 @@ func (a *attnCore) maskSoftmax(pb []float32, b, bh int) {
 	}
 }
 
-// attnSoftmaxRow replaces row by its softmax in float32 with the fast attnExpf.
+// attnSoftmaxRow replaces row by its softmax in float32 with the fast
+// exponential of attnExpf.
 // A row that is all -Inf (every key masked) becomes NaN, as in PyTorch.
 func attnSoftmaxRow(row []float32) {
 	m := float32(math.Inf(-1))
@@ -469,9 +470,33 @@ func attnSoftmaxRow(row []float32) {
 		}
 		return
 	}
+	// attnExpf written out in the loop: the call and its range checks
+	// cost as much as the polynomial. x <= 0 here, so only the low end
+	// needs care: masked entries (-Inf) and underflow give exactly 0.
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+		magic = 12582912
+	)
 	var sum float32
 	for j, v := range row {
-		e := attnExpf(v - m)
+		x := v - m
+		var e float32
+		if x >= -87.33654 {
+			t := x*log2e + magic
+			n := t - magic
+			r := x - n*ln2hi - n*ln2lo
+			p := float32(1.9875691500e-4)
+			p = p*r + 1.3981999507e-3
+			p = p*r + 8.3334519073e-3
+			p = p*r + 4.1665795894e-2
+			p = p*r + 1.6666665459e-1
+			p = p*r + 5.0000001201e-1
+			e = (p*r*r + r + 1) * math.Float32frombits((math.Float32bits(t)-0x4b400000+127)<<23)
+		} else if x != x {
+			e = x
+		}
 		row[j] = e
 		sum += e
 	}
@@ -497,7 +522,11 @@ func attnExpf(x float32) float32 {
 		ln2hi = 0.693359375
 		ln2lo = -2.12194440e-4
 	)
-	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	// Adding 1.5·2²³ rounds x·log2(e) to the nearest integer in the low
+	// mantissa bits, without a branch or a float64 round trip.
+	const magic = 12582912
+	t := x*log2e + magic
+	n := t - magic
 	r := x - n*ln2hi - n*ln2lo
 	p := float32(1.9875691500e-4)
 	p = p*r + 1.3981999507e-3
@@ -506,7 +535,7 @@ func attnExpf(x float32) float32 {
 	p = p*r + 1.6666665459e-1
 	p = p*r + 5.0000001201e-1
 	y := p*r*r + r + 1
-	return y * math.Float32frombits(uint32(int32(n)+127)<<23)
+	return y * math.Float32frombits((math.Float32bits(t)-0x4b400000+127)<<23)
 }
 
 // weights returns the attention weights P' as [B, L, S] averaged over the

@@ -413,3 +413,34 @@ func TestAttnExpf(t *testing.T) {
 		t.Errorf("attnExpf special values wrong")
 	}
 }
+
+// TestAttnSoftmaxRow checks the inlined exponential of the softmax against
+// float64, with masked (-Inf) entries.
+func TestAttnSoftmaxRow(t *testing.T) {
+	g := tensor.NewRNG(9)
+	for n := 1; n < 70; n += 3 {
+		row := make([]float32, n)
+		for j := range row {
+			row[j] = 20 * (g.Float32() - 0.5)
+			if j%5 == 1 {
+				row[j] = float32(math.Inf(-1))
+			}
+		}
+		want := make([]float64, n)
+		m := math.Inf(-1)
+		for _, v := range row {
+			m = math.Max(m, float64(v))
+		}
+		var s float64
+		for j, v := range row {
+			want[j] = math.Exp(float64(v) - m)
+			s += want[j]
+		}
+		attnSoftmaxRow(row)
+		for j := range row {
+			if d := math.Abs(float64(row[j]) - want[j]/s); d > 1e-6*want[j]/s+1e-9 {
+				t.Fatalf("n=%d: softmax[%d] = %g, want %g", n, j, row[j], want[j]/s)
+			}
+		}
+	}
+}
