@@ -142,7 +142,20 @@ func (j *adamJob) run(lo, hi int) {
 		vmax = j.vmax[lo:hi]
 		vmax = vmax[:len(w)]
 	}
-	for i := range w {
+	start := 0
+	if vmax == nil {
+		wd := float32(0)
+		if j.l2 {
+			wd = j.wd
+		}
+		decay := float32(1)
+		if j.decoupled {
+			decay = j.decay
+		}
+		p := adamParams{b1: j.b1, c1: j.c1, b2: j.b2, c2: j.c2, nss: j.nss, bc2s: j.bc2s, eps: j.eps, wd: wd, decay: decay}
+		start = adamVector(w, g, m, v, &p)
+	}
+	for i := start; i < len(w); i++ {
 		gi := g[i]
 		wi := w[i]
 		if j.l2 {
