@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -654,15 +653,12 @@ func (m *RegressionMetrics) Result() RegressionReport {
 	return r
 }
 
-// Regression computes MAE, MSE, RMSE and R² of pred against target in one
+// ScoreRegression computes MAE, MSE, RMSE and R² of pred against target in one
 // pass. It panics if the lengths differ.
-func Regression(pred, target []float64) RegressionReport {
+func ScoreRegression(pred, target []float64) RegressionReport {
 	var m RegressionMetrics
 	if err := m.Add(pred, target); err != nil {
 		panic(err)
 	}
 	return m.Result()
 }
-
-// formatFloat formats v compactly for tables and logs.
-func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

@@ -217,7 +217,7 @@ func TestRegressionGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			for _, r := range []RegressionReport{m.Result(), Regression(c.Pred, c.Target)} {
+			for _, r := range []RegressionReport{m.Result(), ScoreRegression(c.Pred, c.Target)} {
 				near(t, "mae", r.MAE, c.MAE)
 				near(t, "mse", r.MSE, c.MSE)
 				near(t, "rmse", r.RMSE, c.RMSE)

@@ -52,6 +52,7 @@ type Record struct {
 // jsonNum is a float64 that encodes non-finite values as null.
 type jsonNum float64
 
+// MarshalJSON writes a non-finite value as null.
 func (f jsonNum) MarshalJSON() ([]byte, error) {
 	v := float64(f)
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -60,6 +61,7 @@ func (f jsonNum) MarshalJSON() ([]byte, error) {
 	return json.Marshal(v)
 }
 
+// UnmarshalJSON reads null as NaN.
 func (f *jsonNum) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		*f = jsonNum(math.NaN())
