@@ -1,7 +1,7 @@
 // Command lenet trains LeNet-5 on MNIST (two 5x5 convolutions with max
-// pooling, then 120-84-10) with Adam and prints test accuracy (about 99%).
+// pooling, then 120-84-10) with SGD (momentum 0.9), as the PyTorch reference trains it, and prints test accuracy (about 99%).
 //
-//	go run ./examples/lenet -epochs 8
+//	go run ./examples/lenet -epochs 10
 package main
 
 import (
@@ -28,15 +28,13 @@ func NewLeNet5() *nn.Sequential {
 }
 
 func main() {
-	f := mnist.ParseFlags(8, 1e-3)
+	f := mnist.ParseFlags(10, 0.01)
 	train, test, err := mnist.Load(f)
 	if err != nil {
 		log.Fatal(err)
 	}
 	net := NewLeNet5()
-	cfg := optim.DefaultAdamConfig()
-	cfg.LR = f.LR
-	opt, err := optim.NewAdam(nn.Parameters(net), cfg)
+	opt, err := optim.NewSGD(nn.Parameters(net), optim.SGDConfig{LR: f.LR, Momentum: 0.9})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // Command mlp trains a 784-512-256-10 multilayer perceptron on MNIST with
 // Adam and prints test accuracy (about 98% after a few epochs).
 //
-//	go run ./examples/mlp -epochs 5
+//	go run ./examples/mlp -epochs 10
 package main
 
 import (
@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	f := mnist.ParseFlags(5, 1e-3)
+	f := mnist.ParseFlags(10, 0.01)
 	train, test, err := mnist.Load(f)
 	if err != nil {
 		log.Fatal(err)
@@ -25,9 +25,7 @@ func main() {
 		nn.NewLinear(512, 256), nn.ReLU{},
 		nn.NewLinear(256, 10),
 	)
-	cfg := optim.DefaultAdamConfig()
-	cfg.LR = f.LR
-	opt, err := optim.NewAdam(nn.Parameters(net), cfg)
+	opt, err := optim.NewSGD(nn.Parameters(net), optim.SGDConfig{LR: f.LR, Momentum: 0.9})
 	if err != nil {
 		log.Fatal(err)
 	}

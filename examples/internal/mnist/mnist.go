@@ -66,7 +66,17 @@ func Load(f *Flags) (train, test *data.ArrayDataset, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	normalize(train.X)
+	normalize(test.X)
 	return limit(train, f.Limit), limit(test, f.TestLimit), nil
+}
+
+// normalize applies MNIST's usual (x − 0.1307) / 0.3081, as the PyTorch
+// reference (bench/peers/torch_mnist.py) does, so results compare.
+func normalize(x []float32) {
+	for i, v := range x {
+		x[i] = (v - 0.1307) / 0.3081
+	}
 }
 
 func limit(d *data.ArrayDataset, n int) *data.ArrayDataset {
@@ -159,6 +169,14 @@ func Images(b *data.Batch) *tensor.Tensor { return tensor.FromSlice(b.X, b.XShap
 
 // Flat returns the batch as [N, 784] (no copy).
 func Flat(b *data.Batch) *tensor.Tensor { return tensor.FromSlice(b.X, b.Size, len(b.X)/b.Size) }
+
+// Patches returns the batch as 49 tokens of 4x4 pixels, [N, 49, 16]: the
+// 28x28 image cut into a 7x7 grid of patches, row-major, as the vision
+// transformer reads it.
+func Patches(b *data.Batch) *tensor.Tensor {
+	x := tensor.FromSlice(b.X, b.Size, 1, 7, 4, 7, 4)
+	return x.Permute(0, 2, 4, 1, 3, 5).Reshape(b.Size, 49, 16)
+}
 
 // Rows returns the batch as a sequence [N, 28, 28] (no copy).
 func Rows(b *data.Batch) *tensor.Tensor { return tensor.FromSlice(b.X, b.Size, 28, 28) }

@@ -1,0 +1,85 @@
+// Command vit trains a small vision transformer on MNIST: the image is cut
+// into 49 patches of 4x4 pixels, each embedded to 64 channels with a
+// learned position embedding, passed through 2 transformer encoder layers
+// (4 heads, feed-forward 256), averaged, normalised and classified. Test
+// accuracy reaches about 97-98% in a few epochs with Adam.
+//
+//	go run ./examples/vit -epochs 5
+package main
+
+import (
+	"fmt"
+	"log"
+
+	"github.com/shenml/shen/examples/internal/mnist"
+	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/optim"
+	"github.com/shenml/shen/tensor"
+)
+
+// tinyViT is the PyTorch reference's TinyViT (bench/peers/torch_mnist.py).
+type tinyViT struct {
+	Embed *nn.Linear
+	Pos   *tensor.Tensor // [1, 49, d], init N(0, 0.02)
+	Enc   *nn.TransformerEncoder
+	Norm  *nn.LayerNorm
+	FC    *nn.Linear
+}
+
+func newTinyViT(d, heads, layers, ff int) *tinyViT {
+	cfg := nn.DefaultTransformerEncoderLayerConfig(d, heads)
+	cfg.DimFeedforward = ff
+	cfg.Dropout = 0
+	m := &tinyViT{
+		Embed: nn.NewLinear(16, d),
+		Pos:   tensor.Zeros(1, 49, d).SetRequiresGrad(true),
+		Enc:   nn.NewTransformerEncoder(cfg, layers, false),
+		Norm:  nn.NewLayerNorm(d),
+		FC:    nn.NewLinear(d, 10),
+	}
+	nn.Normal(m.Pos, 0, 0.02)
+	return m
+}
+
+func (m *tinyViT) Members() nn.Members {
+	return nn.Members{
+		Params: []nn.Named[*tensor.Tensor]{{Name: "pos", Value: m.Pos}},
+		Children: []nn.Named[nn.Module]{{Name: "embed", Value: m.Embed}, {Name: "enc", Value: m.Enc},
+			{Name: "norm", Value: m.Norm}, {Name: "fc", Value: m.FC}},
+	}
+}
+
+func (m *tinyViT) Forward(patches *tensor.Tensor) *tensor.Tensor {
+	h := m.Enc.Forward(tensor.Add(m.Embed.Forward(patches), m.Pos), nn.AttentionOptions{})
+	return m.FC.Forward(m.Norm.Forward(tensor.Mean(h, false, 1)))
+}
+
+func main() {
+	f := mnist.ParseFlags(5, 1e-3)
+	train, test, err := mnist.Load(f)
+	if err != nil {
+		log.Fatal(err)
+	}
+	net := newTinyViT(64, 4, 2, 256)
+	cfg := optim.DefaultAdamConfig()
+	cfg.LR = f.LR
+	opt, err := optim.NewAdam(nn.Parameters(net), cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	step := func(x *tensor.Tensor, y *tensor.IntTensor) (float32, int) {
+		logits := net.Forward(x)
+		loss := nn.CrossEntropy(logits, y)
+		opt.ZeroGrad()
+		loss.Backward()
+		opt.Step()
+		l, c := loss.Item(), mnist.Correct(logits, y.Data())
+		loss.FreeGraph()
+		return l, c
+	}
+	acc, sec, err := mnist.Train(f, net, train, test, step, mnist.Patches)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("RESULT model=vit test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
+}
