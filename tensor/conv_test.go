@@ -91,10 +91,10 @@ func TestConv2DParallelMatchesSerial(t *testing.T) {
 	defer kernel.SetThreads(kernel.SetThreads(4))
 	rng := NewRNG(6)
 	const n = 40
-	x := RandN(rng, n, 3, 16, 16).SetRequiresGrad(true)
+	x := RandN(rng, n, 3, 40, 40).SetRequiresGrad(true) // 9 samples per GEMM: chunks end in a partial group
 	w := RandN(rng, 8, 3, 5, 5).SetRequiresGrad(true)
 	b := RandN(rng, 8).SetRequiresGrad(true)
-	up := RandN(rng, n, 8, 7, 7)
+	up := RandN(rng, n, 8, 19, 19)
 	opt := Conv2DOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}
 	Sum(Mul(Conv2D(x, w, b, opt), up), false).Backward()
 
