@@ -17,14 +17,20 @@ B, L, D, H, LAYERS, FF = 64, 50, 64, 4, 2, 128
 
 
 def bench(name, step, seconds):
+    """Prints the median and the best step time: on a shared machine the
+    best is the least disturbed estimate (compare with the fastest of
+    go test -count=N)."""
     for _ in range(5):
         step()
-    n, t0 = 0, time.perf_counter()
+    times, t0 = [], time.perf_counter()
     while time.perf_counter() - t0 < seconds:
+        t = time.perf_counter()
         step()
-        n += 1
-    dt = (time.perf_counter() - t0) / n
-    print(f"{name:28s} {dt * 1e3:8.2f} ms/step {B / dt:9.0f} samples/s")
+        times.append(time.perf_counter() - t)
+    times.sort()
+    med, best = times[len(times) // 2], times[0]
+    print(f"{name:26s} median {med * 1e3:8.2f} ms/step {B / med:7.0f} samples/s   "
+          f"best {best * 1e3:8.2f} ms/step {B / best:7.0f} samples/s   ({len(times)} steps)")
 
 
 def main():

@@ -198,6 +198,7 @@ type attnCore struct {
 	opt           *AttentionOptions
 	dropP         float32
 	rng           *tensor.RNG
+	addMask       []float32 // opt.AttnMask's values, read once per call
 }
 
 // run computes attention for queries, keys and values that live in the
@@ -390,7 +391,8 @@ func (a *attnCore) grain() int {
 	return max(1, (1<<16)/max(1, a.L*a.S*(a.D+4)))
 }
 
-// checkMasks panics when a mask does not fit the call's shapes.
+// checkMasks panics when a mask does not fit the call's shapes, and reads
+// the additive mask's values.
 func (a *attnCore) checkMasks() {
 	o := a.opt
 	if o.KeyPaddingMask != nil && len(o.KeyPaddingMask) != a.B*a.S {
@@ -406,6 +408,7 @@ func (a *attnCore) checkMasks() {
 		if !ok {
 			panic(fmt.Sprintf("nn: attention: AttnMask has shape %v, want [%d, %d] or [%d, %d, %d]", s, a.L, a.S, a.B*a.H, a.L, a.S))
 		}
+		a.addMask = m.Detach().Data()
 	}
 }
 
@@ -413,12 +416,9 @@ func (a *attnCore) checkMasks() {
 // replaces each row by its softmax.
 func (a *attnCore) maskSoftmax(pb []float32, b, bh int) {
 	L, S, o := a.L, a.S, a.opt
-	var add []float32
-	if o.AttnMask != nil {
-		add = o.AttnMask.Data()
-		if o.AttnMask.Dim() == 3 {
-			add = add[bh*L*S : (bh+1)*L*S]
-		}
+	add := a.addMask
+	if len(add) > L*S {
+		add = add[bh*L*S : (bh+1)*L*S]
 	}
 	var kpm []bool
 	if o.KeyPaddingMask != nil {

@@ -444,3 +444,40 @@ func TestAttnSoftmaxRow(t *testing.T) {
 		}
 	}
 }
+
+// TestAttentionMask3D checks that a [B·H, L, S] additive mask, here a
+// transposed (non-contiguous) one, applies per batch element and head.
+func TestAttentionMask3D(t *testing.T) {
+	SetSeed(8)
+	const B, H, L, S, E = 2, 2, 3, 5, 8
+	m := NewMultiHeadAttention(E, H, 0, true)
+	g := tensor.NewRNG(3)
+	q, k := tensor.RandN(g, B, L, E), tensor.RandN(g, B, S, E)
+	base := tensor.RandN(g, L, S)
+	same := tensor.Stack([]*tensor.Tensor{base, base, base, base}, 0).Transpose(1, 2).Contiguous().Transpose(1, 2)
+	a, _ := m.Forward(q, k, k, AttentionOptions{AttnMask: base})
+	b, _ := m.Forward(q, k, k, AttentionOptions{AttnMask: same})
+	for i, v := range a.Data() {
+		if v != b.Data()[i] {
+			t.Fatalf("3-d mask differs at %d: %g vs %g", i, v, b.Data()[i])
+		}
+	}
+	// Masking every key but one for head 1 of batch 0 only changes that
+	// batch element's output.
+	per := tensor.Zeros(B*H, L, S)
+	for i := 0; i < L; i++ {
+		for j := 1; j < S; j++ {
+			per.Set(float32(math.Inf(-1)), 1, i, j)
+		}
+	}
+	c, w := m.Forward(q, k, k, AttentionOptions{AttnMask: per, NeedWeights: true, PerHeadWeights: true})
+	d, _ := m.Forward(q, k, k, AttentionOptions{})
+	if w.At(0, 1, 2, 0) != 1 || w.At(0, 0, 2, 0) == 1 {
+		t.Errorf("per-head mask not applied to (batch 0, head 1) alone")
+	}
+	for i := L * E; i < B*L*E; i++ {
+		if c.Data()[i] != d.Data()[i] {
+			t.Fatalf("batch 1 changed by batch 0's mask")
+		}
+	}
+}
