@@ -29,14 +29,25 @@ func NewLeNet5() *nn.Sequential {
 
 func main() {
 	f := mnist.ParseFlags(10, 0.01)
-	train, test, err := mnist.Load(f)
+	acc, sec, err := run(f)
 	if err != nil {
 		log.Fatal(err)
+	}
+	fmt.Printf("RESULT model=lenet test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
+}
+
+// run trains the model as f says and returns the test accuracy and the
+// mean seconds per epoch.
+func run(f *mnist.Flags) (acc, secPerEpoch float64, err error) {
+	f.Setup()
+	train, test, err := mnist.Load(f)
+	if err != nil {
+		return 0, 0, err
 	}
 	net := NewLeNet5()
 	opt, err := optim.NewSGD(nn.Parameters(net), optim.SGDConfig{LR: f.LR, Momentum: 0.9})
 	if err != nil {
-		log.Fatal(err)
+		return 0, 0, err
 	}
 	step := func(x *tensor.Tensor, y *tensor.IntTensor) (float32, int) {
 		logits := net.Forward(x)
@@ -48,9 +59,5 @@ func main() {
 		loss.FreeGraph()
 		return l, c
 	}
-	acc, sec, err := mnist.Train(f, net, train, test, step, mnist.Images)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("RESULT model=lenet test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
+	return mnist.Train(f, net, train, test, step, mnist.Images)
 }

@@ -34,9 +34,20 @@ func (m *rowLSTM) Forward(x *tensor.Tensor) *tensor.Tensor {
 
 func main() {
 	f := mnist.ParseFlags(4, 1e-3)
-	train, test, err := mnist.Load(f)
+	acc, sec, err := run(f)
 	if err != nil {
 		log.Fatal(err)
+	}
+	fmt.Printf("RESULT model=lstm test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
+}
+
+// run trains the model as f says and returns the test accuracy and the
+// mean seconds per epoch.
+func run(f *mnist.Flags) (acc, secPerEpoch float64, err error) {
+	f.Setup()
+	train, test, err := mnist.Load(f)
+	if err != nil {
+		return 0, 0, err
 	}
 	net := &rowLSTM{RNN: nn.NewLSTM(28, 128, nn.RNNConfig{NumLayers: 1, BatchFirst: true}), FC: nn.NewLinear(128, 10)}
 	params := nn.Parameters(net)
@@ -44,7 +55,7 @@ func main() {
 	cfg.LR = f.LR
 	opt, err := optim.NewAdam(params, cfg)
 	if err != nil {
-		log.Fatal(err)
+		return 0, 0, err
 	}
 	step := func(x *tensor.Tensor, y *tensor.IntTensor) (float32, int) {
 		logits := net.Forward(x)
@@ -59,9 +70,5 @@ func main() {
 		loss.FreeGraph()
 		return l, c
 	}
-	acc, sec, err := mnist.Train(f, net, train, test, step, mnist.Rows)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("RESULT model=lstm test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
+	return mnist.Train(f, net, train, test, step, mnist.Rows)
 }

@@ -16,9 +16,20 @@ import (
 
 func main() {
 	f := mnist.ParseFlags(10, 0.01)
-	train, test, err := mnist.Load(f)
+	acc, sec, err := run(f)
 	if err != nil {
 		log.Fatal(err)
+	}
+	fmt.Printf("RESULT model=mlp test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
+}
+
+// run trains the model as f says and returns the test accuracy and the
+// mean seconds per epoch.
+func run(f *mnist.Flags) (acc, secPerEpoch float64, err error) {
+	f.Setup()
+	train, test, err := mnist.Load(f)
+	if err != nil {
+		return 0, 0, err
 	}
 	net := nn.NewSequential(
 		nn.NewLinear(784, 512), nn.ReLU{},
@@ -27,7 +38,7 @@ func main() {
 	)
 	opt, err := optim.NewSGD(nn.Parameters(net), optim.SGDConfig{LR: f.LR, Momentum: 0.9})
 	if err != nil {
-		log.Fatal(err)
+		return 0, 0, err
 	}
 	step := func(x *tensor.Tensor, y *tensor.IntTensor) (float32, int) {
 		logits := net.Forward(x)
@@ -39,9 +50,5 @@ func main() {
 		loss.FreeGraph()
 		return l, c
 	}
-	acc, sec, err := mnist.Train(f, net, train, test, step, mnist.Flat)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("RESULT model=mlp test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
+	return mnist.Train(f, net, train, test, step, mnist.Flat)
 }

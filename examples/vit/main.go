@@ -56,16 +56,27 @@ func (m *tinyViT) Forward(patches *tensor.Tensor) *tensor.Tensor {
 
 func main() {
 	f := mnist.ParseFlags(5, 1e-3)
-	train, test, err := mnist.Load(f)
+	acc, sec, err := run(f)
 	if err != nil {
 		log.Fatal(err)
+	}
+	fmt.Printf("RESULT model=vit test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
+}
+
+// run trains the model as f says and returns the test accuracy and the
+// mean seconds per epoch.
+func run(f *mnist.Flags) (acc, secPerEpoch float64, err error) {
+	f.Setup()
+	train, test, err := mnist.Load(f)
+	if err != nil {
+		return 0, 0, err
 	}
 	net := newTinyViT(64, 4, 2, 256)
 	cfg := optim.DefaultAdamConfig()
 	cfg.LR = f.LR
 	opt, err := optim.NewAdam(nn.Parameters(net), cfg)
 	if err != nil {
-		log.Fatal(err)
+		return 0, 0, err
 	}
 	step := func(x *tensor.Tensor, y *tensor.IntTensor) (float32, int) {
 		logits := net.Forward(x)
@@ -77,9 +88,5 @@ func main() {
 		loss.FreeGraph()
 		return l, c
 	}
-	acc, sec, err := mnist.Train(f, net, train, test, step, mnist.Patches)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("RESULT model=vit test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
+	return mnist.Train(f, net, train, test, step, mnist.Patches)
 }

@@ -40,9 +40,23 @@ func ParseFlags(epochs int, lr float64) *Flags {
 	flag.IntVar(&f.Limit, "limit", 0, "train on the first N samples only (0 = all 60000)")
 	flag.IntVar(&f.TestLimit, "test-limit", 0, "evaluate on the first N test samples only (0 = all 10000)")
 	flag.Parse()
+	return f
+}
+
+// Setup applies the flags that configure the process (threads, seed); call
+// it before building the model.
+func (f *Flags) Setup() {
 	kernel.SetThreads(f.Threads)
 	nn.SetSeed(f.Seed)
-	return f
+}
+
+// TestFlags returns flags for a shortened run in tests: one epoch on the
+// first n training and n/4 test samples. It reports whether the MNIST
+// files are present.
+func TestFlags(n int, lr float64) (*Flags, bool) {
+	f := &Flags{Dir: defaultDir(), Epochs: 1, Batch: 64, LR: lr, Seed: 1, Limit: n, TestLimit: n / 4}
+	_, err := os.Stat(filepath.Join(f.Dir, "train-images-idx3-ubyte.gz"))
+	return f, err == nil
 }
 
 // defaultDir finds ../shared/data/mnist from the repository root or from
