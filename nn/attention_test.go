@@ -481,3 +481,35 @@ func TestAttentionMask3D(t *testing.T) {
 		}
 	}
 }
+
+// TestAttentionRetainGraph checks that the saved probabilities survive a
+// retained backward (a second pass doubles every gradient) and that
+// inference under NoGrad records nothing.
+func TestAttentionRetainGraph(t *testing.T) {
+	SetSeed(12)
+	m := NewMultiHeadAttention(8, 2, 0, true)
+	x := tensor.RandN(tensor.NewRNG(4), 2, 5, 8).SetRequiresGrad(true)
+	out, _ := m.Forward(x, x, x, AttentionOptions{Causal: true})
+	u := tensor.RandN(tensor.NewRNG(5), 2, 5, 8)
+	out.BackwardWith(u, true)
+	first := append([]float32(nil), x.Grad().Data()...)
+	w1 := append([]float32(nil), m.InProjWeight.Grad().Data()...)
+	out.BackwardWith(u, false)
+	for i, v := range x.Grad().Data() {
+		if d := math.Abs(float64(v - 2*first[i])); d > 1e-5*(1+math.Abs(float64(v))) {
+			t.Fatalf("input grad %d after two passes %g, want %g", i, v, 2*first[i])
+		}
+	}
+	for i, v := range m.InProjWeight.Grad().Data() {
+		if d := math.Abs(float64(v - 2*w1[i])); d > 1e-5*(1+math.Abs(float64(v))) {
+			t.Fatalf("weight grad %d after two passes %g, want %g", i, v, 2*w1[i])
+		}
+	}
+	out.FreeGraph()
+	tensor.NoGrad(func() {
+		y, _ := m.Forward(x, x, x, AttentionOptions{})
+		if y.RequiresGrad() || !y.IsLeaf() {
+			t.Errorf("output under NoGrad records history")
+		}
+	})
+}
