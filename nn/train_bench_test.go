@@ -33,7 +33,7 @@ func benchStep(b *testing.B, net nn.Layer, shape []int) {
 		labels[i] = int64(rng.IntN(10))
 	}
 	y := tensor.IntFromSlice(labels)
-	opt, err := optim.NewAdam(nn.Parameters(net), optim.DefaultAdamConfig())
+	opt, err := optim.NewSGD(nn.Parameters(net), optim.SGDConfig{LR: 0.01, Momentum: 0.9})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,8 +56,38 @@ func benchStep(b *testing.B, net nn.Layer, shape []int) {
 func BenchmarkTrainStep(b *testing.B) {
 	for _, threads := range []int{1, 2} {
 		prev := kernel.SetThreads(threads)
-		b.Run("mlp/t"+string(rune('0'+threads)), func(b *testing.B) { benchStep(b, mlp(), []int{784}) })
-		b.Run("lenet/t"+string(rune('0'+threads)), func(b *testing.B) { benchStep(b, lenet(), []int{1, 28, 28}) })
+		b.Run("mlp/t"+itoa(threads), func(b *testing.B) { benchStep(b, mlp(), []int{784}) })
+		b.Run("lenet/t"+itoa(threads), func(b *testing.B) { benchStep(b, lenet(), []int{1, 28, 28}) })
 		kernel.SetThreads(prev)
 	}
+}
+
+// BenchmarkInference measures prediction in evaluation mode without
+// gradients: single-sample latency (b1) and batch-256 throughput (b256).
+func BenchmarkInference(b *testing.B) {
+	for _, m := range []struct {
+		name  string
+		net   nn.Layer
+		shape []int
+	}{{"mlp", mlp(), []int{784}}, {"lenet", lenet(), []int{1, 28, 28}}} {
+		nn.Train(m.net, false)
+		for _, batch := range []int{1, 256} {
+			x := tensor.RandN(tensor.NewRNG(1), append([]int{batch}, m.shape...)...)
+			b.Run(m.name+"/b"+itoa(batch), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					tensor.NoGrad(func() { m.net.Forward(x).Release() })
+				}
+				b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
+				b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "µs/batch")
+			})
+		}
+	}
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
 }

@@ -52,6 +52,10 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		sgemmSmall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	if m <= thinRows {
+		sgemmThin(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	sgemmBlocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
@@ -129,6 +133,29 @@ func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 			}
 		}
 	}
+}
+
+// thinRows is the row count up to which Sgemm treats C as a few vectors
+// (single-sample inference: x·Wᵀ with one row of x). Packing B would read
+// and write all of it to be used once or twice, so the direct loops win.
+const thinRows = 4
+
+// sgemmThin computes a product with few rows of C without packing: the
+// columns of C are split across the pool, and each worker runs the direct
+// loops of sgemmSmall on its slice of B (dots when B is transposed, axpys
+// of B's row segments otherwise), reading B exactly once.
+func sgemmThin(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m*n*k < parWork {
+		sgemmSmall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	Parallel(n, 64, func(lo, hi int) {
+		bs := b[lo*ldb:]
+		if !transB {
+			bs = b[lo:]
+		}
+		sgemmSmall(transA, transB, m, hi-lo, k, alpha, a, lda, bs, ldb, beta, c[lo:], ldc)
+	})
 }
 
 // gemmCtx carries one blocked Sgemm call through the pool. It is recycled

@@ -185,6 +185,24 @@ func TestSgemmEdges(t *testing.T) {
 	}
 }
 
+// TestSgemmThin covers the unpacked few-row path at sizes large enough to
+// be split across the pool (single-sample inference through a big layer).
+func TestSgemmThin(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	defer SetThreads(SetThreads(2))
+	for _, th := range []int{1, 2} {
+		SetThreads(th)
+		for _, m := range []int{1, 2, 4} {
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					runCase(t, r, gemmCase{transA: ta, transB: tb, m: m, n: 700, k: 1300,
+						alpha: 1.5, beta: 0.5, padA: 2, padB: 1, padC: 3, offA: 1, offB: 3, offC: 5})
+				}
+			}
+		}
+	}
+}
+
 func TestSgemmDegenerate(t *testing.T) {
 	c := []float32{1, 2, float32(math.NaN()), 4}
 	Sgemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 0, c, 2)
