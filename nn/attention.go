@@ -161,6 +161,9 @@ func (m *MultiHeadAttention) Forward(query, key, value *tensor.Tensor, opt Atten
 		}
 	}
 	B, L, S := query.Size(0), query.Size(1), key.Size(1)
+	if S == 0 {
+		panic(fmt.Sprintf("nn: MultiHeadAttention: key of shape %v has no positions to attend to", key.Shape()))
+	}
 	a := attnCore{B: B, H: H, L: L, S: S, D: E / H, opt: &opt}
 	if m.Training() && m.Dropout > 0 {
 		a.dropP, a.rng = m.Dropout, m.rng
@@ -210,23 +213,24 @@ type attnCore struct {
 func (a *attnCore) run(src [3]*tensor.Tensor, off [3]int) (*tensor.Tensor, *tensor.Tensor) {
 	B, H, L, S, D := a.B, a.H, a.L, a.S, a.D
 	E := H * D
-	for i := range src {
-		src[i] = src[i].Contiguous()
-	}
-	// Distinct inputs and which of them each operand reads.
-	var inputs []*tensor.Tensor
+	// Distinct inputs (made contiguous once each) and which of them each
+	// operand reads.
+	var inputs, orig []*tensor.Tensor
 	var which [3]int
 	for i, t := range src {
 		which[i] = -1
-		for j, u := range inputs {
+		for j, u := range orig {
 			if u == t {
 				which[i] = j
+				break
 			}
 		}
 		if which[i] < 0 {
 			which[i] = len(inputs)
-			inputs = append(inputs, t)
+			orig = append(orig, t)
+			inputs = append(inputs, t.Contiguous())
 		}
+		src[i] = inputs[which[i]]
 	}
 	var data [3][]float32
 	var ld [3]int
