@@ -340,17 +340,38 @@ func (r *RNNBase) Forward(x *tensor.Tensor, state *RNNState, lengths []int) (*te
 	}
 
 	p := r.plan(T, B, lengths, r.Training() && r.dropout > 0 && L > 1)
-	// Y holds the output sequence, h_n and (LSTM) c_n back to back, so
-	// that one tape entry carries all three; the caller sees views.
-	nOut, nSt := T*B*D*H, L*D*B*H
-	nY := nOut + nSt
-	if r.kind == rnnKindLSTM {
-		nY += nSt
+	outShape := []int{T, B, D * H}
+	if r.batchFirst {
+		outShape = []int{B, T, D * H}
 	}
-	y := tensor.Empty(nY)
+	nOut, nSt := T*B*D*H, L*D*B*H
+	// With history, Y holds the output sequence, h_n and (LSTM) c_n back
+	// to back, so that one tape entry carries all three and the caller
+	// sees views of it. Without, each is a tensor of its own that the
+	// caller can Release.
+	var y, out, hn, cn *tensor.Tensor
+	var outd, hnd, cnd []float32
+	if rec {
+		nY := nOut + nSt
+		if r.kind == rnnKindLSTM {
+			nY += nSt
+		}
+		y = tensor.Empty(nY)
+		yd := y.Data()
+		outd, hnd = yd[:nOut], yd[nOut:nOut+nSt]
+		if r.kind == rnnKindLSTM {
+			cnd = yd[nOut+nSt:]
+		}
+	} else {
+		out, hn = tensor.Empty(outShape...), tensor.Empty(stShape...)
+		outd, hnd = out.Data(), hn.Data()
+		if r.kind == rnnKindLSTM {
+			cn = tensor.Empty(stShape...)
+			cnd = cn.Data()
+		}
+	}
 	ws := tensor.Empty(p.wsSize)
-	p.bind(ws.Data(), x.Data(), y.Data()[:nOut])
-	yd := y.Data()
+	p.bind(ws.Data(), x.Data(), outd)
 	var h0d, c0d []float32
 	if h0 != nil {
 		h0d = h0.Data()
@@ -363,46 +384,41 @@ func (r *RNNBase) Forward(x *tensor.Tensor, state *RNNState, lengths []int) (*te
 			p.dropoutFwd(l)
 		}
 		for d := 0; d < D; d++ {
-			k := l*D + d
-			slot := k * B * H
-			var hi, ci, cn []float32
+			slot := (l*D + d) * B * H
+			var hi, ci, cs []float32
 			if h0d != nil {
 				hi = h0d[slot : slot+B*H]
 			}
 			if c0d != nil {
 				ci = c0d[slot : slot+B*H]
 			}
-			if r.kind == rnnKindLSTM {
-				cn = yd[nOut+nSt+slot : nOut+nSt+slot+B*H]
+			if cnd != nil {
+				cs = cnd[slot : slot+B*H]
 			}
-			p.forwardDir(l, d, hi, ci, yd[nOut+slot:nOut+slot+B*H], cn)
+			p.forwardDir(l, d, hi, ci, hnd[slot:slot+B*H], cs)
 		}
 	}
 	p.releaseScratch()
 
-	if rec {
-		// The saved-state buffer becomes a (gradient-less) node of the
-		// graph so that FreeGraph hands it back to the pool with the rest
-		// of the step's intermediates.
-		tensor.Record(ws, "RNNSaved", slices.Clone(inputs), func(*tensor.Tensor, []*tensor.Tensor) {})
-		inputs[3] = ws
-		tensor.Record(y, r.kind.String(), inputs, func(g *tensor.Tensor, grads []*tensor.Tensor) {
-			p.backward(g.Data(), inputs, grads)
-		})
-	} else {
+	if !rec {
 		ws.Release()
+		return out, &RNNState{H: hn, C: cn}
 	}
-
-	outShape := []int{T, B, D * H}
-	if r.batchFirst {
-		outShape = []int{B, T, D * H}
-	}
-	out := y.Narrow(0, 0, nOut).Reshape(outShape...)
-	final := &RNNState{H: y.Narrow(0, nOut, nSt).Reshape(stShape...)}
+	// The saved-state buffer becomes a (gradient-less) node of the graph
+	// so that FreeGraph hands it back to the pool with the rest of the
+	// step's intermediates.
+	tensor.Record(ws, "RNNSaved", slices.Clone(inputs), func(*tensor.Tensor, []*tensor.Tensor) {})
+	inputs[3] = ws
+	tensor.Record(y, r.kind.String(), inputs, func(g *tensor.Tensor, grads []*tensor.Tensor) {
+		p.backward(g.Data(), inputs, grads)
+	})
+	// The views come after Record so that they carry y's history.
+	out = y.Narrow(0, 0, nOut).Reshape(outShape...)
+	hn = y.Narrow(0, nOut, nSt).Reshape(stShape...)
 	if r.kind == rnnKindLSTM {
-		final.C = y.Narrow(0, nOut+nSt, nSt).Reshape(stShape...)
+		cn = y.Narrow(0, nOut+nSt, nSt).Reshape(stShape...)
 	}
-	return out, final
+	return out, &RNNState{H: hn, C: cn}
 }
 
 // rnnPlan is one forward pass's sizes and buffers, kept by the backward
@@ -554,6 +570,7 @@ type rnnFwdStep struct {
 	out     []float32 // layer output [rows, D*H]
 	h, c, s []float32
 	bhn     []float32 // GRU: b_hn, added inside r*(…)
+	bias    []float32 // [gx]: the biases added to the input projection
 }
 
 // forwardDir runs layer l, direction d over the whole sequence, writing
@@ -564,12 +581,15 @@ func (p *rnnPlan) forwardDir(l, d int, h0, c0, hn, cn []float32) {
 	H, B, T := p.H, p.B, p.T
 	wih, whh, bih, bhh := p.weights(l, d)
 
-	// Input projection of every step in one GEMM, biases pre-broadcast
-	// into the rows: for LSTM and RNN both biases fold in; for GRU b_hn
-	// must stay inside r*(W_hn h + b_hn), so only b_hr and b_hz join.
-	beta := float32(0)
+	// Input projection of every step in one GEMM. The biases are added in
+	// the gate loop instead of being broadcast into all rows first (which
+	// would stream the whole gate buffer through memory once more): for
+	// LSTM and RNN both fold into one vector; for GRU b_hn must stay inside
+	// r*(W_hn h + b_hn), so only b_hr and b_hz join b_ih.
+	kernel.Sgemm(false, true, p.rows, p.gx, lb.inW, 1, lb.in, lb.inW, wih, lb.inW, 0, db.g, p.gw)
+	biasT := tensor.Zeros(p.gx)
+	bias := biasT.Data()
 	if bih != nil {
-		bias := make([]float32, p.gx) // one small alloc per pass
 		copy(bias, bih)
 		n := p.gx
 		if p.kind == rnnKindGRU {
@@ -578,14 +598,9 @@ func (p *rnnPlan) forwardDir(l, d int, h0, c0, hn, cn []float32) {
 		for j := 0; j < n; j++ {
 			bias[j] += bhh[j]
 		}
-		for r := 0; r < p.rows; r++ {
-			copy(db.g[r*p.gw:r*p.gw+p.gx], bias)
-		}
-		beta = 1
 	}
-	kernel.Sgemm(false, true, p.rows, p.gx, lb.inW, 1, lb.in, lb.inW, wih, lb.inW, beta, db.g, p.gw)
 
-	st := &rnnFwdStep{p: p, d: d, db: db, out: lb.out, h: p.h.Data(), c: p.c.Data(), s: p.s.Data()}
+	st := &rnnFwdStep{p: p, d: d, db: db, out: lb.out, h: p.h.Data(), c: p.c.Data(), s: p.s.Data(), bias: bias}
 	if h0 != nil {
 		copy(st.h, h0)
 	} else {
@@ -632,6 +647,7 @@ func (p *rnnPlan) forwardDir(l, d int, h0, c0, hn, cn []float32) {
 		kernel.Parallel(B, grain, cell)
 	}
 	whhT.Release()
+	biasT.Release()
 	copy(hn, st.h)
 	if cn != nil {
 		copy(cn, st.c)
@@ -656,11 +672,12 @@ func (st *rnnFwdStep) cellLSTM(lo, hi int) {
 		tc := db.tc[r*H : (r+1)*H]
 		gi, gf, gg, go_ := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
 		si, sf, sg, so := s[:H], s[H:2*H], s[2*H:3*H], s[3*H:4*H]
+		bi, bf, bg, bo := st.bias[:H], st.bias[H:2*H], st.bias[2*H:3*H], st.bias[3*H:4*H]
 		for j := range hb {
-			i := rnnSigmoid(gi[j] + si[j])
-			f := rnnSigmoid(gf[j] + sf[j])
-			gv := rnnTanh(gg[j] + sg[j])
-			o := rnnSigmoid(go_[j] + so[j])
+			i := rnnSigmoid(gi[j] + si[j] + bi[j])
+			f := rnnSigmoid(gf[j] + sf[j] + bf[j])
+			gv := rnnTanh(gg[j] + sg[j] + bg[j])
+			o := rnnSigmoid(go_[j] + so[j] + bo[j])
 			c := f*cb[j] + i*gv
 			t := rnnTanh(c)
 			h := o * t
@@ -687,11 +704,12 @@ func (st *rnnFwdStep) cellGRU(lo, hi int) {
 		gr, gz, gn, ghn := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
 		sr, sz, sn := s[:H], s[H:2*H], s[2*H:3*H]
 		bhn := st.bhn[:H]
+		br, bz, bn := st.bias[:H], st.bias[H:2*H], st.bias[2*H:3*H]
 		for j := range hb {
-			rg := rnnSigmoid(gr[j] + sr[j])
-			z := rnnSigmoid(gz[j] + sz[j])
+			rg := rnnSigmoid(gr[j] + sr[j] + br[j])
+			z := rnnSigmoid(gz[j] + sz[j] + bz[j])
 			hn := sn[j] + bhn[j]
-			n := rnnTanh(gn[j] + rg*hn)
+			n := rnnTanh(gn[j] + bn[j] + rg*hn)
 			h := (1-z)*n + z*hb[j]
 			gr[j], gz[j], gn[j], ghn[j] = rg, z, n, hn
 			hb[j], ob[j] = h, h
@@ -714,8 +732,9 @@ func (st *rnnFwdStep) cellRNN(lo, hi int) {
 		}
 		g := db.g[r*H : (r+1)*H]
 		s := st.s[b*H : (b+1)*H]
+		bias := st.bias[:H]
 		for j := range hb {
-			v := g[j] + s[j]
+			v := g[j] + s[j] + bias[j]
 			if relu {
 				v = max(v, 0)
 			} else {

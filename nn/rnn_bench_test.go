@@ -53,8 +53,10 @@ func BenchmarkLSTMMNISTRowsInference(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		tensor.NoGrad(func() {
-			out, _ := m.Forward(x, nil, nil)
+			out, fin := m.Forward(x, nil, nil)
 			out.Release()
+			fin.H.Release()
+			fin.C.Release()
 		})
 	}
 	b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "samples/s")
