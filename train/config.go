@@ -1,0 +1,850 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+
+	"github.com/shenml/shen/model"
+)
+
+// Config is a training run read from a YAML file (see configs/ for
+// examples). Every key is checked: unknown keys, wrong types and
+// impossible combinations are errors naming the file, line and key,
+// reported by ParseConfig before any work starts.
+type Config struct {
+	// Name names the model (default: the config file's base name).
+	Name string `yaml:"name"`
+	// Task is classification (the default) or regression.
+	Task          string        `yaml:"task"`
+	Data          DataConfig    `yaml:"data"`
+	Preprocessing Preprocessing `yaml:"preprocessing"`
+	// Model is the architecture; input and outputs are inferred from the
+	// data when absent.
+	Model model.Architecture `yaml:"model"`
+	Train TrainConfig        `yaml:"train"`
+
+	// File is the config's path (for messages and relative data paths);
+	// Raw its bytes (hashed into the artifact). Set by ParseConfig.
+	File string `yaml:"-"`
+	Raw  []byte `yaml:"-"`
+
+	lines map[string]int // dotted key → line, for semantic errors
+}
+
+// DataConfig says where the data is and how to read and split it.
+type DataConfig struct {
+	// Path is the data file (or folder for images), relative to the
+	// config file's folder unless absolute. For idx it is the images file.
+	Path string `yaml:"path"`
+	// Labels is the IDX labels file (format idx).
+	Labels string `yaml:"labels"`
+	// Format is csv, tsv, jsonl, sklearn_csv, idx, images or text
+	// (default: from the file name).
+	Format string `yaml:"format"`
+	// Target names the label column (csv, tsv, jsonl; "target" for sklearn_csv).
+	Target string `yaml:"target"`
+	// Header says whether a csv/tsv file has a header line (default true).
+	Header *bool `yaml:"header"`
+	// Features lists the input columns and their types; all columns but
+	// the target when empty, typed from the data.
+	Features []Feature `yaml:"features"`
+	// Limit reads only the first Limit samples (0: all).
+	Limit    int         `yaml:"limit"`
+	Cleaning Cleaning    `yaml:"cleaning"`
+	Split    SplitConfig `yaml:"split"`
+	// Image sets the size images are read at (format images).
+	Image ImageConfig `yaml:"image"`
+}
+
+// Feature is one input column and its type.
+type Feature struct {
+	Name string `yaml:"name"`
+	// Type is numeric, category, text or image.
+	Type string `yaml:"type"`
+}
+
+// Cleaning configures data.Clean on the whole file before the split.
+type Cleaning struct {
+	DropDuplicates bool `yaml:"drop_duplicates"`
+	// Missing is keep (the default), drop or impute.
+	Missing string `yaml:"missing"`
+	// Impute is mean (default), median or mode, for missing: impute.
+	Impute string `yaml:"impute"`
+	// Clip, when set, clips numeric columns to these quantiles [low, high].
+	Clip []float64 `yaml:"clip"`
+}
+
+// SplitConfig sets the validation and test fractions.
+type SplitConfig struct {
+	Val  *float64 `yaml:"val"`
+	Test *float64 `yaml:"test"`
+	// Stratify keeps class proportions in each split (classification;
+	// default true).
+	Stratify *bool  `yaml:"stratify"`
+	Seed     uint64 `yaml:"seed"`
+}
+
+// ImageConfig is the size images are resized to.
+type ImageConfig struct {
+	Width  int  `yaml:"width"`
+	Height int  `yaml:"height"`
+	Gray   bool `yaml:"gray"`
+}
+
+// Preprocessing lists the transforms fitted on the training split and
+// saved in the artifact.
+type Preprocessing struct {
+	// Numeric is the default transform of numeric features: standardize
+	// (the default), minmax, robust, log, or none.
+	Numeric string `yaml:"numeric"`
+	// Categorical is onehot (the default) or ordinal.
+	Categorical string `yaml:"categorical"`
+	// Impute fills values missing at serving time: mean (default for
+	// tabular data), median, mode or none.
+	Impute string `yaml:"impute"`
+	// Features overrides the transforms of single features, applied in
+	// order: e.g. {income: [log, standardize]}.
+	Features map[string][]string `yaml:"features"`
+	// Image configures image inputs (idx, images).
+	Image ImagePrep `yaml:"image"`
+}
+
+// ImagePrep configures image normalisation and augmentation.
+type ImagePrep struct {
+	// Scale multiplies raw pixels (IDX files hold 0..255: the reader
+	// already divides by 255; leave 0 for 1).
+	// Normalize standardises each channel with the training mean and std.
+	Normalize bool `yaml:"normalize"`
+	// Augment is the training-time random crop padding and flip.
+	Augment *AugmentConfig `yaml:"augment"`
+}
+
+// AugmentConfig is data.ImageAugment in YAML.
+type AugmentConfig struct {
+	Pad   int  `yaml:"pad"`
+	HFlip bool `yaml:"hflip"`
+}
+
+// TrainConfig holds the fit loop's settings.
+type TrainConfig struct {
+	Epochs    int             `yaml:"epochs"`
+	BatchSize int             `yaml:"batch_size"`
+	Optimizer OptimizerConfig `yaml:"optimizer"`
+	Schedule  ScheduleConfig  `yaml:"schedule"`
+	ClipNorm  float64         `yaml:"clip_norm"`
+	// EarlyStopping stops on the monitored metric (patience 0: off).
+	EarlyStopping EarlyStopping `yaml:"early_stopping"`
+	// Seed seeds initialisation and shuffling (default 1).
+	Seed *uint64 `yaml:"seed"`
+	// CheckpointEvery writes a checkpoint every N steps as well as after
+	// every epoch.
+	CheckpointEvery int `yaml:"checkpoint_every"`
+	// Threads caps the kernel threads (0: all cores).
+	Threads int `yaml:"threads"`
+}
+
+// OptimizerConfig names the optimizer and its hyperparameters.
+type OptimizerConfig struct {
+	// Name is adam (default), adamw, sgd, rmsprop or adagrad.
+	Name        string  `yaml:"name"`
+	LR          float64 `yaml:"lr"`
+	WeightDecay float64 `yaml:"weight_decay"`
+	Momentum    float64 `yaml:"momentum"`
+}
+
+// ScheduleConfig names the learning-rate schedule.
+type ScheduleConfig struct {
+	// Name is none (default), step, cosine, exponential, warmup_cosine,
+	// onecycle or plateau.
+	Name     string  `yaml:"name"`
+	StepSize int     `yaml:"step_size"` // step: epochs between decays
+	Gamma    float64 `yaml:"gamma"`     // step, exponential: decay factor
+	Warmup   int     `yaml:"warmup"`    // warmup_cosine: warmup steps
+	MinLR    float64 `yaml:"min_lr"`    // cosine, warmup_cosine, plateau
+	MaxLR    float64 `yaml:"max_lr"`    // onecycle (default: optimizer lr)
+	Patience int     `yaml:"patience"`  // plateau
+	Factor   float64 `yaml:"factor"`    // plateau
+}
+
+// ConfigError is a config problem at a position in the file.
+type ConfigError struct {
+	File string
+	Line int
+	// Key is the dotted key at fault, e.g. "model.hidden" or
+	// "data.features[2].type".
+	Key string
+	Msg string
+}
+
+// Error formats the error as file:line: key: message.
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// LoadConfig reads and checks the config file at path.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseConfig(path, b)
+}
+
+// ParseConfig decodes YAML config bytes strictly and checks them (see
+// Config.Validate). name is used in messages and to resolve data paths.
+func ParseConfig(name string, b []byte) (*Config, error) {
+	cfg := &Config{File: name, Raw: b, lines: map[string]int{}}
+	f, err := parser.ParseBytes(b, 0)
+	if err != nil {
+		return nil, yamlError(name, err, nil)
+	}
+	idx := &keyIndex{}
+	for _, d := range f.Docs {
+		if d.Body != nil {
+			idx.walk(d.Body, "")
+		}
+	}
+	if len(f.Docs) > 1 {
+		return nil, &ConfigError{File: name, Msg: "holds more than one YAML document"}
+	}
+	for _, e := range idx.keys {
+		if _, ok := cfg.lines[e.path]; !ok {
+			cfg.lines[e.path] = e.line
+		}
+	}
+	if err := yaml.UnmarshalWithOptions(b, cfg, yaml.Strict()); err != nil {
+		return nil, yamlError(name, err, idx)
+	}
+	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
+		return nil, &ConfigError{File: name, Msg: "is empty"}
+	}
+	if _, ok := f.Docs[0].Body.(*ast.MappingNode); !ok {
+		if _, ok := f.Docs[0].Body.(*ast.MappingValueNode); !ok {
+			return nil, &ConfigError{File: name, Line: 1, Msg: "must be a mapping with data, model and train sections"}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// keyIndex maps positions in the YAML source to dotted key paths.
+type keyIndex struct {
+	keys []keyPos
+}
+
+type keyPos struct {
+	line, col int
+	path      string
+	key       bool
+}
+
+func (x *keyIndex) add(tk *token.Token, path string, key bool) {
+	if tk == nil || tk.Position == nil {
+		return
+	}
+	x.keys = append(x.keys, keyPos{tk.Position.Line, tk.Position.Column, path, key})
+}
+
+func (x *keyIndex) walk(n ast.Node, path string) {
+	switch v := n.(type) {
+	case *ast.MappingNode:
+		for _, mv := range v.Values {
+			x.walk(mv, path)
+		}
+	case *ast.MappingValueNode:
+		k := joinKey(path, v.Key.String())
+		x.add(v.Key.GetToken(), k, true)
+		if v.Value != nil {
+			x.walk(v.Value, k)
+		}
+	case *ast.SequenceNode:
+		for i, e := range v.Values {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if e != nil {
+				x.add(e.GetToken(), p, false)
+				x.walk(e, p)
+			}
+		}
+	case *ast.TagNode:
+		if v.Value != nil {
+			x.walk(v.Value, path)
+		}
+	case *ast.AnchorNode:
+		if v.Value != nil {
+			x.walk(v.Value, path)
+		}
+	case nil:
+	default:
+		x.add(n.GetToken(), path, false)
+	}
+}
+
+// find returns the key path of the token at (line, col), or of the last
+// key starting on that line.
+func (x *keyIndex) find(line, col int) string {
+	best := ""
+	for _, k := range x.keys {
+		if k.line == line && k.col == col {
+			return k.path
+		}
+	}
+	for _, k := range x.keys {
+		if k.line == line && k.key {
+			best = k.path
+		}
+	}
+	return best
+}
+
+func joinKey(prefix, k string) string {
+	if prefix == "" {
+		return k
+	}
+	return prefix + "." + k
+}
+
+// yamlError turns a go-yaml error into a ConfigError.
+func yamlError(file string, err error, idx *keyIndex) error {
+	var ye yaml.Error
+	if !errors.As(err, &ye) {
+		return &ConfigError{File: file, Msg: err.Error()}
+	}
+	ce := &ConfigError{File: file, Msg: ye.GetMessage()}
+	tk := ye.GetToken()
+	if tk != nil && tk.Position != nil {
+		ce.Line = tk.Position.Line
+		if idx != nil {
+			ce.Key = idx.find(tk.Position.Line, tk.Position.Column)
+		}
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		ce.Msg = fmt.Sprintf("want %s, got %s", yamlType(te.DstType), strings.TrimSuffix(te.SrcType.String(), "Node"))
+		if tk != nil && tk.Value != "" {
+			ce.Msg += fmt.Sprintf(" %q", tk.Value)
+		}
+	}
+	var ue *yaml.UnknownFieldError
+	if errors.As(err, &ue) {
+		if tk != nil {
+			ce.Key = joinKey(parentKey(ce.Key), tk.Value)
+		}
+		ce.Msg = "unknown key"
+	}
+	var oe *yaml.OverflowError
+	if errors.As(err, &oe) {
+		ce.Msg = fmt.Sprintf("%s does not fit in %s", oe.SrcNum, yamlType(oe.DstType))
+	}
+	return ce
+}
+
+func parentKey(k string) string {
+	if i := strings.LastIndexByte(k, '.'); i >= 0 {
+		return k[:i]
+	}
+	return ""
+}
+
+// yamlType names a Go type the way a config author thinks of it.
+func yamlType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return yamlType(t.Elem())
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	}
+	return t.String()
+}
+
+// errAt returns a ConfigError for key, at the line of key or of its
+// nearest parent present in the file.
+func (c *Config) errAt(key, format string, args ...any) error {
+	line := 0
+	for k := key; k != ""; k = parentKey(trimIndex(k)) {
+		if l, ok := c.lines[k]; ok {
+			line = l
+			break
+		}
+		if l, ok := c.lines[trimIndex(k)]; ok {
+			line = l
+			break
+		}
+	}
+	return &ConfigError{File: c.File, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+func trimIndex(k string) string {
+	if strings.HasSuffix(k, "]") {
+		if i := strings.LastIndexByte(k, '['); i >= 0 {
+			return k[:i]
+		}
+	}
+	return k
+}
+
+// DataPath resolves p against the config file's folder.
+func (c *Config) DataPath(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.File), p)
+}
+
+// Tabular reports whether the data format is a table of columns.
+func (c *Config) Tabular() bool {
+	switch c.Data.Format {
+	case "csv", "tsv", "jsonl", "sklearn_csv":
+		return true
+	}
+	return false
+}
+
+// Validate fills defaults and checks every section and their
+// combinations, returning the first problem as a *ConfigError. It also
+// checks that the data files exist, so that a typo fails at once.
+func (c *Config) Validate() error {
+	if c.lines == nil {
+		c.lines = map[string]int{}
+	}
+	if c.Name == "" {
+		c.Name = strings.TrimSuffix(filepath.Base(c.File), filepath.Ext(c.File))
+	}
+	if c.Task == "" {
+		c.Task = Classification
+	}
+	if c.Task != Classification && c.Task != Regression {
+		return c.errAt("task", "must be classification or regression, got %q", c.Task)
+	}
+	if err := c.validateData(); err != nil {
+		return err
+	}
+	if err := c.validatePrep(); err != nil {
+		return err
+	}
+	if err := c.validateModel(); err != nil {
+		return err
+	}
+	return c.validateTrain()
+}
+
+func (c *Config) validateData() error {
+	d := &c.Data
+	if d.Path == "" {
+		return c.errAt("data.path", "is required")
+	}
+	if d.Format == "" {
+		d.Format = formatFromName(d.Path)
+		if d.Format == "" {
+			return c.errAt("data.format", "cannot tell the format of %q from its name; set data.format", d.Path)
+		}
+	}
+	switch d.Format {
+	case "csv", "tsv", "jsonl", "sklearn_csv", "idx", "images":
+	case "text":
+		return c.errAt("data.format", "text needs a language-model task, which shen train does not run yet (see examples/ for the Go API)")
+	default:
+		return c.errAt("data.format", "must be csv, tsv, jsonl, sklearn_csv, idx, images or text, got %q", d.Format)
+	}
+	if _, err := os.Stat(c.DataPath(d.Path)); err != nil {
+		return c.errAt("data.path", "%v", pathErr(err))
+	}
+	if d.Format == "idx" {
+		if d.Labels == "" {
+			return c.errAt("data.labels", "format idx needs the labels file")
+		}
+		if _, err := os.Stat(c.DataPath(d.Labels)); err != nil {
+			return c.errAt("data.labels", "%v", pathErr(err))
+		}
+	} else if d.Labels != "" {
+		return c.errAt("data.labels", "is only for format idx (format is %s)", d.Format)
+	}
+	if d.Format == "sklearn_csv" && d.Target == "" {
+		d.Target = "target"
+	}
+	if d.Header != nil && d.Format != "csv" && d.Format != "tsv" {
+		return c.errAt("data.header", "is only for csv and tsv files")
+	}
+	if c.Tabular() {
+		if d.Target == "" {
+			if c.Task == Classification {
+				return c.errAt("data.target", "classification needs a target column")
+			}
+			return c.errAt("data.target", "regression needs a target column")
+		}
+	} else if d.Target != "" {
+		return c.errAt("data.target", "is only for tabular formats; %s data carries its labels", d.Format)
+	}
+	if !c.Tabular() && c.Task == Regression {
+		return c.errAt("task", "regression needs tabular data (format %s has class labels)", d.Format)
+	}
+	seen := map[string]bool{}
+	for i, f := range d.Features {
+		key := fmt.Sprintf("data.features[%d]", i)
+		if f.Name == "" {
+			return c.errAt(key+".name", "is required")
+		}
+		if seen[f.Name] {
+			return c.errAt(key+".name", "feature %q is listed twice", f.Name)
+		}
+		seen[f.Name] = true
+		if f.Name == d.Target {
+			return c.errAt(key+".name", "%q is the target, not a feature", f.Name)
+		}
+		switch f.Type {
+		case "", "numeric", "category":
+		case "text":
+			return c.errAt(key+".type", "text features need a sequence model, which shen train does not build yet")
+		case "image":
+			return c.errAt(key+".type", "image features cannot come from a %s reader; use format images or idx", d.Format)
+		default:
+			return c.errAt(key+".type", "must be numeric, category, text or image, got %q", f.Type)
+		}
+		if !c.Tabular() {
+			return c.errAt("data.features", "are only for tabular formats (format is %s)", d.Format)
+		}
+	}
+	if d.Limit < 0 {
+		return c.errAt("data.limit", "must be >= 0, got %d", d.Limit)
+	}
+	cl := d.Cleaning
+	switch cl.Missing {
+	case "", "keep", "drop", "impute":
+	default:
+		return c.errAt("data.cleaning.missing", "must be keep, drop or impute, got %q", cl.Missing)
+	}
+	switch cl.Impute {
+	case "", "mean", "median", "mode":
+	default:
+		return c.errAt("data.cleaning.impute", "must be mean, median or mode, got %q", cl.Impute)
+	}
+	if cl.Impute != "" && cl.Missing != "impute" {
+		return c.errAt("data.cleaning.impute", "needs missing: impute")
+	}
+	if len(cl.Clip) != 0 && (len(cl.Clip) != 2 || cl.Clip[0] < 0 || cl.Clip[0] >= cl.Clip[1] || cl.Clip[1] > 1) {
+		return c.errAt("data.cleaning.clip", "must be two quantiles [low, high] with 0 <= low < high <= 1, got %v", cl.Clip)
+	}
+	if !c.Tabular() && (cl.DropDuplicates || cl.Missing != "" || len(cl.Clip) > 0) {
+		return c.errAt("data.cleaning", "is only for tabular formats (format is %s)", d.Format)
+	}
+	s := &d.Split
+	if s.Val == nil {
+		v := 0.1
+		s.Val = &v
+	}
+	if s.Test == nil {
+		v := 0.2
+		s.Test = &v
+	}
+	if *s.Val < 0 || *s.Val >= 1 {
+		return c.errAt("data.split.val", "must be in [0, 1), got %g", *s.Val)
+	}
+	if *s.Test < 0 || *s.Test >= 1 {
+		return c.errAt("data.split.test", "must be in [0, 1), got %g", *s.Test)
+	}
+	if *s.Val+*s.Test >= 1 {
+		return c.errAt("data.split", "val + test is %g, leaving nothing to train on", *s.Val+*s.Test)
+	}
+	if s.Stratify == nil {
+		v := c.Task == Classification
+		s.Stratify = &v
+	} else if *s.Stratify && c.Task == Regression {
+		return c.errAt("data.split.stratify", "needs class labels; the task is regression")
+	}
+	im := d.Image
+	if d.Format == "images" {
+		if im.Width <= 0 || im.Height <= 0 {
+			return c.errAt("data.image", "format images needs width and height > 0")
+		}
+	} else if im != (ImageConfig{}) {
+		return c.errAt("data.image", "is only for format images")
+	}
+	return nil
+}
+
+func pathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+func formatFromName(p string) string {
+	n := strings.ToLower(strings.TrimSuffix(strings.ToLower(p), ".gz"))
+	switch {
+	case strings.HasSuffix(n, ".csv"):
+		return "csv"
+	case strings.HasSuffix(n, ".tsv"):
+		return "tsv"
+	case strings.HasSuffix(n, ".jsonl"), strings.HasSuffix(n, ".ndjson"):
+		return "jsonl"
+	case strings.Contains(n, "idx"):
+		return "idx"
+	case strings.HasSuffix(n, ".txt"):
+		return "text"
+	}
+	return ""
+}
+
+var numericTransforms = []string{"standardize", "minmax", "robust", "log", "none"}
+
+func (c *Config) validatePrep() error {
+	p := &c.Preprocessing
+	if p.Numeric == "" {
+		p.Numeric = "standardize"
+	}
+	if !slices.Contains(numericTransforms, p.Numeric) {
+		return c.errAt("preprocessing.numeric", "must be standardize, minmax, robust, log or none, got %q", p.Numeric)
+	}
+	if p.Categorical == "" {
+		p.Categorical = "onehot"
+	}
+	if p.Categorical != "onehot" && p.Categorical != "ordinal" {
+		return c.errAt("preprocessing.categorical", "must be onehot or ordinal, got %q", p.Categorical)
+	}
+	if p.Impute == "" {
+		p.Impute = "mean"
+	}
+	switch p.Impute {
+	case "mean", "median", "mode", "none":
+	default:
+		return c.errAt("preprocessing.impute", "must be mean, median, mode or none, got %q", p.Impute)
+	}
+	names := make([]string, 0, len(p.Features))
+	for n := range p.Features {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		key := "preprocessing.features." + n
+		if !c.Tabular() {
+			return c.errAt(key, "per-feature transforms are only for tabular formats (format is %s)", c.Data.Format)
+		}
+		if n == c.Data.Target {
+			return c.errAt(key, "%q is the target; it is not transformed", n)
+		}
+		if len(c.Data.Features) > 0 && !slices.ContainsFunc(c.Data.Features, func(f Feature) bool { return f.Name == n }) {
+			return c.errAt(key, "%q is not among data.features", n)
+		}
+		for i, t := range p.Features[n] {
+			if !slices.Contains(numericTransforms, t) && t != "onehot" && t != "ordinal" {
+				return c.errAt(fmt.Sprintf("%s[%d]", key, i), "unknown transform %q (want standardize, minmax, robust, log, onehot, ordinal or none)", t)
+			}
+		}
+	}
+	img := p.Image
+	if (img.Normalize || img.Augment != nil) && c.Tabular() {
+		return c.errAt("preprocessing.image", "is only for image data (format is %s)", c.Data.Format)
+	}
+	if img.Augment != nil && img.Augment.Pad < 0 {
+		return c.errAt("preprocessing.image.augment.pad", "must be >= 0, got %d", img.Augment.Pad)
+	}
+	return nil
+}
+
+func (c *Config) validateModel() error {
+	a := &c.Model
+	switch a.Kind {
+	case "":
+		return c.errAt("model.kind", "is required (mlp, cnn or layers)")
+	case "mlp", "layers":
+	case "cnn":
+		if c.Tabular() && len(a.Input) != 3 {
+			return c.errAt("model.kind", "cnn needs image input; %s data is tabular (use mlp, or give model.input as [channels, height, width] for features that are pixels)", c.Data.Format)
+		}
+	default:
+		if !slices.Contains(seqKinds, a.Kind) {
+			return c.errAt("model.kind", "must be mlp, cnn or layers, got %q", a.Kind)
+		}
+	}
+	for i, h := range a.Hidden {
+		if h <= 0 {
+			return c.errAt(fmt.Sprintf("model.hidden[%d]", i), "must be positive, got %d", h)
+		}
+	}
+	for i, ch := range a.Channels {
+		if ch <= 0 {
+			return c.errAt(fmt.Sprintf("model.channels[%d]", i), "must be positive, got %d", ch)
+		}
+	}
+	if a.Kind == "cnn" && len(a.Channels) == 0 {
+		return c.errAt("model.channels", "cnn needs at least one convolution")
+	}
+	if a.Kind != "cnn" && (len(a.Channels) > 0 || a.Kernel != 0 || a.Padding != nil) {
+		return c.errAt("model.channels", "channels, kernel and padding are only for kind cnn")
+	}
+	if a.Kind == "layers" && len(a.Layers) == 0 {
+		return c.errAt("model.layers", "kind layers needs a layers list")
+	}
+	if a.Kind != "layers" && len(a.Layers) > 0 {
+		return c.errAt("model.layers", "is only for kind layers")
+	}
+	if a.Dropout < 0 || a.Dropout >= 1 {
+		return c.errAt("model.dropout", "must be in [0, 1), got %g", a.Dropout)
+	}
+	if a.Kernel < 0 {
+		return c.errAt("model.kernel", "must be positive, got %d", a.Kernel)
+	}
+	if a.Outputs < 0 {
+		return c.errAt("model.outputs", "must be positive, got %d", a.Outputs)
+	}
+	for i, d := range a.Input {
+		if d <= 0 {
+			return c.errAt(fmt.Sprintf("model.input[%d]", i), "must be positive, got %d", d)
+		}
+	}
+	if a.Activation != "" {
+		switch strings.ToLower(a.Activation) {
+		case "relu", "gelu", "tanh", "sigmoid", "silu", "swish", "leaky_relu", "elu":
+		default:
+			return c.errAt("model.activation", "unknown activation %q", a.Activation)
+		}
+	}
+	return nil
+}
+
+// seqKinds are architecture kinds beyond mlp, cnn and layers that this
+// build's model package knows (filled by kinds that exist).
+var seqKinds []string
+
+func (c *Config) validateTrain() error {
+	t := &c.Train
+	if t.Epochs <= 0 {
+		return c.errAt("train.epochs", "must be positive, got %d", t.Epochs)
+	}
+	if t.BatchSize == 0 {
+		t.BatchSize = 32
+	}
+	if t.BatchSize < 0 {
+		return c.errAt("train.batch_size", "must be positive, got %d", t.BatchSize)
+	}
+	o := &t.Optimizer
+	if o.Name == "" {
+		o.Name = "adam"
+	}
+	switch o.Name {
+	case "adam", "adamw", "sgd", "rmsprop", "adagrad":
+	default:
+		return c.errAt("train.optimizer.name", "must be adam, adamw, sgd, rmsprop or adagrad, got %q", o.Name)
+	}
+	if o.LR < 0 {
+		return c.errAt("train.optimizer.lr", "must be positive, got %g", o.LR)
+	}
+	if o.LR == 0 {
+		if _, ok := c.lines["train.optimizer.lr"]; ok {
+			return c.errAt("train.optimizer.lr", "must be positive, got 0")
+		}
+		o.LR = 1e-3
+		if o.Name == "sgd" {
+			o.LR = 0.01
+		}
+	}
+	if o.WeightDecay < 0 {
+		return c.errAt("train.optimizer.weight_decay", "must be >= 0, got %g", o.WeightDecay)
+	}
+	if o.Momentum < 0 || o.Momentum >= 1 {
+		return c.errAt("train.optimizer.momentum", "must be in [0, 1), got %g", o.Momentum)
+	}
+	if o.Momentum != 0 && o.Name != "sgd" && o.Name != "rmsprop" {
+		return c.errAt("train.optimizer.momentum", "is only for sgd and rmsprop (optimizer is %s)", o.Name)
+	}
+	s := &t.Schedule
+	if s.Name == "" {
+		s.Name = "none"
+	}
+	switch s.Name {
+	case "none":
+	case "step":
+		if s.StepSize <= 0 {
+			return c.errAt("train.schedule.step_size", "schedule step needs step_size > 0 (epochs)")
+		}
+	case "cosine", "warmup_cosine", "onecycle", "exponential", "plateau":
+	default:
+		return c.errAt("train.schedule.name", "must be none, step, cosine, exponential, warmup_cosine, onecycle or plateau, got %q", s.Name)
+	}
+	if s.Gamma < 0 || s.Gamma > 1 {
+		return c.errAt("train.schedule.gamma", "must be in (0, 1], got %g", s.Gamma)
+	}
+	if s.Name == "exponential" && s.Gamma == 0 {
+		return c.errAt("train.schedule.gamma", "schedule exponential needs gamma in (0, 1]")
+	}
+	if s.Factor < 0 || s.Factor >= 1 {
+		return c.errAt("train.schedule.factor", "must be in (0, 1), got %g", s.Factor)
+	}
+	if s.MinLR < 0 || s.MaxLR < 0 || s.Warmup < 0 || s.Patience < 0 {
+		return c.errAt("train.schedule", "min_lr, max_lr, warmup and patience must be >= 0")
+	}
+	if t.ClipNorm < 0 {
+		return c.errAt("train.clip_norm", "must be >= 0, got %g", t.ClipNorm)
+	}
+	es := &t.EarlyStopping
+	if es.Patience < 0 {
+		return c.errAt("train.early_stopping.patience", "must be >= 0, got %d", es.Patience)
+	}
+	if es.MinDelta < 0 {
+		return c.errAt("train.early_stopping.min_delta", "must be >= 0, got %g", es.MinDelta)
+	}
+	if es.Monitor != "" {
+		if !strings.HasPrefix(es.Monitor, "val_") {
+			return c.errAt("train.early_stopping.monitor", "must name a validation metric such as val_loss or val_accuracy, got %q", es.Monitor)
+		}
+		m := strings.TrimPrefix(es.Monitor, "val_")
+		cls := []string{"loss", "accuracy", "macro_f1", "macro_precision", "macro_recall", "weighted_f1", "weighted_precision", "weighted_recall", "log_loss", "roc_auc"}
+		reg := []string{"loss", "mae", "mse", "rmse", "r2"}
+		if (c.Task == Classification && !slices.Contains(cls, m)) || (c.Task == Regression && !slices.Contains(reg, m)) {
+			return c.errAt("train.early_stopping.monitor", "%q is not a %s metric", es.Monitor, c.Task)
+		}
+	}
+	if (es.Patience > 0 || es.Monitor != "") && *c.Data.Split.Val == 0 {
+		return c.errAt("train.early_stopping", "needs a validation split (data.split.val > 0)")
+	}
+	if s.Name == "plateau" && *c.Data.Split.Val == 0 {
+		return c.errAt("train.schedule.name", "plateau needs a validation split (data.split.val > 0)")
+	}
+	if t.Seed == nil {
+		v := uint64(1)
+		t.Seed = &v
+	}
+	if t.CheckpointEvery < 0 {
+		return c.errAt("train.checkpoint_every", "must be >= 0, got %d", t.CheckpointEvery)
+	}
+	if t.Threads < 0 {
+		return c.errAt("train.threads", "must be >= 0, got %d", t.Threads)
+	}
+	return nil
+}

@@ -1,0 +1,588 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/optim"
+	"github.com/shenml/shen/tensor"
+)
+
+// Tasks a Fit can run.
+const (
+	Classification = "classification"
+	Regression     = "regression"
+)
+
+// EarlyStopping stops training when the monitored validation metric has
+// not improved by more than MinDelta for Patience epochs in a row.
+type EarlyStopping struct {
+	// Patience is the number of epochs without improvement tolerated
+	// (0 disables early stopping).
+	Patience int `json:"patience" yaml:"patience"`
+	// Monitor is "val_loss" (the default), "val_accuracy" or any
+	// "val_<metric>" of the task (val_macro_f1, val_r2, val_mae, ...).
+	// Losses and errors improve downwards, every other metric upwards.
+	Monitor string `json:"monitor,omitempty" yaml:"monitor"`
+	// MinDelta is the least change that counts as an improvement (>= 0).
+	MinDelta float64 `json:"min_delta,omitempty" yaml:"min_delta"`
+}
+
+// FitOptions configures Fit. Model, Optimizer, Train and Epochs are
+// required; everything else has a default.
+type FitOptions struct {
+	// Model is the network to train, in place.
+	Model nn.Layer
+	// Input turns a batch into the model's input; the default is the
+	// batch's float features with their shape, without a copy.
+	Input func(b *data.Batch) *tensor.Tensor
+	// Loss computes the mean loss of a batch from the model's output; the
+	// default is cross-entropy against Batch.Y for classification and
+	// mean squared error against Batch.YFloat for regression.
+	Loss func(out *tensor.Tensor, b *data.Batch) *tensor.Tensor
+	// Optimizer updates the parameters of Model.
+	Optimizer optim.Optimizer
+	// Scheduler, when set, is stepped after every epoch, or after every
+	// optimizer step when SchedulePerStep is true.
+	Scheduler       optim.Scheduler
+	SchedulePerStep bool
+	// Plateau, when set, is stepped once per epoch with the monitored
+	// metric (the validation loss unless EarlyStopping.Monitor says otherwise).
+	Plateau *optim.ReduceLROnPlateau
+	// Train and Val are the loaders of the training and validation splits.
+	// Train should shuffle with a fixed seed: its order is then a function
+	// of (seed, epoch), which is what makes resuming exact. Val may be nil.
+	Train, Val *data.Loader
+	// Epochs is the number of passes over Train.
+	Epochs int
+	// ClipNorm, when positive, clips the global L2 norm of the gradients
+	// to this value before every step (optim.ClipGradNorm).
+	ClipNorm float64
+	// EarlyStopping is applied after each epoch when Patience > 0.
+	EarlyStopping EarlyStopping
+	// KeepLast keeps the weights of the last epoch; by default the weights
+	// of the best epoch (by the monitored metric) are restored at the end.
+	KeepLast bool
+	// CheckpointDir, when set, receives a checkpoint after every epoch
+	// (and every CheckpointEvery optimizer steps when positive); a Fit
+	// started on a directory holding a checkpoint resumes from it.
+	CheckpointDir   string
+	CheckpointEvery int
+	// Progress receives the progress bar (nil: none).
+	Progress io.Writer
+	// Log receives one Record per epoch and split (nil: none).
+	Log *RunLog
+	// Task is Classification (the default) or Regression.
+	Task string
+	// Classes names the classes of a classification task (needed for
+	// validation metrics; at least two).
+	Classes []string
+	// OnStep, when set, is called after every optimizer step with the
+	// 0-based epoch, the number of batches done in that epoch and the
+	// total number of steps. Tests use it to simulate a crash.
+	OnStep func(epoch, batch int, step int64)
+}
+
+// EpochResult holds the numbers of one finished epoch.
+type EpochResult struct {
+	// Epoch is 1-based.
+	Epoch int `json:"epoch"`
+	// Step is the number of optimizer steps taken at the end of the epoch.
+	Step int64 `json:"step"`
+	// TrainLoss is the mean training loss over the epoch; TrainAccuracy
+	// the training accuracy (classification).
+	TrainLoss     float64 `json:"train_loss"`
+	TrainAccuracy float64 `json:"train_accuracy,omitempty"`
+	// ValLoss is the mean validation loss; Val the validation metrics
+	// (accuracy, macro_f1, roc_auc, ... or mae, rmse, r2).
+	ValLoss float64            `json:"val_loss,omitempty"`
+	Val     map[string]float64 `json:"val,omitempty"`
+	// LR is the learning rate of the first group at the end of the epoch.
+	LR float64 `json:"lr"`
+	// Seconds is the epoch's wall time (training and validation).
+	Seconds float64 `json:"seconds"`
+}
+
+// History is what Fit did: one entry per epoch and the best epoch.
+type History struct {
+	Epochs []EpochResult `json:"epochs"`
+	// BestEpoch is the 1-based epoch with the best monitored value
+	// (0 when no epoch finished); Best is that value and Monitor its name.
+	BestEpoch int     `json:"best_epoch"`
+	Best      float64 `json:"best"`
+	Monitor   string  `json:"monitor"`
+	// StoppedEarly says early stopping ended the run.
+	StoppedEarly bool `json:"stopped_early,omitempty"`
+	// Steps is the total number of optimizer steps.
+	Steps int64 `json:"steps"`
+	// ResumedFrom is the step of the checkpoint the run resumed from (0:
+	// a fresh run).
+	ResumedFrom int64 `json:"resumed_from,omitempty"`
+	// LastValReport is the full classification report of the best epoch's
+	// validation (nil for regression or without validation).
+	LastValReport *ClassificationReport `json:"-"`
+}
+
+// lowerIsBetter reports whether a monitored name improves downwards.
+func lowerIsBetter(monitor string) bool {
+	m := strings.TrimPrefix(strings.TrimPrefix(monitor, "val_"), "train_")
+	switch m {
+	case "loss", "log_loss", "mae", "mse", "rmse":
+		return true
+	}
+	return false
+}
+
+// fitState is everything a checkpoint must carry besides weights,
+// optimizer and scheduler state.
+type fitState struct {
+	Epoch     int           `json:"epoch"` // 0-based epoch in progress
+	Batch     int           `json:"batch"` // batches of Epoch already done
+	Step      int64         `json:"step"`
+	LossSum   float64       `json:"loss_sum"`
+	Seen      int64         `json:"seen"`
+	Correct   int64         `json:"correct"`
+	Best      *float64      `json:"best,omitempty"`
+	BestEpoch int           `json:"best_epoch"`
+	Bad       int           `json:"bad_epochs"`
+	Stopped   bool          `json:"stopped"`
+	History   []EpochResult `json:"history"`
+}
+
+// Fit trains opts.Model: for each epoch it runs every training batch
+// (forward, loss, ZeroGrad, Backward, optional clipping, Step, FreeGraph),
+// then validates under tensor.NoGrad in evaluation mode, logs, steps the
+// schedules, keeps the best weights, checkpoints and checks early
+// stopping. A cancelled ctx stops it between batches with ctx.Err(),
+// without writing anything more (as a crash would). Memory: one copy of
+// the weights for the best epoch, plus the checkpoint buffers while one
+// is written.
+func Fit(ctx context.Context, opts FitOptions) (*History, error) {
+	if err := checkFit(&opts); err != nil {
+		return nil, err
+	}
+	m := opts.Model
+	params := nn.Parameters(m)
+	st := &fitState{}
+	hist := &History{Monitor: opts.EarlyStopping.Monitor}
+	var best map[string][]float32
+	if opts.CheckpointDir != "" {
+		ck, err := loadCheckpoint(opts.CheckpointDir, &opts)
+		if err != nil {
+			return nil, err
+		}
+		if ck != nil {
+			st = &ck.State
+			best = ck.Best
+			hist.ResumedFrom = st.Step
+			if opts.Progress != nil {
+				fmt.Fprintf(opts.Progress, "resuming from %s: epoch %d, batch %d, step %d\n", opts.CheckpointDir, st.Epoch+1, st.Batch, st.Step)
+			}
+		}
+	}
+	var prog *Progress
+	if opts.Progress != nil {
+		prog = NewProgress(opts.Progress, opts.Epochs)
+		defer prog.Close()
+	}
+	start := time.Now()
+	lr := func() float64 { return opts.Optimizer.Groups()[0].LR }
+
+	for st.Epoch < opts.Epochs && !st.Stopped {
+		epoch := st.Epoch
+		epochStart := time.Now()
+		nn.Train(m, true)
+		if prog != nil {
+			prog.StartEpoch(epoch+1, opts.Train.Len())
+			if st.Batch > 0 {
+				prog.Step(int(st.Seen))
+			}
+		}
+		bi := 0
+		for b, err := range opts.Train.Epoch(epoch) {
+			if err != nil {
+				return hist, fmt.Errorf("train: epoch %d: %w", epoch+1, err)
+			}
+			if bi < st.Batch { // done before the checkpoint we resumed from
+				bi++
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return hist, err
+			}
+			out := m.Forward(opts.Input(b))
+			loss := opts.Loss(out, b)
+			lv := float64(loss.Item())
+			if math.IsNaN(lv) || math.IsInf(lv, 0) {
+				loss.FreeGraph()
+				return hist, fmt.Errorf("train: epoch %d batch %d: the loss is %v (lower the learning rate or clip gradients)", epoch+1, bi+1, lv)
+			}
+			if opts.Task == Classification && b.Y != nil {
+				st.Correct += int64(correct(out, b.Y))
+			}
+			opts.Optimizer.ZeroGrad()
+			loss.Backward()
+			if opts.ClipNorm > 0 {
+				optim.ClipGradNorm(params, opts.ClipNorm, 2)
+			}
+			opts.Optimizer.Step()
+			loss.FreeGraph()
+			if opts.Scheduler != nil && opts.SchedulePerStep {
+				opts.Scheduler.Step()
+			}
+			st.LossSum += lv * float64(b.Size)
+			st.Seen += int64(b.Size)
+			st.Step++
+			bi++
+			st.Batch = bi
+			if prog != nil {
+				stats := []Stat{{"loss", st.LossSum / float64(st.Seen)}}
+				if opts.Task == Classification {
+					stats = append(stats, Stat{"acc", float64(st.Correct) / float64(st.Seen)})
+				}
+				prog.Step(b.Size, stats...)
+			}
+			if opts.CheckpointDir != "" && opts.CheckpointEvery > 0 && st.Step%int64(opts.CheckpointEvery) == 0 && bi < opts.Train.Len() {
+				if err := saveCheckpoint(opts.CheckpointDir, &opts, st, best); err != nil {
+					return hist, err
+				}
+			}
+			if opts.OnStep != nil {
+				opts.OnStep(epoch, bi, st.Step)
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return hist, err
+		}
+		if st.Seen == 0 {
+			return hist, fmt.Errorf("train: epoch %d had no training batches", epoch+1)
+		}
+		res := EpochResult{Epoch: epoch + 1, Step: st.Step, TrainLoss: st.LossSum / float64(st.Seen)}
+		if opts.Task == Classification {
+			res.TrainAccuracy = float64(st.Correct) / float64(st.Seen)
+		}
+		monitored := res.TrainLoss
+		var report *ClassificationReport
+		if opts.Val != nil {
+			ev, err := evaluate(m, opts.Val, &opts)
+			if err != nil {
+				return hist, err
+			}
+			res.ValLoss, res.Val, report = ev.Loss, ev.Metrics, ev.Report
+			monitored, err = monitorValue(hist.Monitor, res)
+			if err != nil {
+				return hist, err
+			}
+		}
+		if opts.Scheduler != nil && !opts.SchedulePerStep {
+			opts.Scheduler.Step()
+		}
+		if opts.Plateau != nil {
+			opts.Plateau.StepMetric(monitored)
+		}
+		res.LR = lr()
+		res.Seconds = time.Since(epochStart).Seconds()
+
+		improved := st.Best == nil
+		if !improved {
+			d := opts.EarlyStopping.MinDelta
+			if lowerIsBetter(hist.Monitor) {
+				improved = monitored < *st.Best-d
+			} else {
+				improved = monitored > *st.Best+d
+			}
+		}
+		if improved {
+			v := monitored
+			st.Best, st.BestEpoch, st.Bad = &v, epoch+1, 0
+			if !opts.KeepLast {
+				best = copyState(m)
+			}
+			hist.LastValReport = report
+		} else {
+			st.Bad++
+		}
+		if p := opts.EarlyStopping.Patience; p > 0 && st.Bad >= p {
+			st.Stopped = true
+		}
+		st.History = append(st.History, res)
+		if err := logEpoch(opts.Log, res, opts.Task, time.Since(start)); err != nil {
+			return hist, err
+		}
+		if prog != nil {
+			stats := []Stat{{"loss", res.TrainLoss}}
+			if opts.Task == Classification {
+				stats = append(stats, Stat{"acc", res.TrainAccuracy})
+			}
+			if opts.Val != nil {
+				stats = append(stats, Stat{"val_loss", res.ValLoss})
+				if v, ok := res.Val["accuracy"]; ok {
+					stats = append(stats, Stat{"val_acc", v})
+				}
+				if v, ok := res.Val["r2"]; ok {
+					stats = append(stats, Stat{"val_r2", v})
+				}
+			}
+			prog.EndEpoch(stats...)
+		}
+		st.Epoch, st.Batch, st.LossSum, st.Seen, st.Correct = epoch+1, 0, 0, 0, 0
+		if opts.CheckpointDir != "" {
+			if err := saveCheckpoint(opts.CheckpointDir, &opts, st, best); err != nil {
+				return hist, err
+			}
+		}
+		if st.Stopped && prog != nil {
+			fmt.Fprintf(opts.Progress, "early stopping: %s has not improved for %d epochs (best %.4f at epoch %d)\n",
+				hist.Monitor, opts.EarlyStopping.Patience, *st.Best, st.BestEpoch)
+		}
+	}
+	if best != nil && !opts.KeepLast {
+		if err := restoreState(m, best); err != nil {
+			return hist, err
+		}
+	}
+	hist.Epochs = st.History
+	hist.BestEpoch = st.BestEpoch
+	if st.Best != nil {
+		hist.Best = *st.Best
+	}
+	hist.StoppedEarly = st.Stopped
+	hist.Steps = st.Step
+	nn.Train(m, false)
+	return hist, nil
+}
+
+// checkFit validates opts and fills defaults.
+func checkFit(o *FitOptions) error {
+	switch {
+	case o.Model == nil:
+		return errors.New("train: FitOptions.Model is nil")
+	case o.Optimizer == nil:
+		return errors.New("train: FitOptions.Optimizer is nil")
+	case o.Train == nil:
+		return errors.New("train: FitOptions.Train is nil")
+	case o.Epochs <= 0:
+		return fmt.Errorf("train: FitOptions.Epochs must be positive, got %d", o.Epochs)
+	case o.ClipNorm < 0:
+		return fmt.Errorf("train: FitOptions.ClipNorm must be >= 0, got %g", o.ClipNorm)
+	case o.EarlyStopping.Patience < 0 || o.EarlyStopping.MinDelta < 0:
+		return errors.New("train: EarlyStopping.Patience and MinDelta must be >= 0")
+	case o.CheckpointEvery < 0:
+		return fmt.Errorf("train: FitOptions.CheckpointEvery must be >= 0, got %d", o.CheckpointEvery)
+	}
+	if o.Task == "" {
+		o.Task = Classification
+	}
+	if o.Task != Classification && o.Task != Regression {
+		return fmt.Errorf("train: FitOptions.Task is %q, want %q or %q", o.Task, Classification, Regression)
+	}
+	if o.Task == Classification && o.Val != nil && len(o.Classes) < 2 {
+		return fmt.Errorf("train: classification needs at least two Classes, got %d", len(o.Classes))
+	}
+	if o.EarlyStopping.Monitor == "" {
+		o.EarlyStopping.Monitor = "val_loss"
+		if o.Val == nil {
+			o.EarlyStopping.Monitor = "train_loss"
+		}
+	}
+	if o.Val == nil && o.EarlyStopping.Monitor != "train_loss" {
+		return fmt.Errorf("train: EarlyStopping.Monitor %q needs a validation loader", o.EarlyStopping.Monitor)
+	}
+	if o.Input == nil {
+		o.Input = func(b *data.Batch) *tensor.Tensor { return tensor.FromSlice(b.X, b.XShape...) }
+	}
+	if o.Loss == nil {
+		if o.Task == Classification {
+			o.Loss = func(out *tensor.Tensor, b *data.Batch) *tensor.Tensor {
+				return nn.CrossEntropy(out, tensor.IntFromSlice(b.Y, b.Size))
+			}
+		} else {
+			o.Loss = func(out *tensor.Tensor, b *data.Batch) *tensor.Tensor {
+				return nn.MSELoss(out, tensor.FromSlice(b.YFloat, out.Shape()...), nn.ReduceMean)
+			}
+		}
+	}
+	return nil
+}
+
+// monitorValue picks the monitored number out of an epoch result.
+func monitorValue(monitor string, r EpochResult) (float64, error) {
+	switch monitor {
+	case "val_loss":
+		return r.ValLoss, nil
+	case "train_loss":
+		return r.TrainLoss, nil
+	}
+	name := strings.TrimPrefix(monitor, "val_")
+	if v, ok := r.Val[name]; ok {
+		return v, nil
+	}
+	keys := make([]string, 0, len(r.Val))
+	for k := range r.Val {
+		keys = append(keys, "val_"+k)
+	}
+	slices.Sort(keys)
+	return 0, fmt.Errorf("train: cannot monitor %q: validation gives val_loss, %s", monitor, strings.Join(keys, ", "))
+}
+
+// correct counts rows of logits whose argmax equals the label.
+func correct(logits *tensor.Tensor, y []int64) int {
+	n := 0
+	tensor.NoGrad(func() {
+		for i, p := range tensor.Argmax(logits, 1, false).Data() {
+			if p == y[i] {
+				n++
+			}
+		}
+	})
+	return n
+}
+
+// Evaluation is the result of evaluating a model on a loader.
+type Evaluation struct {
+	// Loss is the mean loss.
+	Loss float64
+	// Metrics are the task's scalar metrics (accuracy, macro_f1, roc_auc,
+	// log_loss, ... or mae, mse, rmse, r2).
+	Metrics map[string]float64
+	// Report is the full classification report (nil for regression).
+	Report *ClassificationReport
+	// Regression is the regression report (nil for classification).
+	Regression *RegressionReport
+	// Samples is the number of samples evaluated.
+	Samples int
+}
+
+// Evaluate runs model over every batch of l in evaluation mode without
+// gradients and computes the loss and metrics of task (Classification,
+// with classes, or Regression). input and loss may be nil for the
+// defaults of FitOptions. The model is left in evaluation mode.
+func Evaluate(model nn.Layer, l *data.Loader, task string, classes []string, input func(*data.Batch) *tensor.Tensor, loss func(*tensor.Tensor, *data.Batch) *tensor.Tensor) (*Evaluation, error) {
+	o := FitOptions{Model: model, Optimizer: nopOptimizer{}, Train: l, Val: l, Epochs: 1, Task: task, Classes: classes, Input: input, Loss: loss}
+	if err := checkFit(&o); err != nil {
+		return nil, err
+	}
+	return evaluate(model, l, &o)
+}
+
+func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*Evaluation, error) {
+	nn.Train(m, false)
+	defer nn.Train(m, true)
+	ev := &Evaluation{}
+	var cm *ClassificationMetrics
+	var rm RegressionMetrics
+	if o.Task == Classification {
+		cm = NewClassificationMetrics(o.Classes)
+	}
+	var lossSum float64
+	var pred, target []float64
+	var ferr error
+	for b, err := range l.Epoch(0) {
+		if err != nil {
+			return nil, err
+		}
+		tensor.NoGrad(func() {
+			out := o.Model.Forward(o.Input(b))
+			loss := o.Loss(out, b)
+			lossSum += float64(loss.Item()) * float64(b.Size)
+			if cm != nil {
+				p := tensor.Softmax(out, 1)
+				ferr = cm.AddProbs(p.Data(), toInts(b.Y))
+				p.Release()
+			} else {
+				pred = pred[:0]
+				target = target[:0]
+				for _, v := range out.Data() {
+					pred = append(pred, float64(v))
+				}
+				for _, v := range b.YFloat {
+					target = append(target, float64(v))
+				}
+				ferr = rm.Add(pred, target)
+			}
+			loss.Release()
+		})
+		if ferr != nil {
+			return nil, fmt.Errorf("train: evaluation: %w", ferr)
+		}
+		ev.Samples += b.Size
+	}
+	if ev.Samples == 0 {
+		return nil, errors.New("train: evaluation: no samples")
+	}
+	ev.Loss = lossSum / float64(ev.Samples)
+	if cm != nil {
+		r := cm.Result()
+		ev.Report = &r
+		ev.Metrics = r.Metrics()
+	} else {
+		r := rm.Result()
+		ev.Regression = &r
+		ev.Metrics = r.Metrics()
+	}
+	return ev, nil
+}
+
+func toInts(y []int64) []int {
+	out := make([]int, len(y))
+	for i, v := range y {
+		out[i] = int(v)
+	}
+	return out
+}
+
+// logEpoch writes the epoch's train and validation records.
+func logEpoch(l *RunLog, r EpochResult, task string, wall time.Duration) error {
+	if l == nil {
+		return nil
+	}
+	tr := Record{Epoch: r.Epoch, Step: r.Step, Split: SplitTrain, Loss: r.TrainLoss, LR: r.LR, WallSeconds: wall.Seconds()}
+	if task == Classification {
+		tr.Metrics = map[string]float64{"accuracy": r.TrainAccuracy}
+	}
+	if err := l.Write(tr); err != nil {
+		return err
+	}
+	if r.Val == nil {
+		return nil
+	}
+	return l.Write(Record{Epoch: r.Epoch, Step: r.Step, Split: SplitVal, Loss: r.ValLoss, Metrics: r.Val, LR: r.LR, WallSeconds: wall.Seconds()})
+}
+
+// copyState copies every parameter and buffer of m.
+func copyState(m nn.Module) map[string][]float32 {
+	out := map[string][]float32{}
+	for _, e := range nn.StateDict(m) {
+		out[e.Name] = slices.Clone(e.Value.Data())
+	}
+	return out
+}
+
+// restoreState writes a copy made by copyState back into m.
+func restoreState(m nn.Module, s map[string][]float32) error {
+	for _, e := range nn.StateDict(m) {
+		v, ok := s[e.Name]
+		if !ok || len(v) != len(e.Value.Data()) {
+			return fmt.Errorf("train: saved state has no tensor %q of %d values", e.Name, len(e.Value.Data()))
+		}
+		copy(e.Value.Data(), v)
+	}
+	return nil
+}
+
+// nopOptimizer lets Evaluate reuse checkFit.
+type nopOptimizer struct{}
+
+func (nopOptimizer) Step()                             {}
+func (nopOptimizer) ZeroGrad()                         {}
+func (nopOptimizer) Groups() []*optim.Group            { return nil }
+func (nopOptimizer) StateDict() optim.State            { return optim.State{} }
+func (nopOptimizer) LoadStateDict(s optim.State) error { return nil }
