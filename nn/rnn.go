@@ -1072,15 +1072,16 @@ func rnnTanh(x float32) float32 {
 	if x < -clamp {
 		x = -clamp
 	}
+	// Estrin's scheme rather than Horner's: the gate loop is bound by the
+	// latency of its dependency chain (gates, then c, then tanh(c)), and
+	// pairing the terms halves the chain of dependent multiply-adds.
 	x2 := x * x
-	p := x2*-2.76076847742355e-16 + 2.00018790482477e-13
-	p = p*x2 + -8.60467152213735e-11
-	p = p*x2 + 5.12229709037114e-08
-	p = p*x2 + 1.48572235717979e-05
-	p = p*x2 + 6.37261928875436e-04
-	p = p*x2 + 4.89352455891786e-03
-	q := x2*1.19825839466702e-06 + 1.18534705686654e-04
-	q = q*x2 + 2.26843463243900e-03
-	q = q*x2 + 4.89352518554385e-03
+	x4 := x2 * x2
+	x8 := x4 * x4
+	p01 := 4.89352455891786e-03 + 6.37261928875436e-04*x2
+	p23 := 1.48572235717979e-05 + 5.12229709037114e-08*x2
+	p45 := -8.60467152213735e-11 + 2.00018790482477e-13*x2
+	p := (p01 + p23*x4) + (p45-2.76076847742355e-16*x4)*x8
+	q := (4.89352518554385e-03 + 2.26843463243900e-03*x2) + (1.18534705686654e-04+1.19825839466702e-06*x2)*x4
 	return x * p / q
 }

@@ -396,7 +396,7 @@ func TestRNNMath(t *testing.T) {
 	if v := rnnSigmoid(-1000); v != v || v < 0 {
 		t.Errorf("sigmoid(-1000) = %v", v)
 	}
-	if v := rnnTanh(1000); v != 1 {
+	if v := rnnTanh(1000); v > 1 || v < 1-4e-7 { // saturates within 3 ulps of 1
 		t.Errorf("tanh(1000) = %v", v)
 	}
 }
