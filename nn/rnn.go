@@ -670,18 +670,24 @@ func (st *rnnFwdStep) cellLSTM(lo, hi int) {
 		g := db.g[r*gw : r*gw+4*H]
 		s := st.s[b*4*H : (b+1)*4*H]
 		tc := db.tc[r*H : (r+1)*H]
+		// Two passes: the activations of all 4H gates first, each
+		// independent of the others so the CPU overlaps many of them, then
+		// the cell update, whose tanh(c) depends on three of them.
+		bias := st.bias[:4*H]
+		for j := 0; j < 2*H; j++ { // i, f
+			g[j] = rnnSigmoid(g[j] + s[j] + bias[j])
+		}
+		for j := 2 * H; j < 3*H; j++ { // g
+			g[j] = rnnTanh(g[j] + s[j] + bias[j])
+		}
+		for j := 3 * H; j < 4*H; j++ { // o
+			g[j] = rnnSigmoid(g[j] + s[j] + bias[j])
+		}
 		gi, gf, gg, go_ := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
-		si, sf, sg, so := s[:H], s[H:2*H], s[2*H:3*H], s[3*H:4*H]
-		bi, bf, bg, bo := st.bias[:H], st.bias[H:2*H], st.bias[2*H:3*H], st.bias[3*H:4*H]
 		for j := range hb {
-			i := rnnSigmoid(gi[j] + si[j] + bi[j])
-			f := rnnSigmoid(gf[j] + sf[j] + bf[j])
-			gv := rnnTanh(gg[j] + sg[j] + bg[j])
-			o := rnnSigmoid(go_[j] + so[j] + bo[j])
-			c := f*cb[j] + i*gv
+			c := gf[j]*cb[j] + gi[j]*gg[j]
 			t := rnnTanh(c)
-			h := o * t
-			gi[j], gf[j], gg[j], go_[j] = i, f, gv, o
+			h := go_[j] * t
 			cb[j], tc[j], hb[j], ob[j] = c, t, h, h
 		}
 	}
