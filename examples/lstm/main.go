@@ -50,25 +50,14 @@ func run(f *mnist.Flags) (acc, secPerEpoch float64, err error) {
 		return 0, 0, err
 	}
 	net := &rowLSTM{RNN: nn.NewLSTM(28, 128, nn.RNNConfig{NumLayers: 1, BatchFirst: true}), FC: nn.NewLinear(128, 10)}
-	params := nn.Parameters(net)
 	cfg := optim.DefaultAdamConfig()
 	cfg.LR = f.LR
-	opt, err := optim.NewAdam(params, cfg)
+	opt, err := optim.NewAdam(nn.Parameters(net), cfg)
 	if err != nil {
 		return 0, 0, err
 	}
-	step := func(x *tensor.Tensor, y *tensor.IntTensor) (float32, int) {
-		logits := net.Forward(x)
-		loss := nn.CrossEntropy(logits, y)
-		opt.ZeroGrad()
-		loss.Backward()
-		// Clipping the global gradient norm is the standard guard against
-		// exploding gradients in backpropagation through time.
-		optim.ClipGradNorm(params, 5, 2)
-		opt.Step()
-		l, c := loss.Item(), mnist.Correct(logits, y.Data())
-		loss.FreeGraph()
-		return l, c
-	}
+	// Clipping the global gradient norm is the standard guard against
+	// exploding gradients in backpropagation through time.
+	step := mnist.ClassifierStep(net, opt, 5)
 	return mnist.Train(f, net, train, test, step, mnist.Rows)
 }

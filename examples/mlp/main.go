@@ -11,7 +11,6 @@ import (
 	"github.com/shenml/shen/examples/internal/mnist"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
-	"github.com/shenml/shen/tensor"
 )
 
 func main() {
@@ -40,15 +39,6 @@ func run(f *mnist.Flags) (acc, secPerEpoch float64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	step := func(x *tensor.Tensor, y *tensor.IntTensor) (float32, int) {
-		logits := net.Forward(x)
-		loss := nn.CrossEntropy(logits, y)
-		opt.ZeroGrad()
-		loss.Backward()
-		opt.Step()
-		l, c := loss.Item(), mnist.Correct(logits, y.Data())
-		loss.FreeGraph()
-		return l, c
-	}
+	step := mnist.ClassifierStep(net, opt, 0)
 	return mnist.Train(f, net, train, test, step, mnist.Flat)
 }

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/internal/kernel"
 	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/optim"
 	"github.com/shenml/shen/tensor"
 )
 
@@ -107,6 +109,46 @@ func limit(d *data.ArrayDataset, n int) *data.ArrayDataset {
 
 // Step trains on one batch and returns the loss and the number of correct predictions.
 type Step func(x *tensor.Tensor, y *tensor.IntTensor) (loss float32, correct int)
+
+// ClassifierStep returns the usual supervised step: forward, cross-entropy,
+// backward, optional clipping of the global gradient norm (clipNorm > 0),
+// optimizer step, and FreeGraph so the next step reuses this one's memory.
+func ClassifierStep(net nn.Layer, opt optim.Optimizer, clipNorm float64) Step {
+	params := nn.Parameters(net)
+	return func(x *tensor.Tensor, y *tensor.IntTensor) (float32, int) {
+		logits := net.Forward(x)
+		loss := nn.CrossEntropy(logits, y)
+		opt.ZeroGrad()
+		loss.Backward()
+		if clipNorm > 0 {
+			optim.ClipGradNorm(params, clipNorm, 2)
+		}
+		opt.Step()
+		l, c := loss.Item(), Correct(logits, y.Data())
+		loss.FreeGraph()
+		return l, c
+	}
+}
+
+// ShortRun is the body of each example's test: it trains one epoch on the
+// first n samples with run and fails unless test accuracy reaches minAcc,
+// skipping under -short or when the MNIST files are absent.
+func ShortRun(t *testing.T, n int, lr, minAcc float64, run func(*Flags) (acc, sec float64, err error)) {
+	if testing.Short() {
+		t.Skip("trains a model; skipped with -short")
+	}
+	f, ok := TestFlags(n, lr)
+	if !ok {
+		t.Skip("MNIST files not found in " + f.Dir + " (../shared/data/mnist)")
+	}
+	acc, _, err := run(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc < minAcc {
+		t.Errorf("test accuracy %.3f after a short run, want at least %.2f (chance is 0.10)", acc, minAcc)
+	}
+}
 
 // Train runs epochs of step over the training set, printing one line per
 // epoch with loss, accuracy, samples/s and test accuracy, and returns the
