@@ -13,6 +13,7 @@ type ConvOption func(*convConfig)
 type convConfig struct {
 	stride, padding, dilation [2]int
 	same                      bool
+	extra                     [2]int // "same" padding's one extra zero after the input, per dim
 	groups                    int
 	noBias                    bool
 }
@@ -55,12 +56,12 @@ func buildConv(opts []ConvOption, kernel [2]int) convConfig {
 		if c.stride != [2]int{1, 1} {
 			panic("nn: padding same needs stride 1, as in torch")
 		}
+		// As torch: the total padding d·(k−1) is split with the odd zero,
+		// if any, after the input.
 		for i := range 2 {
 			total := c.dilation[i] * (kernel[i] - 1)
-			if total%2 != 0 {
-				panic(fmt.Sprintf("nn: padding same with kernel %v and dilation %v needs uneven padding, which Shen does not support yet; use an odd kernel", kernel, c.dilation))
-			}
 			c.padding[i] = total / 2
+			c.extra[i] = total % 2
 		}
 	}
 	return c
@@ -71,6 +72,9 @@ func buildConv(opts []ConvOption, kernel [2]int) convConfig {
 type Conv2D struct {
 	Weight, Bias *tensor.Tensor
 	Options      tensor.Conv2DOptions
+	// ExtraPad is the one-sided zero padding (after the input, [height,
+	// width]) that padding "same" needs with an even kernel.
+	ExtraPad [2]int
 }
 
 // NewConv2D returns a Conv2D with a square kernel, initialised as torch
@@ -81,7 +85,8 @@ func NewConv2D(in, out, kernel int, opts ...ConvOption) *Conv2D {
 		panic(fmt.Sprintf("nn: Conv2D channels %d→%d must divide into %d groups", in, out, cfg.groups))
 	}
 	c := &Conv2D{Weight: newParam(out, in/cfg.groups, kernel, kernel),
-		Options: tensor.Conv2DOptions{Stride: cfg.stride, Padding: cfg.padding, Dilation: cfg.dilation, Groups: cfg.groups}}
+		Options:  tensor.Conv2DOptions{Stride: cfg.stride, Padding: cfg.padding, Dilation: cfg.dilation, Groups: cfg.groups},
+		ExtraPad: cfg.extra}
 	initConv(c.Weight, &c.Bias, out, cfg.noBias)
 	return c
 }
@@ -104,6 +109,9 @@ func (c *Conv2D) Members() Members {
 
 // Forward convolves x.
 func (c *Conv2D) Forward(x *tensor.Tensor) *tensor.Tensor {
+	if c.ExtraPad != [2]int{} {
+		x = tensor.Pad(x, 0, c.ExtraPad[1], 0, c.ExtraPad[0])
+	}
 	return tensor.Conv2D(x, c.Weight, c.Bias, c.Options)
 }
 
@@ -112,6 +120,9 @@ func (c *Conv2D) Forward(x *tensor.Tensor) *tensor.Tensor {
 type Conv1D struct {
 	Weight, Bias *tensor.Tensor
 	Options      tensor.Conv1DOptions
+	// ExtraPad is the one-sided zero padding after the input that padding
+	// "same" needs with an even kernel.
+	ExtraPad int
 }
 
 // NewConv1D returns a Conv1D initialised as torch.
@@ -121,7 +132,8 @@ func NewConv1D(in, out, kernel int, opts ...ConvOption) *Conv1D {
 		panic(fmt.Sprintf("nn: Conv1D channels %d→%d must divide into %d groups", in, out, cfg.groups))
 	}
 	c := &Conv1D{Weight: newParam(out, in/cfg.groups, kernel),
-		Options: tensor.Conv1DOptions{Stride: cfg.stride[0], Padding: cfg.padding[0], Dilation: cfg.dilation[0], Groups: cfg.groups}}
+		Options:  tensor.Conv1DOptions{Stride: cfg.stride[0], Padding: cfg.padding[0], Dilation: cfg.dilation[0], Groups: cfg.groups},
+		ExtraPad: cfg.extra[0]}
 	initConv(c.Weight, &c.Bias, out, cfg.noBias)
 	return c
 }
@@ -133,6 +145,9 @@ func (c *Conv1D) Members() Members {
 
 // Forward convolves x.
 func (c *Conv1D) Forward(x *tensor.Tensor) *tensor.Tensor {
+	if c.ExtraPad != 0 {
+		x = tensor.Pad(x, 0, c.ExtraPad)
+	}
 	return tensor.Conv1D(x, c.Weight, c.Bias, c.Options)
 }
 
@@ -181,10 +196,9 @@ func NewMaxPool1D(kernel int) *MaxPool1D { return &MaxPool1D{Kernel: kernel, Str
 // Members: none.
 func (*MaxPool1D) Members() Members { return Members{} }
 
-// Forward pools x by viewing it as [N, C, 1, L].
+// Forward pools x.
 func (p *MaxPool1D) Forward(x *tensor.Tensor) *tensor.Tensor {
-	o := tensor.PoolOptions{Kernel: [2]int{1, p.Kernel}, Stride: [2]int{1, p.Stride}, Padding: [2]int{0, p.Padding}}
-	return tensor.MaxPool2D(x.Unsqueeze(2), o).Squeeze(2)
+	return tensor.MaxPool1D(x, tensor.Pool1DOptions{Kernel: p.Kernel, Stride: p.Stride, Padding: p.Padding})
 }
 
 // GlobalAvgPool2D averages each channel over H and W: [N, C, H, W] → [N, C]

@@ -81,6 +81,16 @@ func TestLayersMatchTorch(t *testing.T) {
 					pw = tensor.FromSlice(a.PosWeight)
 				}
 				out = BCEWithLogitsLoss(in[0], in[1], nil, pw, ReduceMean)
+			case "conv2d_same":
+				ws := in[1].Shape()
+				opts, extra := buildConv2DSame(ws[2], ws[3])
+				c := &Conv2D{Weight: in[1], Bias: in[2], Options: opts, ExtraPad: extra}
+				out = c.Forward(in[0])
+			case "conv1d_same":
+				k := in[1].Shape()[2]
+				c := NewConv1D(in[1].Shape()[1], in[1].Shape()[0], k, PaddingSame())
+				c.Weight, c.Bias = in[1], in[2]
+				out = c.Forward(in[0])
 			case "state_dict_keys":
 				checkKeys(t, a.Keys)
 				return
@@ -90,6 +100,13 @@ func TestLayersMatchTorch(t *testing.T) {
 			checkGolden(t, c, in, out, 1e-5)
 		})
 	}
+}
+
+// buildConv2DSame returns the symmetric part of padding "same" for a
+// kh×kw kernel, as NewConv2D computes it (NewConv2D takes square kernels).
+func buildConv2DSame(kh, kw int) (tensor.Conv2DOptions, [2]int) {
+	cfg := buildConv([]ConvOption{PaddingSame()}, [2]int{kh, kw})
+	return tensor.Conv2DOptions{Stride: cfg.stride, Padding: cfg.padding, Dilation: cfg.dilation, Groups: cfg.groups}, cfg.extra
 }
 
 // composite mirrors the torch model in gen_nn.py to check state dict names.

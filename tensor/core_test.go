@@ -31,7 +31,7 @@ func TestCoreMatchesTorch(t *testing.T) {
 				var a struct {
 					Lo, Hi, P             float32
 					Shape, Perm, Axes     []int
-					Sizes                 []int
+					Sizes, Pads           []int
 					Dim, Start, End, Step int
 					Keepdim               bool
 				}
@@ -57,6 +57,8 @@ func TestCoreMatchesTorch(t *testing.T) {
 					return Stack(in, a.Dim)
 				case "split":
 					return MulScalar(in[0].Split(0, a.Sizes...)[1], 2)
+				case "pad":
+					return Pad(in[0], a.Pads...)
 				case "sum":
 					return Sum(in[0], a.Keepdim, a.Axes...)
 				case "mean":

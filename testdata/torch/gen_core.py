@@ -51,4 +51,9 @@ for i, (s, axes, keep) in enumerate([((7,), [], False), ((3, 33), [1], False), (
     fx.add(f"max{i}", "max", [r(*s)], lambda a: torch.amax(a, dim=dims, keepdim=keep), args)
     fx.add(f"min{i}", "min", [r(*s)], lambda a: torch.amin(a, dim=dims, keepdim=keep), args)
 
+# Zero padding (F.pad constant mode), appended last so earlier cases keep their random draws.
+import torch.nn.functional as F
+fx.add("pad_w", "pad", [r(2, 3, 5)], lambda a: F.pad(a, (1, 2)), {"pads": [1, 2]})
+fx.add("pad_hw", "pad", [r(2, 1, 4, 3)], lambda a: F.pad(a, (0, 1, 2, 1)), {"pads": [0, 1, 2, 1]})
+
 fx.write()

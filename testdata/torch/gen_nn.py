@@ -91,4 +91,9 @@ class Net(tnn.Module):
 
 fx.add("keys", "state_dict_keys", [torch.zeros(1)], lambda a: a * 1,
        {"keys": list(Net().state_dict().keys())}, grad=False)
+# padding="same" with an even kernel pads one more zero after the input.
+fx.add("conv2d_same_even", "conv2d_same", [r(2, 3, 7, 6), r(4, 3, 4, 2), r(4)],
+       lambda x, w, b: F.conv2d(x, w, b, padding="same"), {})
+fx.add("conv1d_same_even", "conv1d_same", [r(2, 3, 9), r(5, 3, 4), r(5)],
+       lambda x, w, b: F.conv1d(x, w, b, padding="same", dilation=1), {})
 fx.write()
