@@ -513,3 +513,26 @@ func TestAttentionRetainGraph(t *testing.T) {
 		}
 	})
 }
+
+func TestAttnDropoutInto(t *testing.T) {
+	for _, p := range []float32{0.1, 0.5, 0.9} {
+		const n = 30001 // not a multiple of 3: the tail path runs too
+		src, dst := make([]float32, n), make([]float32, n)
+		for i := range src {
+			src[i] = float32(i%17) + 1
+		}
+		dropoutInto(dst, src, p, 42)
+		zeros := 0
+		for i, v := range dst {
+			if v == 0 {
+				zeros++
+			} else if math.Abs(float64(v-src[i]/(1-p))) > 1e-5*float64(v) {
+				t.Fatalf("p=%g: kept value %g, want %g", p, v, src[i]/(1-p))
+			}
+		}
+		// Binomial standard deviation is at most 0.003 here; allow 5 of them.
+		if frac := float64(zeros) / n; math.Abs(frac-float64(p)) > 0.015 {
+			t.Errorf("p=%g: dropped %.4f", p, frac)
+		}
+	}
+}
