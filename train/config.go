@@ -233,7 +233,7 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 			cfg.lines[e.path] = e.line
 		}
 	}
-	if err := yaml.UnmarshalWithOptions(b, cfg, yaml.Strict()); err != nil {
+	if err := decodeStrict(b, cfg); err != nil {
 		return nil, yamlError(name, err, idx)
 	}
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
@@ -248,6 +248,17 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// decodeStrict decodes b into cfg, rejecting unknown keys. go-yaml can
+// panic on some malformed input (found by FuzzConfig); that becomes an error.
+func decodeStrict(b []byte, cfg *Config) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot decode this YAML (%v)", r)
+		}
+	}()
+	return yaml.UnmarshalWithOptions(b, cfg, yaml.Strict())
 }
 
 // keyIndex maps positions in the YAML source to dotted key paths.

@@ -1,0 +1,105 @@
+package train
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// base is a valid config; each case replaces a line or appends some.
+const base = `name: t
+data:
+  path: iris.csv
+  format: sklearn_csv
+model:
+  kind: mlp
+  hidden: [8]
+train:
+  epochs: 2
+  optimizer: {name: adam, lr: 0.01}
+`
+
+func TestParseConfigValid(t *testing.T) {
+	cfg, err := ParseConfig(filepath.Join("..", "testdata", "configs", "run.yaml"), []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Data.Target != "target" || cfg.Task != Classification || cfg.Train.BatchSize != 32 || *cfg.Train.Seed != 1 || *cfg.Data.Split.Val != 0.1 {
+		t.Errorf("defaults not filled: %+v", cfg)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"unknown top key", base + "extra: 1\n", "run.yaml:11: extra: unknown key"},
+		{"unknown nested key", strings.Replace(base, "  hidden: [8]", "  hiden: [8]", 1), "run.yaml:7: model.hiden: unknown key"},
+		{"wrong type", strings.Replace(base, "epochs: 2", "epochs: two", 1), "run.yaml:9: train.epochs: want an integer"},
+		{"list for int", strings.Replace(base, "hidden: [8]", "hidden: 8", 1), "run.yaml:7: model.hidden: int was used where sequence is expected"},
+		{"negative lr", strings.Replace(base, "lr: 0.01", "lr: -0.1", 1), "run.yaml:10: train.optimizer.lr: must be positive"},
+		{"zero lr", strings.Replace(base, "lr: 0.01", "lr: 0", 1), "run.yaml:10: train.optimizer.lr: must be positive"},
+		{"negative hidden", strings.Replace(base, "hidden: [8]", "hidden: [8, -1]", 1), "run.yaml:7: model.hidden[1]: must be positive"},
+		{"cnn on tabular", strings.Replace(base, "kind: mlp\n  hidden: [8]", "kind: cnn\n  channels: [4]", 1), "run.yaml:6: model.kind: cnn needs image input"},
+		{"no target", strings.Replace(base, "format: sklearn_csv", "format: csv", 1), "run.yaml:2: data.target: classification needs a target column"},
+		{"image feature in csv", strings.Replace(base, "format: sklearn_csv", "format: csv\n  target: y\n  features:\n    - {name: pic, type: image}", 1), "run.yaml:7: data.features[0].type: image features cannot come from a csv reader"},
+		{"bad format", strings.Replace(base, "format: sklearn_csv", "format: xls", 1), "run.yaml:4: data.format: must be csv"},
+		{"missing file", strings.Replace(base, "path: iris.csv", "path: nope.csv", 1), "run.yaml:3: data.path: "},
+		{"no epochs", strings.Replace(base, "epochs: 2", "epochs: 0", 1), "run.yaml:9: train.epochs: must be positive"},
+		{"split too big", strings.Replace(base, "format: sklearn_csv", "format: sklearn_csv\n  split: {val: 0.5, test: 0.5}", 1), "run.yaml:5: data.split: val + test is 1"},
+		{"bad optimizer", strings.Replace(base, "name: adam", "name: adamx", 1), "run.yaml:10: train.optimizer.name: must be adam"},
+		{"bad monitor", base + "  early_stopping: {patience: 3, monitor: val_r2}\n", "run.yaml:11: train.early_stopping.monitor: \"val_r2\" is not a classification metric"},
+		{"no kind", strings.Replace(base, "  kind: mlp\n", "", 1), "run.yaml:5: model.kind: is required"},
+		{"syntax", base + "  bad: [1, 2\n", "run.yaml:11"},
+		{"step without size", base + "  schedule: {name: step}\n", "run.yaml:11: train.schedule.step_size: schedule step needs step_size"},
+		{"labels for csv", strings.Replace(base, "format: sklearn_csv", "format: sklearn_csv\n  labels: x", 1), "run.yaml:5: data.labels: is only for format idx"},
+		{"momentum for adam", strings.Replace(base, "lr: 0.01", "lr: 0.01, momentum: 0.9", 1), "run.yaml:10: train.optimizer.momentum: is only for sgd"},
+		{"regression stratified", "task: regression\n" + strings.Replace(base, "format: sklearn_csv", "format: sklearn_csv\n  split: {stratify: true}", 1), "run.yaml:6: data.split.stratify: needs class labels"},
+		{"transform of unknown", base + "preprocessing:\n  features:\n    f0: [sqrt]\n", "run.yaml:13: preprocessing.features.f0[0]: unknown transform \"sqrt\""},
+		{"empty", "", "run.yaml: is empty"},
+		{"not a mapping", "- 1\n- 2\n", "run.yaml"},
+		{"text format", strings.Replace(base, "format: sklearn_csv", "format: text", 1), "run.yaml:4: data.format: text needs a language-model task"},
+	}
+	name := filepath.Join("..", "testdata", "configs", "run.yaml")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseConfig(name, []byte(c.yaml))
+			if err == nil {
+				t.Fatalf("no error for:\n%s", c.yaml)
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a *ConfigError", err)
+			}
+			msg := strings.TrimPrefix(err.Error(), filepath.Join("..", "testdata", "configs")+string(filepath.Separator))
+			if !strings.HasPrefix(msg, c.want) {
+				t.Errorf("got  %q\nwant prefix %q", msg, c.want)
+			}
+		})
+	}
+}
+
+func FuzzConfig(f *testing.F) {
+	f.Add([]byte(base))
+	f.Add([]byte(base + "extra: 1\n"))
+	f.Add([]byte("data: {path: iris.csv}\nmodel: {kind: layers, layers: [{type: linear, out: 3}]}\ntrain: {epochs: 1}\n"))
+	f.Add([]byte("a: &x [1, *x]\n"))
+	f.Add([]byte("train:\n  seed: -1\n  epochs: 99999999999999999999\n"))
+	name := filepath.Join("..", "testdata", "configs", "fuzz.yaml")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, err := ParseConfig(name, b)
+		if err != nil {
+			if cfg != nil {
+				t.Fatal("config returned with an error")
+			}
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		if cfg.Train.Epochs <= 0 || cfg.Train.BatchSize <= 0 || cfg.Train.Optimizer.LR <= 0 || cfg.Model.Kind == "" {
+			t.Fatalf("accepted an invalid config: %+v", cfg)
+		}
+	})
+}
