@@ -192,10 +192,21 @@ func (s *Sequential) Members() Members {
 	return Members{Children: ch}
 }
 
-// Forward runs x through every layer in order.
+// Forward runs x through every layer in order. Without gradients
+// (inference under tensor.NoGrad) each intermediate result goes back to the
+// buffer pool as soon as the next layer has consumed it, so repeated
+// predictions reuse the same memory; the caller's x and the result are
+// never released.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
-	for _, l := range s.Layers {
-		x = l.Forward(x)
+	recording := tensor.GradEnabled()
+	for i, l := range s.Layers {
+		y := l.Forward(x)
+		// x is an intermediate made by layer i-1. Keep it when y is a view
+		// of it (Flatten) or when it is a parameter some layer returned.
+		if !recording && i > 0 && !x.RequiresGrad() && !x.SharesStorage(y) {
+			x.Release()
+		}
+		x = y
 	}
 	return x
 }

@@ -136,3 +136,23 @@ func checkKeys(t *testing.T, want []string) {
 		t.Errorf("state dict keys\n got %v\nwant %v", got, want)
 	}
 }
+
+// TestSequentialInferenceReleases checks that releasing intermediates
+// under NoGrad leaves the input, views (Flatten) and the result intact.
+func TestSequentialInferenceReleases(t *testing.T) {
+	SetSeed(3)
+	net := NewSequential(NewConv2D(1, 2, 3), ReLU{}, NewFlatten(), Identity{}, NewLinear(2*4*4, 3))
+	x := tensor.RandN(tensor.NewRNG(1), 2, 1, 6, 6)
+	xCopy := slices.Clone(x.Data())
+	want := slices.Clone(net.Forward(x).Data()) // with gradients: nothing released
+	for range 3 {
+		var got []float32
+		tensor.NoGrad(func() { got = slices.Clone(net.Forward(x).Data()) })
+		if !slices.Equal(got, want) {
+			t.Fatalf("inference output %v, want %v", got, want)
+		}
+	}
+	if !slices.Equal(x.Data(), xCopy) {
+		t.Fatal("the input changed")
+	}
+}

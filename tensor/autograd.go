@@ -273,6 +273,9 @@ func (t *Tensor) FreeGraph() {
 	}
 }
 
+// SharesStorage reports whether t and u are views of the same buffer.
+func (t *Tensor) SharesStorage(u *Tensor) bool { return t.st == u.st }
+
 // Release hands t's buffer back to the pool if t owns one. Use it for
 // temporaries outside any graph; t must not be used afterwards.
 func (t *Tensor) Release() { t.releaseOwned() }
