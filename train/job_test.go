@@ -1,0 +1,143 @@
+package train
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/model"
+)
+
+// trainIris runs testdata/configs/iris.yaml into a temporary directory.
+func trainIris(t *testing.T) (*Result, *Config) {
+	t.Helper()
+	cfg, err := LoadConfig(filepath.Join("..", "testdata", "configs", "iris.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), cfg, t.TempDir(), RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, cfg
+}
+
+func TestRunIrisEndToEnd(t *testing.T) {
+	res, cfg := trainIris(t)
+	if res.Test == nil || res.Test.Report.Accuracy < 0.9 {
+		t.Fatalf("test evaluation %+v, want accuracy >= 0.9", res.Test)
+	}
+	if res.Sizes[SplitTrain]+res.Sizes[SplitVal]+res.Sizes[SplitTest] != 150 {
+		t.Errorf("split sizes %v", res.Sizes)
+	}
+	for _, f := range []string{"model/model.json", "model/weights.safetensors", "model/profile.json", RunLogFile, ReportHTML, LossCurveSVG, ConfusionMatrixSVGFile, "checkpoints/" + CheckpointFile} {
+		if _, err := os.Stat(filepath.Join(res.Dir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	m, err := model.Load(res.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Spec
+	if s.Task != Classification || len(s.Labels) != 3 || s.Labels[0] != "setosa" || s.Preprocessing == nil || m.Profile == nil || m.Profile.Rows != res.Sizes[SplitTrain] {
+		t.Errorf("spec %+v", s)
+	}
+	if s.Training.ConfigHash == "" || len(s.Training.DataHash) != 64 || s.Training.Seed != 1 || s.Training.Metrics["test_accuracy"] != res.Test.Report.Accuracy {
+		t.Errorf("training metadata %+v", s.Training)
+	}
+	recs, err := ReadRunLog(filepath.Join(res.Dir, RunLogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last, ok := LastRecord(recs, SplitTest); !ok || last.Metrics["accuracy"] != res.Test.Report.Accuracy {
+		t.Errorf("run log has no matching test record: %+v", last)
+	}
+	// Running the same config again in the same directory resumes from
+	// the final checkpoint instead of training again.
+	res2, err := Run(context.Background(), cfg, res.Dir, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.History.ResumedFrom != res.History.Steps || res2.Test.Loss != res.Test.Loss {
+		t.Errorf("rerun resumed from %d (want %d), test loss %v (want %v)", res2.History.ResumedFrom, res.History.Steps, res2.Test.Loss, res.Test.Loss)
+	}
+	// A changed config refuses the old checkpoints.
+	cfg.Raw = append(cfg.Raw, '\n')
+	if _, err := Run(context.Background(), cfg, res.Dir, RunOptions{}); err == nil {
+		t.Error("checkpoints of another config were accepted")
+	}
+}
+
+func TestArtifactRoundTrip(t *testing.T) {
+	res, cfg := trainIris(t)
+	f, err := ReadTable(cfg.DataPath(cfg.Data.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The in-memory model and pipeline against the saved and reloaded ones.
+	x1, n, err := Features(res.Model, f, "target")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := Predict(res.Model, x1, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(res.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x2, _, err := Features(m, f, "target")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range x1 {
+		if math.Float32bits(x1[i]) != math.Float32bits(x2[i]) {
+			t.Fatalf("reloaded preprocessing: feature %d is %v, was %v", i, x2[i], x1[i])
+		}
+	}
+	p2, err := Predict(m, x2, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range p1.Probs {
+		if math.Float32bits(p1.Probs[i]) != math.Float32bits(p2.Probs[i]) {
+			t.Fatalf("reloaded model: probability %d is %v, was %v", i, p2.Probs[i], p1.Probs[i])
+		}
+	}
+	// One JSON row through the reloaded pipeline gives the same features.
+	row, err := m.Spec.Preprocessing.TransformRow(map[string]any{"f0": f.Col("f0").Num[0], "f1": f.Col("f1").Num[0], "f2": f.Col("f2").Num[0], "f3": f.Col("f3").Num[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, v := range row {
+		if v != x1[j] {
+			t.Fatalf("TransformRow feature %d: %v, Transform gave %v", j, v, x1[j])
+		}
+	}
+	ev, err := EvaluateFrame(m, f, "target")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Samples != 150 || ev.Report.Accuracy < 0.9 {
+		t.Errorf("evaluation on the whole file: %d samples, accuracy %v", ev.Samples, ev.Report.Accuracy)
+	}
+	if LabelColumn(m, f) != "target" {
+		t.Errorf("LabelColumn = %q", LabelColumn(m, f))
+	}
+}
+
+func TestReadTableSklearn(t *testing.T) {
+	f, err := ReadTable(filepath.Join("..", "testdata", "configs", "iris.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.NumRows() != 150 || f.Col("target") == nil || f.Col("f3") == nil {
+		t.Errorf("read %d rows, columns %v", f.NumRows(), f.Names())
+	}
+	_ = data.Numeric
+}
