@@ -74,7 +74,9 @@ func (k rnnKind) gates() int {
 
 // RNNBase is the engine shared by RNN, LSTM and GRU (torch.nn.RNNBase):
 // the configuration, the weights and the fused forward and backward
-// passes. Use it through those types.
+// passes. Use it through those types. torch's LSTM proj_size has no
+// counterpart. It embeds Mode: dropout between layers acts only in
+// training mode.
 type RNNBase struct {
 	Mode
 	kind       rnnKind
@@ -199,8 +201,7 @@ func (r *RNNBase) Members() Members {
 	return Members{Params: ps}
 }
 
-// InputSize, HiddenSize, NumLayers and NumDirections report the shape of
-// the layer.
+// InputSize is the number of features of each input step.
 func (r *RNNBase) InputSize() int { return r.inputSize }
 
 // HiddenSize is the number of hidden units per direction.
@@ -636,6 +637,9 @@ func (p *rnnPlan) forwardDir(l, d int, h0, c0, hn, cn []float32) {
 			wt[j*p.gh+i] = v
 		}
 	}
+	// A row of the gate loop costs gw activations of a few ns each; 2048
+	// of them per chunk keep a chunk well above the few microseconds a
+	// parallel call costs.
 	grain := max(1, 2048/(p.gw))
 	for s := 0; s < T; s++ {
 		t := s
