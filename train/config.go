@@ -122,9 +122,10 @@ type Preprocessing struct {
 
 // ImagePrep configures image normalisation and augmentation.
 type ImagePrep struct {
-	// Scale multiplies raw pixels (IDX files hold 0..255: the reader
-	// already divides by 255; leave 0 for 1).
-	// Normalize standardises each channel with the training mean and std.
+	// Normalize would standardise each channel with the training mean and
+	// std; it is rejected for now, since model.Spec has no place to carry
+	// the fitted statistics to serving (IDX and image-folder pixels are
+	// already scaled to [0, 1]).
 	Normalize bool `yaml:"normalize"`
 	// Augment is the training-time random crop padding and flip.
 	Augment *AugmentConfig `yaml:"augment"`
@@ -681,6 +682,9 @@ func (c *Config) validatePrep() error {
 	img := p.Image
 	if (img.Normalize || img.Augment != nil) && c.Tabular() {
 		return c.errAt("preprocessing.image", "is only for image data (format is %s)", c.Data.Format)
+	}
+	if img.Normalize {
+		return c.errAt("preprocessing.image.normalize", "is not supported yet: the artifact has no place for fitted image statistics (pixels are already in [0, 1])")
 	}
 	if img.Augment != nil && img.Augment.Pad < 0 {
 		return c.errAt("preprocessing.image.augment.pad", "must be >= 0, got %d", img.Augment.Pad)
