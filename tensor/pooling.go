@@ -139,52 +139,62 @@ func (g *poolGeom) argmaxIn(src []float32, oy, ox int) (int, float32) {
 }
 
 // fast2x2 reports whether every window is a full 2×2 block at stride 2
-// (LeNet's and most CNNs' pooling), which argmax2x2 serves without any
-// clipping arithmetic.
+// (LeNet's and most CNNs' pooling), which max2x2Row and max2x2RowBwd serve
+// a row at a time without any clipping arithmetic.
 func (g *poolGeom) fast2x2() bool {
 	return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 &&
 		2*g.oh <= g.h && 2*g.ow <= g.w
 }
 
-// argmax2x2 is argmaxIn for a full 2×2 window at stride 2, visiting the
-// four elements in the same order with the same NaN rule.
-func (g *poolGeom) argmax2x2(src []float32, oy, ox int) (int, float32) {
-	i := 2*oy*g.w + 2*ox
-	best, bi := src[i], i
-	for _, j := range [3]int{i + 1, i + g.w, i + g.w + 1} {
-		if v := src[j]; v > best || v != v {
-			best, bi = v, j
-		}
-	}
-	return bi, best
-}
-
 // max2x2Row writes the maxima of the 2×2 blocks of rows r0 and r1 into
-// dst, in argmax2x2's order and NaN rule; a row at a time so the loop is
-// free of index arithmetic and bounds checks.
+// dst. The builtin max is branch-free (a data-dependent branch per element
+// mispredicts half the time on real activations) and, like argmax2x2,
+// yields NaN when the block holds one (as argmaxIn); only the sign of an all-zero block
+// may differ, which compares equal.
 func max2x2Row(dst, r0, r1 []float32) {
 	r0, r1 = r0[:2*len(dst)], r1[:2*len(dst)]
 	for ox := range dst {
-		best := r0[2*ox]
-		if v := r0[2*ox+1]; v > best || v != v {
-			best = v
-		}
-		if v := r1[2*ox]; v > best || v != v {
-			best = v
-		}
-		if v := r1[2*ox+1]; v > best || v != v {
-			best = v
-		}
-		dst[ox] = best
+		dst[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
 	}
 }
 
-// argmax dispatches to the 2×2 fast path or the general window.
-func (g *poolGeom) argmax(fast bool, src []float32, oy, ox int) (int, float32) {
-	if fast {
-		return g.argmax2x2(src, oy, ox)
+// max2x2RowBwd writes the gradient of one row of 2×2 blocks: the blocks
+// start at offset r0 of the input plane x and its gradient d (row stride
+// w), and g holds their output gradients. Each block gets g at its first
+// maximum and 0 elsewhere, exactly argmaxIn's choice. The offset is picked
+// with conditional moves (a branch on random data mispredicts half the
+// time); a block holding a NaN takes argmaxIn's scan (its last NaN wins).
+func max2x2RowBwd(d, x []float32, r0, w int, g []float32) {
+	n := len(g)
+	x0, x1 := x[r0:r0+2*n], x[r0+w:r0+w+2*n]
+	d0, d1 := d[r0:r0+2*n], d[r0+w:r0+w+2*n]
+	for ox, gv := range g {
+		a, b, c, e := x0[2*ox], x0[2*ox+1], x1[2*ox], x1[2*ox+1]
+		m := max(max(a, b), max(c, e))
+		d0[2*ox], d0[2*ox+1], d1[2*ox], d1[2*ox+1] = 0, 0, 0, 0
+		j := w + 1
+		if m != m {
+			best := a
+			j = 0
+			for k, v := range [3]float32{b, c, e} {
+				if v > best || v != v {
+					best, j = v, [3]int{1, w, w + 1}[k]
+				}
+			}
+		} else {
+			// No NaN: x >= m means x is a maximum; the first one wins.
+			if c >= m {
+				j = w
+			}
+			if b >= m {
+				j = 1
+			}
+			if a >= m {
+				j = 0
+			}
+		}
+		d[r0+2*ox+j] = gv
 	}
-	return g.argmaxIn(src, oy, ox)
 }
 
 // MaxPool2D returns the largest element of each Kernel window of x
@@ -217,14 +227,28 @@ func MaxPool2D(x *Tensor, opt PoolOptions) *Tensor {
 	return record(out, "MaxPool2D", []*Tensor{xc}, func(gr *Tensor, grads []*Tensor) {
 		gc := contiguousTemp(gr)
 		defer releaseTemp(gc, gr)
-		dx := newTensor(xc.shape, true)
+		dx := newTensor(xc.shape, !fast)
 		gd, dd := gc.Data(), dx.st.data
 		eachPlane(g.planes, ohw*g.kh*g.kw, func(lo, hi int) {
 			for p := lo; p < hi; p++ {
 				src, gp, dp := xd[p*hw:(p+1)*hw], gd[p*ohw:(p+1)*ohw], dd[p*hw:(p+1)*hw]
+				if fast {
+					// Every block is written whole; rows and columns
+					// past the last block get no gradient.
+					for oy := 0; oy < g.oh; oy++ {
+						r0, r1 := 2*oy*g.w, (2*oy+1)*g.w
+						max2x2RowBwd(dp, src, r0, g.w, gp[oy*g.ow:(oy+1)*g.ow])
+						if 2*g.ow < g.w {
+							clear(dp[r0+2*g.ow : r0+g.w])
+							clear(dp[r1+2*g.ow : r1+g.w])
+						}
+					}
+					clear(dp[2*g.oh*g.w:])
+					continue
+				}
 				for oy := 0; oy < g.oh; oy++ {
 					for ox := 0; ox < g.ow; ox++ {
-						i, _ := g.argmax(fast, src, oy, ox)
+						i, _ := g.argmaxIn(src, oy, ox)
 						dp[i] += gp[oy*g.ow+ox]
 					}
 				}
