@@ -40,5 +40,5 @@ func run(f *mnist.Flags) (acc, secPerEpoch float64, err error) {
 		return 0, 0, err
 	}
 	step := mnist.ClassifierStep(net, opt, 0)
-	return mnist.Train(f, net, train, test, step, mnist.Flat)
+	return mnist.Train(f, net, train, test, step, mnist.Flat, nil)
 }

@@ -152,8 +152,9 @@ func ShortRun(t *testing.T, n int, lr, minAcc float64, run func(*Flags) (acc, se
 
 // Train runs epochs of step over the training set, printing one line per
 // epoch with loss, accuracy, samples/s and test accuracy, and returns the
-// final test accuracy and the mean seconds per epoch.
-func Train(f *Flags, model nn.Layer, trainSet, testSet *data.ArrayDataset, step Step, input func(b *data.Batch) *tensor.Tensor) (acc, secPerEpoch float64, err error) {
+// final test accuracy and the mean seconds per epoch (training only). A
+// non-nil sched is stepped after each epoch.
+func Train(f *Flags, model nn.Layer, trainSet, testSet *data.ArrayDataset, step Step, input func(b *data.Batch) *tensor.Tensor, sched optim.Scheduler) (acc, secPerEpoch float64, err error) {
 	loader, err := data.NewLoader(trainSet, data.LoaderOptions{BatchSize: f.Batch, Shuffle: true, Seed: f.Seed, Prefetch: 2})
 	if err != nil {
 		return 0, 0, err
@@ -176,6 +177,9 @@ func Train(f *Flags, model nn.Layer, trainSet, testSet *data.ArrayDataset, step 
 		}
 		el := time.Since(start)
 		total += el
+		if sched != nil {
+			sched.Step()
+		}
 		acc, err = Evaluate(model, testSet, input)
 		if err != nil {
 			return 0, 0, err
