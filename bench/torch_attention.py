@@ -17,20 +17,23 @@ B, L, D, H, LAYERS, FF = 64, 50, 64, 4, 2, 128
 
 
 def bench(name, step, seconds):
-    """Prints the median and the best step time: on a shared machine the
-    best is the least disturbed estimate (compare with the fastest of
-    go test -count=N)."""
+    """Prints the median and the best step time (on a shared machine the
+    best is the least disturbed estimate; nn's benchmarks report it as
+    best-ms) and the process CPU time per step, which waiting for a core
+    does not inflate (OpenMP's spinning does, above one thread)."""
     for _ in range(5):
         step()
-    times, t0 = [], time.perf_counter()
+    times, t0, c0 = [], time.perf_counter(), time.process_time()
     while time.perf_counter() - t0 < seconds:
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
+    cpu = (time.process_time() - c0) / len(times)
     times.sort()
     med, best = times[len(times) // 2], times[0]
     print(f"{name:26s} median {med * 1e3:8.2f} ms/step {B / med:7.0f} samples/s   "
-          f"best {best * 1e3:8.2f} ms/step {B / best:7.0f} samples/s   ({len(times)} steps)")
+          f"best {best * 1e3:8.2f} ms/step {B / best:7.0f} samples/s   "
+          f"cpu {cpu * 1e3:8.2f} ms/step   ({len(times)} steps)")
 
 
 def main():
