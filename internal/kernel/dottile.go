@@ -1,0 +1,55 @@
+package kernel
+
+// HasDotTile reports whether DotTile4x4 runs an assembly kernel (AVX-512).
+// Without it DotTile4x4 is correct but slow, and callers should prefer a
+// packed Sgemm.
+func HasDotTile() bool { return hasDotTile }
+
+// DotTile4x4 adds to c (row stride ldc) the 4×4 dot products of rows a[i]
+// and b[j] over their first k elements: c[i*ldc+j] += a[i][:k]·b[j][:k],
+// for i < ma and j < nb (the rows of a and b past ma and nb are not read;
+// the kernel repeats row 0 for them). This is the product A·Bᵀ of two
+// matrices whose rows are contiguous in the reduction dimension (a
+// convolution's weight gradient dY·colsᵀ), so nothing is packed or
+// transposed: each step loads four vectors of each operand and issues 16
+// FMAs into 16 accumulators.
+func DotTile4x4(k int, a, b [4][]float32, ma, nb int, c []float32, ldc int) {
+	if ma < 1 || ma > 4 || nb < 1 || nb > 4 {
+		panic("kernel.DotTile4x4: tile size out of range")
+	}
+	for i := 0; i < 4; i++ {
+		if i >= ma {
+			a[i] = a[0]
+		}
+		if i >= nb {
+			b[i] = b[0]
+		}
+		a[i], b[i] = a[i][:k], b[i][:k]
+	}
+	_ = c[(ma-1)*ldc+nb-1]
+	k16 := 0
+	if hasDotTile {
+		k16 = k &^ 15
+	}
+	var sums [16]float32
+	if k16 > 0 {
+		var part [256]float32
+		dotTile4x4(k16, &a, &b, &part)
+		for t := range sums {
+			var s float32
+			for _, v := range part[t*16 : t*16+16] {
+				s += v
+			}
+			sums[t] = s
+		}
+	}
+	for i := 0; i < ma; i++ {
+		for j := 0; j < nb; j++ {
+			s := sums[i*4+j]
+			if k16 < k {
+				s += dotGo(a[i][k16:], b[j][k16:])
+			}
+			c[i*ldc+j] += s
+		}
+	}
+}
