@@ -70,7 +70,9 @@ type MultiHeadAttention struct {
 	InProjWeight *tensor.Tensor // [3E, E]
 	InProjBias   *tensor.Tensor // [3E] or nil
 	OutProj      *Linear
-	rng          *tensor.RNG
+	// RandomState is the stream of the attention dropout: each
+	// training-mode Forward with dropout is one call.
+	RandomState
 }
 
 // NewMultiHeadAttention returns torch.nn.MultiheadAttention(embedDim,
@@ -97,9 +99,7 @@ func NewMultiHeadAttention(embedDim, numHeads int, dropout float32, bias bool) *
 	} else {
 		m.OutProj.Bias = nil
 	}
-	var seed uint64
-	withRNG(func(g *tensor.RNG) { seed = uint64(g.IntN(1 << 62)) })
-	m.rng = tensor.NewRNG(seed)
+	m.RandomState = newRandomState()
 	return m
 }
 
@@ -167,7 +167,7 @@ func (m *MultiHeadAttention) Forward(query, key, value *tensor.Tensor, opt Atten
 	}
 	a := attnCore{B: B, H: H, L: L, S: S, D: E / H, opt: &opt}
 	if m.Training() && m.Dropout > 0 {
-		a.dropP, a.rng = m.Dropout, m.rng
+		a.dropP, a.rng = m.Dropout, m.next()
 	}
 	o, weights := a.run(src, off)
 	out = m.OutProj.Forward(o)
@@ -201,7 +201,7 @@ type attnCore struct {
 	B, H, L, S, D int
 	opt           *AttentionOptions
 	dropP         float32
-	rng           *tensor.RNG
+	rng           interface{ IntN(int) int }
 	addMask       []float32 // opt.AttnMask's values, read once per call
 }
 

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"math/rand/v2"
 
 	"github.com/shenml/shen/tensor"
 )
@@ -60,19 +61,20 @@ func (Identity) Forward(x *tensor.Tensor) *tensor.Tensor { return x }
 
 // Dropout zeroes each element with probability P during training and
 // scales the rest by 1/(1-P) (torch.nn.Dropout); in evaluation mode it is
-// the identity. Its mask comes from its own generator, seeded from the
-// default one at construction, so runs are reproducible.
+// the identity. The mask of training call k is drawn from a PCG generator
+// seeded with (Seed, k), and Calls counts the calls (see RandomState), so
+// the masks are reproducible and a run resumed with the saved Seed and
+// Calls continues the same stream.
 type Dropout struct {
 	Mode
-	P   float32
-	rng *tensor.RNG
+	P float32
+	RandomState
 }
 
-// NewDropout returns a Dropout layer with drop probability p.
+// NewDropout returns a Dropout layer with drop probability p; its Seed is
+// drawn from the default generator (SetSeed).
 func NewDropout(p float32) *Dropout {
-	var seed uint64
-	withRNG(func(g *tensor.RNG) { seed = uint64(g.IntN(1 << 62)) })
-	return &Dropout{P: p, rng: tensor.NewRNG(seed)}
+	return &Dropout{P: p, RandomState: newRandomState()}
 }
 
 // Members: none.
@@ -83,7 +85,22 @@ func (d *Dropout) Forward(x *tensor.Tensor) *tensor.Tensor {
 	if !d.Training() || d.P == 0 {
 		return x
 	}
-	return tensor.Mul(x, DropoutMask(d.rng, d.P, x.Shape()))
+	m := tensor.Empty(x.Shape()...)
+	dropoutMask(m.Data(), d.P, d.next())
+	return tensor.Mul(x, m)
+}
+
+// dropoutMask fills dst with 0 (probability p) or 1/(1-p), one draw of g
+// per element.
+func dropoutMask(dst []float32, p float32, g *rand.Rand) {
+	scale := 1 / (1 - p)
+	for i := range dst {
+		if g.Float32() < p {
+			dst[i] = 0
+		} else {
+			dst[i] = scale
+		}
+	}
 }
 
 // DropoutMask returns a tensor of the given shape holding 0 with

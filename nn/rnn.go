@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/shenml/shen/internal/kernel"
@@ -90,7 +91,9 @@ type RNNBase struct {
 	// params[l*dirs+d] holds weight_ih, weight_hh, bias_ih, bias_hh of
 	// layer l, direction d (biases nil without bias).
 	params [][4]*tensor.Tensor
-	rng    *tensor.RNG // dropout masks
+	// RandomState is the stream of the dropout masks between layers: a
+	// training-mode Forward with dropout is one call.
+	RandomState
 }
 
 // RNN is an Elman recurrent layer, h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
@@ -175,9 +178,7 @@ func newRNNBase(kind rnnKind, inputSize, hiddenSize int, cfg RNNConfig) RNNBase 
 			r.params = append(r.params, p)
 		}
 	}
-	var seed uint64
-	withRNG(func(g *tensor.RNG) { seed = uint64(g.IntN(1 << 62)) })
-	r.rng = tensor.NewRNG(seed)
+	r.RandomState = newRandomState()
 	return r
 }
 
@@ -426,6 +427,7 @@ func (r *RNNBase) Forward(x *tensor.Tensor, state *RNNState, lengths []int) (*te
 // closure.
 type rnnPlan struct {
 	r       *RNNBase
+	g       *rand.Rand // this call's dropout generator (with drop)
 	kind    rnnKind
 	T, B, H int
 	D, L    int
@@ -459,6 +461,9 @@ type rnnDirBufs struct {
 func (r *RNNBase) plan(T, B int, lengths []int, drop bool) *rnnPlan {
 	H, D, L := r.hiddenSize, r.dirs, r.numLayers
 	p := &rnnPlan{r: r, kind: r.kind, T: T, B: B, H: H, D: D, L: L, rows: T * B, lengths: lengths, drop: drop}
+	if drop {
+		p.g = r.next()
+	}
 	p.ts, p.bs = B, 1
 	if r.batchFirst {
 		p.ts, p.bs = 1, T
@@ -552,7 +557,7 @@ func (p *rnnPlan) dropoutFwd(l int) {
 	prev, lb := &p.layers[l-1], &p.layers[l]
 	q := p.r.dropout
 	scale := 1 / (1 - q)
-	g := p.r.rng
+	g := p.g
 	for i, v := range prev.out {
 		if g.Float32() < q {
 			prev.mask[i], lb.in[i] = 0, 0

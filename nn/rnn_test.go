@@ -199,7 +199,7 @@ func rnnFiniteDiff(t *testing.T, m *RNNBase, x *tensor.Tensor, st *RNNState, len
 	g := tensor.NewRNG(seed)
 	var u []*tensor.Tensor // weightings, drawn on first use
 	loss64 := func() float64 {
-		m.rng = tensor.NewRNG(seed) // the same dropout masks every pass
+		m.RandomState = RandomState{Seed: seed} // the same dropout masks every pass
 		var out *tensor.Tensor
 		var fin *RNNState
 		tensor.NoGrad(func() { out, fin = m.Forward(x, st, lengths) })
@@ -223,7 +223,7 @@ func rnnFiniteDiff(t *testing.T, m *RNNBase, x *tensor.Tensor, st *RNNState, len
 		return s
 	}
 	loss64() // draw the weightings
-	m.rng = tensor.NewRNG(seed)
+	m.RandomState = RandomState{Seed: seed}
 	out, fin := m.Forward(x, st, lengths)
 	loss := tensor.Sum(tensor.Mul(out, u[0]), false)
 	loss = tensor.Add(loss, tensor.Sum(tensor.Mul(fin.H, u[1]), false))

@@ -38,6 +38,10 @@ type checkpoint struct {
 	Scheduler *optim.SchedulerState `json:"scheduler,omitempty"`
 	Plateau   *optim.SchedulerState `json:"plateau,omitempty"`
 	State     fitState              `json:"state"`
+	// Random holds the position of every random stream of the model
+	// (dropout masks), by module name, so a resumed run draws the masks
+	// the uninterrupted run would have drawn.
+	Random map[string]nn.RandomState `json:"random,omitempty"`
 
 	// Best holds the best weights once loaded (not serialised here).
 	Best map[string][]float32 `json:"-"`
@@ -57,6 +61,7 @@ func saveCheckpoint(dir string, o *FitOptions, st *fitState, best map[string][]f
 		Epochs:    o.Epochs,
 		Optimizer: o.Optimizer.StateDict(),
 		State:     *st,
+		Random:    nn.RandomStates(o.Model),
 	}
 	if o.Scheduler != nil {
 		s := o.Scheduler.StateDict()
@@ -159,6 +164,9 @@ func loadCheckpoint(dir string, o *FitOptions) (*checkpoint, error) {
 	}
 	if err := restoreState(o.Model, w); err != nil {
 		return nil, fmt.Errorf("train: checkpoint %s: %w", path, err)
+	}
+	if unknown := nn.SetRandomStates(o.Model, ck.Random); len(unknown) > 0 {
+		return nil, fmt.Errorf("train: checkpoint %s: random streams %v are not part of this model", path, unknown)
 	}
 	if ck.BestWeights != "" {
 		if ck.Best, err = readWeights(filepath.Join(dir, ck.BestWeights)); err != nil {

@@ -34,9 +34,17 @@ func blobs(n, d, k int, seed uint64) *data.ArrayDataset {
 // setup builds a fresh model, optimizer, schedule and loaders; initSeed
 // changes the initial weights (a resumed run must not depend on them).
 func setup(t *testing.T, initSeed uint64, dir string) FitOptions {
+	return setupNet(t, initSeed, dir, false)
+}
+
+// setupNet is setup with, when dropout, a Dropout layer in the model.
+func setupNet(t *testing.T, initSeed uint64, dir string, dropout bool) FitOptions {
 	t.Helper()
 	nn.SetSeed(initSeed)
 	net := nn.NewSequential(nn.NewLinear(4, 16), nn.ReLU{}, nn.NewLinear(16, 3))
+	if dropout {
+		net = nn.NewSequential(nn.NewLinear(4, 16), nn.ReLU{}, nn.NewDropout(0.3), nn.NewLinear(16, 3))
+	}
 	opt, err := optim.NewAdam(nn.Parameters(net), optim.AdamConfig{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +105,12 @@ func TestFitLearns(t *testing.T) {
 // checkpoint directory; the final weights must equal those of an
 // uninterrupted run bit for bit.
 func TestResumeBitExact(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { testResumeBitExact(t, false) })
+	t.Run("dropout", func(t *testing.T) { testResumeBitExact(t, true) })
+}
+
+func testResumeBitExact(t *testing.T, dropout bool) {
+	setup := func(t *testing.T, initSeed uint64, dir string) FitOptions { return setupNet(t, initSeed, dir, dropout) }
 	ref := setup(t, 1, t.TempDir())
 	hRef, err := Fit(context.Background(), ref)
 	if err != nil {
