@@ -1,0 +1,67 @@
+package nn_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/optim"
+	"github.com/shenml/shen/tensor"
+)
+
+// trainLeNetSteps trains a LeNet-style net for 40 steps from seed 1 and
+// returns all its weights.
+func trainLeNetSteps() []float32 {
+	nn.SetSeed(1)
+	net := nn.NewSequential(
+		nn.NewConv2D(1, 6, 5, nn.Padding(2)), nn.ReLU{}, nn.NewMaxPool2D(2),
+		nn.NewConv2D(6, 16, 5), nn.ReLU{}, nn.NewMaxPool2D(2),
+		nn.NewFlatten(), nn.NewLinear(16*5*5, 120), nn.ReLU{}, nn.NewLinear(120, 10),
+	)
+	opt, _ := optim.NewSGD(nn.Parameters(net), optim.SGDConfig{LR: 0.02, Momentum: 0.9})
+	rng := tensor.NewRNG(1)
+	x := tensor.RandN(rng, 8, 1, 28, 28)
+	y := tensor.IntFromSlice([]int64{0, 1, 2, 3, 4, 5, 6, 7})
+	for range 40 {
+		loss := nn.CrossEntropy(net.Forward(x), y)
+		opt.ZeroGrad()
+		loss.Backward()
+		opt.Step()
+		loss.FreeGraph()
+	}
+	var all []float32
+	for _, p := range nn.Parameters(net) {
+		all = append(all, p.Data()...)
+	}
+	return all
+}
+
+// TestTrainingIsDeterministic: the same seed gives bit-identical weights,
+// even while another goroutine competes for the cores (the worker pool's
+// scheduling must not change the order of any floating-point sum).
+func TestTrainingIsDeterministic(t *testing.T) {
+	stop := make(chan bool)
+	go func() {
+		x := 0
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				x++
+			}
+		}
+	}()
+	defer close(stop)
+	ref := trainLeNetSteps()
+	for i := 0; i < 3; i++ {
+		got := trainLeNetSteps()
+		if !slices.Equal(got, ref) {
+			for j := range got {
+				if got[j] != ref[j] {
+					t.Fatalf("trial %d: weight %d differs: %v vs %v", i, j, got[j], ref[j])
+				}
+			}
+		}
+	}
+}
