@@ -1,61 +1,42 @@
 package nn
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/shenml/shen/internal/golden"
 	"github.com/shenml/shen/tensor"
 )
 
-// rnnFxTensor and rnnFxCase mirror testdata/torch/rnn.json, written by
+// rnnFxCase mirrors testdata/torch/rnn.json, written by
 // testdata/torch/gen_rnn.py with PyTorch 1.13.
-type rnnFxTensor struct {
-	Shape []int     `json:"shape"`
-	Data  []float64 `json:"data"`
-}
-
-func (f *rnnFxTensor) tensor() *tensor.Tensor {
-	d := make([]float32, len(f.Data))
-	for i, v := range f.Data {
-		d[i] = float32(v)
-	}
-	return tensor.FromSlice(d, f.Shape...)
-}
-
 type rnnFxCase struct {
-	Name          string                  `json:"name"`
-	Mode          string                  `json:"mode"`
-	Nonlinearity  string                  `json:"nonlinearity"`
-	InputSize     int                     `json:"input_size"`
-	HiddenSize    int                     `json:"hidden_size"`
-	NumLayers     int                     `json:"num_layers"`
-	Bidirectional bool                    `json:"bidirectional"`
-	BatchFirst    bool                    `json:"batch_first"`
-	Lengths       []int                   `json:"lengths"`
-	Params        map[string]*rnnFxTensor `json:"params"`
-	X             *rnnFxTensor            `json:"x"`
-	H0, C0        *rnnFxTensor
-	Out           *rnnFxTensor `json:"out"`
-	HN            *rnnFxTensor `json:"h_n"`
-	CN            *rnnFxTensor `json:"c_n"`
-	U1, U2, U3    *rnnFxTensor
-	Grads         map[string]*rnnFxTensor `json:"grads"`
+	Name          string                    `json:"name"`
+	Mode          string                    `json:"mode"`
+	Nonlinearity  string                    `json:"nonlinearity"`
+	InputSize     int                       `json:"input_size"`
+	HiddenSize    int                       `json:"hidden_size"`
+	NumLayers     int                       `json:"num_layers"`
+	Bidirectional bool                      `json:"bidirectional"`
+	BatchFirst    bool                      `json:"batch_first"`
+	Lengths       []int                     `json:"lengths"`
+	Params        map[string]*golden.Tensor `json:"params"`
+	X             *golden.Tensor            `json:"x"`
+	H0, C0        *golden.Tensor
+	Out           *golden.Tensor `json:"out"`
+	HN            *golden.Tensor `json:"h_n"`
+	CN            *golden.Tensor `json:"c_n"`
+	U1, U2, U3    *golden.Tensor
+	Grads         map[string]*golden.Tensor `json:"grads"`
 }
 
 func loadRNNFixtures(t *testing.T) []rnnFxCase {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "torch", "rnn.json"))
-	if err != nil {
-		t.Fatalf("reading fixtures: %v (regenerate with /usr/bin/python3 testdata/torch/gen_rnn.py)", err)
-	}
 	var f struct {
 		Cases []rnnFxCase `json:"cases"`
 	}
-	if err := json.Unmarshal(raw, &f); err != nil {
+	if err := golden.LoadInto("rnn", &f); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.Cases) == 0 {
@@ -77,25 +58,10 @@ func newRNNFor(c *rnnFxCase) *RNNBase {
 	return &NewRNN(c.InputSize, c.HiddenSize, cfg).RNNBase
 }
 
-// rnnClose compares got with want, elementwise within tol relative to
-// max(1, |want|), the same rule as the tensor package's fixtures.
-func rnnClose(t *testing.T, what string, got *tensor.Tensor, want *rnnFxTensor, tol float64) {
+// rnnClose compares got with want within tol relative to max(1, |want|).
+func rnnClose(t *testing.T, what string, got *tensor.Tensor, want *golden.Tensor, tol float64) {
 	t.Helper()
-	if !tensor.SameShape(got.Shape(), want.Shape) {
-		t.Errorf("%s: shape %v, want %v", what, got.Shape(), want.Shape)
-		return
-	}
-	gd := got.Data()
-	worst, at := 0.0, -1
-	for i, w := range want.Data {
-		e := math.Abs(float64(gd[i])-w) / math.Max(1, math.Abs(w))
-		if !(e <= worst) { // also catches NaN
-			worst, at = e, i
-		}
-	}
-	if worst > tol || math.IsNaN(worst) {
-		t.Errorf("%s: element %d = %v, want %v (error %.3g > tol %g)", what, at, gd[at], want.Data[at], worst, tol)
-	}
+	expectGolden(t, what, got, *want, tol)
 }
 
 // TestRNNMatchesTorch replays the PyTorch fixtures: weights loaded by
@@ -108,7 +74,7 @@ func TestRNNMatchesTorch(t *testing.T) {
 			m := newRNNFor(&c)
 			vals := map[string]*tensor.Tensor{}
 			for k, v := range c.Params {
-				vals[k] = v.tensor()
+				vals[k] = goldenTensor(*v)
 			}
 			if err := LoadStateDict(m, vals); err != nil {
 				t.Fatal(err)
@@ -117,21 +83,21 @@ func TestRNNMatchesTorch(t *testing.T) {
 			// error seen is 2.2e-6, float32 rounding accumulated over nine
 			// steps in a different summation order than torch's.
 			const tol = 1e-5
-			x := c.X.tensor().SetRequiresGrad(true)
+			x := goldenTensor(*c.X).SetRequiresGrad(true)
 			var st *RNNState
 			if c.H0 != nil {
-				st = &RNNState{H: c.H0.tensor().SetRequiresGrad(true)}
+				st = &RNNState{H: goldenTensor(*c.H0).SetRequiresGrad(true)}
 				if c.C0 != nil {
-					st.C = c.C0.tensor().SetRequiresGrad(true)
+					st.C = goldenTensor(*c.C0).SetRequiresGrad(true)
 				}
 			}
 			out, fin := m.Forward(x, st, c.Lengths)
 			rnnClose(t, "out", out, c.Out, tol)
 			rnnClose(t, "h_n", fin.H, c.HN, tol)
-			loss := tensor.Add(tensor.Sum(tensor.Mul(out, c.U1.tensor()), false), tensor.Sum(tensor.Mul(fin.H, c.U2.tensor()), false))
+			loss := tensor.Add(tensor.Sum(tensor.Mul(out, goldenTensor(*c.U1)), false), tensor.Sum(tensor.Mul(fin.H, goldenTensor(*c.U2)), false))
 			if c.CN != nil {
 				rnnClose(t, "c_n", fin.C, c.CN, tol)
-				loss = tensor.Add(loss, tensor.Sum(tensor.Mul(fin.C, c.U3.tensor()), false))
+				loss = tensor.Add(loss, tensor.Sum(tensor.Mul(fin.C, goldenTensor(*c.U3)), false))
 			}
 			loss.Backward()
 			rnnClose(t, "grad x", x.Grad(), c.Grads["x"], tol)

@@ -89,6 +89,21 @@ func Load(group string) ([]Case, error) {
 	return f.Cases, nil
 }
 
+// LoadInto reads testdata/torch/<group>.json into v, for fixtures whose
+// cases carry a whole module (named weights, inputs and gradients) in a
+// schema of their own; their tensors are still Tensor values.
+func LoadInto(group string, v any) error {
+	path := Path(group)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%w (regenerate with /usr/bin/python3 testdata/torch/gen_%s.py)", err, group)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
 // Compare checks got against want element by element with tolerance tol,
 // relative for values above 1 in magnitude and absolute below, and returns
 // a message naming the first element out of tolerance, or "" when all agree.
