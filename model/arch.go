@@ -12,10 +12,12 @@ import (
 // hyperparameters, or an explicit list of layers. It is stored in
 // model.json and read from training configs.
 type Architecture struct {
-	// Kind is "mlp", "cnn" or "layers".
+	// Kind is "mlp", "cnn", "layers", "lstm", "gru" or "transformer".
 	Kind string `json:"kind" yaml:"kind"`
 	// Input is the shape of one sample, without the batch dimension:
-	// [features] for mlp, [channels, height, width] for cnn.
+	// [features] for mlp, [channels, height, width] for cnn, [steps,
+	// features] for lstm, gru and transformer, [steps] of token ids for a
+	// causal transformer language model.
 	Input []int `json:"input" yaml:"input"`
 	// Outputs is the width of the last layer (classes, or regression targets).
 	Outputs int `json:"outputs" yaml:"outputs"`
@@ -39,6 +41,28 @@ type Architecture struct {
 
 	// Layers is the explicit layer list (kind "layers").
 	Layers []LayerSpec `json:"layers,omitempty" yaml:"layers"`
+
+	// HiddenSize is the recurrent state width per direction (lstm, gru).
+	HiddenSize int `json:"hidden_size,omitempty" yaml:"hidden_size"`
+	// NumLayers stacks recurrent or encoder layers (lstm, gru,
+	// transformer; default 1). Dropout applies between recurrent layers,
+	// inside the encoder layers, and after the head's hidden layers.
+	NumLayers int `json:"num_layers,omitempty" yaml:"num_layers"`
+	// Bidirectional adds a reversed pass (lstm, gru); the head sees both
+	// directions' last hidden states.
+	Bidirectional bool `json:"bidirectional,omitempty" yaml:"bidirectional"`
+	// DModel is the encoder width and Heads its attention heads (transformer).
+	DModel int `json:"d_model,omitempty" yaml:"d_model"`
+	Heads  int `json:"heads,omitempty" yaml:"heads"`
+	// FF is the feed-forward width of the encoder layers (default 4·d_model).
+	FF int `json:"ff,omitempty" yaml:"ff"`
+	// Norm is pre (default) or post: where the encoder layers normalise.
+	Norm string `json:"norm,omitempty" yaml:"norm"`
+	// Causal masks attention to earlier steps; with a [steps] input the
+	// transformer is a language model over Outputs tokens.
+	Causal bool `json:"causal,omitempty" yaml:"causal"`
+	// MaxLen is the number of learned positions (default: the input steps).
+	MaxLen int `json:"max_len,omitempty" yaml:"max_len"`
 }
 
 // LayerSpec is one layer of an explicit list. Shapes are inferred from the
@@ -66,7 +90,19 @@ func Build(a Architecture) (nn.Layer, error) {
 	if _, err := activation(a.Activation); err != nil {
 		return nil, err
 	}
+	for _, d := range a.Input {
+		if d <= 0 {
+			return nil, fmt.Errorf("architecture: input shape %v has a dimension that is not positive", a.Input)
+		}
+	}
+	if a.Dropout < 0 || a.Dropout >= 1 {
+		return nil, fmt.Errorf("architecture: dropout must be in [0, 1), got %g", a.Dropout)
+	}
 	switch a.Kind {
+	case "lstm", "gru":
+		return buildRecurrent(a)
+	case "transformer":
+		return buildTransformer(a)
 	case "mlp":
 		return buildMLP(a)
 	case "cnn":
@@ -74,7 +110,7 @@ func Build(a Architecture) (nn.Layer, error) {
 	case "layers":
 		return buildLayers(a)
 	}
-	return nil, fmt.Errorf("architecture: unknown kind %q (want mlp, cnn or layers)", a.Kind)
+	return nil, fmt.Errorf("architecture: unknown kind %q (want mlp, cnn, layers, lstm, gru or transformer)", a.Kind)
 }
 
 // activation returns the layer for an activation name.

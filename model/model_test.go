@@ -24,8 +24,16 @@ func TestRoundTrip(t *testing.T) {
 		{Kind: "cnn", Input: []int{1, 8, 8}, Outputs: 3, Channels: []int{4, 6}, Kernel: 3, Padding: &pad, Hidden: []int{12}},
 		{Kind: "layers", Input: []int{1, 6, 6}, Layers: []LayerSpec{
 			{Type: "conv2d", Out: 3, Kernel: 3}, {Type: "relu"}, {Type: "flatten"}, {Type: "linear", Out: 3}}},
+		{Kind: "lstm", Input: []int{6, 2}, Outputs: 3, HiddenSize: 8, NumLayers: 2, Bidirectional: true, Dropout: 0.2, Hidden: []int{5}},
+		{Kind: "gru", Input: []int{5, 3}, Outputs: 3, HiddenSize: 7},
+		{Kind: "transformer", Input: []int{6, 2}, Outputs: 3, DModel: 8, Heads: 2, NumLayers: 2, FF: 16, Dropout: 0.1, Norm: "post"},
+		{Kind: "transformer", Input: []int{6}, Outputs: 11, DModel: 8, Heads: 2, Causal: true, MaxLen: 10},
 	} {
-		t.Run(a.Kind, func(t *testing.T) {
+		name := a.Kind
+		if a.Kind == "transformer" && len(a.Input) == 1 {
+			name = "transformer_lm"
+		}
+		t.Run(name, func(t *testing.T) {
 			nn.SetSeed(7)
 			m, err := New(testSpec(a))
 			if err != nil {
@@ -33,6 +41,12 @@ func TestRoundTrip(t *testing.T) {
 			}
 			// One training-mode pass so BatchNorm running statistics are not trivial.
 			x := tensor.RandN(tensor.NewRNG(1), append([]int{5}, a.Input...)...)
+			if len(a.Input) == 1 && a.Kind == "transformer" { // token ids
+				d := x.Data()
+				for i := range d {
+					d[i] = float32(i % a.Outputs)
+				}
+			}
 			tensor.NoGrad(func() { m.Net.Forward(x) })
 			nn.Train(m.Net, false)
 			want := m.Predict(x).Data()

@@ -25,7 +25,8 @@ import (
 type Config struct {
 	// Name names the model (default: the config file's base name).
 	Name string `yaml:"name"`
-	// Task is classification (the default) or regression.
+	// Task is classification (the default), regression, or language_model
+	// (the default and only task for format text).
 	Task          string        `yaml:"task"`
 	Data          DataConfig    `yaml:"data"`
 	Preprocessing Preprocessing `yaml:"preprocessing"`
@@ -65,6 +66,42 @@ type DataConfig struct {
 	Split    SplitConfig `yaml:"split"`
 	// Image sets the size images are read at (format images).
 	Image ImageConfig `yaml:"image"`
+	// Window cuts a table of time-ordered rows into [length, features]
+	// windows for sequence models (csv, tsv, jsonl).
+	Window *WindowConfig `yaml:"window"`
+	// Text sets how a text file is tokenised and cut (format text).
+	Text *TextConfig `yaml:"text"`
+}
+
+// WindowConfig turns time-ordered rows into sequence samples. The rows
+// are split by time (the first part trains, the next validates, the last
+// tests; a window belongs to the split of its target row and its inputs
+// never come from a later split), the preprocessing is fitted on the
+// training rows only, and each window holds Length consecutive rows of
+// transformed features.
+type WindowConfig struct {
+	// Length is the number of steps per window.
+	Length int `yaml:"length"`
+	// Stride is the step between window starts (default 1).
+	Stride int `yaml:"stride"`
+	// Target is "last" (the target column at the window's last step; the
+	// default) or "next" (its value at the step after the window, for
+	// forecasting; regression only, and the column may also be a feature).
+	Target string `yaml:"target"`
+	// Group, when set, names a column whose value changes between series
+	// (a sensor id): windows never span two series, and each series is
+	// split by time on its own.
+	Group string `yaml:"group"`
+}
+
+// TextConfig configures a character (or word) language model's data.
+type TextConfig struct {
+	// Level is char (default) or word.
+	Level string `yaml:"level"`
+	// Seq is the number of tokens per training window.
+	Seq int `yaml:"seq"`
+	// Stride is the step between training windows (default seq/2).
+	Stride int `yaml:"stride"`
 }
 
 // Feature is one input column and its type.
@@ -458,9 +495,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Task == "" {
 		c.Task = Classification
+		if c.Data.Format == "text" || (c.Data.Format == "" && formatFromName(c.Data.Path) == "text") {
+			c.Task = LanguageModel
+		}
 	}
-	if c.Task != Classification && c.Task != Regression {
-		return c.errAt("task", "must be classification or regression, got %q", c.Task)
+	if c.Task != Classification && c.Task != Regression && c.Task != LanguageModel {
+		return c.errAt("task", "must be classification, regression or language_model, got %q", c.Task)
 	}
 	if err := c.validateData(); err != nil {
 		return err
@@ -488,7 +528,9 @@ func (c *Config) validateData() error {
 	switch d.Format {
 	case "csv", "tsv", "jsonl", "sklearn_csv", "idx", "images":
 	case "text":
-		return c.errAt("data.format", "text needs a language-model task, which shen train does not run yet (see examples/ for the Go API)")
+		if c.Task != LanguageModel {
+			return c.errAt("task", "format text trains a language model; task must be language_model (or left out), got %q", c.Task)
+		}
 	default:
 		return c.errAt("data.format", "must be csv, tsv, jsonl, sklearn_csv, idx, images or text, got %q", d.Format)
 	}
@@ -523,6 +565,15 @@ func (c *Config) validateData() error {
 	}
 	if !c.Tabular() && c.Task == Regression {
 		return c.errAt("task", "regression needs tabular data (format %s has class labels)", d.Format)
+	}
+	if c.Task == LanguageModel && d.Format != "text" {
+		return c.errAt("task", "language_model needs format text, got %s", d.Format)
+	}
+	if err := c.validateWindow(); err != nil {
+		return err
+	}
+	if err := c.validateText(); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, f := range d.Features {
@@ -592,10 +643,12 @@ func (c *Config) validateData() error {
 		return c.errAt("data.split", "val + test is %g, leaving nothing to train on", *s.Val+*s.Test)
 	}
 	if s.Stratify == nil {
-		v := c.Task == Classification
+		v := c.Task == Classification && d.Window == nil
 		s.Stratify = &v
-	} else if *s.Stratify && c.Task == Regression {
-		return c.errAt("data.split.stratify", "needs class labels; the task is regression")
+	} else if *s.Stratify && c.Task != Classification {
+		return c.errAt("data.split.stratify", "needs class labels; the task is %s", c.Task)
+	} else if *s.Stratify && d.Window != nil {
+		return c.errAt("data.split.stratify", "windows are split by time (earlier rows train, later ones test), so they cannot be stratified")
 	}
 	im := d.Image
 	if d.Format == "images" {
@@ -604,6 +657,73 @@ func (c *Config) validateData() error {
 		}
 	} else if im != (ImageConfig{}) {
 		return c.errAt("data.image", "is only for format images")
+	}
+	return nil
+}
+
+func (c *Config) validateWindow() error {
+	w := c.Data.Window
+	if w == nil {
+		return nil
+	}
+	if !c.Tabular() || c.Data.Format == "sklearn_csv" {
+		return c.errAt("data.window", "is only for csv, tsv and jsonl time series (format is %s)", c.Data.Format)
+	}
+	if w.Length < 1 {
+		return c.errAt("data.window.length", "must be at least 1, got %d", w.Length)
+	}
+	if w.Stride == 0 {
+		w.Stride = 1
+	}
+	if w.Stride < 0 {
+		return c.errAt("data.window.stride", "must be positive, got %d", w.Stride)
+	}
+	switch w.Target {
+	case "":
+		w.Target = "last"
+	case "last":
+	case "next":
+		if c.Task != Regression {
+			return c.errAt("data.window.target", "next (forecasting the next value) needs task: regression")
+		}
+	default:
+		return c.errAt("data.window.target", "must be last (the label of the last step) or next (the next value), got %q", w.Target)
+	}
+	if w.Group != "" && w.Group == c.Data.Target {
+		return c.errAt("data.window.group", "%q is the target column", w.Group)
+	}
+	if c.Data.Cleaning.DropDuplicates {
+		return c.errAt("data.cleaning.drop_duplicates", "would remove time steps from the series; not allowed with data.window")
+	}
+	return nil
+}
+
+func (c *Config) validateText() error {
+	t := c.Data.Text
+	if c.Data.Format != "text" {
+		if t != nil {
+			return c.errAt("data.text", "is only for format text (format is %s)", c.Data.Format)
+		}
+		return nil
+	}
+	if t == nil {
+		return c.errAt("data.text", "format text needs a text section, e.g. {level: char, seq: 128}")
+	}
+	switch t.Level {
+	case "":
+		t.Level = "char"
+	case "char", "word":
+	default:
+		return c.errAt("data.text.level", "must be char or word, got %q", t.Level)
+	}
+	if t.Seq < 2 {
+		return c.errAt("data.text.seq", "must be at least 2, got %d", t.Seq)
+	}
+	if t.Stride == 0 {
+		t.Stride = max(t.Seq/2, 1)
+	}
+	if t.Stride < 0 {
+		return c.errAt("data.text.stride", "must be positive, got %d", t.Stride)
 	}
 	return nil
 }
@@ -694,18 +814,22 @@ func (c *Config) validatePrep() error {
 
 func (c *Config) validateModel() error {
 	a := &c.Model
+	seqKind := slices.Contains(seqKinds, a.Kind)
 	switch a.Kind {
 	case "":
-		return c.errAt("model.kind", "is required (mlp, cnn or layers)")
+		return c.errAt("model.kind", "is required (mlp, cnn, layers, lstm, gru or transformer)")
 	case "mlp", "layers":
 	case "cnn":
 		if c.Tabular() && len(a.Input) != 3 {
 			return c.errAt("model.kind", "cnn needs image input; %s data is tabular (use mlp, or give model.input as [channels, height, width] for features that are pixels)", c.Data.Format)
 		}
 	default:
-		if !slices.Contains(seqKinds, a.Kind) {
-			return c.errAt("model.kind", "must be mlp, cnn or layers, got %q", a.Kind)
+		if !seqKind {
+			return c.errAt("model.kind", "must be mlp, cnn, layers, lstm, gru or transformer, got %q", a.Kind)
 		}
+	}
+	if err := c.validateSeqModel(seqKind); err != nil {
+		return err
 	}
 	for i, h := range a.Hidden {
 		if h <= 0 {
@@ -753,9 +877,91 @@ func (c *Config) validateModel() error {
 	return nil
 }
 
-// seqKinds are architecture kinds beyond mlp, cnn and layers that this
-// build's model package knows (filled by kinds that exist).
-var seqKinds []string
+// seqKinds are the sequence architecture kinds: they take [steps,
+// features] windows (or token ids, for a causal transformer on text).
+var seqKinds = []string{"lstm", "gru", "transformer"}
+
+// validateSeqModel checks the sequence keys of the model section and that
+// the data gives sequences.
+func (c *Config) validateSeqModel(seqKind bool) error {
+	a := &c.Model
+	text := c.Data.Format == "text"
+	if !seqKind {
+		switch {
+		case a.HiddenSize != 0 || a.Bidirectional || a.NumLayers != 0:
+			return c.errAt(firstSet(c, "model.hidden_size", "model.bidirectional", "model.num_layers"), "is only for kinds lstm, gru and transformer (kind is %s)", a.Kind)
+		case a.DModel != 0 || a.Heads != 0 || a.FF != 0 || a.Norm != "" || a.Causal || a.MaxLen != 0:
+			return c.errAt(firstSet(c, "model.d_model", "model.heads", "model.ff", "model.norm", "model.causal", "model.max_len"), "is only for kind transformer (kind is %s)", a.Kind)
+		case text:
+			return c.errAt("model.kind", "format text needs kind transformer with causal: true (a language model), got %s", a.Kind)
+		case c.Data.Window != nil:
+			return c.errAt("model.kind", "data.window gives [steps, features] sequences; use kind lstm, gru or transformer, got %s", a.Kind)
+		}
+		return nil
+	}
+	if a.NumLayers < 0 {
+		return c.errAt("model.num_layers", "must be positive, got %d", a.NumLayers)
+	}
+	if a.Kind == "transformer" {
+		if a.HiddenSize != 0 || a.Bidirectional {
+			return c.errAt(firstSet(c, "model.hidden_size", "model.bidirectional"), "is only for kinds lstm and gru (kind is transformer; use d_model)")
+		}
+		if a.DModel <= 0 {
+			return c.errAt("model.d_model", "transformer needs d_model > 0, got %d", a.DModel)
+		}
+		if a.Heads <= 0 || a.DModel%a.Heads != 0 {
+			return c.errAt("model.heads", "must be positive and divide d_model (%d), got %d", a.DModel, a.Heads)
+		}
+		if a.FF < 0 {
+			return c.errAt("model.ff", "must be >= 0, got %d", a.FF)
+		}
+		if a.MaxLen < 0 {
+			return c.errAt("model.max_len", "must be >= 0, got %d", a.MaxLen)
+		}
+		if a.Norm != "" && a.Norm != "pre" && a.Norm != "post" {
+			return c.errAt("model.norm", "must be pre or post, got %q", a.Norm)
+		}
+		if act := strings.ToLower(a.Activation); act != "" && act != "relu" && act != "gelu" {
+			return c.errAt("model.activation", "transformer layers take relu or gelu, got %q", a.Activation)
+		}
+		if text && !a.Causal {
+			return c.errAt("model.causal", "a language model on format text must be causal (set causal: true)")
+		}
+	} else {
+		if a.DModel != 0 || a.Heads != 0 || a.FF != 0 || a.Norm != "" || a.Causal || a.MaxLen != 0 {
+			return c.errAt(firstSet(c, "model.d_model", "model.heads", "model.ff", "model.norm", "model.causal", "model.max_len"), "is only for kind transformer (kind is %s)", a.Kind)
+		}
+		if a.HiddenSize <= 0 {
+			return c.errAt("model.hidden_size", "%s needs hidden_size > 0, got %d", a.Kind, a.HiddenSize)
+		}
+		if text {
+			return c.errAt("model.kind", "format text needs kind transformer with causal: true, got %s", a.Kind)
+		}
+	}
+	switch {
+	case text:
+		if len(a.Input) != 0 {
+			return c.errAt("model.input", "is set from data.text.seq for a language model; leave it out")
+		}
+	case len(a.Input) == 1:
+		return c.errAt("model.input", "%s needs [steps, features] sequences, got the flat input %v (set data.window, or give two dimensions)", a.Kind, a.Input)
+	case len(a.Input) > 2:
+		return c.errAt("model.input", "%s needs [steps, features] sequences, got %v", a.Kind, a.Input)
+	case len(a.Input) == 0 && c.Data.Window == nil:
+		return c.errAt("model.kind", "%s needs sequences, but %s rows are flat; set data.window to cut them into [steps, features] windows, or give model.input as [steps, features]", a.Kind, c.Data.Format)
+	}
+	return nil
+}
+
+// firstSet returns the first of keys present in the file (or keys[0]).
+func firstSet(c *Config, keys ...string) string {
+	for _, k := range keys {
+		if _, ok := c.lines[k]; ok {
+			return k
+		}
+	}
+	return keys[0]
+}
 
 func (c *Config) validateTrain() error {
 	t := &c.Train
@@ -841,7 +1047,7 @@ func (c *Config) validateTrain() error {
 		m := strings.TrimPrefix(es.Monitor, "val_")
 		cls := []string{"loss", "accuracy", "macro_f1", "macro_precision", "macro_recall", "weighted_f1", "weighted_precision", "weighted_recall", "log_loss", "roc_auc"}
 		reg := []string{"loss", "mae", "mse", "rmse", "r2"}
-		if (c.Task == Classification && !slices.Contains(cls, m)) || (c.Task == Regression && !slices.Contains(reg, m)) {
+		if (c.Task == Classification && !slices.Contains(cls, m)) || (c.Task == Regression && !slices.Contains(reg, m)) || (c.Task == LanguageModel && m != "loss") {
 			return c.errAt("train.early_stopping.monitor", "%q is not a %s metric", es.Monitor, c.Task)
 		}
 	}

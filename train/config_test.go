@@ -59,7 +59,21 @@ func TestParseConfigErrors(t *testing.T) {
 		{"transform of unknown", base + "preprocessing:\n  features:\n    f0: [sqrt]\n", "run.yaml:13: preprocessing.features.f0[0]: unknown transform \"sqrt\""},
 		{"empty", "", "run.yaml: is empty"},
 		{"not a mapping", "- 1\n- 2\n", "run.yaml"},
-		{"text format", strings.Replace(base, "format: sklearn_csv", "format: text", 1), "run.yaml:4: data.format: text needs a language-model task"},
+		{"text without section", strings.Replace(strings.Replace(base, "format: sklearn_csv", "format: text", 1), "iris.csv", "tiny.txt", 1), "run.yaml:2: data.text: format text needs a text section"},
+		{"text with mlp", strings.Replace(strings.Replace(base, "format: sklearn_csv", "format: text\n  text: {seq: 16}", 1), "iris.csv", "tiny.txt", 1), "run.yaml:7: model.kind: format text needs kind transformer"},
+		{"text lm not causal", strings.Replace(strings.Replace(strings.Replace(base, "format: sklearn_csv", "format: text\n  text: {seq: 16}", 1), "iris.csv", "tiny.txt", 1), "kind: mlp\n  hidden: [8]", "kind: transformer\n  d_model: 8\n  heads: 2", 1), "run.yaml:6: model.causal: a language model on format text must be causal"},
+		{"classification on text", "task: classification\n" + strings.Replace(strings.Replace(base, "format: sklearn_csv", "format: text\n  text: {seq: 16}", 1), "iris.csv", "tiny.txt", 1), "run.yaml:1: task: format text trains a language model"},
+		{"lstm on flat input", strings.Replace(base, "kind: mlp\n  hidden: [8]", "kind: lstm\n  hidden_size: 8\n  input: [4]", 1), "run.yaml:8: model.input: lstm needs [steps, features] sequences, got the flat input [4]"},
+		{"lstm without window", strings.Replace(base, "kind: mlp\n  hidden: [8]", "kind: lstm\n  hidden_size: 8", 1), "run.yaml:6: model.kind: lstm needs sequences"},
+		{"lstm without hidden size", strings.Replace(base, "kind: mlp\n  hidden: [8]", "kind: gru\n  input: [2, 2]", 1), "run.yaml:5: model.hidden_size: gru needs hidden_size > 0"},
+		{"heads do not divide", strings.Replace(base, "kind: mlp\n  hidden: [8]", "kind: transformer\n  input: [2, 2]\n  d_model: 10\n  heads: 3", 1), "run.yaml:9: model.heads: must be positive and divide d_model (10)"},
+		{"hidden_size on mlp", strings.Replace(base, "hidden: [8]", "hidden: [8]\n  hidden_size: 4", 1), "run.yaml:8: model.hidden_size: is only for kinds lstm, gru and transformer"},
+		{"causal on lstm", strings.Replace(base, "kind: mlp\n  hidden: [8]", "kind: lstm\n  hidden_size: 4\n  input: [2, 2]\n  causal: true", 1), "run.yaml:9: model.causal: is only for kind transformer"},
+		{"window on sklearn csv", strings.Replace(base, "format: sklearn_csv", "format: sklearn_csv\n  window: {length: 4}", 1), "run.yaml:5: data.window: is only for csv, tsv and jsonl"},
+		{"window with mlp", strings.Replace(base, "format: sklearn_csv", "format: csv\n  target: y\n  window: {length: 4}", 1), "run.yaml:8: model.kind: data.window gives [steps, features] sequences"},
+		{"window next for classes", strings.Replace(base, "format: sklearn_csv", "format: csv\n  target: y\n  window: {length: 4, target: next}", 1), "run.yaml:6: data.window.target: next (forecasting the next value) needs task: regression"},
+		{"window stratified", strings.Replace(base, "format: sklearn_csv", "format: csv\n  target: y\n  window: {length: 4}\n  split: {stratify: true}", 1), "run.yaml:7: data.split.stratify: windows are split by time"},
+		{"window zero length", strings.Replace(base, "format: sklearn_csv", "format: csv\n  target: y\n  window: {length: 0}", 1), "run.yaml:6: data.window.length: must be at least 1"},
 	}
 	name := filepath.Join("..", "testdata", "configs", "run.yaml")
 	for _, c := range cases {
@@ -80,12 +94,33 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
+// TestParseConfigSequences accepts the sequence configs and fills their defaults.
+func TestParseConfigSequences(t *testing.T) {
+	name := filepath.Join("..", "testdata", "configs", "run.yaml")
+	cfg, err := ParseConfig(name, []byte("task: regression\ndata: {path: iris.csv, target: y, window: {length: 4, target: next}}\nmodel: {kind: gru, hidden_size: 8}\ntrain: {epochs: 1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Data.Window.Stride != 1 || *cfg.Data.Split.Stratify {
+		t.Errorf("window defaults not filled: %+v %v", cfg.Data.Window, *cfg.Data.Split.Stratify)
+	}
+	cfg, err = ParseConfig(name, []byte("data: {path: tiny.txt, text: {seq: 8}}\nmodel: {kind: transformer, causal: true, d_model: 8, heads: 2}\ntrain: {epochs: 1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Task != LanguageModel || cfg.Data.Format != "text" || cfg.Data.Text.Level != "char" || cfg.Data.Text.Stride != 4 {
+		t.Errorf("text defaults not filled: %s %s %+v", cfg.Task, cfg.Data.Format, cfg.Data.Text)
+	}
+}
+
 func FuzzConfig(f *testing.F) {
 	f.Add([]byte(base))
 	f.Add([]byte(base + "extra: 1\n"))
 	f.Add([]byte("data: {path: iris.csv}\nmodel: {kind: layers, layers: [{type: linear, out: 3}]}\ntrain: {epochs: 1}\n"))
 	f.Add([]byte("a: &x [1, *x]\n"))
 	f.Add([]byte("train:\n  seed: -1\n  epochs: 99999999999999999999\n"))
+	f.Add([]byte("task: regression\ndata: {path: iris.csv, target: y, window: {length: 4, target: next}}\nmodel: {kind: gru, hidden_size: 8}\ntrain: {epochs: 1}\n"))
+	f.Add([]byte("data: {path: tiny.txt, text: {level: char, seq: 8}}\nmodel: {kind: transformer, causal: true, d_model: 8, heads: 2}\ntrain: {epochs: 1}\n"))
 	name := filepath.Join("..", "testdata", "configs", "fuzz.yaml")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cfg, err := ParseConfig(name, b)

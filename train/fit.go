@@ -20,6 +20,9 @@ import (
 const (
 	Classification = "classification"
 	Regression     = "regression"
+	// LanguageModel is next-token prediction on text (config task
+	// language_model); Fit treats it as classification over the vocabulary.
+	LanguageModel = "language_model"
 )
 
 // EarlyStopping stops training when the monitored validation metric has
