@@ -29,3 +29,30 @@ func adamVector(w, g, m, v []float32, p *adamParams) int {
 	adamAVX2(w[:n], g[:n], m[:n], v[:n], p)
 	return n
 }
+
+// sgdParams are the per-step scalars of the vector SGD kernel, laid out for
+// sgd_amd64.s.
+type sgdParams struct {
+	wd, damp1, mom, nlr float32
+	mode                int32 // 0 plain, 1 momentum, 2 Nesterov momentum
+}
+
+// sgdAVX2 updates 8·⌊len(w)/8⌋ elements; see sgd_amd64.s.
+//
+//go:noescape
+func sgdAVX2(w, g, buf []float32, p *sgdParams)
+
+// sgdVector runs the AVX2 kernel over the longest multiple-of-8 prefix and
+// returns how many elements it updated (buf is ignored in mode 0). Like
+// adamVector it performs the scalar loop's operations with its roundings.
+func sgdVector(w, g, buf []float32, p *sgdParams) int {
+	n := len(w) &^ 7
+	if !hasAVX2FMA || n == 0 {
+		return 0
+	}
+	if p.mode == 0 {
+		buf = w // unused; any slice of length n satisfies the kernel
+	}
+	sgdAVX2(w[:n], g[:n], buf[:n], p)
+	return n
+}

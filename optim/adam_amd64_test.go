@@ -52,3 +52,40 @@ func TestAdamVectorMatchesScalar(t *testing.T) {
 		})
 	}
 }
+
+// TestSGDVectorMatchesScalar checks the AVX2 SGD kernel against the scalar
+// loop bit for bit: plain, weight decay, momentum with dampening, Nesterov.
+func TestSGDVectorMatchesScalar(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("CPU has no AVX2+FMA")
+	}
+	for _, cfg := range []SGDConfig{
+		{LR: 0.1},
+		{LR: 0.1, WeightDecay: 0.01},
+		{LR: 0.05, Momentum: 0.9, Dampening: 0.1, WeightDecay: 0.001},
+		{LR: 0.05, Momentum: 0.9, Nesterov: true},
+	} {
+		run := func(vector bool) []float32 {
+			saved := hasAVX2FMA
+			hasAVX2FMA = vector
+			defer func() { hasAVX2FMA = saved }()
+			rng := tensor.NewRNG(4)
+			p := tensor.RandN(rng, 1003).SetRequiresGrad(true)
+			opt, err := NewSGD([]*tensor.Tensor{p}, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 5 {
+				p.SetGrad(tensor.RandN(rng, 1003))
+				opt.Step()
+			}
+			return slices.Clone(p.Data())
+		}
+		vec, scalar := run(true), run(false)
+		for i := range vec {
+			if vec[i] != scalar[i] {
+				t.Fatalf("%+v: element %d: vector %v, scalar %v", cfg, i, vec[i], scalar[i])
+			}
+		}
+	}
+}

@@ -8,3 +8,11 @@ type adamParams struct {
 
 // adamVector has no vector kernel on this platform: the scalar loop does all.
 func adamVector(w, g, m, v []float32, p *adamParams) int { return 0 }
+
+type sgdParams struct {
+	wd, damp1, mom, nlr float32
+	mode                int32
+}
+
+// sgdVector has no vector kernel on this platform.
+func sgdVector(w, g, buf []float32, p *sgdParams) int { return 0 }

@@ -94,8 +94,13 @@ type sgdJob struct {
 func (j *sgdJob) run(lo, hi int) {
 	w, g := j.w[lo:hi], j.g[lo:hi]
 	g = g[:len(w)]
+	p := sgdParams{damp1: j.damp1, mom: j.mom, nlr: j.nlr}
+	if j.hasWD {
+		p.wd = j.wd
+	}
 	if j.buf == nil {
-		for i := range w {
+		start := sgdVector(w, g, nil, &p)
+		for i := start; i < len(w); i++ {
 			d := g[i]
 			if j.hasWD {
 				d = fma(j.wd, w[i], d)
@@ -106,7 +111,15 @@ func (j *sgdJob) run(lo, hi int) {
 	}
 	buf := j.buf[lo:hi]
 	buf = buf[:len(w)]
-	for i := range w {
+	start := 0
+	if !j.first { // the first step only copies d into the buffer
+		p.mode = 1
+		if j.nesterov {
+			p.mode = 2
+		}
+		start = sgdVector(w, g, buf, &p)
+	}
+	for i := start; i < len(w); i++ {
 		d := g[i]
 		if j.hasWD {
 			d = fma(j.wd, w[i], d)
