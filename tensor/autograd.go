@@ -58,15 +58,26 @@ func (t *Tensor) RequiresGrad() bool { return t.requiresGrad }
 func (t *Tensor) IsLeaf() bool { return t.node == nil }
 
 // Grad returns the gradient accumulated into a leaf by Backward, or nil.
-func (t *Tensor) Grad() *Tensor { return t.grad }
+func (t *Tensor) Grad() *Tensor {
+	if t.gradStale {
+		clear(t.grad.Data())
+		t.gradStale = false
+	}
+	return t.grad
+}
 
 // SetGrad replaces the accumulated gradient (nil clears it).
-func (t *Tensor) SetGrad(g *Tensor) { t.grad = g }
+func (t *Tensor) SetGrad(g *Tensor) {
+	t.grad = g
+	t.gradStale = false
+}
 
-// ZeroGrad fills the accumulated gradient with zeros, keeping its buffer.
+// ZeroGrad makes the accumulated gradient zero, keeping its buffer (like
+// torch's zero_grad(set_to_none=False)). The zeroing is deferred: the next
+// Backward writes the gradient instead of adding it to zeros.
 func (t *Tensor) ZeroGrad() {
 	if t.grad != nil {
-		clear(t.grad.Data())
+		t.gradStale = true
 	}
 }
 
@@ -213,6 +224,11 @@ func accumulateLeaf(leaf, g *Tensor) {
 		leaf.grad.setShape(leaf.shape)
 		leaf.grad.setContiguousStrides()
 		copyInto(leaf.grad, g)
+		return
+	}
+	if leaf.gradStale {
+		copyInto(leaf.grad, g)
+		leaf.gradStale = false
 		return
 	}
 	addInto(leaf.grad, g)

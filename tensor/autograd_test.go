@@ -193,3 +193,26 @@ func TestSteadyStateAllocation(t *testing.T) {
 		t.Errorf("%d bytes allocated per step, want well under %d: tensor buffers are not being reused", perStep, tensorBytes/20)
 	}
 }
+
+// TestZeroGradIsLazyButExact: after ZeroGrad the gradient reads as zeros,
+// and the next Backward yields exactly the new gradient (written, not
+// added to a stale buffer).
+func TestZeroGradIsLazyButExact(t *testing.T) {
+	x := FromSlice([]float32{1, 2, 3}).SetRequiresGrad(true)
+	Sum(Mul(x, x), false).Backward() // grad 2x
+	x.ZeroGrad()
+	for i, v := range x.Grad().Data() {
+		if v != 0 {
+			t.Fatalf("after ZeroGrad grad[%d] = %v, want 0", i, v)
+		}
+	}
+	Sum(Mul(x, x), false).Backward()
+	x.ZeroGrad()
+	Sum(MulScalar(x, 3), false).Backward() // grad 3, not 3+2x
+	Sum(MulScalar(x, 1), false).Backward() // accumulates: 4
+	for i, v := range x.Grad().Data() {
+		if v != 4 {
+			t.Fatalf("grad[%d] = %v, want 4", i, v)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package tensor
 
 import (
 	"math"
+
+	"github.com/shenml/shen/internal/kernel"
 )
 
 // binOp names an elementwise binary operation for the shared broadcasting loop.
@@ -41,9 +43,7 @@ func binRow(op binOp, dst []float32, a []float32, ai, as int, b []float32, bi, b
 		a, b := a[ai:ai+n], b[bi:bi+n]
 		switch op {
 		case opAdd:
-			for i := range dst {
-				dst[i] = a[i] + b[i]
-			}
+			kernel.Add(dst, a, b)
 			return
 		case opSub:
 			for i := range dst {
@@ -51,9 +51,7 @@ func binRow(op binOp, dst []float32, a []float32, ai, as int, b []float32, bi, b
 			}
 			return
 		case opMul:
-			for i := range dst {
-				dst[i] = a[i] * b[i]
-			}
+			kernel.Mul(dst, a, b)
 			return
 		case opDiv:
 			for i := range dst {
@@ -66,9 +64,7 @@ func binRow(op binOp, dst []float32, a []float32, ai, as int, b []float32, bi, b
 		a, s := a[ai:ai+n], b[bi]
 		switch op {
 		case opAdd:
-			for i := range dst {
-				dst[i] = a[i] + s
-			}
+			kernel.AddScalar(dst, s, a)
 			return
 		case opSub:
 			for i := range dst {
@@ -76,9 +72,7 @@ func binRow(op binOp, dst []float32, a []float32, ai, as int, b []float32, bi, b
 			}
 			return
 		case opMul:
-			for i := range dst {
-				dst[i] = a[i] * s
-			}
+			kernel.Scale(dst, s, a)
 			return
 		case opDiv:
 			for i := range dst {

@@ -28,6 +28,11 @@ type Tensor struct {
 
 	owner bool // this header allocated st: only the owner releases it
 
+	// gradStale marks grad as logically zero (ZeroGrad) without clearing
+	// it: the next Backward overwrites it instead of adding, saving a pass
+	// over every parameter per step; Grad clears it if read before then.
+	gradStale bool
+
 	dims [2 * maxInlineDims]int // backing array for shape and strides
 }
 
