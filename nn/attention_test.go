@@ -1,12 +1,10 @@
 package nn
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/shenml/shen/internal/golden"
 	"github.com/shenml/shen/tensor"
 )
 
@@ -14,30 +12,6 @@ import (
 // testdata/torch/gen_attention.py. Unlike the per-op fixtures of the tensor
 // package, a case here holds a whole module: its state dict by torch's
 // names, named inputs, masks, and gradients keyed by parameter name.
-
-type attnFxTensor struct {
-	Shape []int     `json:"shape"`
-	Data  []float64 `json:"data"`
-}
-
-func (f *attnFxTensor) tensor() *tensor.Tensor {
-	d := make([]float32, len(f.Data))
-	for i, v := range f.Data {
-		d[i] = float32(v)
-	}
-	return tensor.FromSlice(d, f.Shape...)
-}
-
-func (f *attnFxTensor) bools() []bool {
-	if f == nil {
-		return nil
-	}
-	b := make([]bool, len(f.Data))
-	for i, v := range f.Data {
-		b[i] = v != 0
-	}
-	return b
-}
 
 type attnFxCase struct {
 	Name   string `json:"name"`
@@ -57,32 +31,27 @@ type attnFxCase struct {
 		NumLayers      int    `json:"num_layers"`
 		FinalNorm      bool   `json:"final_norm"`
 	} `json:"config"`
-	State  map[string]*attnFxTensor `json:"state"`
-	Inputs map[string]*attnFxTensor `json:"inputs"`
+	State  map[string]*golden.Tensor `json:"state"`
+	Inputs map[string]*golden.Tensor `json:"inputs"`
 	Masks  struct {
-		KeyPaddingMask *attnFxTensor `json:"key_padding_mask"`
-		AttnMask       *attnFxTensor `json:"attn_mask"`
-		AttnMaskBool   *attnFxTensor `json:"attn_mask_bool"`
+		KeyPaddingMask *golden.Tensor `json:"key_padding_mask"`
+		AttnMask       *golden.Tensor `json:"attn_mask"`
+		AttnMaskBool   *golden.Tensor `json:"attn_mask_bool"`
 		Causal         bool          `json:"causal"`
 	} `json:"masks"`
-	Output   *attnFxTensor            `json:"output"`
-	Weights  *attnFxTensor            `json:"weights"`
-	Upstream *attnFxTensor            `json:"upstream"`
-	Grads    map[string]*attnFxTensor `json:"grads"`
+	Output   *golden.Tensor            `json:"output"`
+	Weights  *golden.Tensor            `json:"weights"`
+	Upstream *golden.Tensor            `json:"upstream"`
+	Grads    map[string]*golden.Tensor `json:"grads"`
 }
 
 func loadAttnFixtures(t *testing.T, kind string) []attnFxCase {
 	t.Helper()
-	path := filepath.Join("..", "testdata", "torch", "attention.json")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (regenerate with /usr/bin/python3 testdata/torch/gen_attention.py)", err)
-	}
 	var f struct {
 		Cases []attnFxCase `json:"cases"`
 	}
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatalf("%s: %v", path, err)
+	if err := golden.LoadInto("attention", &f); err != nil {
+		t.Fatal(err)
 	}
 	var out []attnFxCase
 	for _, c := range f.Cases {
@@ -91,21 +60,21 @@ func loadAttnFixtures(t *testing.T, kind string) []attnFxCase {
 		}
 	}
 	if len(out) == 0 {
-		t.Fatalf("%s: no %s cases", path, kind)
+		t.Fatalf("attention.json: no %s cases", kind)
 	}
 	return out
 }
 
 func (c *attnFxCase) options() AttentionOptions {
 	o := AttentionOptions{
-		KeyPaddingMask: c.Masks.KeyPaddingMask.bools(),
-		AttnMaskBool:   c.Masks.AttnMaskBool.bools(),
+		KeyPaddingMask: c.Masks.KeyPaddingMask.Bools(),
+		AttnMaskBool:   c.Masks.AttnMaskBool.Bools(),
 		Causal:         c.Masks.Causal,
 		NeedWeights:    c.Config.NeedWeights,
 		PerHeadWeights: c.Config.PerHead,
 	}
 	if c.Masks.AttnMask != nil {
-		o.AttnMask = c.Masks.AttnMask.tensor()
+		o.AttnMask = goldenTensor(*c.Masks.AttnMask)
 	}
 	return o
 }
@@ -116,7 +85,7 @@ func (c *attnFxCase) load(t *testing.T, m Module) {
 	t.Helper()
 	sd := map[string]*tensor.Tensor{}
 	for k, v := range c.State {
-		sd[k] = v.tensor()
+		sd[k] = goldenTensor(*v)
 	}
 	if err := LoadStateDict(m, sd); err != nil {
 		t.Fatalf("%s: %v", c.Name, err)
@@ -125,49 +94,23 @@ func (c *attnFxCase) load(t *testing.T, m Module) {
 
 // input returns the named input as a leaf that requires grad.
 func (c *attnFxCase) input(name string) *tensor.Tensor {
-	return c.Inputs[name].tensor().SetRequiresGrad(true)
+	return goldenTensor(*c.Inputs[name]).SetRequiresGrad(true)
 }
 
 // attnClose compares got with the fixture at 1e-4 relative to the larger
-// of the element and the tensor's largest magnitude: float32 results that
-// sum dozens of products differ from PyTorch's in the last few bits, which
-// for an element near zero is large relative to itself but not to the
-// tensor's scale.
-func attnClose(t *testing.T, what string, got *tensor.Tensor, want *attnFxTensor) {
+// of the element and the tensor's largest magnitude (golden.CompareScaled).
+func attnClose(t *testing.T, what string, got *tensor.Tensor, want *golden.Tensor) {
 	t.Helper()
 	if got == nil {
 		t.Errorf("%s: got nil", what)
 		return
 	}
-	if len(got.Shape()) != len(want.Shape) {
+	if !tensor.SameShape(got.Shape(), want.Shape) {
 		t.Errorf("%s: shape %v, want %v", what, got.Shape(), want.Shape)
 		return
 	}
-	for i, s := range want.Shape {
-		if got.Shape()[i] != s {
-			t.Errorf("%s: shape %v, want %v", what, got.Shape(), want.Shape)
-			return
-		}
-	}
-	var scale float64
-	for _, v := range want.Data {
-		scale = math.Max(scale, math.Abs(v))
-	}
-	gd := got.Data()
-	worst, at := 0.0, -1
-	for i, w := range want.Data {
-		g := float64(gd[i])
-		if math.IsNaN(w) != math.IsNaN(g) {
-			t.Errorf("%s[%d] = %g, want %g", what, i, g, w)
-			return
-		}
-		err := math.Abs(g-w) / math.Max(math.Max(math.Abs(w), scale), 1e-6)
-		if err > worst {
-			worst, at = err, i
-		}
-	}
-	if worst > 1e-4 {
-		t.Errorf("%s: relative error %.2e at [%d]: got %g, want %g", what, worst, at, gd[at], want.Data[at])
+	if msg := golden.CompareScaled(got.Data(), want.Data, 1e-4); msg != "" {
+		t.Errorf("%s: %s", what, msg)
 	}
 }
 
@@ -223,7 +166,7 @@ func TestMultiHeadAttentionTorch(t *testing.T) {
 			} else if w != nil {
 				t.Errorf("weights returned without NeedWeights")
 			}
-			out.BackwardWith(c.Upstream.tensor(), false)
+			out.BackwardWith(goldenTensor(*c.Upstream), false)
 			c.checkGrads(t, m, in)
 			out.FreeGraph()
 		})

@@ -23,7 +23,7 @@ func runEncoderCase(t *testing.T, c attnFxCase, m Module, fwd func(x *tensor.Ten
 	x := c.input("x")
 	out := fwd(x, c.options())
 	attnClose(t, "output", out, c.Output)
-	out.BackwardWith(c.Upstream.tensor(), false)
+	out.BackwardWith(goldenTensor(*c.Upstream), false)
 	c.checkGrads(t, m, map[string]*tensor.Tensor{"x": x})
 	out.FreeGraph()
 }

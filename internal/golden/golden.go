@@ -122,3 +122,40 @@ func Compare(got []float32, want []float64, tol float64) string {
 	}
 	return ""
 }
+
+// CompareScaled is Compare with the error measured relative to the larger
+// of the element and the largest magnitude in want. Results that sum many
+// float32 products differ from PyTorch's in the last bits, which for an
+// element near zero is large relative to itself but not to the tensor's
+// scale; this is the rule for whole-module fixtures (attention).
+func CompareScaled(got []float32, want []float64, tol float64) string {
+	if len(got) != len(want) {
+		return fmt.Sprintf("%d values, want %d", len(got), len(want))
+	}
+	var scale float64
+	for _, v := range want {
+		scale = math.Max(scale, math.Abs(v))
+	}
+	for i, w := range want {
+		g := float64(got[i])
+		if math.IsNaN(w) != math.IsNaN(g) {
+			return fmt.Sprintf("element %d = %v, want %v", i, g, w)
+		}
+		if math.Abs(g-w) > tol*math.Max(math.Max(math.Abs(w), scale), 1e-6) {
+			return fmt.Sprintf("element %d = %v, want %v (tol %g of the tensor's scale %g)", i, g, w, tol, scale)
+		}
+	}
+	return ""
+}
+
+// Bools returns the values as booleans (nonzero is true); nil for a nil tensor.
+func (t *Tensor) Bools() []bool {
+	if t == nil {
+		return nil
+	}
+	b := make([]bool, len(t.Data))
+	for i, v := range t.Data {
+		b[i] = v != 0
+	}
+	return b
+}
