@@ -37,7 +37,7 @@ type attnFxCase struct {
 		KeyPaddingMask *golden.Tensor `json:"key_padding_mask"`
 		AttnMask       *golden.Tensor `json:"attn_mask"`
 		AttnMaskBool   *golden.Tensor `json:"attn_mask_bool"`
-		Causal         bool          `json:"causal"`
+		Causal         bool           `json:"causal"`
 	} `json:"masks"`
 	Output   *golden.Tensor            `json:"output"`
 	Weights  *golden.Tensor            `json:"weights"`
