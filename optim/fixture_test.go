@@ -1,11 +1,10 @@
 package optim
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"testing"
 
+	"github.com/shenml/shen/internal/golden"
 	"github.com/shenml/shen/tensor"
 )
 
@@ -55,12 +54,8 @@ type fixtures struct {
 
 func loadFixtures(t testing.TB) *fixtures {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/torch/optim.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f fixtures
-	if err := json.Unmarshal(b, &f); err != nil {
+	if err := golden.LoadInto("optim", &f); err != nil {
 		t.Fatal(err)
 	}
 	return &f
