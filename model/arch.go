@@ -63,6 +63,29 @@ type Architecture struct {
 	Causal bool `json:"causal,omitempty" yaml:"causal"`
 	// MaxLen is the number of learned positions (default: the input steps).
 	MaxLen int `json:"max_len,omitempty" yaml:"max_len"`
+
+	// Rescale ends the network in a Rescale layer (set by the training
+	// pipeline for regression on windows, not by configs).
+	Rescale bool `json:"rescale,omitempty" yaml:"-"`
+}
+
+// Rescale maps standardised outputs to the target's units, y = x·Scale +
+// Shift, with Scale and Shift [outputs] buffers fitted on the training
+// targets: the network learns values of unit scale and the artifact still
+// predicts in the target's units.
+type Rescale struct{ Scale, Shift *tensor.Tensor }
+
+// NewRescale returns the identity Rescale for n outputs.
+func NewRescale(n int) *Rescale { return &Rescale{Scale: tensor.Ones(n), Shift: tensor.Zeros(n)} }
+
+// Members lists the buffers scale and shift.
+func (r *Rescale) Members() nn.Members {
+	return nn.Members{Buffers: []nn.Named[*tensor.Tensor]{{Name: "scale", Value: r.Scale}, {Name: "shift", Value: r.Shift}}}
+}
+
+// Forward returns x·Scale + Shift.
+func (r *Rescale) Forward(x *tensor.Tensor) *tensor.Tensor {
+	return tensor.Add(tensor.Mul(x, r.Scale), r.Shift)
 }
 
 // LayerSpec is one layer of an explicit list. Shapes are inferred from the
@@ -170,6 +193,9 @@ func appendHead(seq *nn.Sequential, a Architecture, in int) error {
 		in = h
 	}
 	seq.Append(nn.NewLinear(in, a.Outputs))
+	if a.Rescale {
+		seq.Append(NewRescale(a.Outputs))
+	}
 	return nil
 }
 

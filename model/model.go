@@ -68,7 +68,24 @@ type Spec struct {
 	// Preprocessing is the fitted pipeline that turns raw input rows into
 	// the model's input features; absent when inputs are already features.
 	Preprocessing *data.Pipeline `json:"preprocessing,omitempty"`
-	Training      Training       `json:"training"`
+	// Window, for sequence models trained on time-ordered rows, says how
+	// the rows are cut into [length, features] samples.
+	Window *Window `json:"window,omitempty"`
+	// Vocab is the tokenizer of a language model (task language_model).
+	Vocab    *data.Vocab `json:"vocab,omitempty"`
+	Training Training    `json:"training"`
+}
+
+// Window describes how a sequence model's samples come from time-ordered
+// rows: each sample holds Length consecutive rows of the preprocessed
+// features (rows of one Group value only, when Group is set); its label is
+// Column at the last row (Target "last") or at the row after the window
+// (Target "next", forecasting).
+type Window struct {
+	Length int    `json:"length"`
+	Target string `json:"target"`
+	Column string `json:"column"`
+	Group  string `json:"group,omitempty"`
 }
 
 // Model is a loaded (or about to be saved) artifact: its spec, the network

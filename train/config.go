@@ -92,6 +92,10 @@ type WindowConfig struct {
 	// (a sensor id): windows never span two series, and each series is
 	// split by time on its own.
 	Group string `yaml:"group"`
+	// Split is time (the default: each series' first rows train, later
+	// ones validate and test) or group (whole series go to one split,
+	// the last ones to test: the model is scored on unseen series).
+	Split string `yaml:"split"`
 }
 
 // TextConfig configures a character (or word) language model's data.
@@ -585,8 +589,8 @@ func (c *Config) validateData() error {
 			return c.errAt(key+".name", "feature %q is listed twice", f.Name)
 		}
 		seen[f.Name] = true
-		if f.Name == d.Target {
-			return c.errAt(key+".name", "%q is the target, not a feature", f.Name)
+		if f.Name == d.Target && (d.Window == nil || d.Window.Target != "next") {
+			return c.errAt(key+".name", "%q is the target, not a feature (only a forecasting window, target: next, takes past values of its target as input)", f.Name)
 		}
 		switch f.Type {
 		case "", "numeric", "category":
@@ -688,6 +692,17 @@ func (c *Config) validateWindow() error {
 		}
 	default:
 		return c.errAt("data.window.target", "must be last (the label of the last step) or next (the next value), got %q", w.Target)
+	}
+	switch w.Split {
+	case "":
+		w.Split = "time"
+	case "time":
+	case "group":
+		if w.Group == "" {
+			return c.errAt("data.window.split", "group needs data.window.group")
+		}
+	default:
+		return c.errAt("data.window.split", "must be time or group, got %q", w.Split)
 	}
 	if w.Group != "" && w.Group == c.Data.Target {
 		return c.errAt("data.window.group", "%q is the target column", w.Group)

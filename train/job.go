@@ -66,6 +66,15 @@ type prepared struct {
 	clean                  *data.CleanReport
 	dataHash               string
 	trainN, valN, testN    int
+	// window is set for sequence samples cut from rows; rescale is the
+	// [scale, shift] of regression targets on windows; naiveRMSE the test
+	// RMSE of repeating the last value (forecasting).
+	window    *model.Window
+	rescale   []float32
+	naiveRMSE float64
+	// vocab and lm are set for language models on text.
+	vocab *data.Vocab
+	lm    *lmData
 }
 
 // Run carries out the training run described by cfg in dir: it reads the
@@ -127,10 +136,19 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 		return nil, cfg.errAt("model.outputs", "is %d, the data needs %d", arch.Outputs, outputs)
 	}
 	arch.Outputs = outputs
+	arch.Rescale = p.rescale != nil
 	nn.SetSeed(seed)
 	net, err := model.Build(arch)
 	if err != nil {
 		return nil, cfg.errAt("model", "%v", err)
+	}
+	if p.rescale != nil {
+		nn.Walk(net, func(_ string, m nn.Module) {
+			if r, ok := m.(*model.Rescale); ok {
+				r.Scale.Data()[0], r.Shift.Data()[0] = p.rescale[0], p.rescale[1]
+			}
+		})
+		fmt.Fprintf(out, "targets: standardised with the training mean %.4g and std %.4g; predictions are in the target's units\n", p.rescale[1], p.rescale[0])
 	}
 	shape, err := model.OutputShape(net, arch.Input)
 	if err != nil {
@@ -218,6 +236,10 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 		for k, v := range ev.Metrics {
 			metrics["test_"+k] = v
 		}
+		if p.naiveRMSE > 0 {
+			metrics["test_naive_rmse"] = p.naiveRMSE
+			fmt.Fprintf(out, "test: rmse %.4g (naive last-value forecast: %.4g)\n", ev.Metrics["rmse"], p.naiveRMSE)
+		}
 		if err := rl.Write(Record{Epoch: hist.BestEpoch, Step: hist.Steps, Split: SplitTest, Loss: ev.Loss, Metrics: ev.Metrics, WallSeconds: time.Since(started).Seconds()}); err != nil {
 			return nil, err
 		}
@@ -226,7 +248,7 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 
 	spec := model.Spec{
 		Name: cfg.Name, Task: cfg.Task, Architecture: arch, Signature: model.DefaultSignature(arch),
-		Preprocessing: p.pipe,
+		Preprocessing: p.pipe, Window: p.window, Vocab: p.vocab,
 		Training: model.Training{
 			Seed: seed, ConfigHash: configHash, DataHash: p.dataHash, Epochs: len(hist.Epochs),
 			Samples: p.trainN, Metrics: metrics, Started: started.UTC(), Finished: time.Now().UTC(),
@@ -459,7 +481,7 @@ func prepareTable(cfg *Config, p *prepared, seed uint64, out io.Writer) (*prepar
 	}
 	if len(feats) == 0 {
 		for _, n := range f.Names() {
-			if n != d.Target {
+			if n != d.Target && (d.Window == nil || n != d.Window.Group) {
 				feats = append(feats, n)
 			}
 		}
@@ -469,7 +491,17 @@ func prepareTable(cfg *Config, p *prepared, seed uint64, out io.Writer) (*prepar
 			return nil, cfg.errAt("preprocessing.features."+n, "column %q is not a feature of %s", n, d.Path)
 		}
 	}
-	if f, err = f.Select(append(slices.Clone(feats), d.Target)...); err != nil {
+	keep := slices.Clone(feats)
+	if !slices.Contains(keep, d.Target) {
+		keep = append(keep, d.Target)
+	}
+	if w := d.Window; w != nil && w.Group != "" && !slices.Contains(keep, w.Group) {
+		if f.Col(w.Group) == nil {
+			return nil, cfg.errAt("data.window.group", "column %q is not in %s (columns: %s)", w.Group, d.Path, strings.Join(f.Names(), ", "))
+		}
+		keep = append(keep, w.Group)
+	}
+	if f, err = f.Select(keep...); err != nil {
 		return nil, err
 	}
 	co := data.CleanOptions{DropDuplicates: d.Cleaning.DropDuplicates}
@@ -542,6 +574,9 @@ func prepareTable(cfg *Config, p *prepared, seed uint64, out io.Writer) (*prepar
 		for i, v := range c.Num {
 			yf[i] = float32(v)
 		}
+	}
+	if d.Window != nil {
+		return prepareWindows(cfg, p, f, feats, labels, yf)
 	}
 	tr, va, te, err := splitIdx(cfg, n, labels)
 	if err != nil {
@@ -797,7 +832,14 @@ type Predictions struct {
 // Features turns the rows of f into model inputs: through the artifact's
 // fitted preprocessing when it has one, else the numeric columns of f (all
 // but skip) taken as they are, which must match the input size.
+//
+// For a sequence model with a window spec it returns one sample per
+// window instead (see WindowFeatures).
 func Features(m *model.Model, f *data.Frame, skip string) ([]float32, int, error) {
+	if m.Spec.Window != nil {
+		x, n, _, err := WindowFeatures(m, f)
+		return x, n, err
+	}
 	want := prod(m.Spec.Architecture.Input)
 	if m.Spec.Preprocessing != nil {
 		x, w, err := m.Spec.Preprocessing.Transform(f)
@@ -862,6 +904,12 @@ func Predict(m *model.Model, x []float32, n int) (*Predictions, error) {
 // an input (the label of an evaluation file), or "" when there is none or
 // more than one.
 func LabelColumn(m *model.Model, f *data.Frame) string {
+	if w := m.Spec.Window; w != nil {
+		if f.Col(w.Column) != nil {
+			return w.Column
+		}
+		return ""
+	}
 	if m.Spec.Preprocessing == nil {
 		return ""
 	}
@@ -889,9 +937,34 @@ func EvaluateFrame(m *model.Model, f *data.Frame, target string) (*Evaluation, e
 	if tc == nil {
 		return nil, fmt.Errorf("no label column %q (columns: %s)", target, strings.Join(f.Names(), ", "))
 	}
-	x, n, err := Features(m, f.Drop(target), "")
-	if err != nil {
-		return nil, err
+	var x []float32
+	var n int
+	var err error
+	if m.Spec.Window != nil {
+		// Windows read the label column at their label row; a forecast
+		// past the last row has no label and is left out.
+		var rows []int
+		x, n, rows, err = WindowFeatures(m, f)
+		if err != nil {
+			return nil, err
+		}
+		w := prod(m.Spec.Architecture.Input)
+		kept := x[:0]
+		var keep []int
+		for i, r := range rows {
+			if r >= 0 {
+				kept = append(kept, x[i*w:(i+1)*w]...)
+				keep = append(keep, r)
+			}
+		}
+		x, n = kept, len(keep)
+		f = f.Take(keep)
+		tc = f.Col(target)
+	} else {
+		x, n, err = Features(m, f.Drop(target), "")
+		if err != nil {
+			return nil, err
+		}
 	}
 	if n == 0 {
 		return nil, errors.New("no rows")
