@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/shenml/shen/internal/kernel"
 	"github.com/shenml/shen/tensor"
 )
 
@@ -42,7 +43,9 @@ func (l *LayerNorm) Forward(x *tensor.Tensor) *tensor.Tensor {
 }
 
 // LayerNormOp normalises x over dims [from, rank) with optional weight and
-// bias shaped like those dims (torch.nn.functional.layer_norm).
+// bias shaped like those dims (torch.nn.functional.layer_norm). Rows are
+// spread over the worker pool; the weight and bias gradients are summed per
+// chunk and then in chunk order, so results do not depend on scheduling.
 func LayerNormOp(x, w, b *tensor.Tensor, from int, eps float32) *tensor.Tensor {
 	x = x.Contiguous()
 	shape := x.Shape()
@@ -52,8 +55,8 @@ func LayerNormOp(x, w, b *tensor.Tensor, from int, eps float32) *tensor.Tensor {
 	}
 	rows := x.Numel() / max(d, 1)
 	out := tensor.Empty(shape...)
-	mean := make([]float32, rows)
-	rstd := make([]float32, rows)
+	stats := tensor.Empty(2, rows) // mean, then 1/std, per row
+	mean, rstd := stats.Data()[:rows], stats.Data()[rows:]
 	xd, od := x.Data(), out.Data()
 	var wd, bd []float32
 	if w != nil {
@@ -62,82 +65,126 @@ func LayerNormOp(x, w, b *tensor.Tensor, from int, eps float32) *tensor.Tensor {
 	if b != nil {
 		bd = b.Data()
 	}
-	for r := 0; r < rows; r++ {
-		row := xd[r*d : (r+1)*d]
-		var s, ss float64
-		for _, v := range row {
-			s += float64(v)
-		}
-		m := s / float64(d)
-		for _, v := range row {
-			dv := float64(v) - m
-			ss += dv * dv
-		}
-		rs := float32(1 / math.Sqrt(ss/float64(d)+float64(eps)))
-		mean[r], rstd[r] = float32(m), rs
-		o := od[r*d : (r+1)*d]
-		mf := float32(m)
-		for i, v := range row {
-			y := (v - mf) * rs
-			if wd != nil {
-				y *= wd[i]
+	forRows(rows, d, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := xd[r*d : (r+1)*d]
+			var s, ss float64
+			for _, v := range row {
+				s += float64(v)
 			}
-			if bd != nil {
-				y += bd[i]
+			m := s / float64(d)
+			for _, v := range row {
+				dv := float64(v) - m
+				ss += dv * dv
 			}
-			o[i] = y
+			rs := float32(1 / math.Sqrt(ss/float64(d)+float64(eps)))
+			mean[r], rstd[r] = float32(m), rs
+			o := od[r*d : (r+1)*d]
+			mf := float32(m)
+			for i, v := range row {
+				y := (v - mf) * rs
+				if wd != nil {
+					y *= wd[i]
+				}
+				if bd != nil {
+					y += bd[i]
+				}
+				o[i] = y
+			}
 		}
-	}
-	return tensor.Record(out, "LayerNorm", []*tensor.Tensor{x, w, b}, func(g *tensor.Tensor, grads []*tensor.Tensor) {
+	})
+	// The row statistics join the graph as a gradient-less node so that
+	// FreeGraph returns their buffer with the rest of the step's.
+	tensor.Record(stats, "LayerNorm.stats", []*tensor.Tensor{x, w, b}, func(*tensor.Tensor, []*tensor.Tensor) {})
+	return tensor.Record(out, "LayerNorm", []*tensor.Tensor{x, w, b, stats}, func(g *tensor.Tensor, grads []*tensor.Tensor) {
 		g = g.Contiguous()
 		gd := g.Data()
-		var dw, db []float32
-		if w != nil && w.RequiresGrad() {
-			grads[1] = tensor.Zeros(w.Shape()...)
-			dw = grads[1].Data()
-		}
-		if b != nil && b.RequiresGrad() {
-			grads[2] = tensor.Zeros(b.Shape()...)
-			db = grads[2].Data()
-		}
+		needW := w != nil && w.RequiresGrad()
+		needB := b != nil && b.RequiresGrad()
 		var dx []float32
 		if x.RequiresGrad() {
 			grads[0] = tensor.Empty(shape...)
 			dx = grads[0].Data()
 		}
-		for r := 0; r < rows; r++ {
-			row, gr := xd[r*d:(r+1)*d], gd[r*d:(r+1)*d]
-			m, rs := mean[r], rstd[r]
-			var sumG, sumGX float64
-			for i, v := range row {
-				xh := (v - m) * rs
-				gi := gr[i]
-				if db != nil {
-					db[i] += gi
-				}
-				if dw != nil {
-					dw[i] += gi * xh
-				}
-				if wd != nil {
-					gi *= wd[i]
-				}
-				sumG += float64(gi)
-				sumGX += float64(gi * xh)
-			}
-			if dx == nil {
-				continue
-			}
-			mg, mgx := float32(sumG/float64(d)), float32(sumGX/float64(d))
-			o := dx[r*d : (r+1)*d]
-			for i, v := range row {
-				xh := (v - m) * rs
-				gi := gr[i]
-				if wd != nil {
-					gi *= wd[i]
-				}
-				o[i] = rs * (gi - mg - xh*mgx)
-			}
+		chunks := rowChunks(rows, d)
+		var part []float32 // per chunk: dw then db partial sums
+		if needW || needB {
+			pt := tensor.Zeros(chunks, 2*d)
+			defer pt.Release()
+			part = pt.Data()
 		}
+		kernel.Parallel(chunks, 1, func(c0, c1 int) {
+			for c := c0; c < c1; c++ {
+				var dw, db []float32
+				if part != nil {
+					dw, db = part[c*2*d:c*2*d+d], part[c*2*d+d:(c+1)*2*d]
+				}
+				for r := c * rows / chunks; r < (c+1)*rows/chunks; r++ {
+					row, gr := xd[r*d:(r+1)*d], gd[r*d:(r+1)*d]
+					m, rs := mean[r], rstd[r]
+					var sumG, sumGX float64
+					for i, v := range row {
+						xh := (v - m) * rs
+						gi := gr[i]
+						if dw != nil {
+							db[i] += gi
+							dw[i] += gi * xh
+						}
+						if wd != nil {
+							gi *= wd[i]
+						}
+						sumG += float64(gi)
+						sumGX += float64(gi * xh)
+					}
+					if dx == nil {
+						continue
+					}
+					mg, mgx := float32(sumG/float64(d)), float32(sumGX/float64(d))
+					o := dx[r*d : (r+1)*d]
+					for i, v := range row {
+						xh := (v - m) * rs
+						gi := gr[i]
+						if wd != nil {
+							gi *= wd[i]
+						}
+						o[i] = rs * (gi - mg - xh*mgx)
+					}
+				}
+			}
+		})
+		if part == nil {
+			return
+		}
+		// Reduce the partials in chunk order.
+		reduce := func(p *tensor.Tensor, off int) *tensor.Tensor {
+			sum := tensor.Zeros(p.Shape()...)
+			sd := sum.Data()
+			for c := 0; c < chunks; c++ {
+				kernel.Add(sd, sd, part[c*2*d+off:c*2*d+off+d])
+			}
+			return sum
+		}
+		if needW {
+			grads[1] = reduce(w, 0)
+		}
+		if needB {
+			grads[2] = reduce(b, d)
+		}
+	})
+}
+
+// rowChunks is how many parallel chunks rows of width d are cut into: one
+// per worker once a chunk holds enough work to repay the hand-off.
+func rowChunks(rows, d int) int {
+	const minWork = 1 << 14 // elements per chunk
+	return max(1, min(kernel.Threads(), rows*d/minWork, rows))
+}
+
+// forRows runs fn over [0, rows) in rowChunks contiguous chunks on the pool.
+func forRows(rows, d int, fn func(lo, hi int)) {
+	chunks := rowChunks(rows, d)
+	kernel.Parallel(chunks, 1, func(c0, c1 int) {
+		fn(c0*rows/chunks, c1*rows/chunks)
 	})
 }
 
