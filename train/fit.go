@@ -384,8 +384,11 @@ func checkFit(o *FitOptions) error {
 	if o.Task == "" {
 		o.Task = Classification
 	}
-	if o.Task != Classification && o.Task != Regression {
-		return fmt.Errorf("train: FitOptions.Task is %q, want %q or %q", o.Task, Classification, Regression)
+	if o.Task != Classification && o.Task != Regression && o.Task != LanguageModel {
+		return fmt.Errorf("train: FitOptions.Task is %q, want %q, %q or %q", o.Task, Classification, Regression, LanguageModel)
+	}
+	if o.Task == LanguageModel && (o.Input == nil || o.Loss == nil) {
+		return errors.New("train: a language model needs FitOptions.Input and Loss")
 	}
 	if o.Task == Classification && o.Val != nil && len(o.Classes) < 2 {
 		return fmt.Errorf("train: classification needs at least two Classes, got %d", len(o.Classes))
@@ -500,7 +503,7 @@ func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*Evaluation, error) {
 				p := tensor.Softmax(out, 1)
 				ferr = cm.AddProbs(p.Data(), toInts(b.Y))
 				p.Release()
-			} else {
+			} else if o.Task == Regression {
 				pred = pred[:0]
 				target = target[:0]
 				for _, v := range out.Data() {
@@ -522,7 +525,9 @@ func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*Evaluation, error) {
 		return nil, errors.New("train: evaluation: no samples")
 	}
 	ev.Loss = lossSum / float64(ev.Samples)
-	if cm != nil {
+	if o.Task == LanguageModel {
+		ev.Metrics = map[string]float64{"perplexity": math.Exp(ev.Loss)}
+	} else if cm != nil {
 		r := cm.Result()
 		ev.Report = &r
 		ev.Metrics = r.Metrics()

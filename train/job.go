@@ -72,9 +72,10 @@ type prepared struct {
 	window    *model.Window
 	rescale   []float32
 	naiveRMSE float64
-	// vocab and lm are set for language models on text.
-	vocab *data.Vocab
-	lm    *lmData
+	// vocab is the tokenizer of a language model on text; unigram the
+	// validation loss of predicting tokens by their training frequency.
+	vocab   *data.Vocab
+	unigram float64
 }
 
 // Run carries out the training run described by cfg in dir: it reads the
@@ -120,6 +121,9 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 	if cfg.Task == Classification {
 		fmt.Fprintf(out, "; %d classes", len(p.classes))
 	}
+	if p.vocab != nil {
+		fmt.Fprintf(out, "; vocabulary %d; unigram baseline %.4f nats/token", p.vocab.Len(), p.unigram)
+	}
 	fmt.Fprintln(out)
 
 	arch := cfg.Model
@@ -129,8 +133,11 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 		return nil, cfg.errAt("model.input", "%v holds %d values per sample, the data gives %d (%v)", arch.Input, prod(arch.Input), prod(p.input), p.input)
 	}
 	outputs := 1
-	if cfg.Task == Classification {
+	switch cfg.Task {
+	case Classification:
 		outputs = len(p.classes)
+	case LanguageModel:
+		outputs = p.vocab.Len()
 	}
 	if arch.Outputs != 0 && arch.Outputs != outputs {
 		return nil, cfg.errAt("model.outputs", "is %d, the data needs %d", arch.Outputs, outputs)
@@ -154,7 +161,11 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 	if err != nil {
 		return nil, cfg.errAt("model", "%v", err)
 	}
-	if len(shape) != 1 || shape[0] != outputs {
+	if cfg.Task == LanguageModel {
+		if !slices.Equal(shape, []int{arch.Input[0], outputs}) {
+			return nil, cfg.errAt("model", "gives outputs of shape %v per sample, a language model needs [%d, %d]", shape, arch.Input[0], outputs)
+		}
+	} else if len(shape) != 1 || shape[0] != outputs {
 		return nil, cfg.errAt("model", "gives outputs of shape %v per sample, the task needs [%d]", shape, outputs)
 	}
 	nn.Train(net, true)
@@ -186,7 +197,9 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 		CheckpointDir: ckDir, CheckpointEvery: cfg.Train.CheckpointEvery,
 		Progress: out, Task: cfg.Task, Classes: p.classes,
 	}
-	if !slices.Equal(arch.Input, p.input) {
+	if cfg.Task == LanguageModel {
+		fo.Input, fo.Loss = lmInput, lmLoss
+	} else if !slices.Equal(arch.Input, p.input) {
 		in := arch.Input
 		fo.Input = func(b *data.Batch) *tensor.Tensor {
 			return tensor.FromSlice(b.X, append([]int{b.Size}, in...)...)
@@ -236,6 +249,10 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 		for k, v := range ev.Metrics {
 			metrics["test_"+k] = v
 		}
+		if p.unigram > 0 {
+			metrics["test_unigram_loss"] = p.unigram
+			fmt.Fprintf(out, "test: loss %.4f nats/token (unigram baseline %.4f, %.0f%% lower)\n", ev.Loss, p.unigram, 100*(1-ev.Loss/p.unigram))
+		}
 		if p.naiveRMSE > 0 {
 			metrics["test_naive_rmse"] = p.naiveRMSE
 			fmt.Fprintf(out, "test: rmse %.4g (naive last-value forecast: %.4g)\n", ev.Metrics["rmse"], p.naiveRMSE)
@@ -256,6 +273,12 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 	}
 	if cfg.Task == Classification {
 		spec.Labels = p.classes
+	}
+	if cfg.Task == LanguageModel {
+		spec.Signature = model.Signature{
+			Inputs:  []model.Tensor{{Name: "input_ids", Datatype: "INT64", Shape: []int{-1, -1}}},
+			Outputs: []model.Tensor{{Name: "logits", Datatype: "FP32", Shape: []int{-1, -1, outputs}}},
+		}
 	}
 	if p.pipe != nil {
 		spec.Signature.Inputs = nil
@@ -380,6 +403,9 @@ func prepare(cfg *Config, seed uint64, out io.Writer) (*prepared, error) {
 	}
 	if p.dataHash, err = fileHash(path); err != nil {
 		return nil, err
+	}
+	if d.Format == "text" {
+		return prepareText(cfg, p, out)
 	}
 	return prepareTable(cfg, p, seed, out)
 }

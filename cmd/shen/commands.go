@@ -15,6 +15,7 @@ import (
 	"github.com/shenml/shen/cmd/shen/quickstart"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/tensor"
 	"github.com/shenml/shen/train"
 )
 
@@ -133,16 +134,45 @@ func evaluateCmd() *cobra.Command {
 }
 
 func predictCmd() *cobra.Command {
-	var dir, in, out string
+	var dir, in, out, prompt string
+	var length int
+	var temperature float64
+	var seed uint64
 	c := &cobra.Command{
 		Use:   "predict",
 		Short: "Predict with a model artifact: one output row per input row",
 		Long: `predict reads CSV or JSONL rows, applies the artifact's fitted preprocessing
 and writes one row per input: the predicted class and each class's
 probability, or the regression value(s). The output is CSV, or JSONL when
---output ends in .jsonl.`,
+--output ends in .jsonl.
+
+A sequence model trained on windows (data.window) cuts the rows into the
+same windows, stride 1, each series (group) on its own, and writes one row
+per window: row i is the prediction for the window ending at input row
+length-1+i of its series (for a forecaster, the value of the row after it;
+the last row forecasts past the end of the file).
+
+A language model generates text instead: --prompt starts it, --length
+characters (tokens) are sampled at --temperature (0: greedy).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir != "" && prompt != "" {
+				m, err := model.Load(dir)
+				if err != nil {
+					return err
+				}
+				lm, ok := m.Net.(*model.LanguageModel)
+				if !ok || m.Spec.Vocab == nil {
+					return fmt.Errorf("predict: %s is not a language model; --prompt is for those (task language_model)", dir)
+				}
+				ids := m.Spec.Vocab.Encode(prompt)
+				if len(ids) == 0 {
+					return fmt.Errorf("predict: --prompt %q has no tokens", prompt)
+				}
+				gen := lm.Generate(ids, length, float32(temperature), tensor.NewRNG(seed))
+				fmt.Fprintln(cmd.OutOrStdout(), prompt+m.Spec.Vocab.Decode(gen))
+				return nil
+			}
 			if dir == "" || in == "" {
 				return fmt.Errorf("predict: --model and --input are required")
 			}
@@ -188,6 +218,10 @@ probability, or the regression value(s). The output is CSV, or JSONL when
 	c.Flags().StringVar(&dir, "model", "", "model artifact folder")
 	c.Flags().StringVar(&in, "input", "", "input rows (CSV, TSV, JSONL, scikit-learn CSV)")
 	c.Flags().StringVar(&out, "output", "", "output file (.csv or .jsonl; default: standard output as CSV)")
+	c.Flags().StringVar(&prompt, "prompt", "", "text to continue (language models)")
+	c.Flags().IntVar(&length, "length", 200, "tokens to generate after --prompt")
+	c.Flags().Float64Var(&temperature, "temperature", 0.8, "sampling temperature for --prompt (0: greedy)")
+	c.Flags().Uint64Var(&seed, "seed", 1, "sampling seed for --prompt")
 	return c
 }
 

@@ -14,60 +14,28 @@ import (
 	"log"
 	"math"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/internal/kernel"
+	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
 	"github.com/shenml/shen/tensor"
 )
 
-// charLM is a decoder-only transformer over characters.
-type charLM struct {
-	Tok  *nn.Embedding
-	Pos  *nn.LearnedPositionalEmbedding
-	Enc  *nn.TransformerEncoder
-	Norm *nn.LayerNorm
-	Head *nn.Linear
-}
+// charLM is the decoder-only transformer of model.LanguageModel (the
+// model `shen train` builds for kind transformer with causal: true) with
+// the loss of a batch of windows.
+type charLM struct{ *model.LanguageModel }
 
 func newCharLM(vocab, seq, d, heads, layers int) *charLM {
-	cfg := nn.DefaultTransformerEncoderLayerConfig(d, heads)
-	cfg.DimFeedforward = 4 * d
-	cfg.Dropout = 0
-	cfg.Activation = "gelu"
-	cfg.NormFirst = true
-	m := &charLM{
-		Tok:  nn.NewEmbedding(vocab, d, -1),
-		Pos:  nn.NewLearnedPositionalEmbedding(seq, d),
-		Enc:  nn.NewTransformerEncoder(cfg, layers, false),
-		Norm: nn.NewLayerNorm(d),
-		Head: nn.NewLinear(d, vocab),
-	}
-	// Small embeddings (as GPT-2 initialises them) keep the residual stream
-	// at the scale the layer norms expect from the first step.
-	nn.Normal(m.Tok.Weight, 0, 0.02)
-	nn.Normal(m.Pos.Weight, 0, 0.02)
-	return m
-}
-
-func (m *charLM) Members() nn.Members {
-	return nn.Members{Children: []nn.Named[nn.Module]{{Name: "tok", Value: m.Tok}, {Name: "pos", Value: m.Pos},
-		{Name: "enc", Value: m.Enc}, {Name: "norm", Value: m.Norm}, {Name: "head", Value: m.Head}}}
-}
-
-// Forward maps ids [B, T] to next-character logits [B, T, vocab].
-func (m *charLM) Forward(ids *tensor.IntTensor) *tensor.Tensor {
-	h := m.Pos.Forward(m.Tok.Lookup(ids))
-	h = m.Enc.Forward(h, nn.AttentionOptions{Causal: true})
-	return m.Head.Forward(m.Norm.Forward(h))
+	return &charLM{model.NewLanguageModel(model.LMConfig{Vocab: vocab, MaxLen: seq, DModel: d, Heads: heads, Layers: layers, Activation: "gelu"})}
 }
 
 // loss is the mean next-character cross-entropy of a batch of windows.
 func (m *charLM) loss(ids, next []int64, b, t int) *tensor.Tensor {
-	logits := m.Forward(tensor.IntFromSlice(ids, b, t))
+	logits := m.ForwardIDs(tensor.IntFromSlice(ids, b, t))
 	return nn.CrossEntropy(logits.Reshape(b*t, -1), tensor.IntFromSlice(next, b*t))
 }
 
@@ -221,30 +189,6 @@ func validationLoss(m *charLM, val []int64, seq, batch int) float64 {
 // generate samples n characters after prompt, one at a time, from the
 // softmax of the model's last-position logits (temperature 0.8).
 func generate(m *charLM, vocab *data.Vocab, prompt string, n, seq int, seed uint64) string {
-	nn.Train(m, false)
 	defer nn.Train(m, true)
-	rng := tensor.NewRNG(seed)
-	ids := vocab.Encode(prompt)
-	var out strings.Builder
-	out.WriteString(prompt)
-	tensor.NoGrad(func() {
-		for range n {
-			ctx := ids[max(0, len(ids)-seq):]
-			logits := m.Forward(tensor.IntFromSlice(ctx, 1, len(ctx)))
-			last := logits.Index(1, len(ctx)-1).Reshape(-1)
-			probs := tensor.Softmax(tensor.MulScalar(last, 1/0.8), 0).Data()
-			r, acc := rng.Float32(), float32(0)
-			next := int64(len(probs) - 1)
-			for i, p := range probs {
-				acc += p
-				if r < acc {
-					next = int64(i)
-					break
-				}
-			}
-			ids = append(ids, next)
-			out.WriteString(vocab.Decode([]int64{next}))
-		}
-	})
-	return out.String()
+	return prompt + vocab.Decode(m.Generate(vocab.Encode(prompt), n, 0.8, tensor.NewRNG(seed)))
 }
