@@ -679,26 +679,21 @@ func (st *rnnFwdStep) cellLSTM(lo, hi int) {
 		g := db.g[r*gw : r*gw+4*H]
 		s := st.s[b*4*H : (b+1)*4*H]
 		tc := db.tc[r*H : (r+1)*H]
-		// Two passes: the activations of all 4H gates first, each
-		// independent of the others so the CPU overlaps many of them, then
-		// the cell update, whose tanh(c) depends on three of them.
-		bias := st.bias[:4*H]
-		for j := 0; j < 2*H; j++ { // i, f
-			g[j] = rnnSigmoid(g[j] + s[j] + bias[j])
-		}
-		for j := 2 * H; j < 3*H; j++ { // g
-			g[j] = rnnTanh(g[j] + s[j] + bias[j])
-		}
-		for j := 3 * H; j < 4*H; j++ { // o
-			g[j] = rnnSigmoid(g[j] + s[j] + bias[j])
-		}
+		// The activations run over whole gate rows in the vector kernels
+		// (sigmoid on i and f together, tanh on g, sigmoid on o), then the
+		// cell update, whose tanh(c) is one more row call.
+		kernel.Add(g, g, s)
+		kernel.Add(g, g, st.bias[:4*H])
+		kernel.Sigmoid(g[:2*H], g[:2*H])
+		kernel.Tanh(g[2*H:3*H], g[2*H:3*H])
+		kernel.Sigmoid(g[3*H:], g[3*H:])
 		gi, gf, gg, go_ := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
-		for j := range hb {
-			c := gf[j]*cb[j] + gi[j]*gg[j]
-			t := rnnTanh(c)
-			h := go_[j] * t
-			cb[j], tc[j], hb[j], ob[j] = c, t, h, h
+		for j := range cb {
+			cb[j] = gf[j]*cb[j] + gi[j]*gg[j]
 		}
+		kernel.Tanh(tc, cb)
+		kernel.Mul(hb, go_, tc)
+		copy(ob, hb)
 	}
 }
 
@@ -717,16 +712,21 @@ func (st *rnnFwdStep) cellGRU(lo, hi int) {
 		g := db.g[r*gw : r*gw+4*H]
 		s := st.s[b*3*H : (b+1)*3*H]
 		gr, gz, gn, ghn := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
-		sr, sz, sn := s[:H], s[H:2*H], s[2*H:3*H]
-		bhn := st.bhn[:H]
-		br, bz, bn := st.bias[:H], st.bias[H:2*H], st.bias[2*H:3*H]
+		sn, bhn, bn := s[2*H:3*H], st.bhn[:H], st.bias[2*H:3*H]
+		// r and z are adjacent in both g and s, so one sigmoid call covers
+		// them; n needs r first, then one tanh call over its row.
+		kernel.Add(g[:2*H], g[:2*H], s[:2*H])
+		kernel.Add(g[:2*H], g[:2*H], st.bias[:2*H])
+		kernel.Sigmoid(g[:2*H], g[:2*H])
 		for j := range hb {
-			rg := rnnSigmoid(gr[j] + sr[j] + br[j])
-			z := rnnSigmoid(gz[j] + sz[j] + bz[j])
 			hn := sn[j] + bhn[j]
-			n := rnnTanh(gn[j] + bn[j] + rg*hn)
-			h := (1-z)*n + z*hb[j]
-			gr[j], gz[j], gn[j], ghn[j] = rg, z, n, hn
+			ghn[j] = hn
+			gn[j] = gn[j] + bn[j] + gr[j]*hn
+		}
+		kernel.Tanh(gn, gn)
+		for j := range hb {
+			z := gz[j]
+			h := (1-z)*gn[j] + z*hb[j]
 			hb[j], ob[j] = h, h
 		}
 	}
@@ -748,15 +748,17 @@ func (st *rnnFwdStep) cellRNN(lo, hi int) {
 		g := db.g[r*H : (r+1)*H]
 		s := st.s[b*H : (b+1)*H]
 		bias := st.bias[:H]
-		for j := range hb {
-			v := g[j] + s[j] + bias[j]
-			if relu {
-				v = max(v, 0)
-			} else {
-				v = rnnTanh(v)
+		kernel.Add(g, g, s)
+		kernel.Add(g, g, bias)
+		if relu {
+			for j, v := range g {
+				g[j] = max(v, 0) // keeps NaN, unlike kernel.Relu
 			}
-			g[j], hb[j], ob[j] = v, v, v
+		} else {
+			kernel.Tanh(g, g)
 		}
+		copy(hb, g)
+		copy(ob, g)
 	}
 }
 
@@ -1033,46 +1035,4 @@ func (st *rnnBwdStep) cellRNN(lo, hi int) {
 			nxb[j] = 0
 		}
 	}
-}
-
-// Float32 transcendentals for the gate loops. math.Exp and math.Tanh in
-// float64 cost several times more than the GEMMs of a small LSTM; these
-// are within about 3 float32 ulps (checked against float64 in the tests),
-// close to what PyTorch's vectorised kernels deliver. The only branches
-// are the clamps, which are almost never taken and so well predicted;
-// there is none on the sign or size of x, which for gate pre-activations
-// would be mispredicted half the time.
-
-// rnnSigmoid is σ(x) = (1 + tanh(x/2))/2 through rnnTanh's rational
-// function, about twice as fast as 1/(1+e^-x) with a polynomial exp
-// (Cephes' expf, which it replaced). Its error is absolute, at most about
-// 2e-7, rather than relative: σ(-15) = 3.1e-7 comes out within 2e-7 of
-// that, and σ(x) is about 1e-7 or less below -15.8. For a gate, which only
-// scales other values, that is harmless.
-func rnnSigmoid(x float32) float32 { return 0.5 + 0.5*rnnTanh(0.5*x) }
-
-// rnnTanh is the rational minimax approximation Eigen uses for float32
-// (odd degree-13 numerator over even degree-6 denominator, argument
-// clamped at ±7.9, where it gives ±(1-4e-7)): accurate in relative terms
-// near 0, where 1-2/(e^2x+1) would cancel, and with no branch on x.
-func rnnTanh(x float32) float32 {
-	const clamp = 7.90531110763549805
-	if x > clamp {
-		x = clamp
-	}
-	if x < -clamp {
-		x = -clamp
-	}
-	// Estrin's scheme rather than Horner's: the gate loop is bound by the
-	// latency of its dependency chain (gates, then c, then tanh(c)), and
-	// pairing the terms halves the chain of dependent multiply-adds.
-	x2 := x * x
-	x4 := x2 * x2
-	x8 := x4 * x4
-	p01 := 4.89352455891786e-03 + 6.37261928875436e-04*x2
-	p23 := 1.48572235717979e-05 + 5.12229709037114e-08*x2
-	p45 := -8.60467152213735e-11 + 2.00018790482477e-13*x2
-	p := (p01 + p23*x4) + (p45-2.76076847742355e-16*x4)*x8
-	q := (4.89352518554385e-03 + 2.26843463243900e-03*x2) + (1.18534705686654e-04+1.19825839466702e-06*x2)*x4
-	return x * p / q
 }
