@@ -3,21 +3,18 @@ package tensor
 import (
 	"encoding/json"
 	"fmt"
-	"math"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/shenml/shen/internal/golden"
 )
 
-// Golden fixtures made by PyTorch 1.13 (testdata/torch/gen_*.py). A case
-// holds inputs, arguments, the output, an upstream gradient and the
-// gradients of sum(output*upstream) with respect to each floating input.
+// Golden fixtures made by PyTorch 1.13 (testdata/torch/gen_*.py), read
+// through internal/golden. A case holds inputs, arguments, the output, an
+// upstream gradient and the gradients of sum(output*upstream) with respect
+// to each floating input. fxTensor and fxCase are golden's types with the
+// conversions to this package's tensors as methods.
 
-type fxTensor struct {
-	Shape []int     `json:"shape"`
-	Data  []float64 `json:"data"`
-	DType string    `json:"dtype"`
-}
+type fxTensor golden.Tensor
 
 type fxCase struct {
 	Name     string          `json:"name"`
@@ -32,19 +29,14 @@ type fxCase struct {
 
 func loadFixtures(t *testing.T, group string) []fxCase {
 	t.Helper()
-	path := filepath.Join("..", "testdata", "torch", group+".json")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading fixtures: %v (regenerate with /usr/bin/python3 testdata/torch/gen_%s.py)", err, group)
-	}
 	var f struct {
 		Cases []fxCase `json:"cases"`
 	}
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatalf("%s: %v", path, err)
+	if err := golden.LoadInto(group, &f); err != nil {
+		t.Fatal(err)
 	}
 	if len(f.Cases) == 0 {
-		t.Fatalf("%s: no cases", path)
+		t.Fatalf("%s: no cases", golden.Path(group))
 	}
 	return f.Cases
 }
@@ -92,17 +84,13 @@ func (c fxCase) leaves() []*Tensor {
 }
 
 // closeTo reports the first element where got and want differ by more than
-// tol relative (absolute for values below 1).
+// tol relative (absolute for values below 1), the rule of golden.Compare.
 func closeTo(got []float32, want []float64, tol float64) (int, bool) {
 	if len(got) != len(want) {
 		return -1, false
 	}
 	for i := range got {
-		g, w := float64(got[i]), want[i]
-		if math.IsNaN(w) && math.IsNaN(g) {
-			continue
-		}
-		if math.Abs(g-w) > tol*math.Max(1, math.Abs(w)) {
+		if golden.Compare(got[i:i+1], want[i:i+1], tol) != "" {
 			return i, false
 		}
 	}
@@ -115,8 +103,8 @@ func expectTensor(t *testing.T, what string, got *Tensor, want fxTensor, tol flo
 		t.Errorf("%s: shape %v, want %v", what, got.Shape(), want.Shape)
 		return
 	}
-	if i, ok := closeTo(got.Data(), want.Data, tol); !ok {
-		t.Errorf("%s: element %d = %v, want %v (tol %g)", what, i, got.Data()[i], want.Data[i], tol)
+	if msg := golden.Compare(got.Data(), want.Data, tol); msg != "" {
+		t.Errorf("%s: %s", what, msg)
 	}
 }
 
