@@ -16,6 +16,11 @@ mnist=${MNIST_DIR:-../shared/data/mnist}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# PyTorch's OpenMP threads spin while waiting by default; on a shared machine
+# that makes 2-thread PyTorch many times slower than it is. Passive waiting
+# matches Shen's pool, which parks idle workers.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+
 declare -A torchName=([mlp]=mlp [lenet]=cnn [lstm]=lstm [vit]=transformer)
 for m in $models; do
 	go build -o "$tmp/$m" "./examples/$m"
