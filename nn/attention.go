@@ -485,90 +485,9 @@ func (a *attnCore) maskSoftmax(pb []float32, b, bh int) {
 	}
 }
 
-// attnSoftmaxRow replaces row by its softmax in float32 with the fast
-// exponential of attnExpf.
-// A row that is all -Inf (every key masked) becomes NaN, as in PyTorch.
-func attnSoftmaxRow(row []float32) {
-	m := float32(math.Inf(-1))
-	for _, v := range row {
-		if v > m {
-			m = v
-		}
-	}
-	if math.IsInf(float64(m), -1) {
-		nan := float32(math.NaN())
-		for j := range row {
-			row[j] = nan
-		}
-		return
-	}
-	// attnExpf written out in the loop: the call and its range checks
-	// cost as much as the polynomial. x <= 0 here, so only the low end
-	// needs care: masked entries (-Inf) and underflow give exactly 0.
-	const (
-		log2e = 1.44269504088896341
-		ln2hi = 0.693359375
-		ln2lo = -2.12194440e-4
-		magic = 12582912
-	)
-	var sum float32
-	for j, v := range row {
-		x := v - m
-		var e float32
-		if x >= -87.33654 {
-			t := x*log2e + magic
-			n := t - magic
-			r := x - n*ln2hi - n*ln2lo
-			p := float32(1.9875691500e-4)
-			p = p*r + 1.3981999507e-3
-			p = p*r + 8.3334519073e-3
-			p = p*r + 4.1665795894e-2
-			p = p*r + 1.6666665459e-1
-			p = p*r + 5.0000001201e-1
-			e = (p*r*r + r + 1) * math.Float32frombits((math.Float32bits(t)-0x4b400000+127)<<23)
-		} else if x != x {
-			e = x
-		}
-		row[j] = e
-		sum += e
-	}
-	kernel.Scale(row, 1/sum, row)
-}
-
-// attnExpf is e^x in float32 to within about one ulp (Cephes' expf: range
-// reduction by ln 2 and a degree-6 polynomial). It is several times faster
-// than math.Exp, which matters because the softmax evaluates it B·H·L·S
-// times per call; the result agrees with PyTorch's exp well inside the
-// 1e-4 the fixtures allow.
-func attnExpf(x float32) float32 {
-	switch {
-	case x != x:
-		return x
-	case x < -87.33654: // below the smallest normal: flush to 0
-		return 0
-	case x > 88.72283:
-		return float32(math.Inf(1))
-	}
-	const (
-		log2e = 1.44269504088896341
-		ln2hi = 0.693359375
-		ln2lo = -2.12194440e-4
-	)
-	// Adding 1.5·2²³ rounds x·log2(e) to the nearest integer in the low
-	// mantissa bits, without a branch or a float64 round trip.
-	const magic = 12582912
-	t := x*log2e + magic
-	n := t - magic
-	r := x - n*ln2hi - n*ln2lo
-	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
-	y := p*r*r + r + 1
-	return y * math.Float32frombits((math.Float32bits(t)-0x4b400000+127)<<23)
-}
+// attnSoftmaxRow replaces row by its softmax with the vector kernel; a row
+// that is all -Inf (every key masked) becomes NaN, as in PyTorch.
+func attnSoftmaxRow(row []float32) { kernel.SoftmaxRow(row, row) }
 
 // weights returns the attention weights P' as [B, L, S] averaged over the
 // heads, or [B, H, L, S] per head, without history.

@@ -340,25 +340,8 @@ func TestAttentionDropout(t *testing.T) {
 	}
 }
 
-func TestAttnExpf(t *testing.T) {
-	worst := 0.0
-	for x := float32(-87); x < 88; x += 0.001 {
-		want := math.Exp(float64(x))
-		got := float64(attnExpf(x))
-		if e := math.Abs(got-want) / want; e > worst {
-			worst = e
-		}
-	}
-	if worst > 3e-7 {
-		t.Errorf("attnExpf relative error %.2e, want <= 3e-7", worst)
-	}
-	if attnExpf(float32(math.Inf(-1))) != 0 || !math.IsInf(float64(attnExpf(100)), 1) || !math.IsNaN(float64(attnExpf(float32(math.NaN())))) {
-		t.Errorf("attnExpf special values wrong")
-	}
-}
-
-// TestAttnSoftmaxRow checks the inlined exponential of the softmax against
-// float64, with masked (-Inf) entries.
+// TestAttnSoftmaxRow checks the softmax against float64, with masked
+// (-Inf) entries and a fully masked row.
 func TestAttnSoftmaxRow(t *testing.T) {
 	g := tensor.NewRNG(9)
 	for n := 1; n < 70; n += 3 {
@@ -385,6 +368,11 @@ func TestAttnSoftmaxRow(t *testing.T) {
 				t.Fatalf("n=%d: softmax[%d] = %g, want %g", n, j, row[j], want[j]/s)
 			}
 		}
+	}
+	masked := []float32{float32(math.Inf(-1)), float32(math.Inf(-1))}
+	attnSoftmaxRow(masked)
+	if !math.IsNaN(float64(masked[0])) || !math.IsNaN(float64(masked[1])) {
+		t.Fatalf("fully masked row gave %v, want NaN as PyTorch", masked)
 	}
 }
 
