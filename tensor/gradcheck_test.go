@@ -187,6 +187,8 @@ func TestGradCheck(t *testing.T) {
 		{"LogSoftmax", one(r.u(-2, 2, 3, 5)), func(x []*Tensor) *Tensor { return LogSoftmax(x[0], 1) }},
 		{"LogSoftmax/axis0", one(r.u(-2, 2, 4, 3)), func(x []*Tensor) *Tensor { return LogSoftmax(x[0], 0) }},
 		{"LogSumExp", one(r.u(-2, 2, 2, 3, 4)), func(x []*Tensor) *Tensor { return LogSumExp(x[0], false, 0, 2) }},
+		{"LogSumExp/trailing", one(r.u(-2, 2, 2, 3, 4)), func(x []*Tensor) *Tensor { return LogSumExp(x[0], true, 1, 2) }},
+		{"LogSumExp/all", one(r.u(-2, 2, 3, 5)), func(x []*Tensor) *Tensor { return LogSumExp(x[0], false) }},
 		{"Var", one(r.u(-2, 2, 3, 6)), func(x []*Tensor) *Tensor { return Var(x[0], true, false, 1) }},
 		{"Var/biased/all", one(r.u(-2, 2, 3, 6)), func(x []*Tensor) *Tensor { return Var(x[0], false, true) }},
 		{"Std", one(r.u(-2, 2, 3, 6)), func(x []*Tensor) *Tensor { return Std(x[0], true, true, 0) }},

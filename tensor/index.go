@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/shenml/shen/internal/kernel"
 )
 
 // Indexing ops take their indices as an *IntTensor (int64, contiguous) and
@@ -373,10 +375,26 @@ func CrossEntropyWithLogits(logits *Tensor, target *IntTensor, weight *Tensor, i
 				gs = float64(gd[s])
 			}
 			base := (s/k)*c*k + s%k
-			lse := lineLogSumExp(x, base, c, k)
 			// d/dx_j of a·w_y·(-log p_y) + b·Σ w_i·(-log p_i)
 			//   = a·w_y·(p_j - [j=y]) + b·(p_j·Σw - w_j).
 			an, bs := gs*a*w[y], gs*b
+			if k == 1 {
+				// A contiguous row (the usual [N, C] logits): the vector
+				// kernel writes e^(x_j - max) into dx and returns their
+				// sum, so p_j is one multiply away.
+				row, drow := x[base:base+c], dd[base:base+c]
+				inv := 1 / float64(kernel.ExpSum(drow, row, rowShift(row)))
+				for j, e := range drow {
+					p := float64(e) * inv
+					d := an*p + bs*(p*wsum-w[j])
+					if j == int(y) {
+						d -= an
+					}
+					drow[j] = float32(d)
+				}
+				continue
+			}
+			lse := lineLogSumExp(x, base, c, k)
 			for j := 0; j < c; j++ {
 				p := math.Exp(float64(x[base+j*k]) - lse)
 				d := an*p + bs*(p*wsum-w[j])
@@ -394,6 +412,13 @@ func CrossEntropyWithLogits(logits *Tensor, target *IntTensor, weight *Tensor, i
 
 // lineLogSumExp returns log Σ exp(x[b+j*s]) over j < n, max subtracted first.
 func lineLogSumExp(x []float32, b, n, s int) float64 {
+	if s == 1 && n > 0 {
+		// Contiguous: the max and the sum of exponentials in the vector
+		// kernels (float32 terms, within 2 ulps each), the log in float64.
+		row := x[b : b+n]
+		m := rowShift(row)
+		return float64(m) + math.Log(float64(kernel.SumExp(row, m)))
+	}
 	m := math.Inf(-1)
 	for j := 0; j < n; j++ {
 		if v := float64(x[b+j*s]); v > m || v != v {
@@ -408,4 +433,15 @@ func lineLogSumExp(x []float32, b, n, s int) float64 {
 		sum += math.Exp(float64(x[b+j*s]) - m)
 	}
 	return m + math.Log(sum)
+}
+
+// rowShift is the maximum of a non-empty row, or 0 when that is infinite
+// (as lineLogSumExp treats it). A NaN that the vector max skips still makes
+// the sum of exponentials NaN.
+func rowShift(row []float32) float32 {
+	m := kernel.Max(row)
+	if math.IsInf(float64(m), 0) {
+		return 0
+	}
+	return m
 }

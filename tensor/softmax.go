@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/shenml/shen/internal/kernel"
 )
 
 // axisLayout views a contiguous tensor of shape as [outer, n, inner] around
@@ -73,7 +75,18 @@ func softmax(name string, t *Tensor, axis int, log bool) *Tensor {
 }
 
 // softmaxLine writes the (log-)softmax of the n elements src[b+i*s] into dst.
+// A contiguous line (s == 1, softmax over the last axis) goes to the
+// kernel's vector rows, which work in float32 throughout (a few ulps, as
+// PyTorch's kernels); strided lines take the float64 loops.
 func softmaxLine(dst, src []float32, b, n, s int, log bool) {
+	if s == 1 {
+		if log {
+			kernel.LogSoftmaxRow(dst[b:b+n], src[b:b+n])
+		} else {
+			kernel.SoftmaxRow(dst[b:b+n], src[b:b+n])
+		}
+		return
+	}
 	m := float32(math.Inf(-1))
 	for i := 0; i < n; i++ {
 		if v := src[b+i*s]; v > m || v != v {
@@ -104,6 +117,14 @@ func softmaxLineGrad(dx, g, y []float32, b, n, s int, log bool) {
 		for i := 0; i < n; i++ {
 			dot += float64(g[b+i*s])
 		}
+		if s == 1 { // exp(y) for the whole line in the vector kernel
+			d := dx[b : b+n]
+			kernel.Exp(d, y[b:b+n])
+			for i, gv := range g[b : b+n] {
+				d[i] = float32(float64(gv) - float64(d[i])*dot)
+			}
+			return
+		}
 		for i := 0; i < n; i++ {
 			j := b + i*s
 			dx[j] = float32(float64(g[j]) - math.Exp(float64(y[j]))*dot)
@@ -126,6 +147,9 @@ func softmaxLineGrad(dx, g, y []float32, b, n, s int, log bool) {
 // The gradient is exp(x - out).
 func LogSumExp(t *Tensor, keepdim bool, axes ...int) *Tensor {
 	_, mask := reduceAxesList(t, axes, "LogSumExp")
+	if n := trailingRow(t.shape, mask); n > 0 {
+		return logSumExpRows(t, mask, keepdim, n)
+	}
 	m := reduce(reduceMax, t, mask)
 	for i, v := range m.st.data {
 		if math.IsInf(float64(v), 0) {
@@ -145,6 +169,63 @@ func LogSumExp(t *Tensor, keepdim bool, axes ...int) *Tensor {
 		p := mapBinary(t, lse, func(x, l float32) float32 { return float32(math.Exp(float64(x) - float64(l))) })
 		grads[0] = binary(opMul, p, g.Reshape(keep...))
 		p.releaseOwned()
+	})
+}
+
+// trailingRow returns the number of elements reduced per output when the
+// reduced axes are the trailing ones (so that, in row-major order, each
+// output reduces one contiguous row of that length), and 0 otherwise or
+// when that length is 0.
+func trailingRow(shape []int, mask []bool) int {
+	n, seen := 1, false
+	for i, m := range mask {
+		switch {
+		case m:
+			seen = true
+			n *= shape[i]
+		case seen:
+			return 0
+		}
+	}
+	if !seen {
+		return 0
+	}
+	return n
+}
+
+// logSumExpRows is LogSumExp over trailing axes: one kernel.LogSumExp per
+// row of n elements (vector exp and sum, the log in float64), rows split
+// over the cores, and a backward of exp(x - out)·g by row in the vector
+// kernels.
+func logSumExpRows(t *Tensor, mask []bool, keepdim bool, n int) *Tensor {
+	src, tmp := contigData(t)
+	lse := newTensor(reducedShape(t.shape, mask, true), false)
+	ld := lse.st.data
+	grain := max(1, grainTrans/n)
+	actRun(len(ld), grain, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			ld[r] = kernel.LogSumExp(src[r*n : (r+1)*n])
+		}
+	})
+	tmp.releaseOwned()
+	out := squeezeTo(lse, reducedShape(t.shape, mask, keepdim))
+	return record(out, "LogSumExp", []*Tensor{t}, func(g *Tensor, grads []*Tensor) {
+		gd, gtmp := contigData(g)
+		x, xtmp := contigData(t)
+		od := out.Data()
+		dx := newTensor(t.shape, false)
+		dd := dx.st.data
+		actRun(len(od), grain, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				d := dd[r*n : (r+1)*n]
+				kernel.AddScalar(d, -od[r], x[r*n:(r+1)*n])
+				kernel.Exp(d, d)
+				kernel.Scale(d, gd[r], d)
+			}
+		})
+		gtmp.releaseOwned()
+		xtmp.releaseOwned()
+		grads[0] = dx
 	})
 }
 
