@@ -101,12 +101,18 @@ GLOBL transc<>(SB), RODATA|NOPTR, $84
 	VPXORD A, X, X; \
 	VPORD E, X, X
 
-// SIGMOID sets X = 1/(1 + e^-X) using N, R, P as temporaries.
-#define SIGMOID(X, N, R, P) \
-	VPXORD Z11, X, X; \
-	EXP(X, N, R, P); \
-	VADDPS Z22, X, X; \
-	VDIVPS X, Z22, X
+// SIGMOID sets X = 1/(1 + e^-X) using A, N, R, P as temporaries, as
+// e^-|x| = A, then 1/(1+A), times A where x's sign bit is set (K2): the
+// exponential never overflows, and large negative x gives e^x itself,
+// denormals included, rather than 1/Inf.
+#define SIGMOID(X, A, N, R, P) \
+	VPORD Z11, X, A; \
+	EXP(A, N, R, P); \
+	VADDPS Z22, A, N; \
+	VDIVPS N, Z22, N; \
+	VPTESTMD Z11, X, K2; \
+	VMULPS A, N, K2, N; \
+	VMOVAPS N, X
 
 // TAILMASK sets K1 to the low CX bits (CX in 1..15).
 #define TAILMASK \
@@ -190,7 +196,7 @@ loop:
 	CMPQ CX, $16
 	JB   tail
 	VMOVUPS (SI), Z0
-	SIGMOID(Z0, Z1, Z2, Z3)
+	SIGMOID(Z0, Z1, Z2, Z3, Z4)
 	VMOVUPS Z0, (DI)
 	ADDQ $64, SI
 	ADDQ $64, DI
@@ -201,7 +207,7 @@ tail:
 	JZ    done
 	TAILMASK
 	VMOVUPS.Z (SI), K1, Z0
-	SIGMOID(Z0, Z1, Z2, Z3)
+	SIGMOID(Z0, Z1, Z2, Z3, Z4)
 	VMOVUPS Z0, K1, (DI)
 done:
 	VZEROUPPER

@@ -125,7 +125,7 @@ func TestTranscSpecial(t *testing.T) {
 		{"Exp", Exp, 88.72284, inf}, {"Exp", Exp, 1000, inf}, {"Exp", Exp, -1000, 0}, {"Exp", Exp, -104, 0},
 		{"Tanh", Tanh, 0, 0}, {"Tanh", Tanh, negz, negz}, {"Tanh", Tanh, 10, 1}, {"Tanh", Tanh, -10, -1},
 		{"Tanh", Tanh, inf, 1}, {"Tanh", Tanh, -inf, -1}, {"Tanh", Tanh, 1e-30, 1e-30}, {"Tanh", Tanh, 1e6, 1},
-		{"Sigmoid", Sigmoid, 0, 0.5}, {"Sigmoid", Sigmoid, 1000, 1}, {"Sigmoid", Sigmoid, -1000, 0},
+		{"Sigmoid", Sigmoid, 0, 0.5}, {"Sigmoid", Sigmoid, 1000, 1}, {"Sigmoid", Sigmoid, -1000, 0}, {"Sigmoid", Sigmoid, -100, 3.7200760e-44},
 		{"Sigmoid", Sigmoid, inf, 1}, {"Sigmoid", Sigmoid, -inf, 0}, {"Sigmoid", Sigmoid, 20, 1},
 	}
 	for _, c := range cases {
