@@ -2,8 +2,8 @@ package nn
 
 import (
 	"math"
-	"math/rand/v2"
 
+	"github.com/shenml/shen/internal/kernel"
 	"github.com/shenml/shen/tensor"
 )
 
@@ -80,41 +80,24 @@ func NewDropout(p float32) *Dropout {
 // Members: none.
 func (*Dropout) Members() Members { return Members{} }
 
-// Forward applies dropout in training mode.
+// Forward applies dropout in training mode: one fused op whose backward
+// multiplies the gradient by the same mask. The mask joins the graph as a
+// gradient-less node, so FreeGraph returns its buffer with the step's.
 func (d *Dropout) Forward(x *tensor.Tensor) *tensor.Tensor {
 	if !d.Training() || d.P == 0 {
 		return x
 	}
-	m := tensor.Empty(x.Shape()...)
-	dropoutMask(m.Data(), d.P, d.next())
-	return tensor.Mul(x, m)
+	x = x.Contiguous()
+	mask := tensor.Full(1, x.Shape()...)
+	md := mask.Data()
+	dropoutInto(md, md, d.P, d.next().Uint64())
+	out := tensor.Empty(x.Shape()...)
+	kernel.Mul(out.Data(), x.Data(), md)
+	tensor.Record(mask, "Dropout.mask", []*tensor.Tensor{x}, func(*tensor.Tensor, []*tensor.Tensor) {})
+	return tensor.Record(out, "Dropout", []*tensor.Tensor{x, mask}, func(g *tensor.Tensor, grads []*tensor.Tensor) {
+		dx := tensor.Empty(g.Shape()...)
+		kernel.Mul(dx.Data(), g.Contiguous().Data(), md)
+		grads[0] = dx
+	})
 }
 
-// dropoutMask fills dst with 0 (probability p) or 1/(1-p), one draw of g
-// per element.
-func dropoutMask(dst []float32, p float32, g *rand.Rand) {
-	scale := 1 / (1 - p)
-	for i := range dst {
-		if g.Float32() < p {
-			dst[i] = 0
-		} else {
-			dst[i] = scale
-		}
-	}
-}
-
-// DropoutMask returns a tensor of the given shape holding 0 with
-// probability p and 1/(1-p) otherwise.
-func DropoutMask(g *tensor.RNG, p float32, shape []int) *tensor.Tensor {
-	m := tensor.Empty(shape...)
-	scale := 1 / (1 - p)
-	d := m.Data()
-	for i := range d {
-		if g.Float32() < p {
-			d[i] = 0
-		} else {
-			d[i] = scale
-		}
-	}
-	return m
-}
