@@ -100,4 +100,3 @@ func (d *Dropout) Forward(x *tensor.Tensor) *tensor.Tensor {
 		grads[0] = dx
 	})
 }
-
