@@ -17,6 +17,9 @@ func tanhAVX512(dst, x []float32)
 func sigmoidAVX512(dst, x []float32)
 
 //go:noescape
+func erfAVX512(dst, x []float32)
+
+//go:noescape
 func expSumAVX512(dst, x []float32, shift float32) float32
 
 //go:noescape
@@ -48,6 +51,14 @@ func vsigmoid(dst, x []float32) {
 		return
 	}
 	sigmoidGo(dst, x)
+}
+
+func verf(dst, x []float32) {
+	if hasAVX512Math {
+		erfAVX512(dst, x)
+		return
+	}
+	erfGo(dst, x)
 }
 
 func vexpSum(dst, x []float32, shift float32) float32 {

@@ -132,6 +132,68 @@ GLOBL transc<>(SB), RODATA|NOPTR, $84
 	VMOVSHDUP X0, X1; \
 	VADDSS X1, X0, X0
 
+DATA erfc<>+0(SB)/4, $0x7fffffff // |x| mask
+DATA erfc<>+4(SB)/4, $0x80000000 // sign mask
+DATA erfc<>+8(SB)/4, $0x3f800000 // 1
+DATA erfc<>+12(SB)/4, $0x40800000 // 4: erf(4) rounds to 1
+DATA erfc<>+16(SB)/4, $0xaf95df0b // numerator A13..A1
+DATA erfc<>+20(SB)/4, $0x32edffee
+DATA erfc<>+24(SB)/4, $0xb60cff51
+DATA erfc<>+28(SB)/4, $0xb86ec2d2
+DATA erfc<>+32(SB)/4, $0xba40ac63
+DATA erfc<>+36(SB)/4, $0xbb41a1f6
+DATA erfc<>+40(SB)/4, $0xbc83dbd4
+DATA erfc<>+44(SB)/4, $0xb77460cd // denominator B8..B0
+DATA erfc<>+48(SB)/4, $0xb95fbd29
+DATA erfc<>+52(SB)/4, $0xbadc924e
+DATA erfc<>+56(SB)/4, $0xbbf19bf8
+DATA erfc<>+60(SB)/4, $0xbc69b6a7
+GLOBL erfc<>(SB), RODATA|NOPTR, $64
+
+#define ERFCONSTS \
+	VBROADCASTSS erfc<>+0(SB), Z31; \
+	VBROADCASTSS erfc<>+4(SB), Z30; \
+	VBROADCASTSS erfc<>+8(SB), Z29; \
+	VBROADCASTSS erfc<>+12(SB), Z28; \
+	VBROADCASTSS erfc<>+16(SB), Z27; \
+	VBROADCASTSS erfc<>+20(SB), Z26; \
+	VBROADCASTSS erfc<>+24(SB), Z25; \
+	VBROADCASTSS erfc<>+28(SB), Z24; \
+	VBROADCASTSS erfc<>+32(SB), Z23; \
+	VBROADCASTSS erfc<>+36(SB), Z22; \
+	VBROADCASTSS erfc<>+40(SB), Z21; \
+	VBROADCASTSS erfc<>+44(SB), Z20; \
+	VBROADCASTSS erfc<>+48(SB), Z19; \
+	VBROADCASTSS erfc<>+52(SB), Z18; \
+	VBROADCASTSS erfc<>+56(SB), Z17; \
+	VBROADCASTSS erfc<>+60(SB), Z16
+
+// ERF sets X = erf(X) using A, S, P, Q as temporaries: the rational
+// (P(x²)/Q(x²))·|x| (divided first so that tiny x keeps its relative
+// accuracy) on |x| clamped to 4 (MINPS keeps NaN), capped at 1, with x's
+// sign put back.
+#define ERF(X, A, S, P, Q) \
+	VPANDD Z31, X, A; \
+	VPANDD Z30, X, X; \
+	VMINPS A, Z28, A; \
+	VMULPS A, A, S; \
+	VMOVAPS Z27, P; \
+	VFMADD213PS Z26, S, P; \
+	VFMADD213PS Z25, S, P; \
+	VFMADD213PS Z24, S, P; \
+	VFMADD213PS Z23, S, P; \
+	VFMADD213PS Z22, S, P; \
+	VFMADD213PS Z21, S, P; \
+	VMOVAPS Z20, Q; \
+	VFMADD213PS Z19, S, Q; \
+	VFMADD213PS Z18, S, Q; \
+	VFMADD213PS Z17, S, Q; \
+	VFMADD213PS Z16, S, Q; \
+	VDIVPS Q, P, P; \
+	VMULPS A, P, P; \
+	VMINPS P, Z29, P; \
+	VPORD P, X, X
+
 // func expAVX512(dst, x []float32)
 TEXT ·expAVX512(SB), NOSPLIT, $0-48
 	MOVQ dst_base+0(FP), DI
@@ -277,4 +339,31 @@ done:
 	HSUM
 	VZEROUPPER
 	MOVSS X0, ret+32(FP)
+	RET
+
+// func erfAVX512(dst, x []float32)
+TEXT ·erfAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ x_base+24(FP), SI
+	ERFCONSTS
+loop:
+	CMPQ CX, $16
+	JB   tail
+	VMOVUPS (SI), Z0
+	ERF(Z0, Z1, Z2, Z3, Z4)
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  loop
+tail:
+	TESTQ CX, CX
+	JZ    done
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z0
+	ERF(Z0, Z1, Z2, Z3, Z4)
+	VMOVUPS Z0, K1, (DI)
+done:
+	VZEROUPPER
 	RET
