@@ -26,8 +26,11 @@
 //
 // # Memory
 //
-// Op outputs draw their buffers from a pool. Graph.Free (through
-// (*Tensor).FreeGraph) hands every intermediate buffer of a finished
-// training step back to the pool, so a fixed model's training step reuses
-// the same memory each step instead of allocating it.
+// Op outputs draw their buffers from a pool. (*Tensor).FreeGraph hands
+// every intermediate buffer of a finished training step back to the pool,
+// and Backward returns the gradients it made along the way, so a fixed
+// model's training step reuses the same memory each step instead of
+// allocating it (an MLP step at batch 64 allocates about 6 KB of headers
+// and closures, against megabytes of activations). Release returns a
+// single tensor's buffer, for inference outside any graph.
 package tensor
