@@ -9,10 +9,11 @@ import "math"
 // agree to within an ulp or two. Lengths are taken from dst: x must be at
 // least as long, or the function panics. dst may alias x. None allocates.
 //
-// Cost on Zen 5 with AVX-512, measured by BenchmarkTransc: a few tenths of
-// a nanosecond per element (Exp about 0.2 ns, Tanh and Sigmoid about 0.3 ns
-// with their division), against 5-15 ns for the float64 math calls they
-// replace.
+// Cost on Zen 5 with AVX-512, measured by BenchmarkTransc on 4096
+// elements: per element about 0.17 ns for Exp, 0.22 ns for Sigmoid, 0.26 ns
+// for Erf and 0.41 ns for Tanh (both branches and a division), against
+// 8-30 ns for the float64 math calls they replace. The scalar Go fallback
+// costs 8-10 ns per element.
 
 // Exp computes dst[i] = e^x[i]. The error is at most 2 float32 ulps of the
 // correctly rounded result (1 in practice) wherever that result is normal;

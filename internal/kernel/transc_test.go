@@ -320,6 +320,12 @@ func BenchmarkTransc(b *testing.B) {
 	run("Sigmoid", Sigmoid)
 	run("Sigmoid/go", sigmoidGo)
 	run("Sigmoid/float64", sigmoidRef)
+	run("Erf", Erf)
+	run("Erf/float64", func(dst, x []float32) {
+		for i, v := range x[:len(dst)] {
+			dst[i] = float32(math.Erf(float64(v)))
+		}
+	})
 	run("SoftmaxRow", SoftmaxRow)
 	run("LogSoftmaxRow", LogSoftmaxRow)
 }
