@@ -103,7 +103,9 @@ func im2col(cols []float32, ld int, x []float32, g *convGeom) {
 					}
 					src := xc[iy*g.w : (iy+1)*g.w]
 					clear(dst[:lo])
-					if g.sw == 1 {
+					if lo == hi {
+						// The whole row lies in the padding.
+					} else if g.sw == 1 {
 						copy(dst[lo:hi], src[lo+ix0:hi+ix0])
 					} else {
 						for ox := lo; ox < hi; ox++ {
@@ -180,16 +182,18 @@ func convGrain(g *convGeom) int {
 // OH = (H + 2·padH − dilH·(kH−1) − 1)/strideH + 1, likewise OW. Groups split
 // the channels into independent convolutions (groups == C == O is depthwise).
 //
-// Algorithm: im2col + GEMM, samples spread over kernel.Parallel with each
-// chunk's column buffer taken from the buffer pool. Small convolutions put
-// several samples' columns side by side (up to colBudget floats) so one
-// GEMM covers them and the filters are packed once per group of samples
-// (12% less CPU on LeNet's layers than one GEMM per sample); large ones
+// Algorithm: small stride-1 convolutions (one group, no dilation, few
+// channels: LeNet's layers) take a direct path without a column matrix
+// (conv_direct.go: each filter tap reads the zero-padded input at a fixed
+// shift, AVX-512 kernels vectorised over output positions), which halved
+// a LeNet training step against im2col. Everything else runs im2col +
+// GEMM, samples spread over kernel.Parallel with each chunk's column
+// buffer taken from the buffer pool. Small convolutions put several
+// samples' columns side by side (up to colBudget floats) so one GEMM covers
+// them and the filters are packed once per group of samples; large ones
 // (ResNet's) take one sample per GEMM, with the bias written into the
-// output before the GEMM adds onto it. A direct (im2col-free) loop nest measured slower even at LeNet
-// sizes — see BenchmarkConv2DDirect in conv_bench_test.go — because the
-// GEMM's assembly micro-kernel outruns scalar Go by far more than the
-// column copy costs. 1×1 stride-1 unpadded convolutions skip im2col.
+// output before the GEMM adds onto it. 1×1 stride-1 unpadded convolutions
+// skip im2col.
 // Cost: 2·N·O·OH·OW·(C/groups)·kH·kW flops forward; backward recomputes the
 // columns (no saved buffers) and costs about twice the forward.
 func Conv2D(x, w, b *Tensor, opt Conv2DOptions) *Tensor {
@@ -240,6 +244,15 @@ func (g *convGeom) subBatch(n int) int {
 }
 
 func conv2dForward(g *convGeom, x, w, bias, out []float32) {
+	if g.useShift() {
+		shiftForward(g, x, w, bias, out)
+		return
+	}
+	im2colForward(g, x, w, bias, out)
+}
+
+// im2colForward is the forward pass by im2col + GEMM.
+func im2colForward(g *convGeom, x, w, bias, out []float32) {
 	s, kg, chw := g.spatial(), g.kg(), g.c*g.h*g.w
 	kernel.Parallel(g.n, convGrain(g), func(lo, hi int) {
 		nb := g.subBatch(hi - lo)
@@ -304,7 +317,7 @@ func conv2dForward(g *convGeom, x, w, bias, out []float32) {
 // conv2dBackward writes dx, dw and db (each nil when not wanted; dx and dw
 // zeroed) from the output gradient gr.
 func conv2dBackward(g *convGeom, x, w, gr []float32, dx, dw, db *Tensor) {
-	s, kg, chw := g.spatial(), g.kg(), g.c*g.h*g.w
+	s := g.spatial()
 	if db != nil {
 		d := db.st.data
 		for n := 0; n < g.n; n++ {
@@ -313,6 +326,16 @@ func conv2dBackward(g *convGeom, x, w, gr []float32, dx, dw, db *Tensor) {
 			}
 		}
 	}
+	if g.useShift() {
+		shiftBackward(g, x, w, gr, dx, dw)
+		return
+	}
+	im2colBackward(g, x, w, gr, dx, dw)
+}
+
+// im2colBackward is the backward pass (less the bias) by im2col + GEMM.
+func im2colBackward(g *convGeom, x, w, gr []float32, dx, dw *Tensor) {
+	s, kg, chw := g.spatial(), g.kg(), g.c*g.h*g.w
 	if dx == nil && dw == nil {
 		return
 	}
