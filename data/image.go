@@ -187,29 +187,57 @@ type ImageNormalize struct {
 // FitImageNormalize computes per-channel mean and population std over n
 // CHW images stored in x (training split only). A std of 0 becomes 1.
 func FitImageNormalize(x []float32, c, h, w int) (*ImageNormalize, error) {
+	return FitImageNormalizeRows(x, c, h, w, nil)
+}
+
+// FitImageNormalizeRows is FitImageNormalize over the images of x whose
+// indices are in rows (all images when rows is nil), so the statistics of
+// a training split are fitted without copying it. Two passes in float64:
+// O(len(rows)·c·h·w) time, no allocation but the result.
+func FitImageNormalizeRows(x []float32, c, h, w int, rows []int) (*ImageNormalize, error) {
 	sz := c * h * w
-	if sz <= 0 || len(x) == 0 || len(x)%sz != 0 {
+	if c <= 0 || h <= 0 || w <= 0 || len(x) == 0 || len(x)%sz != 0 {
 		return nil, fmt.Errorf("data: %d values are not whole %dx%dx%d images", len(x), c, h, w)
 	}
 	n := len(x) / sz
+	for _, r := range rows {
+		if r < 0 || r >= n {
+			return nil, fmt.Errorf("data: image %d out of range [0,%d)", r, n)
+		}
+	}
+	cnt := n
+	if rows != nil {
+		cnt = len(rows)
+	}
+	if cnt == 0 {
+		return nil, errors.New("data: no images to fit the normalisation on")
+	}
+	img := func(k int) int {
+		if rows != nil {
+			return rows[k]
+		}
+		return k
+	}
 	m := &ImageNormalize{Mean: make([]float32, c), Std: make([]float32, c)}
 	plane := h * w
 	for ch := 0; ch < c; ch++ {
 		var sum, ss float64
-		for i := 0; i < n; i++ {
+		for k := 0; k < cnt; k++ {
+			i := img(k)
 			for _, v := range x[i*sz+ch*plane : i*sz+(ch+1)*plane] {
 				sum += float64(v)
 			}
 		}
-		cnt := float64(n * plane)
-		mean := sum / cnt
-		for i := 0; i < n; i++ {
+		total := float64(cnt * plane)
+		mean := sum / total
+		for k := 0; k < cnt; k++ {
+			i := img(k)
 			for _, v := range x[i*sz+ch*plane : i*sz+(ch+1)*plane] {
 				d := float64(v) - mean
 				ss += d * d
 			}
 		}
-		std := math.Sqrt(ss / cnt)
+		std := math.Sqrt(ss / total)
 		if std == 0 {
 			std = 1
 		}

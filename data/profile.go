@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
 )
 
 // ProfileQuantiles are the quantiles recorded for every numeric feature.
@@ -71,6 +72,9 @@ type FeatureProfile struct {
 type Profile struct {
 	Rows     int              `json:"rows"`
 	Features []FeatureProfile `json:"features"`
+	// Labels is the distribution of the training labels by class name
+	// (image profiles; see NewImageProfile), by decreasing count.
+	Labels []CategoryCount `json:"labels,omitempty"`
 }
 
 // NewProfile summarises every column of f with histograms of bins
@@ -136,6 +140,124 @@ func profileCategorical(fp *FeatureProfile, v []string) {
 		}
 		return a.Value < b.Value
 	})
+}
+
+// imageQuantileSample caps the pixel values sorted for the quantiles of
+// an image profile.
+const imageQuantileSample = 1 << 20
+
+// NewImageProfile summarises images for monitoring, in the shape of a
+// table profile: x holds CHW images in [0, 1], sample-major, and only
+// those whose indices are in rows (all when rows is nil) are profiled
+// (the training split). Rows is the number of images. For each channel c
+// there are two numeric features:
+//
+//   - pixel_c<c>: every pixel intensity of channel c (count images·h·w):
+//     mean, std, min, max and the histogram of bins equal-width bins
+//     (10 when bins <= 0) are exact; the quantiles come from an evenly
+//     strided sample of at most 2^20 pixels.
+//   - pixel_mean_c<c>: the mean intensity of channel c of each image, one
+//     value per image, which a monitor can compute for every request.
+//
+// labels (indices into classes; nil for none) fill Labels with the class
+// distribution. It costs O(images·c·h·w) time and O(images) memory.
+func NewImageProfile(x []float32, c, h, w int, rows []int, labels []int64, classes []string, bins int) (*Profile, error) {
+	if bins <= 0 {
+		bins = 10
+	}
+	sz := c * h * w
+	if c <= 0 || h <= 0 || w <= 0 || len(x)%sz != 0 {
+		return nil, fmt.Errorf("data: image profile: %d values are not whole %dx%dx%d images", len(x), c, h, w)
+	}
+	n := len(x) / sz
+	if rows == nil {
+		rows = make([]int, n)
+		for i := range rows {
+			rows[i] = i
+		}
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("data: image profile: no images")
+	}
+	for _, r := range rows {
+		if r < 0 || r >= n {
+			return nil, fmt.Errorf("data: image profile: image %d out of range [0,%d)", r, n)
+		}
+	}
+	if labels != nil && len(labels) != n {
+		return nil, fmt.Errorf("data: image profile: %d labels for %d images", len(labels), n)
+	}
+	plane := h * w
+	total := len(rows) * plane
+	stride := (total + imageQuantileSample - 1) / imageQuantileSample
+	p := &Profile{Rows: len(rows), Features: []FeatureProfile{}}
+	for ch := range c {
+		pixels := func(yield func(float64)) {
+			for _, r := range rows {
+				for _, v := range x[r*sz+ch*plane : r*sz+(ch+1)*plane] {
+					yield(float64(v))
+				}
+			}
+		}
+		fp := FeatureProfile{Name: fmt.Sprintf("pixel_c%d", ch), Type: Numeric, Count: total}
+		means := make([]float64, 0, len(rows))
+		var sum float64
+		fp.Min, fp.Max = math.Inf(1), math.Inf(-1)
+		sample := make([]float64, 0, min(total, imageQuantileSample))
+		k := 0
+		for _, r := range rows {
+			var s float64
+			for _, v := range x[r*sz+ch*plane : r*sz+(ch+1)*plane] {
+				f := float64(v)
+				s += f
+				fp.Min, fp.Max = min(fp.Min, f), max(fp.Max, f)
+				if k%stride == 0 {
+					sample = append(sample, f)
+				}
+				k++
+			}
+			sum += s
+			means = append(means, s/float64(plane))
+		}
+		fp.Mean = sum / float64(total)
+		var ss float64
+		pixels(func(f float64) { d := f - fp.Mean; ss += d * d })
+		fp.Std = math.Sqrt(ss / float64(total))
+		sort.Float64s(sample)
+		for _, q := range ProfileQuantiles {
+			fp.Quantiles = append(fp.Quantiles, Quantile{q, quantileSorted(sample, q)})
+		}
+		hist := &Histogram{Edges: make([]float64, bins+1), Counts: make([]int, bins)}
+		for i := range hist.Edges {
+			hist.Edges[i] = fp.Min + (fp.Max-fp.Min)*float64(i)/float64(bins)
+		}
+		hist.Edges[bins] = fp.Max
+		pixels(func(f float64) {
+			if b := hist.Bin(f); b >= 0 {
+				hist.Counts[b]++
+			}
+		})
+		fp.Histogram = hist
+		p.Features = append(p.Features, fp)
+		mp := FeatureProfile{Name: fmt.Sprintf("pixel_mean_c%d", ch), Type: Numeric, Count: len(rows)}
+		profileNumeric(&mp, means, bins)
+		p.Features = append(p.Features, mp)
+	}
+	if labels != nil {
+		names := make([]string, len(rows))
+		for i, r := range rows {
+			y := labels[r]
+			if y >= 0 && int(y) < len(classes) {
+				names[i] = classes[y]
+			} else {
+				names[i] = strconv.FormatInt(y, 10)
+			}
+		}
+		lp := FeatureProfile{Count: len(rows)}
+		profileCategorical(&lp, names)
+		p.Labels = lp.Categories
+	}
+	return p, nil
 }
 
 // Feature returns the profile of the named feature, or nil.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -72,8 +73,74 @@ type Spec struct {
 	// the rows are cut into [length, features] samples.
 	Window *Window `json:"window,omitempty"`
 	// Vocab is the tokenizer of a language model (task language_model).
-	Vocab    *data.Vocab `json:"vocab,omitempty"`
+	Vocab *data.Vocab `json:"vocab,omitempty"`
+	// Image, for models trained on images (IDX files or image folders),
+	// says how a raw image becomes the model's input.
+	Image    *ImageInput `json:"image,omitempty"`
 	Training Training    `json:"training"`
+}
+
+// ImageInput is the preprocessing of an image model: every image is
+// decoded to Channels planes of Height x Width pixels in [0, 1] (IDX bytes
+// divided by 255; PNG and JPEG files resized bilinearly, converted to grey
+// with ITU-R 601 luma when Channels is 1), then, when Normalize is set,
+// standardised per channel with the mean and std fitted on the training
+// split. The result is the network's input, [Channels, Height, Width].
+type ImageInput struct {
+	Channels int `json:"channels"`
+	Height   int `json:"height"`
+	Width    int `json:"width"`
+	// Normalize holds the fitted per-channel statistics (nil: none).
+	Normalize *data.ImageNormalize `json:"normalize,omitempty"`
+}
+
+// Shape returns [Channels, Height, Width].
+func (p *ImageInput) Shape() []int { return []int{p.Channels, p.Height, p.Width} }
+
+// Apply turns images read into [0, 1] (n images, CHW, sample-major) into
+// model inputs in place: today the fitted normalisation, if any. Training
+// applies the same function to each sample, so inputs are bit-identical.
+func (p *ImageInput) Apply(x []float32) error {
+	if p.Normalize == nil {
+		return nil
+	}
+	return p.Normalize.Apply(x, p.Height, p.Width)
+}
+
+// check reports what is wrong with p, naming the field.
+func (p *ImageInput) check() error {
+	if p.Channels != 1 && p.Channels != 3 {
+		return fmt.Errorf("image.channels must be 1 or 3, got %d", p.Channels)
+	}
+	if p.Height <= 0 || p.Width <= 0 {
+		return fmt.Errorf("image.height and image.width must be positive, got %dx%d", p.Height, p.Width)
+	}
+	if n := p.Normalize; n != nil {
+		if len(n.Mean) != p.Channels || len(n.Std) != p.Channels {
+			return fmt.Errorf("image.normalize has %d means and %d stds for %d channels", len(n.Mean), len(n.Std), p.Channels)
+		}
+		for c, s := range n.Std {
+			if !(s > 0) || math.IsInf(float64(s), 0) || math.IsNaN(float64(n.Mean[c])) || math.IsInf(float64(n.Mean[c]), 0) {
+				return fmt.Errorf("image.normalize channel %d: mean %v and std %v must be finite, std positive", c, n.Mean[c], s)
+			}
+		}
+	}
+	return nil
+}
+
+// ImageInputOf returns how the artifact of spec reads images: spec.Image,
+// or for artifacts written before it existed, an image input without
+// normalisation inferred from a [channels, height, width] architecture
+// input with no table preprocessing. It returns nil for other models.
+func ImageInputOf(spec Spec) *ImageInput {
+	if spec.Image != nil {
+		return spec.Image
+	}
+	in := spec.Architecture.Input
+	if spec.Preprocessing == nil && spec.Window == nil && spec.Vocab == nil && len(in) == 3 && (in[0] == 1 || in[0] == 3) {
+		return &ImageInput{Channels: in[0], Height: in[1], Width: in[2]}
+	}
+	return nil
 }
 
 // Window describes how a sequence model's samples come from time-ordered
@@ -182,6 +249,18 @@ func Load(dir string) (*Model, error) {
 	}
 	if spec.FormatVersion < 1 || spec.FormatVersion > FormatVersion {
 		return nil, fmt.Errorf("model: %s: format_version %d is not supported by this Shen (reads 1 to %d)", specPath, spec.FormatVersion, FormatVersion)
+	}
+	if spec.Image != nil {
+		if err := spec.Image.check(); err != nil {
+			return nil, fmt.Errorf("model: %s: %w", specPath, err)
+		}
+		n := 1
+		for _, d := range spec.Architecture.Input {
+			n *= d
+		}
+		if im := spec.Image; im.Channels*im.Height*im.Width != n {
+			return nil, fmt.Errorf("model: %s: image input %v holds %d values, the architecture's input %v takes %d", specPath, im.Shape(), im.Channels*im.Height*im.Width, spec.Architecture.Input, n)
+		}
 	}
 	m, err := New(spec)
 	if err != nil {

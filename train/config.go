@@ -163,10 +163,10 @@ type Preprocessing struct {
 
 // ImagePrep configures image normalisation and augmentation.
 type ImagePrep struct {
-	// Normalize would standardise each channel with the training mean and
-	// std; it is rejected for now, since model.Spec has no place to carry
-	// the fitted statistics to serving (IDX and image-folder pixels are
-	// already scaled to [0, 1]).
+	// Normalize standardises each channel with the mean and std fitted on
+	// the training split (pixels are read into [0, 1] first); the
+	// statistics are saved in the artifact (model.Spec.Image), so
+	// evaluation, prediction and serving normalise exactly as training did.
 	Normalize bool `yaml:"normalize"`
 	// Augment is the training-time random crop padding and flip.
 	Augment *AugmentConfig `yaml:"augment"`
@@ -815,11 +815,12 @@ func (c *Config) validatePrep() error {
 		}
 	}
 	img := p.Image
-	if (img.Normalize || img.Augment != nil) && c.Tabular() {
-		return c.errAt("preprocessing.image", "is only for image data (format is %s)", c.Data.Format)
-	}
-	if img.Normalize {
-		return c.errAt("preprocessing.image.normalize", "is not supported yet: the artifact has no place for fitted image statistics (pixels are already in [0, 1])")
+	if (img.Normalize || img.Augment != nil) && c.Data.Format != "idx" && c.Data.Format != "images" {
+		key := "preprocessing.image.augment"
+		if img.Normalize {
+			key = firstSet(c, "preprocessing.image.normalize", "preprocessing.image.augment")
+		}
+		return c.errAt(key, "is only for image data, format idx or images (format is %s)", c.Data.Format)
 	}
 	if img.Augment != nil && img.Augment.Pad < 0 {
 		return c.errAt("preprocessing.image.augment.pad", "must be >= 0, got %d", img.Augment.Pad)

@@ -73,6 +73,11 @@ func TestParseConfigErrors(t *testing.T) {
 		{"window with mlp", strings.Replace(base, "format: sklearn_csv", "format: csv\n  target: y\n  window: {length: 4}", 1), "run.yaml:8: model.kind: data.window gives [steps, features] sequences"},
 		{"window next for classes", strings.Replace(base, "format: sklearn_csv", "format: csv\n  target: y\n  window: {length: 4, target: next}", 1), "run.yaml:6: data.window.target: next (forecasting the next value) needs task: regression"},
 		{"window stratified", strings.Replace(base, "format: sklearn_csv", "format: csv\n  target: y\n  window: {length: 4}\n  split: {stratify: true}", 1), "run.yaml:7: data.split.stratify: windows are split by time"},
+		{"normalize on tabular", base + "preprocessing:\n  image:\n    normalize: true\n", "run.yaml:13: preprocessing.image.normalize: is only for image data, format idx or images (format is sklearn_csv)"},
+		{"normalize on text", strings.Replace(strings.Replace(base, "format: sklearn_csv", "format: text\n  text: {seq: 16}", 1), "iris.csv", "tiny.txt", 1) + "preprocessing: {image: {normalize: true}}\n", "run.yaml:12: preprocessing.image.normalize: is only for image data"},
+		{"augment on tabular", base + "preprocessing:\n  image:\n    augment: {pad: 2}\n", "run.yaml:13: preprocessing.image.augment: is only for image data"},
+		{"normalize not a bool", strings.Replace(imageBase, "normalize: true", "normalize: yes please", 1), "run.yaml:6: preprocessing.image.normalize: want a boolean"},
+		{"normalize unknown key", strings.Replace(imageBase, "normalize: true", "normalise: true", 1), "run.yaml:6: preprocessing.image.normalise: unknown key"},
 		{"window zero length", strings.Replace(base, "format: sklearn_csv", "format: csv\n  target: y\n  window: {length: 0}", 1), "run.yaml:6: data.window.length: must be at least 1"},
 	}
 	name := filepath.Join("..", "testdata", "configs", "run.yaml")
@@ -91,6 +96,28 @@ func TestParseConfigErrors(t *testing.T) {
 				t.Errorf("got  %q\nwant prefix %q", msg, c.want)
 			}
 		})
+	}
+}
+
+// imageBase is a valid config on IDX images with normalisation.
+const imageBase = `data:
+  path: ../data/tiny-images-idx3-ubyte
+  labels: ../data/tiny-labels-idx1-ubyte
+preprocessing:
+  image:
+    normalize: true
+model: {kind: mlp, hidden: [4]}
+train: {epochs: 1}
+`
+
+// TestParseConfigImageNormalize accepts normalize for image data.
+func TestParseConfigImageNormalize(t *testing.T) {
+	cfg, err := ParseConfig(filepath.Join("..", "testdata", "configs", "run.yaml"), []byte(imageBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Data.Format != "idx" || !cfg.Preprocessing.Image.Normalize {
+		t.Errorf("format %q, normalize %v", cfg.Data.Format, cfg.Preprocessing.Image.Normalize)
 	}
 }
 
@@ -116,6 +143,7 @@ func TestParseConfigSequences(t *testing.T) {
 func FuzzConfig(f *testing.F) {
 	f.Add([]byte(base))
 	f.Add([]byte(base + "extra: 1\n"))
+	f.Add([]byte(imageBase))
 	f.Add([]byte("data: {path: iris.csv}\nmodel: {kind: layers, layers: [{type: linear, out: 3}]}\ntrain: {epochs: 1}\n"))
 	f.Add([]byte("a: &x [1, *x]\n"))
 	f.Add([]byte("train:\n  seed: -1\n  epochs: 99999999999999999999\n"))

@@ -76,6 +76,8 @@ type prepared struct {
 	// validation loss of predicting tokens by their training frequency.
 	vocab   *data.Vocab
 	unigram float64
+	// image is how raw images become inputs (idx, images).
+	image *model.ImageInput
 }
 
 // Run carries out the training run described by cfg in dir: it reads the
@@ -265,7 +267,7 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 
 	spec := model.Spec{
 		Name: cfg.Name, Task: cfg.Task, Architecture: arch, Signature: model.DefaultSignature(arch),
-		Preprocessing: p.pipe, Window: p.window, Vocab: p.vocab,
+		Preprocessing: p.pipe, Window: p.window, Vocab: p.vocab, Image: p.image,
 		Training: model.Training{
 			Seed: seed, ConfigHash: configHash, DataHash: p.dataHash, Epochs: len(hist.Epochs),
 			Samples: p.trainN, Metrics: metrics, Started: started.UTC(), Finished: time.Now().UTC(),
@@ -410,7 +412,10 @@ func prepare(cfg *Config, seed uint64, out io.Writer) (*prepared, error) {
 	return prepareTable(cfg, p, seed, out)
 }
 
-// prepareArrays splits an in-memory image dataset.
+// prepareArrays splits an in-memory image dataset, fits the image
+// normalisation (when configured) and the profile on the training split
+// only, and wraps the splits so every sample reaches the model as the
+// artifact's ImageInput.Apply would give it.
 func prepareArrays(cfg *Config, p *prepared, ds *data.ArrayDataset, classes []string, seed uint64) (*prepared, error) {
 	n := ds.Len()
 	if cfg.Data.Limit > 0 && cfg.Data.Limit < n {
@@ -431,13 +436,60 @@ func prepareArrays(cfg *Config, p *prepared, ds *data.ArrayDataset, classes []st
 		return nil, err
 	}
 	p.input = ds.Spec().XShape
+	if len(p.input) != 3 {
+		return nil, fmt.Errorf("train: images of shape %v are not [channels, height, width]", p.input)
+	}
+	c, h, w := p.input[0], p.input[1], p.input[2]
+	p.image = &model.ImageInput{Channels: c, Height: h, Width: w}
+	if cfg.Preprocessing.Image.Normalize {
+		if p.image.Normalize, err = data.FitImageNormalizeRows(ds.X, c, h, w, tr); err != nil {
+			return nil, fmt.Errorf("train: fitting the image normalisation on the training split: %w", err)
+		}
+	}
+	if p.profile, err = data.NewImageProfile(ds.X, c, h, w, tr, ds.Y, classes, 10); err != nil {
+		return nil, err
+	}
 	var train data.Dataset = &data.Subset{Base: ds, Indices: tr}
 	if a := cfg.Preprocessing.Image.Augment; a != nil {
-		train = &data.Augmented{Base: train, Aug: data.ImageAugment{Pad: a.Pad, HFlip: a.HFlip}, Seed: seed}
+		train = &data.Augmented{Base: train, Aug: data.ImageAugment{Pad: a.Pad, HFlip: a.HFlip}, Normalize: p.image.Normalize, Seed: seed}
+	} else {
+		train = imageInputs(train, p.image)
 	}
-	p.trainDS, p.valDS, p.testDS = train, &data.Subset{Base: ds, Indices: va}, &data.Subset{Base: ds, Indices: te}
+	p.trainDS = train
+	p.valDS = imageInputs(&data.Subset{Base: ds, Indices: va}, p.image)
+	p.testDS = imageInputs(&data.Subset{Base: ds, Indices: te}, p.image)
 	p.trainN, p.valN, p.testN = len(tr), len(va), len(te)
 	return p, nil
+}
+
+// imageInputs returns ds with in.Apply run on every sample (ds itself
+// when in has nothing to apply).
+func imageInputs(ds data.Dataset, in *model.ImageInput) data.Dataset {
+	if in.Normalize == nil {
+		return ds
+	}
+	return &appliedImages{Dataset: ds, in: in}
+}
+
+// appliedImages is a Dataset whose samples go through an ImageInput.
+type appliedImages struct {
+	data.Dataset
+	in *model.ImageInput
+}
+
+// Get reads sample i and applies the image preprocessing to it.
+func (a *appliedImages) Get(i int, s data.Sample) error {
+	if err := a.Dataset.Get(i, s); err != nil {
+		return err
+	}
+	return a.in.Apply(s.X)
+}
+
+// SetEpoch forwards to the base when it is an EpochSetter.
+func (a *appliedImages) SetEpoch(e int) {
+	if es, ok := a.Dataset.(data.EpochSetter); ok {
+		es.SetEpoch(e)
+	}
 }
 
 func splitIdx(cfg *Config, n int, labels []int64) (tr, va, te []int, err error) {
@@ -853,6 +905,9 @@ type Predictions struct {
 	Values []float32
 	// Outputs is the number of outputs per row.
 	Outputs int
+	// Inputs names each row's input when the rows are not lines of a
+	// table (images: the file, or "<idx file>[i]"); nil otherwise.
+	Inputs []string
 }
 
 // Features turns the rows of f into model inputs: through the artifact's

@@ -79,12 +79,23 @@ command again after a crash resumes from the last checkpoint.`,
 }
 
 func evaluateCmd() *cobra.Command {
-	var dir, file, target string
+	var dir, file, target, labels string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "evaluate",
-		Short: "Score a model artifact on a labelled CSV/JSONL file",
-		Args:  cobra.NoArgs,
+		Short: "Score a model artifact on a labelled CSV/JSONL file, IDX file or image folder",
+		Long: `evaluate scores a model artifact on labelled data and prints the loss, the
+metrics and (classification) the per-class report.
+
+A table model reads CSV, TSV, JSONL or scikit-learn CSV rows; the label is
+the one column the model does not take, or --target.
+
+An image model reads an IDX images file with its labels (--labels, or the
+file named like it with "labels" for "images": t10k-images-idx3-ubyte.gz
+goes with t10k-labels-idx1-ubyte.gz), or a folder of class sub-folders
+named after the model's classes. Images are converted as in training and
+normalised with the statistics saved in the artifact.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" || file == "" {
 				return fmt.Errorf("evaluate: --model and --data are required")
@@ -93,18 +104,37 @@ func evaluateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f, err := train.ReadTable(file)
-			if err != nil {
-				return err
-			}
-			if target == "" {
-				if target = train.LabelColumn(m, f); target == "" {
-					return fmt.Errorf("evaluate: %s: cannot tell the label column; pass --target", file)
+			var ev *train.Evaluation
+			if model.ImageInputOf(m.Spec) != nil {
+				if target != "" {
+					return fmt.Errorf("evaluate: --target is for table models; %s takes images (use --labels for IDX labels)", dir)
 				}
-			}
-			ev, err := train.EvaluateFrame(m, f, target)
-			if err != nil {
-				return fmt.Errorf("evaluate: %s: %w", file, err)
+				s, err := train.ReadImages(m, file, labels)
+				if err != nil {
+					return fmt.Errorf("evaluate: %w", err)
+				}
+				if ev, err = train.EvaluateImages(m, s); err != nil {
+					return fmt.Errorf("evaluate: %s: %w", file, err)
+				}
+			} else {
+				if train.IsImageData(file) {
+					return fmt.Errorf("evaluate: %s is image data, but the model %s takes table rows", file, dir)
+				}
+				if labels != "" {
+					return fmt.Errorf("evaluate: --labels is for IDX images; %s takes table rows (use --target)", dir)
+				}
+				f, err := train.ReadTable(file)
+				if err != nil {
+					return err
+				}
+				if target == "" {
+					if target = train.LabelColumn(m, f); target == "" {
+						return fmt.Errorf("evaluate: %s: cannot tell the label column; pass --target", file)
+					}
+				}
+				if ev, err = train.EvaluateFrame(m, f, target); err != nil {
+					return fmt.Errorf("evaluate: %s: %w", file, err)
+				}
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
@@ -116,7 +146,11 @@ func evaluateCmd() *cobra.Command {
 				e.SetIndent("", "  ")
 				return e.Encode(v)
 			}
-			fmt.Fprintf(w, "%s on %s (%d samples, label %q)\nloss %.4f\n", dir, file, ev.Samples, target, ev.Loss)
+			if target == "" {
+				fmt.Fprintf(w, "%s on %s (%d images)\nloss %.4f\n", dir, file, ev.Samples, ev.Loss)
+			} else {
+				fmt.Fprintf(w, "%s on %s (%d samples, label %q)\nloss %.4f\n", dir, file, ev.Samples, target, ev.Loss)
+			}
 			for _, k := range sortedKeys(ev.Metrics) {
 				fmt.Fprintf(w, "%-18s %.4f\n", k, ev.Metrics[k])
 			}
@@ -127,7 +161,8 @@ func evaluateCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&dir, "model", "", "model artifact folder")
-	c.Flags().StringVar(&file, "data", "", "labelled data (CSV, TSV, JSONL, scikit-learn CSV)")
+	c.Flags().StringVar(&file, "data", "", "labelled data (CSV, TSV, JSONL, scikit-learn CSV; IDX images or a folder of class sub-folders for image models)")
+	c.Flags().StringVar(&labels, "labels", "", "IDX labels file for IDX images (default: found by name next to --data)")
 	c.Flags().StringVar(&target, "target", "", "label column (default: the one column the model does not take)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	return c
@@ -151,6 +186,11 @@ same windows, stride 1, each series (group) on its own, and writes one row
 per window: row i is the prediction for the window ending at input row
 length-1+i of its series (for a forecaster, the value of the row after it;
 the last row forecasts past the end of the file).
+
+An image model reads an IDX images file, a folder of PNG/JPEG files (or
+of class sub-folders), or one PNG/JPEG file; each image is resized to the
+model's input size, converted (grey or RGB) and normalised as in training,
+and its row starts with an input column naming the file (or idx[i]).
 
 A language model generates text instead: --prompt starts it, --length
 characters (tokens) are sampled at --temperature (0: greedy).`,
@@ -180,18 +220,32 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 			if err != nil {
 				return err
 			}
-			f, err := train.ReadTable(in)
-			if err != nil {
-				return err
-			}
-			x, n, err := train.Features(m, f, train.LabelColumn(m, f))
-			if err != nil {
-				return fmt.Errorf("predict: %s: %w", in, err)
+			var x []float32
+			var n int
+			var names []string
+			if model.ImageInputOf(m.Spec) != nil {
+				s, err := train.ReadImages(m, in, "")
+				if err != nil {
+					return fmt.Errorf("predict: %w", err)
+				}
+				x, n, names = s.X, s.N, s.Names
+			} else {
+				if train.IsImageData(in) {
+					return fmt.Errorf("predict: %s is image data, but the model %s takes table rows", in, dir)
+				}
+				f, err := train.ReadTable(in)
+				if err != nil {
+					return err
+				}
+				if x, n, err = train.Features(m, f, train.LabelColumn(m, f)); err != nil {
+					return fmt.Errorf("predict: %s: %w", in, err)
+				}
 			}
 			p, err := train.Predict(m, x, n)
 			if err != nil {
 				return err
 			}
+			p.Inputs = names
 			w := cmd.OutOrStdout()
 			if out != "" && out != "-" {
 				file, err := os.Create(out)
@@ -216,7 +270,7 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 		},
 	}
 	c.Flags().StringVar(&dir, "model", "", "model artifact folder")
-	c.Flags().StringVar(&in, "input", "", "input rows (CSV, TSV, JSONL, scikit-learn CSV)")
+	c.Flags().StringVar(&in, "input", "", "input rows (CSV, TSV, JSONL, scikit-learn CSV); for image models an IDX file, an image folder or a PNG/JPEG file")
 	c.Flags().StringVar(&out, "output", "", "output file (.csv or .jsonl; default: standard output as CSV)")
 	c.Flags().StringVar(&prompt, "prompt", "", "text to continue (language models)")
 	c.Flags().IntVar(&length, "length", 200, "tokens to generate after --prompt")
@@ -227,7 +281,17 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 
 func writeCSV(w io.Writer, p *train.Predictions, n int) error {
 	var b strings.Builder
+	id := func(i int) {
+		if p.Inputs != nil {
+			if i < 0 {
+				b.WriteString("input,")
+			} else {
+				b.WriteString(csvField(p.Inputs[i]) + ",")
+			}
+		}
+	}
 	if p.Classes != nil {
+		id(-1)
 		b.WriteString("prediction")
 		for _, c := range p.Classes {
 			b.WriteString(",p_" + csvField(c))
@@ -235,6 +299,7 @@ func writeCSV(w io.Writer, p *train.Predictions, n int) error {
 		b.WriteByte('\n')
 		k := len(p.Classes)
 		for i := range n {
+			id(i)
 			b.WriteString(csvField(p.Classes[p.Class[i]]))
 			for j := range k {
 				b.WriteString("," + strconv.FormatFloat(float64(p.Probs[i*k+j]), 'g', 6, 32))
@@ -290,6 +355,9 @@ func writeJSONL(w io.Writer, p *train.Predictions, n int) error {
 		} else {
 			v = map[string]any{"prediction": p.Values[i*p.Outputs : (i+1)*p.Outputs]}
 		}
+		if p.Inputs != nil {
+			v["input"] = p.Inputs[i]
+		}
 		if err := e.Encode(v); err != nil {
 			return err
 		}
@@ -344,6 +412,13 @@ func inspectCmd() *cobra.Command {
 					kinds = append(kinds, st.Kind())
 				}
 				fmt.Fprintf(w, "preprocessing %d inputs -> %d features: %s\n", len(p.Inputs()), p.Width(), strings.Join(kinds, ", "))
+			}
+			if im := model.ImageInputOf(s); im != nil {
+				fmt.Fprintf(w, "image input  %dx%dx%d (channels x height x width), pixels in [0, 1]", im.Channels, im.Height, im.Width)
+				if nz := im.Normalize; nz != nil {
+					fmt.Fprintf(w, ", normalised with mean %v std %v", nz.Mean, nz.Std)
+				}
+				fmt.Fprintln(w)
 			}
 			if m.Profile != nil {
 				fmt.Fprintf(w, "profile      %d training rows, %d features\n", m.Profile.Rows, len(m.Profile.Features))

@@ -1,0 +1,285 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/model"
+)
+
+// ImageSamples are images read for an image model (see ReadImages): the
+// model's inputs, ready for Predict, with a name and a label for each.
+type ImageSamples struct {
+	// X holds N inputs of the model's input shape, sample-major, after the
+	// artifact's image preprocessing (model.ImageInput.Apply).
+	X []float32
+	N int
+	// Names names each image: its file path, or "<idx file>[i]".
+	Names []string
+	// Labels holds the class index of each image into the model's
+	// labels; nil when the input carries no labels.
+	Labels []int64
+}
+
+// IsImageData reports whether path looks like image input rather than a
+// table: a folder, a .png/.jpg/.jpeg file, or an IDX file (by name or by
+// its magic bytes 00 00 08).
+func IsImageData(path string) bool {
+	st, err := os.Stat(path)
+	if err == nil && st.IsDir() {
+		return true
+	}
+	if isImageFile(path) || formatFromName(path) == "idx" {
+		return true
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [3]byte
+	n, _ := f.Read(b[:])
+	return n == 3 && b[0] == 0 && b[1] == 0 && b[2] == 0x08
+}
+
+func isImageFile(p string) bool {
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".png", ".jpg", ".jpeg":
+		return true
+	}
+	return false
+}
+
+// IDXLabelsFor returns the IDX labels file that goes with an IDX images
+// file by the MNIST naming convention (t10k-images-idx3-ubyte.gz →
+// t10k-labels-idx1-ubyte.gz; images.idx → labels.idx), or "" when no
+// such file exists.
+func IDXLabelsFor(images string) string {
+	dir, base := filepath.Split(images)
+	r := strings.NewReplacer("images-idx3", "labels-idx1", "images", "labels", "idx3", "idx1")
+	for _, cand := range []string{r.Replace(base), strings.NewReplacer("images", "labels").Replace(base)} {
+		if cand == base {
+			continue
+		}
+		p := filepath.Join(dir, cand)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	return ""
+}
+
+// ReadImages reads path as input for the image model m (see
+// model.ImageInputOf), converting every image as training did:
+//
+//   - an IDX file of unsigned bytes [n, rows, cols] (gzipped or not):
+//     pixels divided by 255, resized bilinearly when the model takes
+//     another size; its labels come from the IDX file labels, or when
+//     labels is "" from the file IDXLabelsFor finds (none if it finds none);
+//   - a folder holding .png/.jpg/.jpeg files: those files, by name,
+//     without labels;
+//   - a folder of class sub-folders (as format images trains on): their
+//     images, labelled by folder name, which must be one of m's labels;
+//   - a single .png/.jpg/.jpeg file.
+//
+// PNG and JPEG images are resized bilinearly to the model's input size
+// and turned grey (ITU-R 601 luma) or RGB as data.LoadImage does. The
+// fitted normalisation of the artifact is applied last. Errors name the
+// file at fault.
+func ReadImages(m *model.Model, path, labels string) (*ImageSamples, error) {
+	in := model.ImageInputOf(m.Spec)
+	if in == nil {
+		return nil, fmt.Errorf("%s: the model %q takes table rows, not images", path, m.Spec.Name)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, pathErr(err)
+	}
+	var s *ImageSamples
+	switch {
+	case st.IsDir():
+		if labels != "" {
+			return nil, fmt.Errorf("%s: a labels file is only for IDX images; a folder is labelled by its class sub-folders", labels)
+		}
+		s, err = readImageDir(m, in, path)
+	case isImageFile(path):
+		if labels != "" {
+			return nil, fmt.Errorf("%s: a labels file is only for IDX images", labels)
+		}
+		s = &ImageSamples{N: 1, Names: []string{path}}
+		s.X, err = data.LoadImage(path, in.Channels, in.Height, in.Width)
+	default:
+		s, err = readIDXImages(m, in, path, labels)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Apply(s.X); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// readIDXImages reads an IDX images file and its labels, if any.
+func readIDXImages(m *model.Model, in *model.ImageInput, path, labels string) (*ImageSamples, error) {
+	idx, err := data.ReadIDX(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(idx.Dims) != 3 {
+		return nil, fmt.Errorf("%s: IDX images need 3 dimensions [n, rows, cols], the file has %v", path, idx.Dims)
+	}
+	n, rows, cols := idx.Dims[0], idx.Dims[1], idx.Dims[2]
+	if n == 0 || rows == 0 || cols == 0 {
+		return nil, fmt.Errorf("%s: IDX file holds no pixels (dimensions %v)", path, idx.Dims)
+	}
+	sz := in.Channels * in.Height * in.Width
+	s := &ImageSamples{N: n, X: make([]float32, n*sz), Names: make([]string, n)}
+	for i := range n {
+		s.Names[i] = path + "[" + strconv.Itoa(i) + "]"
+	}
+	if in.Channels == 1 && in.Height == rows && in.Width == cols {
+		// As data.LoadMNISTImages, which training reads with.
+		for i, v := range idx.Data {
+			s.X[i] = float32(v) / 255
+		}
+	} else {
+		plane := rows * cols
+		for i := range n {
+			g := &image.Gray{Pix: idx.Data[i*plane : (i+1)*plane], Stride: cols, Rect: image.Rect(0, 0, cols, rows)}
+			if err := data.ImageToCHW(g, s.X[i*sz:(i+1)*sz], in.Channels, in.Height, in.Width); err != nil {
+				return nil, fmt.Errorf("%s: image %d: %w", path, i, err)
+			}
+		}
+	}
+	if labels == "" {
+		labels = IDXLabelsFor(path)
+	}
+	if labels == "" {
+		return s, nil
+	}
+	ys, err := data.LoadMNISTLabels(labels)
+	if err != nil {
+		return nil, err
+	}
+	if len(ys) != n {
+		return nil, fmt.Errorf("%s has %d images but %s has %d labels", path, n, labels, len(ys))
+	}
+	s.Labels = make([]int64, n)
+	for i, y := range ys {
+		k, ok := classIndex(m.Spec.Labels, strconv.FormatInt(y, 10))
+		if !ok {
+			return nil, fmt.Errorf("%s: label %d of image %d is not one of the model's classes %v", labels, y, i, m.Spec.Labels)
+		}
+		s.Labels[i] = int64(k)
+	}
+	return s, nil
+}
+
+// classIndex maps a label to its index in classes: by name, else as an
+// index when it is an integer in range.
+func classIndex(classes []string, v string) (int, bool) {
+	if k := slices.Index(classes, v); k >= 0 {
+		return k, true
+	}
+	if j, err := strconv.Atoi(v); err == nil && j >= 0 && j < len(classes) {
+		return j, true
+	}
+	return 0, false
+}
+
+// readImageDir reads a folder of images, or of class sub-folders.
+func readImageDir(m *model.Model, in *model.ImageInput, root string) (*ImageSamples, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, pathErr(err)
+	}
+	s := &ImageSamples{}
+	for _, e := range entries {
+		if !e.IsDir() && isImageFile(e.Name()) {
+			s.Names = append(s.Names, filepath.Join(root, e.Name()))
+		}
+	}
+	if len(s.Names) == 0 {
+		// Class sub-folders, labelled by name.
+		s.Labels = []int64{}
+		for _, e := range entries {
+			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			files, err := os.ReadDir(filepath.Join(root, e.Name()))
+			if err != nil {
+				return nil, pathErr(err)
+			}
+			k, ok := -1, false
+			for _, f := range files {
+				if f.IsDir() || !isImageFile(f.Name()) {
+					continue
+				}
+				if !ok {
+					if k, ok = classIndex(m.Spec.Labels, e.Name()); !ok {
+						return nil, fmt.Errorf("%s: class folder %q is not one of the model's classes %v", root, e.Name(), m.Spec.Labels)
+					}
+				}
+				s.Names = append(s.Names, filepath.Join(root, e.Name(), f.Name()))
+				s.Labels = append(s.Labels, int64(k))
+			}
+		}
+	}
+	if len(s.Names) == 0 {
+		return nil, fmt.Errorf("%s: no .png, .jpg or .jpeg files in the folder or its class sub-folders", root)
+	}
+	s.N = len(s.Names)
+	sz := in.Channels * in.Height * in.Width
+	s.X = make([]float32, s.N*sz)
+	errs := make([]error, s.N)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, p := range s.Names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			x, err := data.LoadImage(p, in.Channels, in.Height, in.Width)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			copy(s.X[i*sz:(i+1)*sz], x)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// EvaluateImages scores the image model m on labelled samples from
+// ReadImages.
+func EvaluateImages(m *model.Model, s *ImageSamples) (*Evaluation, error) {
+	if s.Labels == nil {
+		return nil, errors.New("the images have no labels (give the IDX labels file, or class sub-folders)")
+	}
+	if s.N == 0 {
+		return nil, errors.New("no images")
+	}
+	ds, err := data.NewArrayDataset(s.X, slices.Clone(m.Spec.Architecture.Input), s.Labels)
+	if err != nil {
+		return nil, err
+	}
+	l, err := data.NewLoader(ds, data.LoaderOptions{BatchSize: 256})
+	if err != nil {
+		return nil, err
+	}
+	return Evaluate(m.Net, l, Classification, m.Spec.Labels, nil, nil)
+}
