@@ -44,10 +44,18 @@ type shiftGeom struct {
 	kf, npf, padf int // forward: taps, output positions per row of ShiftGemm, padded
 	xlen          int // floats of one padded input sample (with read slack)
 	n16           int // weight gradient: positions rounded up to 16
+	lda           int // row stride of the widened dY (≥ n16, zeros past npf)
 	qh, qw        int // input gradient: dY padding
 	hq, wq, planq int
 	kx, npx, padx int
 	dylen         int // floats of one padded dY sample (with read slack)
+	// Input gradient by columns (dxCols): dcols = Wᵀ·dY by ShiftGemm on
+	// the widened dY, then each input position gathers its kH·kW column
+	// entries (ShiftGemm with unit weights over rows shifted back by the
+	// tap offsets, read from margins of mc zeros).
+	dxCols     bool
+	mc, ldc    int // zero margin and row stride of dcols
+	padc, padg int // ShiftGemm widths of the two steps
 }
 
 func newShiftGeom(g *convGeom) shiftGeom {
@@ -68,6 +76,16 @@ func newShiftGeom(g *convGeom) shiftGeom {
 	s.padx = kernel.ShiftGemmPad(g.c, s.npx)
 	maxOff = (g.o-1)*s.planq + (g.kh-1)*s.wq + g.kw - 1
 	s.dylen = max(g.o*s.planq, maxOff+s.padx)
+	khw := g.kh * g.kw
+	s.padc = kernel.ShiftGemmPad(s.kf, s.npf)
+	s.padg = kernel.ShiftGemmPad(1, s.plane)
+	s.lda = max(s.n16, s.padc)
+	s.mc = (g.kh-1)*s.wp + g.kw - 1
+	s.ldc = s.mc + max(s.padc, s.padg)
+	// Multiply-adds of the two ways to the input gradient.
+	gather := g.c * s.padx * s.kx
+	cols := s.kf*s.padc*g.o + g.c*s.padg*khw
+	s.dxCols = cols < gather
 	return s
 }
 
@@ -151,10 +169,14 @@ func shiftForward(g *convGeom, x, w, bias, out []float32) {
 // gradient is summed per block of shiftBlock samples and the blocks' partials
 // are added in block order, so it does not depend on the thread count.
 func shiftBackward(g *convGeom, x, w, gr []float32, dx, dw *Tensor) {
+	sg := newShiftGeom(g)
+	shiftBackwardGeom(g, &sg, x, w, gr, dx, dw)
+}
+
+func shiftBackwardGeom(g *convGeom, sg *shiftGeom, x, w, gr []float32, dx, dw *Tensor) {
 	if dx == nil && dw == nil {
 		return
 	}
-	sg := newShiftGeom(g)
 	sp, chw, kg := g.spatial(), g.c*g.h*g.w, g.kg()
 	nblk := (g.n + shiftBlock - 1) / shiftBlock
 	var parts, wt []float32
@@ -162,7 +184,14 @@ func shiftBackward(g *convGeom, x, w, gr []float32, dx, dw *Tensor) {
 		parts = pool.get(nblk*g.o*kg, true)
 		defer pool.put(parts)
 	}
-	if dx != nil {
+	if dx != nil && sg.dxCols {
+		// Unit weights for the gather.
+		wt = pool.get(g.kh*g.kw, false)
+		defer pool.put(wt)
+		for i := range wt {
+			wt[i] = 1
+		}
+	} else if dx != nil {
 		// wt[(o,ty,tx)][c] = w[o][c][kh−1−ty][kw−1−tx]: the flipped filters.
 		wt = pool.get(sg.kx*g.c, false)
 		defer pool.put(wt)
@@ -177,16 +206,34 @@ func shiftBackward(g *convGeom, x, w, gr []float32, dx, dw *Tensor) {
 	}
 	grain := max(1, convGrain(g)/shiftBlock)
 	kernel.Parallel(nblk, grain, func(blo, bhi int) {
-		var xb, dyw, dyq, dxw []float32
+		var xb, dyw, dyq, dxw, dcols []float32
 		var offF [maxShiftFwdK]int
 		var offB [maxShiftBwdK]int
+		var offO [64]int // dcols step: dY's rows
 		var foff, boff []int
+		wide := dw != nil || sg.dxCols // dY widened to the input's row stride
 		if dw != nil {
 			foff = sg.fwdOffsets(g, offF[:])
 			xb = pool.get(shiftBlock*sg.xlen, true)
-			dyw = pool.get(shiftBlock*g.o*sg.n16, true)
 		}
-		if dx != nil {
+		if wide {
+			dyw = pool.get(shiftBlock*g.o*sg.lda, true)
+		}
+		if dx != nil && sg.dxCols {
+			khw := g.kh * g.kw
+			boff = offB[:khw]
+			for ky := 0; ky < g.kh; ky++ {
+				for kx := 0; kx < g.kw; kx++ {
+					t := ky*g.kw + kx
+					boff[t] = t*sg.ldc + sg.mc - ky*sg.wp - kx
+				}
+			}
+			for o := 0; o < g.o; o++ {
+				offO[o] = o * sg.lda
+			}
+			dcols = pool.get(sg.kf*sg.ldc, true)
+			dxw = pool.get(sg.padg, false)
+		} else if dx != nil {
 			boff = sg.bwdOffsets(g, offB[:])
 			dyq = pool.get(sg.dylen, true)
 			dxw = pool.get(g.c*sg.padx, false)
@@ -199,14 +246,28 @@ func shiftBackward(g *convGeom, x, w, gr []float32, dx, dw *Tensor) {
 				gn := gr[n*g.o*sp : (n+1)*g.o*sp]
 				if dw != nil {
 					sg.padInput(g, xb[i*sg.xlen:], x[n*chw:(n+1)*chw])
-					d := dyw[i*g.o*sg.n16:]
+				}
+				if wide {
+					d := dyw[i*g.o*sg.lda:]
 					for o := 0; o < g.o; o++ {
 						for y := 0; y < g.oh; y++ {
-							copy(d[o*sg.n16+y*sg.wp:][:g.ow], gn[(o*g.oh+y)*g.ow:][:g.ow])
+							copy(d[o*sg.lda+y*sg.wp:][:g.ow], gn[(o*g.oh+y)*g.ow:][:g.ow])
 						}
 					}
 				}
-				if dx != nil {
+				if dx != nil && sg.dxCols {
+					dn := dx.st.data[n*chw : (n+1)*chw]
+					// dcols[(c,ky,kx)][mc+p] = Σ_o w[o][c][ky][kx] · dY[o][p]
+					kernel.ShiftGemm(sg.kf, sg.npf, g.o, offO[:g.o], dyw[i*g.o*sg.lda:], w, sg.kf, dcols[sg.mc:], sg.ldc)
+					khw := g.kh * g.kw
+					for c := 0; c < g.c; c++ {
+						// dxpad[q] = Σ_t dcols[(c,t)][mc + q − off_t]
+						kernel.ShiftGemm(1, sg.plane, khw, boff, dcols[c*khw*sg.ldc:], wt, 1, dxw, sg.padg)
+						for y := 0; y < g.h; y++ {
+							copy(dn[(c*g.h+y)*g.w:][:g.w], dxw[(y+g.ph)*sg.wp+g.pw:][:g.w])
+						}
+					}
+				} else if dx != nil {
 					for o := 0; o < g.o; o++ {
 						for y := 0; y < g.oh; y++ {
 							copy(dyq[o*sg.planq+(y+sg.qh)*sg.wq+sg.qw:][:g.ow], gn[(o*g.oh+y)*g.ow:][:g.ow])
@@ -222,16 +283,13 @@ func shiftBackward(g *convGeom, x, w, gr []float32, dx, dw *Tensor) {
 				}
 			}
 			if dw != nil {
-				kernel.ShiftDots(g.o, kg, sg.n16, ns, dyw, sg.n16, g.o*sg.n16, foff, xb, sg.xlen, parts[blk*g.o*kg:], kg)
+				kernel.ShiftDots(g.o, kg, sg.n16, ns, dyw, sg.lda, g.o*sg.lda, foff, xb, sg.xlen, parts[blk*g.o*kg:], kg)
 			}
 		}
-		if dw != nil {
-			pool.put(xb)
-			pool.put(dyw)
-		}
-		if dx != nil {
-			pool.put(dyq)
-			pool.put(dxw)
+		for _, b := range [][]float32{xb, dyw, dyq, dxw, dcols} {
+			if b != nil {
+				pool.put(b)
+			}
 		}
 	})
 	if dw != nil {

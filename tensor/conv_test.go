@@ -163,14 +163,20 @@ func TestConvShiftMatchesIm2col(t *testing.T) {
 		}
 		gr := RandN(rng, g.n, g.o, g.oh, g.ow).Data()
 		dx0, dw0 := newTensor(x.Shape(), true), newTensor(w.Shape(), true)
-		dx1, dw1 := newTensor(x.Shape(), true), newTensor(w.Shape(), true)
 		im2colBackward(&g, x.Data(), w.Data(), gr, dx0, dw0)
-		shiftBackward(&g, x.Data(), w.Data(), gr, dx1, dw1)
-		if i, ok := closeTo(dx1.Data(), toF64(dx0.Data()), 1e-4); !ok {
-			t.Fatalf("%s: dx[%d] = %v, im2col %v", name(), i, dx1.Data()[i], dx0.Data()[i])
-		}
-		if i, ok := closeTo(dw1.Data(), toF64(dw0.Data()), 1e-4); !ok {
-			t.Fatalf("%s: dw[%d] = %v, im2col %v", name(), i, dw1.Data()[i], dw0.Data()[i])
+		var dw1 *Tensor
+		for _, cols := range []bool{false, true} { // both ways to dX
+			sg := newShiftGeom(&g)
+			sg.dxCols = cols
+			dx1 := newTensor(x.Shape(), true)
+			dw1 = newTensor(w.Shape(), true)
+			shiftBackwardGeom(&g, &sg, x.Data(), w.Data(), gr, dx1, dw1)
+			if i, ok := closeTo(dx1.Data(), toF64(dx0.Data()), 1e-4); !ok {
+				t.Fatalf("%s cols=%v: dx[%d] = %v, im2col %v", name(), cols, i, dx1.Data()[i], dx0.Data()[i])
+			}
+			if i, ok := closeTo(dw1.Data(), toF64(dw0.Data()), 1e-4); !ok {
+				t.Fatalf("%s cols=%v: dw[%d] = %v, im2col %v", name(), cols, i, dw1.Data()[i], dw0.Data()[i])
+			}
 		}
 		// Only dW (a first layer): dx nil.
 		dw2 := newTensor(w.Shape(), true)
