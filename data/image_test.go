@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -164,3 +165,22 @@ func TestImageNormalizeAugment(t *testing.T) {
 type fixed struct{ v int }
 
 func (f fixed) IntN(n int) int { return f.v % n }
+
+func TestFitImageNormalizeRows(t *testing.T) {
+	// Two 1-channel 1x2 images; fitting on image 1 only.
+	x := []float32{0, 0, 1, 3}
+	m, err := FitImageNormalizeRows(x, 1, 1, 2, []int{1})
+	if err != nil || m.Mean[0] != 2 || m.Std[0] != 1 {
+		t.Fatalf("%+v %v", m, err)
+	}
+	all, _ := FitImageNormalize(x, 1, 1, 2)
+	same, _ := FitImageNormalizeRows(x, 1, 1, 2, []int{0, 1})
+	if !reflect.DeepEqual(all, same) {
+		t.Errorf("all rows %+v, FitImageNormalize %+v", same, all)
+	}
+	for _, rows := range [][]int{{2}, {-1}, {}} {
+		if _, err := FitImageNormalizeRows(x, 1, 1, 2, rows); err == nil {
+			t.Errorf("rows %v: no error", rows)
+		}
+	}
+}

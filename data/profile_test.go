@@ -57,3 +57,54 @@ func TestProfile(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestImageProfile(t *testing.T) {
+	// Three 2-channel 1x2 images; the profile covers images 0 and 2.
+	x := []float32{
+		0, 1, 0.5, 0.5, // image 0: c0 {0, 1}, c1 {0.5, 0.5}
+		9, 9, 9, 9, // image 1: left out
+		0.25, 0.75, 1, 0, // image 2: c0 {0.25, 0.75}, c1 {1, 0}
+	}
+	p, err := NewImageProfile(x, 2, 1, 2, []int{0, 2}, []int64{1, 0, 1}, []string{"cat", "dog"}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Rows != 2 || len(p.Features) != 4 || p.Features[0].Name != "pixel_c0" || p.Features[1].Name != "pixel_mean_c0" || p.Features[3].Name != "pixel_mean_c1" {
+		t.Fatalf("profile %+v", p)
+	}
+	c0 := p.Feature("pixel_c0")
+	// Pixels {0, 1, 0.25, 0.75}: mean 0.5, variance (0.25+0.25+0.0625+0.0625)/4.
+	if c0.Count != 4 || c0.Mean != 0.5 || !near(c0.Std, math.Sqrt(0.15625), 1e-12) || c0.Min != 0 || c0.Max != 1 {
+		t.Errorf("pixel_c0 %+v", c0)
+	}
+	if q := c0.Quantiles[3]; q.Q != 0.5 || q.Value != 0.5 {
+		t.Errorf("median %+v", q)
+	}
+	// Bins [0,.25) [.25,.5) [.5,.75) [.75,1]: 0 | 0.25 | - | 0.75 and 1.
+	if !reflect.DeepEqual(c0.Histogram.Counts, []int{1, 1, 0, 2}) {
+		t.Errorf("histogram %+v", c0.Histogram)
+	}
+	m1 := p.Feature("pixel_mean_c1") // per-image means 0.5 and 0.5
+	if m1.Count != 2 || m1.Mean != 0.5 || m1.Std != 0 {
+		t.Errorf("pixel_mean_c1 %+v", m1)
+	}
+	if !reflect.DeepEqual(p.Labels, []CategoryCount{{"dog", 2, 1}}) {
+		t.Errorf("labels %+v", p.Labels)
+	}
+	path := filepath.Join(t.TempDir(), "profile.json")
+	if err := p.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := LoadProfile(path); err != nil || !reflect.DeepEqual(p, q) {
+		t.Errorf("reload: %v", err)
+	}
+	for _, bad := range []struct {
+		x    []float32
+		rows []int
+		y    []int64
+	}{{x[:5], nil, nil}, {x, []int{3}, nil}, {x, []int{}, nil}, {x, nil, []int64{0}}} {
+		if _, err := NewImageProfile(bad.x, 2, 1, 2, bad.rows, bad.y, nil, 0); err == nil {
+			t.Errorf("no error for %v rows %v labels %v", len(bad.x), bad.rows, bad.y)
+		}
+	}
+}

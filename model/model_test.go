@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/tensor"
 )
@@ -136,6 +137,64 @@ func TestBuildErrors(t *testing.T) {
 	} {
 		if _, err := Build(c.a); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Build(%+v) error = %v, want %q", c.a, err, c.want)
+		}
+	}
+}
+
+// TestImageInput checks that the image preprocessing survives a save and
+// reload, and that a damaged one is an error naming the field.
+func TestImageInput(t *testing.T) {
+	nn.SetSeed(1)
+	spec := testSpec(Architecture{Kind: "mlp", Input: []int{1, 2, 2}, Outputs: 3, Hidden: []int{4}})
+	spec.Image = &ImageInput{Channels: 1, Height: 2, Width: 2, Normalize: &data.ImageNormalize{Mean: []float32{0.1307}, Std: []float32{0.3081}}}
+	m, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{0, 0.1307, 1, 0.5}
+	want := slices.Clone(x)
+	if err := m.Spec.Image.Apply(want); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Spec.Image.Apply(x); err != nil || !slices.Equal(x, want) || x[1] != 0 {
+		t.Errorf("reloaded Apply gives %v (%v), want %v", x, err, want)
+	}
+	if in := ImageInputOf(back.Spec); in != back.Spec.Image {
+		t.Error("ImageInputOf ignores Spec.Image")
+	}
+	// An artifact from before Spec.Image: inferred from the input shape.
+	old := testSpec(Architecture{Kind: "cnn", Input: []int{3, 4, 5}})
+	if in := ImageInputOf(old); in == nil || !slices.Equal(in.Shape(), []int{3, 4, 5}) || in.Normalize != nil {
+		t.Errorf("inferred %+v", in)
+	}
+	if ImageInputOf(testSpec(Architecture{Kind: "mlp", Input: []int{4}})) != nil {
+		t.Error("a table model has an image input")
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, SpecFile))
+	for _, c := range []struct{ from, to, want string }{
+		{`"channels": 1`, `"channels": 2`, "image.channels must be 1 or 3"},
+		{`"width": 2`, `"width": 0`, "image.height and image.width must be positive"},
+		{`"width": 2`, `"width": 3`, "image input [1 2 3] holds 6 values"},
+		{`0.3081`, `0`, "image.normalize channel 0"},
+		{`0.3081`, `0.3, 0.2`, "image.normalize has 1 means and 2 stds"},
+	} {
+		s := strings.Replace(string(raw), c.from, c.to, 1)
+		if s == string(raw) {
+			t.Fatalf("%q is not in model.json", c.from)
+		}
+		if err := os.WriteFile(filepath.Join(dir, SpecFile), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), SpecFile) {
+			t.Errorf("%s -> %s: error %v, want %q", c.from, c.to, err, c.want)
 		}
 	}
 }
