@@ -73,14 +73,17 @@ func BenchmarkInference(b *testing.B) {
 		nn.Train(m.net, false)
 		for _, batch := range []int{1, 256} {
 			x := tensor.RandN(tensor.NewRNG(1), append([]int{batch}, m.shape...)...)
-			b.Run(m.name+"/b"+itoa(batch), func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					tensor.NoGrad(func() { m.net.Forward(x).Release() })
-				}
-				b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
-				b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "µs/batch")
-			})
+			for _, threads := range []int{1, 2} {
+				b.Run(m.name+"/b"+itoa(batch)+"/t"+itoa(threads), func(b *testing.B) {
+					defer kernel.SetThreads(kernel.SetThreads(threads))
+					b.ReportAllocs()
+					for b.Loop() {
+						tensor.NoGrad(func() { m.net.Forward(x).Release() })
+					}
+					b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
+					b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "µs/batch")
+				})
+			}
 		}
 	}
 }
