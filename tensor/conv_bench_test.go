@@ -65,52 +65,31 @@ func BenchmarkConv2D(b *testing.B) {
 	}
 }
 
-// BenchmarkConv2DDirect times a direct (im2col-free) forward loop nest on
-// the LeNet shapes: the alternative Conv2D's doc comment says lost. Each
-// output row accumulates axpys of input rows, the best a direct Go loop
-// does without SIMD assembly of its own.
-func BenchmarkConv2DDirect(b *testing.B) {
-	for _, cb := range convBenches[:2] {
+// BenchmarkConv2DPaths times the two forward algorithms on the LeNet
+// shapes (and LeNet's padded first layer): im2col + GEMM against the direct
+// path of conv_direct.go, which Conv2D picks for these shapes where the CPU
+// has AVX-512.
+func BenchmarkConv2DPaths(b *testing.B) {
+	benches := append(convBenches[:2:2], convBench{"LeNet1pad_64x1x28x28_6x5x5", []int{64, 1, 28, 28}, []int{6, 1, 5, 5}, Conv2DOptions{Padding: [2]int{2, 2}}, false})
+	for _, cb := range benches {
 		rng := NewRNG(1)
 		x, w, bias := RandN(rng, cb.x...), RandN(rng, cb.w...), RandN(rng, cb.w[0])
 		g := newConvGeom("bench", x, w, bias, cb.opt)
 		out := newTensor([]int{g.n, g.o, g.oh, g.ow}, false)
 		fwd := convFlops(cb.x, cb.w, out.Shape())
-		b.Run(cb.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				directConv(&g, x.Data(), w.Data(), bias.Data(), out.Data())
-			}
-			b.ReportMetric(fwd*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-	}
-}
-
-// directConv is a stride-1, unpadded, ungrouped direct convolution for
-// BenchmarkConv2DDirect, parallel over the batch like Conv2D.
-func directConv(g *convGeom, x, w, bias, out []float32) {
-	s := g.spatial()
-	kernel.Parallel(g.n, convGrain(g), func(lo, hi int) {
-		for n := lo; n < hi; n++ {
-			for o := 0; o < g.o; o++ {
-				op := out[(n*g.o+o)*s : (n*g.o+o+1)*s]
-				for i := range op {
-					op[i] = bias[o]
+		for _, path := range []struct {
+			name string
+			fn   func(g *convGeom, x, w, bias, out []float32)
+		}{{"im2col", im2colForward}, {"direct", shiftForward}} {
+			b.Run(cb.name+"/"+path.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					path.fn(&g, x.Data(), w.Data(), bias.Data(), out.Data())
 				}
-				for c := 0; c < g.c; c++ {
-					xp := x[(n*g.c+c)*g.h*g.w:]
-					for ki := 0; ki < g.kh; ki++ {
-						for kj := 0; kj < g.kw; kj++ {
-							wv := w[((o*g.c+c)*g.kh+ki)*g.kw+kj]
-							for oy := 0; oy < g.oh; oy++ {
-								kernel.Axpy(wv, xp[(oy+ki)*g.w+kj:], op[oy*g.ow:(oy+1)*g.ow])
-							}
-						}
-					}
-				}
-			}
+				b.ReportMetric(fwd*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
 		}
-	})
+	}
 }
 
 func BenchmarkMaxPool2D(b *testing.B) {

@@ -20,7 +20,7 @@ import "github.com/shenml/shen/internal/kernel"
 const (
 	maxShiftFwdK = 256  // C·kH·kW
 	maxShiftBwdK = 1024 // O·kH·kW
-	shiftBlock   = 8    // samples per weight-gradient partial
+	shiftBlock   = 16   // samples per weight-gradient partial
 )
 
 // useShift reports whether Conv2D takes the direct path for g: stride 1,
@@ -126,7 +126,6 @@ func (s *shiftGeom) padInput(g *convGeom, xb, x []float32) {
 }
 
 func shiftForward(g *convGeom, x, w, bias, out []float32) {
-	sg := newShiftGeom(g)
 	sp, chw, kg := g.spatial(), g.c*g.h*g.w, g.kg()
 	// wt[r][o] = w[o][r]: ShiftGemm broadcasts the O weights of a tap.
 	wt := pool.get(kg*g.o, false)
@@ -137,25 +136,18 @@ func shiftForward(g *convGeom, x, w, bias, out []float32) {
 		}
 	}
 	kernel.Parallel(g.n, convGrain(g), func(lo, hi int) {
+		sg := newShiftGeom(g) // per chunk: a captured one would go to the heap
 		var offA [maxShiftFwdK]int
 		off := sg.fwdOffsets(g, offA[:])
 		xb := pool.get(sg.xlen, true)
 		ob := pool.get(g.o*sg.padf, false)
 		for n := lo; n < hi; n++ {
 			sg.padInput(g, xb, x[n*chw:(n+1)*chw])
-			kernel.ShiftGemm(g.o, sg.npf, sg.kf, off, xb, wt, g.o, ob, sg.padf)
+			kernel.ShiftGemm(g.o, sg.npf, sg.kf, off, xb, wt, g.o, ob, sg.padf, bias)
 			for o := 0; o < g.o; o++ {
-				var b float32
-				if bias != nil {
-					b = bias[o]
-				}
 				dst := out[(n*g.o+o)*sp : (n*g.o+o+1)*sp]
 				for y := 0; y < g.oh; y++ {
-					src := ob[o*sg.padf+y*sg.wp:][:g.ow]
-					d := dst[y*g.ow : (y+1)*g.ow]
-					for i, v := range src {
-						d[i] = v + b
-					}
+					copy(dst[y*g.ow:(y+1)*g.ow], ob[o*sg.padf+y*sg.wp:])
 				}
 			}
 		}
@@ -169,14 +161,29 @@ func shiftForward(g *convGeom, x, w, bias, out []float32) {
 // gradient is summed per block of shiftBlock samples and the blocks' partials
 // are added in block order, so it does not depend on the thread count.
 func shiftBackward(g *convGeom, x, w, gr []float32, dx, dw *Tensor) {
-	sg := newShiftGeom(g)
-	shiftBackwardGeom(g, &sg, x, w, gr, dx, dw)
+	shiftBackwardMode(g, dxAuto, x, w, gr, dx, dw)
 }
 
-func shiftBackwardGeom(g *convGeom, sg *shiftGeom, x, w, gr []float32, dx, dw *Tensor) {
+// Ways to the input gradient: as newShiftGeom chooses, or forced (tests).
+const (
+	dxAuto = iota
+	dxGather
+	dxByCols
+)
+
+func (g *convGeom) shiftGeomMode(mode int) shiftGeom {
+	sg := newShiftGeom(g)
+	if mode != dxAuto {
+		sg.dxCols = mode == dxByCols
+	}
+	return sg
+}
+
+func shiftBackwardMode(g *convGeom, mode int, x, w, gr []float32, dx, dw *Tensor) {
 	if dx == nil && dw == nil {
 		return
 	}
+	sg := g.shiftGeomMode(mode)
 	sp, chw, kg := g.spatial(), g.c*g.h*g.w, g.kg()
 	nblk := (g.n + shiftBlock - 1) / shiftBlock
 	var parts, wt []float32
@@ -206,6 +213,7 @@ func shiftBackwardGeom(g *convGeom, sg *shiftGeom, x, w, gr []float32, dx, dw *T
 	}
 	grain := max(1, convGrain(g)/shiftBlock)
 	kernel.Parallel(nblk, grain, func(blo, bhi int) {
+		sg := g.shiftGeomMode(mode) // per chunk: a captured one would go to the heap
 		var xb, dyw, dyq, dxw, dcols []float32
 		var offF [maxShiftFwdK]int
 		var offB [maxShiftBwdK]int
@@ -258,11 +266,11 @@ func shiftBackwardGeom(g *convGeom, sg *shiftGeom, x, w, gr []float32, dx, dw *T
 				if dx != nil && sg.dxCols {
 					dn := dx.st.data[n*chw : (n+1)*chw]
 					// dcols[(c,ky,kx)][mc+p] = Σ_o w[o][c][ky][kx] · dY[o][p]
-					kernel.ShiftGemm(sg.kf, sg.npf, g.o, offO[:g.o], dyw[i*g.o*sg.lda:], w, sg.kf, dcols[sg.mc:], sg.ldc)
+					kernel.ShiftGemm(sg.kf, sg.npf, g.o, offO[:g.o], dyw[i*g.o*sg.lda:], w, sg.kf, dcols[sg.mc:], sg.ldc, nil)
 					khw := g.kh * g.kw
 					for c := 0; c < g.c; c++ {
 						// dxpad[q] = Σ_t dcols[(c,t)][mc + q − off_t]
-						kernel.ShiftGemm(1, sg.plane, khw, boff, dcols[c*khw*sg.ldc:], wt, 1, dxw, sg.padg)
+						kernel.ShiftGemm(1, sg.plane, khw, boff, dcols[c*khw*sg.ldc:], wt, 1, dxw, sg.padg, nil)
 						for y := 0; y < g.h; y++ {
 							copy(dn[(c*g.h+y)*g.w:][:g.w], dxw[(y+g.ph)*sg.wp+g.pw:][:g.w])
 						}
@@ -273,7 +281,7 @@ func shiftBackwardGeom(g *convGeom, sg *shiftGeom, x, w, gr []float32, dx, dw *T
 							copy(dyq[o*sg.planq+(y+sg.qh)*sg.wq+sg.qw:][:g.ow], gn[(o*g.oh+y)*g.ow:][:g.ow])
 						}
 					}
-					kernel.ShiftGemm(g.c, sg.npx, sg.kx, boff, dyq, wt, g.c, dxw, sg.padx)
+					kernel.ShiftGemm(g.c, sg.npx, sg.kx, boff, dyq, wt, g.c, dxw, sg.padx, nil)
 					dn := dx.st.data[n*chw : (n+1)*chw]
 					for c := 0; c < g.c; c++ {
 						for y := 0; y < g.h; y++ {

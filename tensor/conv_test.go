@@ -166,11 +166,13 @@ func TestConvShiftMatchesIm2col(t *testing.T) {
 		im2colBackward(&g, x.Data(), w.Data(), gr, dx0, dw0)
 		var dw1 *Tensor
 		for _, cols := range []bool{false, true} { // both ways to dX
-			sg := newShiftGeom(&g)
-			sg.dxCols = cols
+			mode := dxGather
+			if cols {
+				mode = dxByCols
+			}
 			dx1 := newTensor(x.Shape(), true)
 			dw1 = newTensor(w.Shape(), true)
-			shiftBackwardGeom(&g, &sg, x.Data(), w.Data(), gr, dx1, dw1)
+			shiftBackwardMode(&g, mode, x.Data(), w.Data(), gr, dx1, dw1)
 			if i, ok := closeTo(dx1.Data(), toF64(dx0.Data()), 1e-4); !ok {
 				t.Fatalf("%s cols=%v: dx[%d] = %v, im2col %v", name(), cols, i, dx1.Data()[i], dx0.Data()[i])
 			}

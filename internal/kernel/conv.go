@@ -32,11 +32,11 @@ func ShiftGemmPad(m, np int) int {
 	return (np + w - 1) / w * w
 }
 
-// ShiftGemm sets out[i*ldo+p] = Σ_{r<k} wt[r*ldw+i] · in[off[r]+p] for
-// i < m and p < np; up to ShiftGemmPad(m, np) positions of each out row may
+// ShiftGemm sets out[i*ldo+p] = bias[i] + Σ_{r<k} wt[r*ldw+i] · in[off[r]+p]
+// for i < m and p < np (bias nil: 0); up to ShiftGemmPad(m, np) positions of each out row may
 // be written, and in is read that far past each off[r]. Each sum runs over r
 // in order, so results do not depend on how callers split the work.
-func ShiftGemm(m, np, k int, off []int, in, wt []float32, ldw int, out []float32, ldo int) {
+func ShiftGemm(m, np, k int, off []int, in, wt []float32, ldw int, out []float32, ldo int, bias []float32) {
 	if m <= 0 || np <= 0 {
 		return
 	}
@@ -48,11 +48,11 @@ func ShiftGemm(m, np, k int, off []int, in, wt []float32, ldw int, out []float32
 		}
 		maxOff = max(maxOff, o)
 	}
-	if k <= 0 || len(in) < maxOff+pad || len(wt) < (k-1)*ldw+m || len(out) < (m-1)*ldo+pad || ldw < m || ldo < pad {
+	if k <= 0 || len(in) < maxOff+pad || len(wt) < (k-1)*ldw+m || len(out) < (m-1)*ldo+pad || ldw < m || ldo < pad || (bias != nil && len(bias) < m) {
 		panic(fmt.Sprintf("kernel.ShiftGemm: buffers too short for m=%d np=%d k=%d", m, np, k))
 	}
 	if !hasShiftAsm {
-		shiftGemmGo(m, np, k, off, in, wt, ldw, out, ldo)
+		shiftGemmGo(m, np, k, off, in, wt, ldw, out, ldo, bias)
 		return
 	}
 	nv := shiftNV(m)
@@ -61,6 +61,7 @@ func ShiftGemm(m, np, k int, off []int, in, wt []float32, ldw int, out []float32
 		maxMO = 4
 	}
 	tiles := (m + maxMO - 1) / maxMO
+	var zero [8]float32
 	for p0 := 0; p0 < pad; p0 += nv * 16 {
 		i0 := 0
 		for t := 0; t < tiles; t++ {
@@ -68,16 +69,25 @@ func ShiftGemm(m, np, k int, off []int, in, wt []float32, ldw int, out []float32
 			if t < m%tiles {
 				mo++
 			}
-			shiftGemmTile(mo, nv, k, off, in[p0:], wt[i0:], ldw, out[i0*ldo+p0:], ldo)
+			b := &zero[0]
+			if bias != nil {
+				b = &bias[i0]
+			}
+			shiftGemmTile(mo, nv, k, off, in[p0:], wt[i0:], ldw, out[i0*ldo+p0:], ldo, b)
 			i0 += mo
 		}
 	}
 }
 
-func shiftGemmGo(m, np, k int, off []int, in, wt []float32, ldw int, out []float32, ldo int) {
+func shiftGemmGo(m, np, k int, off []int, in, wt []float32, ldw int, out []float32, ldo int, bias []float32) {
 	for i := 0; i < m; i++ {
 		row := out[i*ldo : i*ldo+np]
 		clear(row)
+		if bias != nil {
+			for p := range row {
+				row[p] = bias[i]
+			}
+		}
 		for r := 0; r < k; r++ {
 			axpy(wt[r*ldw+i], in[off[r]:off[r]+np], row)
 		}

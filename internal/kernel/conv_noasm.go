@@ -4,7 +4,7 @@ package kernel
 
 const hasShiftAsm = false
 
-func shiftGemmTile(mo, nv, k int, off []int, in []float32, wt []float32, ldw int, out []float32, ldo int) {
+func shiftGemmTile(mo, nv, k int, off []int, in []float32, wt []float32, ldw int, out []float32, ldo int, bias *float32) {
 	panic("kernel: shiftGemmTile without assembly")
 }
 

@@ -23,10 +23,17 @@ func TestShiftGemm(t *testing.T) {
 			wt := randVec(rng, k*ldw)
 			ldo := pad + rng.IntN(5)
 			out := randVec(rng, (m-1)*ldo+pad)
-			ShiftGemm(m, np, k, off, in, wt, ldw, out, ldo)
+			var bias []float32
+			if np%2 == 0 {
+				bias = randVec(rng, m)
+			}
+			ShiftGemm(m, np, k, off, in, wt, ldw, out, ldo, bias)
 			for i := 0; i < m; i++ {
 				for p := 0; p < np; p++ {
 					want := 0.0
+					if bias != nil {
+						want = float64(bias[i])
+					}
 					for r := 0; r < k; r++ {
 						want += float64(wt[r*ldw+i]) * float64(in[off[r]+p])
 					}

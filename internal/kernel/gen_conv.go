@@ -17,7 +17,7 @@ func p(format string, args ...any) { fmt.Fprintf(&out, format+"\n", args...) }
 
 // shiftGemm emits shiftGemm{mo}v{nv}: an mo × (nv·16) tile of
 //
-//	out[i*ldo+p] = Σ_r wt[r*ldw+i] · in[off[r]+p]
+//	out[i*ldo+p] = bias[i] + Σ_r wt[r*ldw+i] · in[off[r]+p]
 //
 // Each of the k steps loads nv input vectors at in+off[r] and broadcasts mo
 // weights, so the "column matrix" row r is the input itself shifted by
@@ -29,17 +29,19 @@ func shiftGemm(mo, nv int) {
 		panic(name + ": too many registers")
 	}
 	acc := func(i, v int) string { return fmt.Sprintf("Z%d", accBase+i*nv+v) }
-	p("// func %s(k int, off *int, in *float32, wt *float32, ldw int, out *float32, ldo int)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+	p("// func %s(k int, off *int, in *float32, wt *float32, ldw int, out *float32, ldo int, bias *float32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-64", name)
 	p("\tMOVQ k+0(FP), CX")
 	p("\tMOVQ off+8(FP), SI")
 	p("\tMOVQ in+16(FP), DI")
 	p("\tMOVQ wt+24(FP), R8")
 	p("\tMOVQ ldw+32(FP), R9")
 	p("\tSHLQ $2, R9")
+	p("\tMOVQ bias+56(FP), AX")
 	for i := 0; i < mo; i++ {
-		for v := 0; v < nv; v++ {
-			p("\tVPXORD %s, %s, %s", acc(i, v), acc(i, v), acc(i, v))
+		p("\tVBROADCASTSS %d(AX), %s", i*4, acc(i, 0))
+		for v := 1; v < nv; v++ {
+			p("\tVMOVAPS %s, %s", acc(i, 0), acc(i, v))
 		}
 	}
 	p("%s_loop:", name)
