@@ -304,3 +304,37 @@ func TestIDXLabelsFor(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadImagesIDX feeds arbitrary bytes as an IDX images file to an
+// image model (1x4x4, normalised): an error or inputs of the right size,
+// never a panic.
+func FuzzReadImagesIDX(f *testing.F) {
+	f.Add([]byte{0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4})
+	f.Add([]byte{0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+	f.Add([]byte{0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9})
+	f.Add([]byte{0, 0, 8, 1, 0, 0, 0, 1, 7})
+	spec := model.Spec{Name: "fuzz", Task: Classification, Labels: []string{"a", "b"},
+		Architecture: model.Architecture{Kind: "mlp", Input: []int{1, 4, 4}, Outputs: 2},
+		Image:        &model.ImageInput{Channels: 1, Height: 4, Width: 4, Normalize: &data.ImageNormalize{Mean: []float32{0.5}, Std: []float32{0.25}}}}
+	m, err := model.New(spec)
+	if err != nil {
+		f.Fatal(err)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(dir, "x-images-idx3-ubyte")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := ReadImages(m, p, "")
+		if err != nil {
+			if !strings.Contains(err.Error(), p) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		if s.N <= 0 || len(s.X) != s.N*16 || len(s.Names) != s.N || s.Labels != nil {
+			t.Fatalf("read %d images, %d values, %d names", s.N, len(s.X), len(s.Names))
+		}
+	})
+}

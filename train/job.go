@@ -127,6 +127,9 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 		fmt.Fprintf(out, "; vocabulary %d; unigram baseline %.4f nats/token", p.vocab.Len(), p.unigram)
 	}
 	fmt.Fprintln(out)
+	if p.image != nil && p.image.Normalize != nil {
+		fmt.Fprintf(out, "images: normalised per channel with the training split's mean %v and std %v\n", p.image.Normalize.Mean, p.image.Normalize.Std)
+	}
 
 	arch := cfg.Model
 	if len(arch.Input) == 0 {

@@ -80,3 +80,77 @@ func TestQuickstart(t *testing.T) {
 		t.Errorf("predict: %v\n%s", err, out)
 	}
 }
+
+// TestImageCommands trains on the committed PNG folder with normalised
+// pixels, then evaluates and predicts on the folder, one PNG, and IDX
+// files written here.
+func TestImageCommands(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", "..", "testdata", "images"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "stripes.yaml")
+	yml := "data:\n  path: " + root + "\n  format: images\n  image: {width: 8, height: 8, gray: true}\n  split: {val: 0, test: 0.25}\n" +
+		"preprocessing:\n  image: {normalize: true}\nmodel: {kind: cnn, channels: [4], hidden: [8]}\ntrain: {epochs: 10, batch_size: 2, optimizer: {lr: 0.01}}\n"
+	if err := os.WriteFile(cfg, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "train", "--config", cfg, "--out", dir); err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	md := filepath.Join(dir, "stripes", "model")
+	out, err := run(t, "evaluate", "--model", md, "--data", root)
+	if err != nil || !strings.Contains(out, "(8 images)") || !strings.Contains(out, "accuracy") {
+		t.Errorf("evaluate on the folder: %v\n%s", err, out)
+	}
+	png := filepath.Join(root, "vertical", "1.png")
+	out, err = run(t, "predict", "--model", md, "--input", png)
+	if err != nil || !strings.HasPrefix(out, "input,prediction,p_horizontal,p_vertical\n"+png+",") {
+		t.Errorf("predict one PNG: %v\n%s", err, out)
+	}
+	if out, err = run(t, "inspect", "--model", md); err != nil || !strings.Contains(out, "image input  1x8x8") || !strings.Contains(out, "normalised with mean") {
+		t.Errorf("inspect: %v\n%s", err, out)
+	}
+
+	// IDX: four 8x8 images (rows for horizontal, 0; columns for vertical, 1).
+	img := []byte{0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 8, 0, 0, 0, 8}
+	for i := range 4 {
+		for y := range 8 {
+			for x := range 8 {
+				on := (i%2 == 0 && y%2 == 0) || (i%2 == 1 && x%2 == 0)
+				img = append(img, map[bool]byte{true: 230, false: 30}[on])
+			}
+		}
+	}
+	lab := []byte{0, 0, 8, 1, 0, 0, 0, 4, 0, 1, 0, 1}
+	idir := t.TempDir()
+	ip, lp := filepath.Join(idir, "stripes-images-idx3-ubyte"), filepath.Join(idir, "stripes-labels-idx1-ubyte")
+	os.WriteFile(ip, img, 0o644)
+	os.WriteFile(lp, lab, 0o644)
+	for _, args := range [][]string{{"--data", ip}, {"--data", ip, "--labels", lp}} {
+		out, err := run(t, append([]string{"evaluate", "--model", md}, args...)...)
+		if err != nil || !strings.Contains(out, "(4 images)") {
+			t.Errorf("evaluate %v: %v\n%s", args, err, out)
+		}
+	}
+	out, err = run(t, "predict", "--model", md, "--input", ip, "--output", filepath.Join(idir, "p.jsonl"))
+	if err != nil {
+		t.Errorf("predict IDX: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(filepath.Join(idir, "p.jsonl"))
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 4 || !strings.Contains(lines[3], `"input":"`+ip+`[3]"`) || !strings.Contains(lines[0], `"p_horizontal"`) && !strings.Contains(lines[0], `"horizontal":`) {
+		t.Errorf("predictions:\n%s", b)
+	}
+	// Wrong combinations fail with a message.
+	for _, args := range [][]string{
+		{"evaluate", "--model", md, "--data", png},                         // no labels
+		{"evaluate", "--model", md, "--data", root, "--labels", lp},        // labels for a folder
+		{"evaluate", "--model", md, "--data", ip, "--target", "y"},         // --target on images
+		{"evaluate", "--model", md, "--data", filepath.Join(idir, "nope")}, // missing file
+	} {
+		if out, err := run(t, args...); err == nil {
+			t.Errorf("shen %s: no error\n%s", strings.Join(args, " "), out)
+		}
+	}
+}
