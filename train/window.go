@@ -248,6 +248,3 @@ func WindowFeatures(m *model.Model, f *data.Frame) (x []float32, n int, labelRow
 	}
 	return gather(rows, width, ws, w.Length), len(ws), labelRows, nil
 }
-
-// lmData is filled for language models (see prepareText).
-type lmData struct{}
