@@ -4,6 +4,11 @@ package kernel
 
 // Without assembly the transcendentals are their scalar Go versions.
 
+var (
+	transcPaths = []transcImpl{transcGo}
+	transcPath  = transcGo
+)
+
 func vexp(dst, x []float32)                           { expGo(dst, x) }
 func vtanh(dst, x []float32)                          { tanhGo(dst, x) }
 func vsigmoid(dst, x []float32)                       { sigmoidGo(dst, x) }

@@ -1,8 +1,10 @@
 package kernel
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -62,9 +64,22 @@ func sweep() []float32 {
 	return xs
 }
 
-// TestTranscAccuracy checks every kernel, on both the dispatched path and
-// the scalar Go lane, against float64 math over the sweep.
-func TestTranscAccuracy(t *testing.T) {
+// eachPath runs f as a subtest once per path this machine can run (AVX-512,
+// AVX2 and Go on an AVX-512 CPU), with transcPath set to it.
+func eachPath(t *testing.T, f func(t *testing.T)) {
+	saved := transcPath
+	defer func() { transcPath = saved }()
+	for _, p := range transcPaths {
+		transcPath = p
+		t.Run(p.String(), f)
+	}
+}
+
+// TestTranscAccuracy checks every kernel on each path (the go path is the
+// scalar lane) against float64 math over the sweep.
+func TestTranscAccuracy(t *testing.T) { eachPath(t, testTranscAccuracy) }
+
+func testTranscAccuracy(t *testing.T) {
 	xs := sweep()
 	dst := make([]float32, len(xs))
 	for _, fn := range transcFuncs {
@@ -73,7 +88,8 @@ func TestTranscAccuracy(t *testing.T) {
 		var atU, atA float32
 		for i, x := range xs {
 			want := fn.ref(float64(x))
-			for _, got := range []float32{dst[i], fn.lane(x)} {
+			{
+				got := dst[i]
 				u := ulps(got, want)
 				a := math.Abs(float64(got) - want)
 				if w32 := float64(float32(want)); math.IsInf(w32, 0) || want != want {
@@ -111,7 +127,9 @@ func TestTranscAccuracy(t *testing.T) {
 }
 
 // TestTranscSpecial pins the exact values the callers rely on.
-func TestTranscSpecial(t *testing.T) {
+func TestTranscSpecial(t *testing.T) { eachPath(t, testTranscSpecial) }
+
+func testTranscSpecial(t *testing.T) {
 	inf, nan := float32(math.Inf(1)), float32(math.NaN())
 	negz := float32(math.Copysign(0, -1))
 	cases := []struct {
@@ -130,8 +148,9 @@ func TestTranscSpecial(t *testing.T) {
 		{"Erf", Erf, 5, 1}, {"Erf", Erf, -5, -1},
 	}
 	for _, c := range cases {
-		// Both the masked tail (length 1) and the full-vector loop (16).
-		for _, n := range []int{1, 16, 17} {
+		// The masked tail alone (1, 7), full vectors of 8 and 16 lanes, and
+		// both.
+		for _, n := range []int{1, 7, 8, 9, 16, 17, 23} {
 			x := make([]float32, n)
 			for i := range x {
 				x[i] = c.x
@@ -155,11 +174,45 @@ func TestTranscSpecial(t *testing.T) {
 	}
 }
 
+// TestTranscAVX2MatchesAVX512 checks that the AVX2 kernels compute the
+// same IEEE operations as the AVX-512 ones, bit for bit, on every 251st
+// float32 bit pattern (all signs, denormals, infinities and NaN payloads)
+// and the sweep: so the AVX2 path inherits every accuracy figure measured
+// for AVX-512, including the denormal range, where 2^n is applied by two
+// multiplies instead of VSCALEFPS.
+func TestTranscAVX2MatchesAVX512(t *testing.T) {
+	if !slices.Contains(transcPaths, transcAVX512) || !slices.Contains(transcPaths, transcAVX2) {
+		t.Skip("needs a CPU with both AVX-512 and AVX2")
+	}
+	saved := transcPath
+	defer func() { transcPath = saved }()
+	const stride = 251
+	xs := sweep()
+	for b := uint64(0); b < 1<<32; b += stride {
+		xs = append(xs, math.Float32frombits(uint32(b)))
+	}
+	got := make([]float32, len(xs))
+	want := make([]float32, len(xs))
+	for _, fn := range transcFuncs {
+		transcPath = transcAVX2
+		fn.f(got, xs)
+		transcPath = transcAVX512
+		fn.f(want, xs)
+		for i := range xs {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && (got[i] == got[i] || want[i] == want[i]) {
+				t.Fatalf("%s(%v [%#08x]): avx2 %v, avx512 %v", fn.name, xs[i], math.Float32bits(xs[i]), got[i], want[i])
+			}
+		}
+	}
+}
+
 // TestTranscLengths runs every kernel over lengths 0..70 at unaligned
 // offsets, checks each element against the scalar lane within 2 ulps (the
 // assembly fuses multiply-adds that the Go lane rounds twice) and that
 // nothing outside dst is written.
-func TestTranscLengths(t *testing.T) {
+func TestTranscLengths(t *testing.T) { eachPath(t, testTranscLengths) }
+
+func testTranscLengths(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := 0; n <= 70; n++ {
 		for off := 0; off < 4; off++ {
@@ -217,9 +270,19 @@ func TestTranscLengths(t *testing.T) {
 				t.Fatalf("LogSumExp n=%d = %v want %v", n, got, lse)
 			}
 			d := make([]float32, n)
-			e := make([]float32, n)
+			eb := make([]float32, n+2)
+			eb[0], eb[n+1] = -7, -7
+			e := eb[1 : n+1]
 			if got := ExpSum(e, x, float32(m)); math.Abs(float64(got)-s) > 1e-6*s {
 				t.Fatalf("ExpSum n=%d = %v want %v", n, got, s)
+			}
+			if eb[0] != -7 || eb[n+1] != -7 {
+				t.Fatalf("ExpSum n=%d wrote outside dst", n)
+			}
+			for i, v := range x {
+				if want := exp32(v - float32(m)); ulps(e[i], float64(want)) > 2 {
+					t.Fatalf("ExpSum n=%d [%d] = %v want %v", n, i, e[i], want)
+				}
 			}
 			if got := SumExp(x, float32(m)); math.Abs(float64(got)-s) > 1e-6*s {
 				t.Fatalf("SumExp n=%d = %v want %v", n, got, s)
@@ -246,7 +309,9 @@ func TestTranscLengths(t *testing.T) {
 }
 
 // TestSoftmaxRowSpecial: NaN and infinities behave as in PyTorch.
-func TestSoftmaxRowSpecial(t *testing.T) {
+func TestSoftmaxRowSpecial(t *testing.T) { eachPath(t, testSoftmaxRowSpecial) }
+
+func testSoftmaxRowSpecial(t *testing.T) {
 	inf, nan := float32(math.Inf(1)), float32(math.NaN())
 	d := make([]float32, 3)
 	SoftmaxRow(d, []float32{1, nan, 2})
@@ -293,8 +358,10 @@ func sigmoidRef(dst, x []float32) {
 	}
 }
 
-// BenchmarkTransc measures each kernel (the dispatched path and the scalar
-// Go lane) against the float64 math loop it replaces, on 4096 elements.
+// BenchmarkTransc measures each kernel on every path this CPU can run
+// (avx512, avx2, go: the scalar lane) against the float64 math loop it
+// replaces, on 4096 elements, and on 7 and 23 elements, where the masked
+// tail is all or a third of the work.
 func BenchmarkTransc(b *testing.B) {
 	const n = 4096
 	r := rand.New(rand.NewPCG(1, 2))
@@ -303,29 +370,41 @@ func BenchmarkTransc(b *testing.B) {
 		x[i] = float32(r.NormFloat64() * 3)
 	}
 	dst := make([]float32, n)
-	run := func(name string, f func(dst, x []float32)) {
+	saved := transcPath
+	bench := func(name string, f func(dst, x []float32), m int) {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				f(dst, x)
+				f(dst[:m], x)
 			}
-			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "elem/s")
+			b.ReportMetric(float64(m)*float64(b.N)/b.Elapsed().Seconds(), "elem/s")
 		})
 	}
-	run("Exp", Exp)
-	run("Exp/go", expGo)
-	run("Exp/float64", expRef)
-	run("Tanh", Tanh)
-	run("Tanh/go", tanhGo)
-	run("Tanh/float64", tanhRef)
-	run("Sigmoid", Sigmoid)
-	run("Sigmoid/go", sigmoidGo)
-	run("Sigmoid/float64", sigmoidRef)
-	run("Erf", Erf)
-	run("Erf/float64", func(dst, x []float32) {
+	// run benchmarks f once per path as name/path[/n=m].
+	run := func(name string, f func(dst, x []float32), sizes ...int) {
+		for _, p := range transcPaths {
+			transcPath = p
+			for _, m := range sizes {
+				full := name + "/" + p.String()
+				if m != n {
+					full += fmt.Sprintf("/n=%d", m)
+				}
+				bench(full, f, m)
+			}
+		}
+		transcPath = saved
+	}
+	run("Exp", Exp, n, 7, 23)
+	bench("Exp/float64", expRef, n)
+	run("Tanh", Tanh, n)
+	bench("Tanh/float64", tanhRef, n)
+	run("Sigmoid", Sigmoid, n)
+	bench("Sigmoid/float64", sigmoidRef, n)
+	run("Erf", Erf, n)
+	bench("Erf/float64", func(dst, x []float32) {
 		for i, v := range x[:len(dst)] {
 			dst[i] = float32(math.Erf(float64(v)))
 		}
-	})
-	run("SoftmaxRow", SoftmaxRow)
-	run("LogSoftmaxRow", LogSoftmaxRow)
+	}, n)
+	run("SoftmaxRow", SoftmaxRow, n)
+	run("LogSoftmaxRow", LogSoftmaxRow, n)
 }
