@@ -85,29 +85,12 @@ func ReLU(t *Tensor) *Tensor {
 	return activation("ReLU", t, grainCheap, false, reluFwd, reluBwd)
 }
 
-// The ReLU kernels are branch-free: on real activations the sign is
-// unpredictable, and a mispredicted branch per element made the branchy
-// loops 4-10x slower. The max builtin compiles to a select and keeps NaN.
-func reluFwd(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] = max(v, 0)
-	}
-}
+// reluFwd and reluBwd are the AVX2 loops of internal/kernel: torch's ReLU
+// (NaN propagates) and its gradient given the output (passed where y != 0,
+// including NaN, as PyTorch does).
+func reluFwd(dst, src []float32) { kernel.ReluForward(dst, src) }
 
-// reluBwd passes g where y != 0. y comes from reluFwd, so it is +0, positive
-// or NaN; with the sign bit cleared its bits are nonzero exactly where y > 0
-// or y is NaN (where PyTorch also passes the gradient), and negating that
-// nonzero value sets the top bit, which the arithmetic shift spreads into
-// an all-ones mask.
-func reluBwd(dx, g, _, y []float32) {
-	g, y = g[:len(dx)], y[:len(dx)]
-	for i, v := range y {
-		b := math.Float32bits(v) & 0x7fffffff
-		m := uint32(int32(-b) >> 31)
-		dx[i] = math.Float32frombits(math.Float32bits(g[i]) & m)
-	}
-}
+func reluBwd(dx, g, _, y []float32) { kernel.ReluBackward(dx, g, y) }
 
 // LeakyReLU returns x where x > 0 and slope*x elsewhere, like
 // torch.nn.functional.leaky_relu(x, negative_slope=slope).
