@@ -76,8 +76,13 @@ type Spec struct {
 	Vocab *data.Vocab `json:"vocab,omitempty"`
 	// Image, for models trained on images (IDX files or image folders),
 	// says how a raw image becomes the model's input.
-	Image    *ImageInput `json:"image,omitempty"`
-	Training Training    `json:"training"`
+	Image *ImageInput `json:"image,omitempty"`
+	// Threshold, for a binary classifier, is the decision threshold on the
+	// probability of Labels[1]: a sample is predicted as Labels[1] when
+	// that probability is at least Threshold (chosen on the validation
+	// split by train.threshold: auto, or given). Nil: the most probable class.
+	Threshold *float64 `json:"threshold,omitempty"`
+	Training  Training `json:"training"`
 }
 
 // ImageInput is the preprocessing of an image model: every image is
@@ -148,11 +153,71 @@ func ImageInputOf(spec Spec) *ImageInput {
 // features (rows of one Group value only, when Group is set); its label is
 // Column at the last row (Target "last") or at the row after the window
 // (Target "next", forecasting).
+//
+// Log and Difference transform the target column, a forecaster's series
+// (Target "next" only), before windowing: its values y become log(y)
+// when Log is set, then, when Difference is set, the change from the
+// previous row of the same series (the first row of each series has none
+// and starts no window). The transform applies wherever the column is
+// used, as the label and, when it is an input, inside the windows; the
+// network predicts the transformed label and Invert maps it back to the
+// target's units.
 type Window struct {
-	Length int    `json:"length"`
-	Target string `json:"target"`
-	Column string `json:"column"`
-	Group  string `json:"group,omitempty"`
+	Length     int    `json:"length"`
+	Target     string `json:"target"`
+	Column     string `json:"column"`
+	Group      string `json:"group,omitempty"`
+	Log        bool   `json:"log,omitempty"`
+	Difference bool   `json:"difference,omitempty"`
+}
+
+// Transforms reports whether the target column is transformed (Log or
+// Difference).
+func (w *Window) Transforms() bool { return w.Log || w.Difference }
+
+// Level is the target value y on the model's scale before differencing:
+// log(y) with Log, else y.
+func (w *Window) Level(y float64) float64 {
+	if w.Log {
+		return math.Log(y)
+	}
+	return y
+}
+
+// Series returns the transformed values of one series (the target
+// column's rows of one group, in time order): Level of each value, then
+// with Difference the change from the previous row (element 0 is then
+// NaN: it has no previous row). It fails on a value Log cannot take.
+func (w *Window) Series(y []float64) ([]float64, error) {
+	out := make([]float64, len(y))
+	for i, v := range y {
+		if w.Log && !(v > 0) {
+			return nil, fmt.Errorf("window.log: %s value %v at row %d of its series is not positive", w.Column, v, i+1)
+		}
+		out[i] = w.Level(v)
+	}
+	if w.Difference {
+		for i := len(out) - 1; i > 0; i-- {
+			out[i] -= out[i-1]
+		}
+		if len(out) > 0 {
+			out[0] = math.NaN()
+		}
+	}
+	return out, nil
+}
+
+// Invert maps a network output (a transformed label) back to the target's
+// units, given last, the target's raw value at the window's last row
+// (used with Difference).
+func (w *Window) Invert(out, last float64) float64 {
+	if w.Difference {
+		out += w.Level(last)
+	}
+	if w.Log {
+		return math.Exp(out)
+	}
+	return out
 }
 
 // Model is a loaded (or about to be saved) artifact: its spec, the network
@@ -250,6 +315,9 @@ func Load(dir string) (*Model, error) {
 	if spec.FormatVersion < 1 || spec.FormatVersion > FormatVersion {
 		return nil, fmt.Errorf("model: %s: format_version %d is not supported by this Shen (reads 1 to %d)", specPath, spec.FormatVersion, FormatVersion)
 	}
+	if err := spec.checkDecision(); err != nil {
+		return nil, fmt.Errorf("model: %s: %w", specPath, err)
+	}
 	if spec.Image != nil {
 		if err := spec.Image.check(); err != nil {
 			return nil, fmt.Errorf("model: %s: %w", specPath, err)
@@ -284,6 +352,28 @@ func Load(dir string) (*Model, error) {
 	}
 	nn.Train(m.Net, false)
 	return m, nil
+}
+
+// checkDecision checks the fields that change how outputs become
+// predictions: the threshold and the window's target transform.
+func (s *Spec) checkDecision() error {
+	if t := s.Threshold; t != nil {
+		if s.Task != "classification" || len(s.Labels) != 2 {
+			return fmt.Errorf("threshold is for binary classifiers; the model is a %s with %d labels", s.Task, len(s.Labels))
+		}
+		if !(*t > 0 && *t < 1) {
+			return fmt.Errorf("threshold must be in (0, 1), got %v", *t)
+		}
+	}
+	if w := s.Window; w != nil && w.Transforms() {
+		if s.Task != "regression" || w.Target != "next" {
+			return fmt.Errorf("window.log and window.difference are for forecasters (task regression, window target next), got %s with target %q", s.Task, w.Target)
+		}
+		if s.Architecture.Outputs > 1 {
+			return fmt.Errorf("window.log and window.difference need one output, the architecture has %d", s.Architecture.Outputs)
+		}
+	}
+	return nil
 }
 
 // loadWeights copies every state-dict entry of net from f, checking

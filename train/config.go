@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -96,6 +97,19 @@ type WindowConfig struct {
 	// ones validate and test) or group (whole series go to one split,
 	// the last ones to test: the model is scored on unseen series).
 	Split string `yaml:"split"`
+	// Log models the target column as log(value) (target next; the values
+	// must be positive), as the label and as an input.
+	Log bool `yaml:"log"`
+	// Difference models the change of the target column from one row to
+	// the next (after Log, if set): the network predicts the change from
+	// the window's last value, which is added back (target next, and the
+	// target must be among the features). Both are saved in the artifact
+	// (model.Window), so predict and evaluate invert them exactly.
+	Difference bool `yaml:"difference"`
+	// Season is the seasonal period in rows (12 for monthly data); when
+	// set, a forecaster's test report adds the seasonal-naive baseline
+	// (the value Season rows before the forecast row).
+	Season int `yaml:"season"`
 }
 
 // TextConfig configures a character (or word) language model's data.
@@ -194,6 +208,25 @@ type TrainConfig struct {
 	CheckpointEvery int `yaml:"checkpoint_every"`
 	// Threads caps the kernel threads (0: all cores).
 	Threads int `yaml:"threads"`
+	// ClassWeights weights each class's term of the cross-entropy
+	// (classification): "balanced" (n / (classes · count of the class),
+	// counted on the training split, as scikit-learn's
+	// class_weight="balanced") or one non-negative weight per class, in
+	// class order: [w0, w1, ...]. The validation loss is weighted alike.
+	ClassWeights any `yaml:"class_weights"`
+	// Threshold is the decision threshold of a binary classifier on the
+	// probability of the second class: "auto" chooses the one that
+	// maximises that class's F1 on the validation split (ties: the fewest
+	// validation errors); a number in (0, 1) fixes it. It is saved in the
+	// artifact and used by evaluate and predict. Unset: the most probable
+	// class.
+	Threshold any `yaml:"threshold"`
+
+	// Parsed by Validate from ClassWeights and Threshold.
+	balanced      bool
+	weights       []float64
+	autoThreshold bool
+	threshold     float64
 }
 
 // OptimizerConfig names the optimizer and its hyperparameters.
@@ -704,6 +737,21 @@ func (c *Config) validateWindow() error {
 	default:
 		return c.errAt("data.window.split", "must be time or group, got %q", w.Split)
 	}
+	if w.Log || w.Difference {
+		key := firstSet(c, "data.window.log", "data.window.difference")
+		if w.Target != "next" {
+			return c.errAt(key, "transforms a forecast target; it needs target: next (got %s)", w.Target)
+		}
+		if w.Difference && len(c.Data.Features) > 0 && !slices.ContainsFunc(c.Data.Features, func(f Feature) bool { return f.Name == c.Data.Target }) {
+			return c.errAt("data.window.difference", "predicts the change from the last value of %q, so %q must be among data.features", c.Data.Target, c.Data.Target)
+		}
+	}
+	if w.Season < 0 {
+		return c.errAt("data.window.season", "must be >= 0, got %d", w.Season)
+	}
+	if w.Season > 0 && w.Target != "next" {
+		return c.errAt("data.window.season", "gives the seasonal-naive forecast baseline; it needs target: next (got %s)", w.Target)
+	}
 	if w.Group != "" && w.Group == c.Data.Target {
 		return c.errAt("data.window.group", "%q is the target column", w.Group)
 	}
@@ -1083,5 +1131,101 @@ func (c *Config) validateTrain() error {
 	if t.Threads < 0 {
 		return c.errAt("train.threads", "must be >= 0, got %d", t.Threads)
 	}
+	if err := c.validateClassWeights(); err != nil {
+		return err
+	}
+	return c.validateThreshold()
+}
+
+// validateClassWeights parses train.class_weights: balanced or a list of
+// non-negative numbers, one per class (the count is checked against the
+// data's classes when they are known).
+func (c *Config) validateClassWeights() error {
+	t := &c.Train
+	t.balanced, t.weights = false, nil
+	if t.ClassWeights == nil {
+		return nil
+	}
+	if c.Task != Classification {
+		return c.errAt("train.class_weights", "weights the classes of the cross-entropy; it needs task: classification (task is %s)", c.Task)
+	}
+	switch v := t.ClassWeights.(type) {
+	case string:
+		if v != "balanced" {
+			return c.errAt("train.class_weights", "must be balanced or a list of weights [w0, w1, ...], got %q", v)
+		}
+		t.balanced = true
+		return nil
+	case []float64:
+		t.weights = slices.Clone(v)
+	case []any:
+		for i, e := range v {
+			f, ok := yamlNumber(e)
+			if !ok {
+				return c.errAt(fmt.Sprintf("train.class_weights[%d]", i), "must be a number, got %v", e)
+			}
+			t.weights = append(t.weights, f)
+		}
+	default:
+		return c.errAt("train.class_weights", "must be balanced or a list of weights [w0, w1, ...], got %v", v)
+	}
+	if len(t.weights) < 2 {
+		return c.errAt("train.class_weights", "needs one weight per class (at least two), got %d", len(t.weights))
+	}
+	sum := 0.0
+	for i, w := range t.weights {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return c.errAt(fmt.Sprintf("train.class_weights[%d]", i), "must be a finite number >= 0, got %v", w)
+		}
+		sum += w
+	}
+	if sum == 0 {
+		return c.errAt("train.class_weights", "are all zero")
+	}
 	return nil
+}
+
+// validateThreshold parses train.threshold: auto or a number in (0, 1).
+func (c *Config) validateThreshold() error {
+	t := &c.Train
+	t.autoThreshold, t.threshold = false, 0
+	if t.Threshold == nil {
+		return nil
+	}
+	if c.Task != Classification {
+		return c.errAt("train.threshold", "is the decision threshold of a binary classifier; it needs task: classification (task is %s)", c.Task)
+	}
+	if s, ok := t.Threshold.(string); ok {
+		if s != "auto" {
+			return c.errAt("train.threshold", "must be auto or a number in (0, 1), got %q", s)
+		}
+		if *c.Data.Split.Val == 0 {
+			return c.errAt("train.threshold", "auto is chosen on the validation split; set data.split.val > 0")
+		}
+		t.autoThreshold = true
+		return nil
+	}
+	f, ok := yamlNumber(t.Threshold)
+	if !ok || !(f > 0 && f < 1) {
+		return c.errAt("train.threshold", "must be auto or a number in (0, 1), got %v", t.Threshold)
+	}
+	t.threshold = f
+	return nil
+}
+
+// yamlNumber returns the value of a decoded YAML number.
+func yamlNumber(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int64:
+		return float64(n), true
+	case uint64:
+		return float64(n), true
+	case int:
+		return float64(n), true
+	case float32:
+		return float64(n), true
+	}
+	return 0, false
 }

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -79,6 +80,23 @@ func TestParseConfigErrors(t *testing.T) {
 		{"normalize not a bool", strings.Replace(imageBase, "normalize: true", "normalize: yes please", 1), "run.yaml:6: preprocessing.image.normalize: want a boolean"},
 		{"normalize unknown key", strings.Replace(imageBase, "normalize: true", "normalise: true", 1), "run.yaml:6: preprocessing.image.normalise: unknown key"},
 		{"window zero length", strings.Replace(base, "format: sklearn_csv", "format: csv\n  target: y\n  window: {length: 0}", 1), "run.yaml:6: data.window.length: must be at least 1"},
+		{"window log on last", "task: regression\n" + strings.Replace(seqBase, "target: next", "target: last, log: true", 1), "run.yaml:5: data.window.log: transforms a forecast target; it needs target: next"},
+		{"difference without target feature", "task: regression\n" + strings.Replace(strings.Replace(seqBase, "target: next", "target: next, difference: true", 1), "  target: y\n", "  target: y\n  features: [{name: f0}]\n", 1), "run.yaml:6: data.window.difference: predicts the change from the last value of \"y\""},
+		{"negative season", "task: regression\n" + strings.Replace(seqBase, "target: next", "target: next, season: -12", 1), "run.yaml:5: data.window.season: must be >= 0"},
+		{"season on last", strings.Replace(seqBase, "target: next", "season: 12", 1), "run.yaml:4: data.window.season: gives the seasonal-naive forecast baseline"},
+		{"window log not a bool", "task: regression\n" + strings.Replace(seqBase, "target: next", "target: next, log: maybe", 1), "run.yaml:5: data.window.log: want a boolean"},
+		{"class weights word", base + "  class_weights: even\n", "run.yaml:11: train.class_weights: must be balanced or a list of weights"},
+		{"class weights negative", base + "  class_weights:\n    - 1\n    - -2\n", "run.yaml:13: train.class_weights[1]: must be a finite number >= 0"},
+		{"class weights not numbers", base + "  class_weights: [1, heavy]\n", "run.yaml:11: train.class_weights[1]: must be a number"},
+		{"class weights one", base + "  class_weights: [1]\n", "run.yaml:11: train.class_weights: needs one weight per class"},
+		{"class weights zero", base + "  class_weights: [0, 0]\n", "run.yaml:11: train.class_weights: are all zero"},
+		{"class weights mapping", base + "  class_weights: {a: 1}\n", "run.yaml:11: train.class_weights: must be balanced or a list"},
+		{"class weights regression", "task: regression\n" + strings.Replace(base, "format: sklearn_csv", "format: csv\n  target: y", 1) + "  class_weights: balanced\n", "run.yaml:13: train.class_weights: weights the classes of the cross-entropy; it needs task: classification"},
+		{"threshold word", base + "  threshold: best\n", "run.yaml:11: train.threshold: must be auto or a number in (0, 1)"},
+		{"threshold one", base + "  threshold: 1\n", "run.yaml:11: train.threshold: must be auto or a number in (0, 1), got 1"},
+		{"threshold list", base + "  threshold: [0.5]\n", "run.yaml:11: train.threshold: must be auto or a number"},
+		{"threshold without val", strings.Replace(base, "format: sklearn_csv", "format: sklearn_csv\n  split: {val: 0, test: 0.2}", 1) + "  threshold: auto\n", "run.yaml:12: train.threshold: auto is chosen on the validation split"},
+		{"threshold regression", "task: regression\n" + strings.Replace(base, "format: sklearn_csv", "format: csv\n  target: y", 1) + "  threshold: 0.3\n", "run.yaml:13: train.threshold: is the decision threshold of a binary classifier"},
 	}
 	name := filepath.Join("..", "testdata", "configs", "run.yaml")
 	for _, c := range cases {
@@ -96,6 +114,49 @@ func TestParseConfigErrors(t *testing.T) {
 				t.Errorf("got  %q\nwant prefix %q", msg, c.want)
 			}
 		})
+	}
+}
+
+// seqBase is a window config on iris.csv (the columns do not matter to
+// ParseConfig); cases prepend a task and edit the window.
+const seqBase = `data:
+  path: iris.csv
+  target: y
+  window: {length: 4, target: next}
+model: {kind: gru, hidden_size: 8}
+train: {epochs: 1}
+`
+
+// TestParseConfigDecisions parses the forecast transform, class weights
+// and threshold keys into their settings.
+func TestParseConfigDecisions(t *testing.T) {
+	name := filepath.Join("..", "testdata", "configs", "run.yaml")
+	cfg, err := ParseConfig(name, []byte("task: regression\n"+strings.Replace(seqBase, "target: next", "target: next, log: true, difference: true, season: 12", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := cfg.Data.Window; !w.Log || !w.Difference || w.Season != 12 {
+		t.Errorf("window %+v", w)
+	}
+	for _, c := range []struct {
+		yaml     string
+		balanced bool
+		weights  []float64
+		auto     bool
+		t        float64
+	}{
+		{"  class_weights: balanced\n  threshold: auto\n", true, nil, true, 0},
+		{"  class_weights: [1, 2.5, 0]\n  threshold: 0.25\n", false, []float64{1, 2.5, 0}, false, 0.25},
+		{"", false, nil, false, 0},
+	} {
+		cfg, err := ParseConfig(name, []byte(base+c.yaml))
+		if err != nil {
+			t.Fatalf("%q: %v", c.yaml, err)
+		}
+		tc := cfg.Train
+		if tc.balanced != c.balanced || !slices.Equal(tc.weights, c.weights) || tc.autoThreshold != c.auto || tc.threshold != c.t {
+			t.Errorf("%q: balanced %v weights %v auto %v threshold %v", c.yaml, tc.balanced, tc.weights, tc.autoThreshold, tc.threshold)
+		}
 	}
 }
 
@@ -149,6 +210,11 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte("train:\n  seed: -1\n  epochs: 99999999999999999999\n"))
 	f.Add([]byte("task: regression\ndata: {path: iris.csv, target: y, window: {length: 4, target: next}}\nmodel: {kind: gru, hidden_size: 8}\ntrain: {epochs: 1}\n"))
 	f.Add([]byte("data: {path: tiny.txt, text: {level: char, seq: 8}}\nmodel: {kind: transformer, causal: true, d_model: 8, heads: 2}\ntrain: {epochs: 1}\n"))
+	f.Add([]byte("task: regression\n" + strings.Replace(seqBase, "target: next", "target: next, log: true, difference: true, season: 12", 1)))
+	f.Add([]byte(base + "  class_weights: balanced\n  threshold: auto\n"))
+	f.Add([]byte(base + "  class_weights: [1, 2.5]\n  threshold: 0.3\n"))
+	f.Add([]byte(base + "  class_weights: [1, -1e999]\n  threshold: .nan\n"))
+	f.Add([]byte(base + "  class_weights: {a: [1]}\n  threshold: [auto]\n"))
 	name := filepath.Join("..", "testdata", "configs", "fuzz.yaml")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cfg, err := ParseConfig(name, b)

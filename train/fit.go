@@ -88,6 +88,19 @@ type FitOptions struct {
 	// Classes names the classes of a classification task (needed for
 	// validation metrics; at least two).
 	Classes []string
+	// ClassWeights, when set (classification, one per class), weights
+	// each class's term of the default cross-entropy loss (PyTorch's
+	// weight argument: the mean is over the summed weights).
+	ClassWeights []float32
+	// Threshold, when positive, is the binary decision threshold the
+	// evaluation metrics use (class 1 when its probability is at least
+	// Threshold); 0 takes the argmax.
+	Threshold float64
+	// Invert, when set (regression), maps the predictions and targets of
+	// an evaluated batch in place to the units its metrics are reported
+	// in; indices are the samples' dataset indices. The loss stays on the
+	// model's scale. Fit applies it to the validation loader.
+	Invert func(pred, target []float64, indices []int)
 	// OnStep, when set, is called after every optimizer step with the
 	// 0-based epoch, the number of batches done in that epoch and the
 	// total number of steps. Tests use it to simulate a crash.
@@ -406,7 +419,12 @@ func checkFit(o *FitOptions) error {
 		o.Input = func(b *data.Batch) *tensor.Tensor { return tensor.FromSlice(b.X, b.XShape...) }
 	}
 	if o.Loss == nil {
-		if o.Task == Classification {
+		if o.Task == Classification && o.ClassWeights != nil {
+			w := tensor.FromSlice(slices.Clone(o.ClassWeights), len(o.ClassWeights))
+			o.Loss = func(out *tensor.Tensor, b *data.Batch) *tensor.Tensor {
+				return nn.CrossEntropyWith(out, tensor.IntFromSlice(b.Y, b.Size), nn.CrossEntropyOptions{Weight: w, IgnoreIndex: -100})
+			}
+		} else if o.Task == Classification {
 			o.Loss = func(out *tensor.Tensor, b *data.Batch) *tensor.Tensor {
 				return nn.CrossEntropy(out, tensor.IntFromSlice(b.Y, b.Size))
 			}
@@ -487,6 +505,7 @@ func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*Evaluation, error) {
 	var rm RegressionMetrics
 	if o.Task == Classification {
 		cm = NewClassificationMetrics(o.Classes)
+		cm.Threshold = o.Threshold
 	}
 	var lossSum float64
 	var pred, target []float64
@@ -511,6 +530,9 @@ func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*Evaluation, error) {
 				}
 				for _, v := range b.YFloat {
 					target = append(target, float64(v))
+				}
+				if o.Invert != nil {
+					o.Invert(pred, target, b.Indices)
 				}
 				ferr = rm.Add(pred, target)
 			}

@@ -277,9 +277,5 @@ func EvaluateImages(m *model.Model, s *ImageSamples) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := data.NewLoader(ds, data.LoaderOptions{BatchSize: 256})
-	if err != nil {
-		return nil, err
-	}
-	return Evaluate(m.Net, l, Classification, m.Spec.Labels, nil, nil)
+	return evaluateClasses(m, ds)
 }

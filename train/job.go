@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -72,6 +73,17 @@ type prepared struct {
 	window    *model.Window
 	rescale   []float32
 	naiveRMSE float64
+	// seasonalRMSE is the test RMSE of the seasonal-naive forecast (the
+	// value data.window.season rows back) over the seasonalN test windows
+	// that have one.
+	seasonalRMSE float64
+	seasonalN    int
+	// valInvert and testInvert map a transformed forecast target back to
+	// its units (data.window log/difference) for the metrics.
+	valInvert, testInvert func(pred, target []float64, idx []int)
+	// trainY are the training labels (classification), for balanced
+	// class weights.
+	trainY []int64
 	// vocab is the tokenizer of a language model on text; unigram the
 	// validation loss of predicting tokens by their training frequency.
 	vocab   *data.Vocab
@@ -160,7 +172,11 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 				r.Scale.Data()[0], r.Shift.Data()[0] = p.rescale[0], p.rescale[1]
 			}
 		})
-		fmt.Fprintf(out, "targets: standardised with the training mean %.4g and std %.4g; predictions are in the target's units\n", p.rescale[1], p.rescale[0])
+		if w := p.window; w != nil && w.Transforms() {
+			fmt.Fprintf(out, "targets: %s, standardised with the training mean %.4g and std %.4g; predictions and metrics are mapped back to %s\n", targetScale(w), p.rescale[1], p.rescale[0], w.Column)
+		} else {
+			fmt.Fprintf(out, "targets: standardised with the training mean %.4g and std %.4g; predictions are in the target's units\n", p.rescale[1], p.rescale[0])
+		}
 	}
 	shape, err := model.OutputShape(net, arch.Input)
 	if err != nil {
@@ -192,6 +208,13 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 			return nil, err
 		}
 	}
+	weights, err := classWeights(cfg, p)
+	if err != nil {
+		return nil, err
+	}
+	if weights != nil {
+		fmt.Fprintf(out, "class weights: %v\n", weights)
+	}
 	opt, err := NewOptimizer(cfg.Train.Optimizer, nn.Parameters(net))
 	if err != nil {
 		return nil, cfg.errAt("train.optimizer", "%v", err)
@@ -201,6 +224,7 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 		ClipNorm: cfg.Train.ClipNorm, EarlyStopping: cfg.Train.EarlyStopping,
 		CheckpointDir: ckDir, CheckpointEvery: cfg.Train.CheckpointEvery,
 		Progress: out, Task: cfg.Task, Classes: p.classes,
+		ClassWeights: weights, Invert: p.valInvert,
 	}
 	if cfg.Task == LanguageModel {
 		fo.Input, fo.Loss = lmInput, lmLoss
@@ -244,8 +268,34 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 			}
 		}
 	}
+	var threshold *float64
+	if t := cfg.Train.threshold; t > 0 || cfg.Train.autoThreshold {
+		if len(p.classes) != 2 {
+			return nil, cfg.errAt("train.threshold", "is for binary classification; the data has %d classes", len(p.classes))
+		}
+		if cfg.Train.autoThreshold {
+			tc, err := chooseThreshold(net, valL, &fo)
+			if err != nil {
+				return nil, cfg.errAt("train.threshold", "%v", err)
+			}
+			t = tc.Threshold
+			if tc.Positives == 0 {
+				fmt.Fprintf(out, "threshold: %.4g on validation, which has no %q samples: F1 is 0 at every threshold, so it is the lowest with no false alarm (%d %q samples)\n", t, p.classes[1], tc.Negatives, p.classes[0])
+			} else {
+				fmt.Fprintf(out, "threshold: %.4g maximises validation F1 of %q: precision %.4f recall %.4f F1 %.4f (%d of %d positives, %d false alarms)\n", t, p.classes[1], tc.Precision, tc.Recall, tc.F1, tc.TP, tc.Positives, tc.FP)
+			}
+			metrics["val_threshold_f1"] = tc.F1
+		}
+		threshold = &t
+		metrics["threshold"] = t
+	}
 	if testL != nil {
-		ev, err := evaluate(net, testL, &fo)
+		tfo := fo
+		tfo.Invert = p.testInvert
+		if threshold != nil {
+			tfo.Threshold = *threshold
+		}
+		ev, err := evaluate(net, testL, &tfo)
 		if err != nil {
 			return nil, err
 		}
@@ -258,9 +308,25 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 			metrics["test_unigram_loss"] = p.unigram
 			fmt.Fprintf(out, "test: loss %.4f nats/token (unigram baseline %.4f, %.0f%% lower)\n", ev.Loss, p.unigram, 100*(1-ev.Loss/p.unigram))
 		}
-		if p.naiveRMSE > 0 {
-			metrics["test_naive_rmse"] = p.naiveRMSE
-			fmt.Fprintf(out, "test: rmse %.4g (naive last-value forecast: %.4g)\n", ev.Metrics["rmse"], p.naiveRMSE)
+		if p.naiveRMSE > 0 || p.seasonalRMSE > 0 {
+			fmt.Fprintf(out, "test: rmse %.4g", ev.Metrics["rmse"])
+			if p.naiveRMSE > 0 {
+				metrics["test_naive_rmse"] = p.naiveRMSE
+				ev.Metrics["naive_rmse"] = p.naiveRMSE
+				fmt.Fprintf(out, "; naive last-value forecast %.4g", p.naiveRMSE)
+			}
+			if p.seasonalRMSE > 0 {
+				metrics["test_seasonal_naive_rmse"] = p.seasonalRMSE
+				ev.Metrics["seasonal_naive_rmse"] = p.seasonalRMSE
+				fmt.Fprintf(out, "; seasonal naive (%d rows back) %.4g", cfg.Data.Window.Season, p.seasonalRMSE)
+				if p.seasonalN < p.testN {
+					fmt.Fprintf(out, " on the %d of %d windows with a value a season back", p.seasonalN, p.testN)
+				}
+			}
+			fmt.Fprintln(out)
+		}
+		if threshold != nil && ev.Report != nil {
+			fmt.Fprintf(out, "test at threshold %.4g: %q precision %.4f recall %.4f F1 %.4f\n", *threshold, p.classes[1], ev.Metrics["precision"], ev.Metrics["recall"], ev.Metrics["f1"])
 		}
 		if err := rl.Write(Record{Epoch: hist.BestEpoch, Step: hist.Steps, Split: SplitTest, Loss: ev.Loss, Metrics: ev.Metrics, WallSeconds: time.Since(started).Seconds()}); err != nil {
 			return nil, err
@@ -270,7 +336,7 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 
 	spec := model.Spec{
 		Name: cfg.Name, Task: cfg.Task, Architecture: arch, Signature: model.DefaultSignature(arch),
-		Preprocessing: p.pipe, Window: p.window, Vocab: p.vocab, Image: p.image,
+		Preprocessing: p.pipe, Window: p.window, Vocab: p.vocab, Image: p.image, Threshold: threshold,
 		Training: model.Training{
 			Seed: seed, ConfigHash: configHash, DataHash: p.dataHash, Epochs: len(hist.Epochs),
 			Samples: p.trainN, Metrics: metrics, Started: started.UTC(), Finished: time.Now().UTC(),
@@ -329,6 +395,19 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 		return nil, err
 	}
 	return res, nil
+}
+
+// targetScale describes a window's transformed target, e.g. "the change
+// of log(y) from the last row".
+func targetScale(w *model.Window) string {
+	v := w.Column
+	if w.Log {
+		v = "log(" + v + ")"
+	}
+	if w.Difference {
+		return "the change of " + v + " from the window's last row"
+	}
+	return v
 }
 
 func prod(s []int) int {
@@ -459,6 +538,10 @@ func prepareArrays(cfg *Config, p *prepared, ds *data.ArrayDataset, classes []st
 		train = imageInputs(train, p.image)
 	}
 	p.trainDS = train
+	p.trainY = make([]int64, len(tr))
+	for i, j := range tr {
+		p.trainY[i] = ds.Y[j]
+	}
 	p.valDS = imageInputs(&data.Subset{Base: ds, Indices: va}, p.image)
 	p.testDS = imageInputs(&data.Subset{Base: ds, Indices: te}, p.image)
 	p.trainN, p.valN, p.testN = len(tr), len(va), len(te)
@@ -692,6 +775,12 @@ func prepareTable(cfg *Config, p *prepared, seed uint64, out io.Writer) (*prepar
 	}
 	if p.trainDS, err = make1(tr); err != nil {
 		return nil, err
+	}
+	if labels != nil {
+		p.trainY = make([]int64, len(tr))
+		for i, j := range tr {
+			p.trainY[i] = labels[j]
+		}
 	}
 	if p.valDS, err = make1(va); err != nil {
 		return nil, err
@@ -977,11 +1066,123 @@ func Predict(m *model.Model, x []float32, n int) (*Predictions, error) {
 		var pr *tensor.Tensor
 		tensor.NoGrad(func() { pr = tensor.Softmax(out, 1) })
 		p.Probs = append(p.Probs, pr.Data()...)
+		if t := m.Spec.Threshold; t != nil && p.Outputs == 2 {
+			for i, v := range pr.Data() {
+				if i%2 == 1 {
+					p.Class = append(p.Class, b2i(float64(v) >= *t))
+				}
+			}
+			continue
+		}
 		for _, c := range tensor.Argmax(out, 1, false).Data() {
 			p.Class = append(p.Class, int(c))
 		}
 	}
 	return p, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// PredictFrame is Features and Predict on the rows of f (label, when not
+// "", names a column to leave out of the inputs), and for a forecaster
+// with a target transform (model.Window Log or Difference) it maps each
+// output back to the target's units with the series' value at the
+// window's last row. It returns the predictions and their number.
+func PredictFrame(m *model.Model, f *data.Frame, label string) (*Predictions, int, error) {
+	w := m.Spec.Window
+	if w == nil || !w.Transforms() {
+		x, n, err := Features(m, f, label)
+		if err != nil {
+			return nil, 0, err
+		}
+		p, err := Predict(m, x, n)
+		return p, n, err
+	}
+	x, ws, err := windowSamples(m, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	p, err := Predict(m, x, len(ws))
+	if err != nil {
+		return nil, 0, err
+	}
+	raw := f.Col(w.Column).Num
+	for i, win := range ws {
+		p.Values[i] = float32(w.Invert(float64(p.Values[i]), raw[win.end]))
+	}
+	return p, len(ws), nil
+}
+
+// chooseThreshold runs net over the validation loader and picks the
+// binary threshold that maximises the F1 of class 1 (BestF1Threshold).
+func chooseThreshold(net nn.Layer, val *data.Loader, o *FitOptions) (ThresholdChoice, error) {
+	if val == nil {
+		return ThresholdChoice{}, errors.New("auto needs validation samples; the validation split is empty")
+	}
+	nn.Train(net, false)
+	defer nn.Train(net, true)
+	var scores []float32
+	var labels []int
+	for b, err := range val.Epoch(0) {
+		if err != nil {
+			return ThresholdChoice{}, err
+		}
+		tensor.NoGrad(func() {
+			p := tensor.Softmax(o.Model.Forward(o.Input(b)), 1)
+			for i, v := range p.Data() {
+				if i%2 == 1 {
+					scores = append(scores, v)
+				}
+			}
+			p.Release()
+		})
+		labels = append(labels, toInts(b.Y)...)
+	}
+	tc, err := BestF1Threshold(scores, labels)
+	if err != nil {
+		return tc, err
+	}
+	// Keep it strictly inside (0, 1), where the artifact accepts it.
+	tc.Threshold = min(max(tc.Threshold, math.SmallestNonzeroFloat32), math.Nextafter(1, 0))
+	return tc, nil
+}
+
+// classWeights returns the cross-entropy class weights of
+// train.class_weights (nil when unset): the given list, or for balanced
+// n / (classes · count) over the training labels.
+func classWeights(cfg *Config, p *prepared) ([]float32, error) {
+	t := cfg.Train
+	k := len(p.classes)
+	if t.weights != nil {
+		if len(t.weights) != k {
+			return nil, cfg.errAt("train.class_weights", "has %d weights, the data has %d classes %v", len(t.weights), k, p.classes)
+		}
+		w := make([]float32, k)
+		for i, v := range t.weights {
+			w[i] = float32(v)
+		}
+		return w, nil
+	}
+	if !t.balanced {
+		return nil, nil
+	}
+	counts := make([]int, k)
+	for _, y := range p.trainY {
+		counts[y]++
+	}
+	w := make([]float32, k)
+	for c, n := range counts {
+		if n == 0 {
+			return nil, cfg.errAt("train.class_weights", "balanced: class %q has no training samples", p.classes[c])
+		}
+		w[c] = float32(float64(len(p.trainY)) / float64(k*n))
+	}
+	return w, nil
 }
 
 // LabelColumn returns the column of f that the artifact does not take as
@@ -1024,24 +1225,48 @@ func EvaluateFrame(m *model.Model, f *data.Frame, target string) (*Evaluation, e
 	var x []float32
 	var n int
 	var err error
+	var invert func(pred, target []float64, idx []int)
 	if m.Spec.Window != nil {
 		// Windows read the label column at their label row; a forecast
 		// past the last row has no label and is left out.
-		var rows []int
-		x, n, rows, err = WindowFeatures(m, f)
+		xw, ws, err := windowSamples(m, f)
 		if err != nil {
 			return nil, err
 		}
 		w := prod(m.Spec.Architecture.Input)
-		kept := x[:0]
+		x = xw[:0]
 		var keep []int
-		for i, r := range rows {
-			if r >= 0 {
-				kept = append(kept, x[i*w:(i+1)*w]...)
-				keep = append(keep, r)
+		var kept []window
+		for i, win := range ws {
+			if win.target >= 0 {
+				x = append(x, xw[i*w:(i+1)*w]...)
+				keep = append(keep, win.target)
+				kept = append(kept, win)
 			}
 		}
-		x, n = kept, len(keep)
+		n = len(keep)
+		if sw := m.Spec.Window; sw.Transforms() && m.Spec.Task == Regression {
+			// The network predicts the transformed target: score it
+			// against that, then report the metrics in the target's units.
+			if target != sw.Column {
+				return nil, fmt.Errorf("the model forecasts %q; evaluate it against that column, not %q", sw.Column, target)
+			}
+			segs, err := segments(f, sw.Group)
+			if err != nil {
+				return nil, err
+			}
+			_, yt, err := transformTarget(sw, f, segs)
+			if err != nil {
+				return nil, err
+			}
+			raw := f.Col(target).Num
+			invert = windowInverse(sw, raw, kept)
+			y := make([]float32, n)
+			for i, r := range keep {
+				y[i] = yt[r]
+			}
+			return evaluateRegression(m, x, n, y, invert)
+		}
 		f = f.Take(keep)
 		tc = f.Col(target)
 	} else {
@@ -1062,15 +1287,7 @@ func EvaluateFrame(m *model.Model, f *data.Frame, target string) (*Evaluation, e
 		for i, v := range tc.Num {
 			y[i] = float32(v)
 		}
-		ds, err := data.NewRegressionDataset(x, in, y, 1)
-		if err != nil {
-			return nil, err
-		}
-		l, err := data.NewLoader(ds, data.LoaderOptions{BatchSize: 256})
-		if err != nil {
-			return nil, err
-		}
-		return Evaluate(m.Net, l, Regression, nil, nil, nil)
+		return evaluateRegression(m, x, n, y, nil)
 	}
 	y := make([]int64, n)
 	for i := range n {
@@ -1091,9 +1308,44 @@ func EvaluateFrame(m *model.Model, f *data.Frame, target string) (*Evaluation, e
 	if err != nil {
 		return nil, err
 	}
+	return evaluateClasses(m, ds)
+}
+
+// evaluateClasses scores the artifact on a labelled dataset, with its
+// decision threshold when it has one.
+func evaluateClasses(m *model.Model, ds data.Dataset) (*Evaluation, error) {
 	l, err := data.NewLoader(ds, data.LoaderOptions{BatchSize: 256})
 	if err != nil {
 		return nil, err
 	}
-	return Evaluate(m.Net, l, Classification, m.Spec.Labels, nil, nil)
+	o := FitOptions{Model: m.Net, Optimizer: nopOptimizer{}, Train: l, Val: l, Epochs: 1, Task: Classification, Classes: m.Spec.Labels}
+	if m.Spec.Threshold != nil {
+		o.Threshold = *m.Spec.Threshold
+	}
+	if err := checkFit(&o); err != nil {
+		return nil, err
+	}
+	return evaluate(m.Net, l, &o)
+}
+
+// evaluateRegression scores the artifact on n inputs x against targets y
+// on the model's scale; invert, when set, maps predictions and targets
+// to the units the metrics are reported in (FitOptions.Invert).
+func evaluateRegression(m *model.Model, x []float32, n int, y []float32, invert func(pred, target []float64, idx []int)) (*Evaluation, error) {
+	ds, err := data.NewRegressionDataset(x, slices.Clone(m.Spec.Architecture.Input), y, 1)
+	if err != nil {
+		return nil, err
+	}
+	l, err := data.NewLoader(ds, data.LoaderOptions{BatchSize: 256})
+	if err != nil {
+		return nil, err
+	}
+	o := FitOptions{Model: m.Net, Optimizer: nopOptimizer{}, Train: l, Val: l, Epochs: 1, Task: Regression, Invert: invert}
+	if err := checkFit(&o); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, errors.New("no rows")
+	}
+	return evaluate(m.Net, l, &o)
 }

@@ -163,7 +163,86 @@ func (r ClassificationReport) Metrics() map[string]float64 {
 	if r.ROCAUC != nil {
 		m["roc_auc"] = *r.ROCAUC
 	}
+	if len(r.PerClass) == 2 {
+		// Binary tasks: the second class is the positive one (as
+		// scikit-learn's average="binary").
+		pos := r.PerClass[1]
+		m["precision"], m["recall"], m["f1"] = pos.Precision, pos.Recall, pos.F1
+	}
 	return m
+}
+
+// ThresholdChoice is a decision threshold chosen by BestF1Threshold with
+// the scores it gives on the data it was chosen on.
+type ThresholdChoice struct {
+	Threshold                float64
+	Precision, Recall, F1    float64
+	Positives, Negatives, TP int
+	FP                       int
+}
+
+// BestF1Threshold returns the threshold t on scores (the probability of
+// the positive class; label 1 positive, 0 negative) whose rule "positive
+// when score >= t" maximises F1 on these samples; ties go to the fewest
+// errors, then to the higher threshold. t lies halfway between two
+// neighbouring distinct scores (halfway to 0 below the lowest), so it is
+// not tied to one sample's exact score. Without positive samples F1 is 0
+// everywhere and the rule keeps the fewest errors: t is the lowest
+// threshold with no false alarm, just above the highest score.
+func BestF1Threshold(scores []float32, labels []int) (ThresholdChoice, error) {
+	if len(scores) != len(labels) || len(scores) == 0 {
+		return ThresholdChoice{}, fmt.Errorf("train: %d scores for %d labels", len(scores), len(labels))
+	}
+	idx := make([]int, len(scores))
+	pos := 0
+	for i, s := range scores {
+		if s != s {
+			return ThresholdChoice{}, fmt.Errorf("train: score %d is NaN", i)
+		}
+		if labels[i] != 0 && labels[i] != 1 {
+			return ThresholdChoice{}, fmt.Errorf("train: label %d at %d is not 0 or 1", labels[i], i)
+		}
+		idx[i] = i
+		pos += labels[i]
+	}
+	// Highest scores first: cutting after the j-th distinct score marks
+	// everything above the cut positive.
+	slices.SortStableFunc(idx, func(a, b int) int {
+		if scores[a] > scores[b] {
+			return -1
+		} else if scores[a] < scores[b] {
+			return 1
+		}
+		return 0
+	})
+	n := len(idx)
+	// Above every score: the next float32 up from the highest.
+	top := float64(math.Nextafter32(scores[idx[0]], float32(math.Inf(1))))
+	best := ThresholdChoice{Threshold: top, Positives: pos, Negatives: n - pos}
+	bestErr := pos // nothing predicted positive
+	tp, fp := 0, 0
+	for j := 0; j < n; j++ {
+		if labels[idx[j]] == 1 {
+			tp++
+		} else {
+			fp++
+		}
+		if j+1 < n && scores[idx[j+1]] == scores[idx[j]] {
+			continue // a cut must not split equal scores
+		}
+		f1 := safeDiv(2*float64(tp), float64(tp+fp+pos))
+		errs := fp + pos - tp
+		if f1 > best.F1 || (f1 == best.F1 && errs < bestErr) {
+			t := float64(scores[idx[j]]) / 2
+			if j+1 < n {
+				t = (float64(scores[idx[j]]) + float64(scores[idx[j+1]])) / 2
+			}
+			best.Threshold, best.F1, best.TP, best.FP, bestErr = t, f1, tp, fp, errs
+			best.Precision = safeDiv(float64(tp), float64(tp+fp))
+			best.Recall = safeDiv(float64(tp), float64(pos))
+		}
+	}
+	return best, nil
 }
 
 // String formats the report as a text table like sklearn's
@@ -204,6 +283,10 @@ func (r ClassificationReport) String() string {
 type ClassificationMetrics struct {
 	// KeepScores keeps probabilities for ROC AUC (see the type's comment).
 	KeepScores bool
+	// Threshold, when positive and there are two classes, makes AddProbs
+	// predict class 1 when its probability is at least Threshold instead
+	// of taking the argmax.
+	Threshold float64
 
 	classes   []string
 	cm        ConfusionMatrix
@@ -293,9 +376,15 @@ func (m *ClassificationMetrics) AddProbs(probs []float32, labels []int) error {
 	for i, y := range labels {
 		row := probs[i*k : (i+1)*k]
 		best := 0
-		for j, p := range row {
-			if p > row[best] {
-				best = j
+		if k == 2 && m.Threshold > 0 {
+			if float64(row[1]) >= m.Threshold {
+				best = 1
+			}
+		} else {
+			for j, p := range row {
+				if p > row[best] {
+					best = j
+				}
 			}
 		}
 		m.cm.Counts[y][best]++

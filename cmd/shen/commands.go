@@ -220,15 +220,18 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 			if err != nil {
 				return err
 			}
-			var x []float32
+			var p *train.Predictions
 			var n int
-			var names []string
 			if model.ImageInputOf(m.Spec) != nil {
 				s, err := train.ReadImages(m, in, "")
 				if err != nil {
 					return fmt.Errorf("predict: %w", err)
 				}
-				x, n, names = s.X, s.N, s.Names
+				n = s.N
+				if p, err = train.Predict(m, s.X, n); err != nil {
+					return err
+				}
+				p.Inputs = s.Names
 			} else {
 				if train.IsImageData(in) {
 					return fmt.Errorf("predict: %s is image data, but the model %s takes table rows", in, dir)
@@ -237,15 +240,12 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 				if err != nil {
 					return err
 				}
-				if x, n, err = train.Features(m, f, train.LabelColumn(m, f)); err != nil {
+				// PredictFrame maps a forecaster's transformed outputs
+				// (data.window log/difference) back to the target's units.
+				if p, n, err = train.PredictFrame(m, f, train.LabelColumn(m, f)); err != nil {
 					return fmt.Errorf("predict: %s: %w", in, err)
 				}
 			}
-			p, err := train.Predict(m, x, n)
-			if err != nil {
-				return err
-			}
-			p.Inputs = names
 			w := cmd.OutOrStdout()
 			if out != "" && out != "-" {
 				file, err := os.Create(out)
