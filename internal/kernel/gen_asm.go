@@ -156,6 +156,7 @@ func main() {
 	p("")
 	kernel("kernAVX512", 12, 2, "Z", 16, 4, 32)
 	kernel("kernAVX2", 6, 2, "Y", 8, 4, 16)
+	packT16()
 	vectors()
 	if err := os.WriteFile("sgemm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -349,5 +350,149 @@ func vectors() {
 		p("\tVZEROUPPER")
 		p("\tRET")
 		p("")
+	}
+}
+
+// packT16 emits packT16AVX512 (see pack_amd64.go): the transposing pack of
+// up to 16 source rows into 16-wide column groups of a packed panel. Each
+// 16x16 block is loaded as 16 row vectors and transposed in registers in four
+// shuffle rounds (float pairs, float quads, 128-bit lanes twice), so memory
+// sees 16 contiguous loads and 16 contiguous stores instead of 256 scalar
+// moves. The source rows are addressed through a table of byte offsets so
+// that missing rows of an edge panel can point at a valid row; their output
+// lanes are zeroed by a masked move, which also writes the panel's padding.
+//
+// Registers: DI dst, DX ldd in bytes, SI src, R8 offsets table, CX columns
+// left, BX mode, K1 store mask (panel width), K2 valid-row mask, K3 tail
+// column mask, Z16 alpha.
+func packT16() {
+	const name = "packT16AVX512"
+	p("// func %s(dst *float32, ldd int, src *float32, offs *[16]int, kc int, alpha float32, wmask, zmask, mode int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	p("\tMOVQ dst+0(FP), DI")
+	p("\tMOVQ ldd+8(FP), DX")
+	p("\tSHLQ $2, DX")
+	p("\tMOVQ src+16(FP), SI")
+	p("\tMOVQ offs+24(FP), R8")
+	p("\tMOVQ kc+32(FP), CX")
+	p("\tMOVQ wmask+48(FP), AX")
+	p("\tKMOVW AX, K1")
+	p("\tMOVQ zmask+56(FP), AX")
+	p("\tKMOVW AX, K2")
+	p("\tMOVQ mode+64(FP), BX")
+	p("%s_loop:", name)
+	p("\tCMPQ CX, $16")
+	p("\tJLT %s_tail", name)
+	loads := func(mask string) {
+		for r := 0; r < 16; r++ {
+			t := []string{"R9", "R10"}[r%2]
+			p("\tMOVQ %d(R8), %s", 8*r, t)
+			if mask == "" {
+				p("\tVMOVUPS (SI)(%s*1), Z%d", t, r)
+			} else {
+				p("\tVMOVUPS.Z (SI)(%s*1), %s, Z%d", t, mask, r)
+			}
+		}
+	}
+	out := transpose16()
+	fix := func(tag string) {
+		// mode 0: rows complete and alpha 1, nothing to do; 1: zero the
+		// missing rows' lanes; 2: also scale by alpha.
+		p("\tTESTQ BX, BX")
+		p("\tJZ %s_%s_store", name, tag)
+		p("\tCMPQ BX, $1")
+		p("\tJEQ %s_%s_zero", name, tag)
+		p("\tVBROADCASTSS alpha+40(FP), Z16")
+		for j := 0; j < 16; j++ {
+			p("\tVMULPS.Z Z16, Z%d, K2, Z%d", out[j], out[j])
+		}
+		p("\tJMP %s_%s_store", name, tag)
+		p("%s_%s_zero:", name, tag)
+		for j := 0; j < 16; j++ {
+			p("\tVMOVUPS.Z Z%d, K2, Z%d", out[j], out[j])
+		}
+		p("%s_%s_store:", name, tag)
+	}
+	loads("")
+	emitTranspose16()
+	fix("full")
+	for j := 0; j < 16; j++ {
+		p("\tVMOVUPS Z%d, K1, (DI)", out[j])
+		p("\tADDQ DX, DI")
+	}
+	p("\tADDQ $64, SI")
+	p("\tSUBQ $16, CX")
+	p("\tJMP %s_loop", name)
+	p("%s_tail:", name)
+	p("\tTESTQ CX, CX")
+	p("\tJZ %s_done", name)
+	// Columns [0, CX) of the last block: masked loads (masked-off elements
+	// do not fault, so reading past the matrix end is safe), and only the
+	// first CX output rows are stored.
+	p("\tMOVQ $1, AX")
+	p("\tSHLQ CX, AX")
+	p("\tDECQ AX")
+	p("\tKMOVW AX, K3")
+	loads("K3")
+	emitTranspose16()
+	fix("tail")
+	for j := 0; j < 16; j++ {
+		p("\tVMOVUPS Z%d, K1, (DI)", out[j])
+		if j < 15 {
+			p("\tDECQ CX")
+			p("\tJZ %s_done", name)
+			p("\tADDQ DX, DI")
+		}
+	}
+	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// transpose16 returns, for each output row j (source column j of the
+// block), the register that emitTranspose16 leaves it in.
+func transpose16() [16]int {
+	var out [16]int
+	for c := 0; c < 4; c++ {
+		for l := 0; l < 4; l++ {
+			out[4*l+c] = 4*c + l
+		}
+	}
+	return out
+}
+
+// emitTranspose16 transposes Z0..Z15 (row r in Zr). Round 1 interleaves
+// float pairs of rows 2i, 2i+1 into Z16..Z31; round 2 interleaves the pairs
+// of four rows into Z0..Z15, so Z(4g+c) holds, in 128-bit lane L, rows
+// 4g..4g+3 of column 4L+c; rounds 3 and 4 transpose those 4x4 grids of lanes
+// with VSHUFF32X4, leaving column 4L+c in Z(4c+L).
+func emitTranspose16() {
+	for i := 0; i < 16; i += 2 {
+		p("\tVUNPCKLPS Z%d, Z%d, Z%d", i+1, i, 16+i)
+		p("\tVUNPCKHPS Z%d, Z%d, Z%d", i+1, i, 16+i+1)
+	}
+	for g := 0; g < 4; g++ {
+		t := 16 + 4*g
+		p("\tVUNPCKLPD Z%d, Z%d, Z%d", t+2, t, 4*g)
+		p("\tVUNPCKHPD Z%d, Z%d, Z%d", t+2, t, 4*g+1)
+		p("\tVUNPCKLPD Z%d, Z%d, Z%d", t+3, t+1, 4*g+2)
+		p("\tVUNPCKHPD Z%d, Z%d, Z%d", t+3, t+1, 4*g+3)
+	}
+	// For column phase c the groups' vectors are a=Z(c), b=Z(4+c), cc=Z(8+c),
+	// d=Z(12+c); x0,x1 pair a with b and y0,y1 pair cc with d.
+	for c := 0; c < 4; c++ {
+		x := 16 + 4*c
+		p("\tVSHUFF32X4 $0x88, Z%d, Z%d, Z%d", 4+c, c, x)
+		p("\tVSHUFF32X4 $0xDD, Z%d, Z%d, Z%d", 4+c, c, x+1)
+		p("\tVSHUFF32X4 $0x88, Z%d, Z%d, Z%d", 12+c, 8+c, x+2)
+		p("\tVSHUFF32X4 $0xDD, Z%d, Z%d, Z%d", 12+c, 8+c, x+3)
+	}
+	for c := 0; c < 4; c++ {
+		x := 16 + 4*c
+		p("\tVSHUFF32X4 $0x88, Z%d, Z%d, Z%d", x+2, x, 4*c+0)
+		p("\tVSHUFF32X4 $0x88, Z%d, Z%d, Z%d", x+3, x+1, 4*c+1)
+		p("\tVSHUFF32X4 $0xDD, Z%d, Z%d, Z%d", x+2, x, 4*c+2)
+		p("\tVSHUFF32X4 $0xDD, Z%d, Z%d, Z%d", x+3, x+1, 4*c+3)
 	}
 }

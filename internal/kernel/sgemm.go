@@ -329,13 +329,9 @@ func (g *gemmCtx) packB(buf []float32, s, pc, kc int) {
 		}
 		return
 	}
-	// B is n×k: column j of op(B) is row j of B, contiguous in p.
-	gatherT(dst, nr, g.b[j0*g.ldb+pc:], g.ldb, cols, kc, 1)
-	for jj := cols; jj < nr; jj++ {
-		for p := 0; p < kc; p++ {
-			dst[p*nr+jj] = 0
-		}
-	}
+	// B is n×k: column j of op(B) is row j of B, contiguous in p, so the
+	// strip is a block transpose of cols rows of B.
+	packT(dst, nr, nr, g.b[j0*g.ldb+pc:], g.ldb, cols, kc, 1)
 }
 
 // packA packs rows [i0, i0+mc) of op(A), K columns [pc, pc+kc), into dst as
@@ -362,12 +358,8 @@ func (g *gemmCtx) packA(dst []float32, i0, mc, pc, kc int) {
 			}
 			continue
 		}
-		gatherT(d, mr, g.a[r0*g.lda+pc:], g.lda, rows, kc, alpha)
-		for i := rows; i < mr; i++ {
-			for p := 0; p < kc; p++ {
-				d[p*mr+i] = 0
-			}
-		}
+		// A is m×k: the panel is a block transpose of rows rows of A.
+		packT(d, mr, mr, g.a[r0*g.lda+pc:], g.lda, rows, kc, alpha)
 	}
 }
 
@@ -428,48 +420,6 @@ func (g *gemmCtx) compute(ch int) {
 					}
 				}
 			}
-		}
-	}
-}
-
-// gatherT transposes a rows×kc block of src (row stride lds) into dst with
-// dst[p*ldd+i] = alpha*src[i*lds+p]: the packing of row-major A panels and of
-// transposed B panels. Four source rows are walked together so each K step
-// writes four adjacent floats; unsafe indexing keeps bounds checks out of the
-// loop (the slice bounds are checked once up front).
-func gatherT(dst []float32, ldd int, src []float32, lds, rows, kc int, alpha float32) {
-	if rows == 0 || kc == 0 {
-		return
-	}
-	_ = src[(rows-1)*lds+kc-1]
-	_ = dst[(kc-1)*ldd+rows-1]
-	sp := unsafe.Pointer(unsafe.SliceData(src))
-	dp := unsafe.Pointer(unsafe.SliceData(dst))
-	at := func(base unsafe.Pointer, i int) *float32 { return (*float32)(unsafe.Add(base, 4*i)) }
-	i := 0
-	for ; i+4 <= rows; i += 4 {
-		s0 := unsafe.Add(sp, 4*i*lds)
-		s1 := unsafe.Add(s0, 4*lds)
-		s2 := unsafe.Add(s1, 4*lds)
-		s3 := unsafe.Add(s2, 4*lds)
-		d := unsafe.Add(dp, 4*i)
-		if alpha == 1 {
-			for p := 0; p < kc; p++ {
-				dd := (*[4]float32)(unsafe.Add(d, 4*p*ldd))
-				dd[0], dd[1], dd[2], dd[3] = *at(s0, p), *at(s1, p), *at(s2, p), *at(s3, p)
-			}
-		} else {
-			for p := 0; p < kc; p++ {
-				dd := (*[4]float32)(unsafe.Add(d, 4*p*ldd))
-				dd[0], dd[1], dd[2], dd[3] = alpha**at(s0, p), alpha**at(s1, p), alpha**at(s2, p), alpha**at(s3, p)
-			}
-		}
-	}
-	for ; i < rows; i++ {
-		s0 := unsafe.Add(sp, 4*i*lds)
-		d := unsafe.Add(dp, 4*i)
-		for p := 0; p < kc; p++ {
-			*(*float32)(unsafe.Add(d, 4*p*ldd)) = alpha * *at(s0, p)
 		}
 	}
 }
