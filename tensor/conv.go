@@ -424,8 +424,8 @@ const dwKC = 1024
 // cols kg rows of length k, both with row stride ld. Both operands are
 // contiguous along the reduction, so where the CPU has it the 4×4
 // dot-product tile (kernel.DotTile4x4) reads them in place; the packed
-// Sgemm would have to transpose cols into its panels first (its gatherT
-// was 11% of a LeNet training step).
+// Sgemm would have to transpose cols into its panels first (that transpose
+// was 11% of a LeNet training step when this was written).
 func dwGemm(og, kg, k int, dy, cols []float32, ld int, dw []float32) {
 	if !kernel.HasDotTile() {
 		sgemm(false, true, og, kg, k, dy, ld, cols, ld, 1, dw, kg)
