@@ -6,9 +6,6 @@
 package main
 
 import (
-	"fmt"
-	"log"
-
 	"github.com/shenml/shen/examples/internal/mnist"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
@@ -27,14 +24,7 @@ func NewLeNet5() *nn.Sequential {
 	)
 }
 
-func main() {
-	f := mnist.ParseFlags(10, 0.01)
-	acc, sec, err := run(f)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("RESULT model=lenet test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
-}
+func main() { mnist.Main("lenet", 10, 0.01, run) }
 
 // run trains the model as f says and returns the test accuracy and the
 // mean seconds per epoch.

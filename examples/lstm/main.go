@@ -7,9 +7,6 @@
 package main
 
 import (
-	"fmt"
-	"log"
-
 	"github.com/shenml/shen/examples/internal/mnist"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
@@ -32,14 +29,7 @@ func (m *rowLSTM) Forward(x *tensor.Tensor) *tensor.Tensor {
 	return m.FC.Forward(m.RNN.LastHidden(state))
 }
 
-func main() {
-	f := mnist.ParseFlags(4, 1e-3)
-	acc, sec, err := run(f)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("RESULT model=lstm test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
-}
+func main() { mnist.Main("lstm", 4, 1e-3, run) }
 
 // run trains the model as f says and returns the test accuracy and the
 // mean seconds per epoch.

@@ -5,22 +5,12 @@
 package main
 
 import (
-	"fmt"
-	"log"
-
 	"github.com/shenml/shen/examples/internal/mnist"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
 )
 
-func main() {
-	f := mnist.ParseFlags(10, 0.01)
-	acc, sec, err := run(f)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("RESULT model=mlp test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
-}
+func main() { mnist.Main("mlp", 10, 0.01, run) }
 
 // run trains the model as f says and returns the test accuracy and the
 // mean seconds per epoch.

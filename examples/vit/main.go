@@ -8,9 +8,6 @@
 package main
 
 import (
-	"fmt"
-	"log"
-
 	"github.com/shenml/shen/examples/internal/mnist"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
@@ -54,14 +51,7 @@ func (m *tinyViT) Forward(patches *tensor.Tensor) *tensor.Tensor {
 	return m.FC.Forward(m.Norm.Forward(tensor.Mean(h, false, 1)))
 }
 
-func main() {
-	f := mnist.ParseFlags(5, 1e-3)
-	acc, sec, err := run(f)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("RESULT model=vit test_acc=%.4f sec_per_epoch=%.2f\n", acc, sec)
-}
+func main() { mnist.Main("vit", 5, 1e-3, run) }
 
 // run trains the model as f says and returns the test accuracy and the
 // mean seconds per epoch.

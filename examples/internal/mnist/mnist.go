@@ -6,6 +6,7 @@ package mnist
 import (
 	"flag"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"testing"
@@ -43,6 +44,18 @@ func ParseFlags(epochs int, lr float64) *Flags {
 	flag.IntVar(&f.TestLimit, "test-limit", 0, "evaluate on the first N test samples only (0 = all 10000)")
 	flag.Parse()
 	return f
+}
+
+// Main is each example's main: it parses the flags with the example's
+// default epochs and learning rate, runs the example, and prints the
+// RESULT line that bench/mnist.sh reads.
+func Main(name string, epochs int, lr float64, run func(*Flags) (acc, secPerEpoch float64, err error)) {
+	f := ParseFlags(epochs, lr)
+	acc, sec, err := run(f)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("RESULT model=%s test_acc=%.4f sec_per_epoch=%.2f\n", name, acc, sec)
 }
 
 // Setup applies the flags that configure the process (threads, seed); call
