@@ -858,24 +858,30 @@ func checkCategories(cols []string, cats [][]string) error {
 	return nil
 }
 
-// onehotStep replaces categorical columns by indicator columns.
-type onehotStep struct {
+// categoryStep is what the categorical encoders share: the columns they
+// encode and the categories fitted for each.
+type categoryStep struct {
 	Cols       []string   `json:"columns"`
 	Categories [][]string `json:"categories"`
 }
 
-// OneHot replaces each categorical column (all when none named) by one 0/1
-// column per training category, named "col=value", in sorted order. Missing
-// and unknown categories encode as all zeros.
-func OneHot(cols ...string) Step { return &onehotStep{Cols: cols} }
-
-func (s *onehotStep) Kind() string { return "onehot" }
-func (s *onehotStep) fit(f *Frame) (err error) {
+func (s *categoryStep) fit(f *Frame) (err error) {
 	s.Cols = resolve(f, s.Cols, Categorical)
 	s.Categories, err = fitCategories(f, s.Cols)
 	return err
 }
-func (s *onehotStep) check() error { return checkCategories(s.Cols, s.Categories) }
+
+func (s *categoryStep) check() error { return checkCategories(s.Cols, s.Categories) }
+
+// onehotStep replaces categorical columns by indicator columns.
+type onehotStep struct{ categoryStep }
+
+// OneHot replaces each categorical column (all when none named) by one 0/1
+// column per training category, named "col=value", in sorted order. Missing
+// and unknown categories encode as all zeros.
+func OneHot(cols ...string) Step { return &onehotStep{categoryStep{Cols: cols}} }
+
+func (s *onehotStep) Kind() string { return "onehot" }
 func (s *onehotStep) apply(f *Frame) (*Frame, error) {
 	repl := map[int][]*Column{}
 	for k, name := range s.Cols {
@@ -915,23 +921,14 @@ func (s *onehotStep) apply(f *Frame) (*Frame, error) {
 }
 
 // ordinalStep maps categories to 1..K, missing and unknown to 0.
-type ordinalStep struct {
-	Cols       []string   `json:"columns"`
-	Categories [][]string `json:"categories"`
-}
+type ordinalStep struct{ categoryStep }
 
 // Ordinal replaces each categorical column (all when none named) by a
 // numeric code: 1..K for the training categories in sorted order, and the
 // reserved 0 for missing and unknown ones (suits embedding tables of K+1 rows).
-func Ordinal(cols ...string) Step { return &ordinalStep{Cols: cols} }
+func Ordinal(cols ...string) Step { return &ordinalStep{categoryStep{Cols: cols}} }
 
 func (s *ordinalStep) Kind() string { return "ordinal" }
-func (s *ordinalStep) fit(f *Frame) (err error) {
-	s.Cols = resolve(f, s.Cols, Categorical)
-	s.Categories, err = fitCategories(f, s.Cols)
-	return err
-}
-func (s *ordinalStep) check() error { return checkCategories(s.Cols, s.Categories) }
 func (s *ordinalStep) apply(f *Frame) (*Frame, error) {
 	out := f.shallow()
 	for k, name := range s.Cols {
