@@ -201,10 +201,15 @@ func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 	recording := tensor.GradEnabled()
 	for i, l := range s.Layers {
 		y := l.Forward(x)
-		// x is an intermediate made by layer i-1. Keep it when y is a view
-		// of it (Flatten) or when it is a parameter some layer returned.
-		if !recording && i > 0 && !x.RequiresGrad() && !x.SharesStorage(y) {
-			x.Release()
+		// x is an intermediate made by layer i-1: release it, unless y is a
+		// view of it (Flatten), which then inherits the release, or it is
+		// a parameter some layer returned.
+		if !recording && i > 0 && !x.RequiresGrad() {
+			if x.SharesStorage(y) {
+				y.TakeOwnership(x)
+			} else {
+				x.Release()
+			}
 		}
 		x = y
 	}

@@ -292,6 +292,16 @@ func (t *Tensor) FreeGraph() {
 // SharesStorage reports whether t and u are views of the same buffer.
 func (t *Tensor) SharesStorage(u *Tensor) bool { return t.st == u.st }
 
+// TakeOwnership makes t, a view sharing src's buffer, the one whose Release
+// returns that buffer, so that a chain of views (Flatten after a pooling
+// layer) can still hand its memory back after src is dropped. It does
+// nothing when the two do not share a buffer or src does not own it.
+func (t *Tensor) TakeOwnership(src *Tensor) {
+	if t.st == src.st && src.owner && t != src {
+		src.owner, t.owner = false, true
+	}
+}
+
 // Release hands t's buffer back to the pool if t owns one. Use it for
 // temporaries outside any graph; t must not be used afterwards.
 func (t *Tensor) Release() { t.releaseOwned() }
