@@ -431,11 +431,9 @@ func (a *attnCore) maskSoftmax(pb []float32, b, bh int) {
 		if add != nil {
 			kernel.Add(row, row, add[i*S:(i+1)*S])
 		}
-		if kpm != nil {
-			for j, m := range kpm {
-				if m {
-					row[j] = ninf
-				}
+		for j, m := range kpm {
+			if m {
+				row[j] = ninf
 			}
 		}
 		if o.AttnMaskBool != nil {

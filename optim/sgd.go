@@ -37,7 +37,7 @@ func checkSGD(h *Hyper) error {
 		return err
 	}
 	if h.Nesterov && (h.Momentum <= 0 || h.Dampening != 0) {
-		return fmt.Errorf("Nesterov momentum requires a momentum > 0 and zero dampening (momentum %v, dampening %v)", h.Momentum, h.Dampening)
+		return fmt.Errorf("invalid Nesterov: needs a momentum > 0 and zero dampening (momentum %v, dampening %v)", h.Momentum, h.Dampening)
 	}
 	return nil
 }
