@@ -1,10 +1,12 @@
 package model
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/shenml/shen/data"
@@ -18,9 +20,11 @@ func testSpec(a Architecture) Spec {
 
 // TestRoundTrip saves each architecture family and checks that the
 // reloaded model predicts exactly what the original did.
-func TestRoundTrip(t *testing.T) {
+// familyArchitectures has one architecture of each family the artifact
+// can rebuild.
+func familyArchitectures() []Architecture {
 	pad := 1
-	for _, a := range []Architecture{
+	return []Architecture{
 		{Kind: "mlp", Input: []int{7}, Outputs: 3, Hidden: []int{16, 8}, BatchNorm: true, Dropout: 0.1},
 		{Kind: "cnn", Input: []int{1, 8, 8}, Outputs: 3, Channels: []int{4, 6}, Kernel: 3, Padding: &pad, Hidden: []int{12}},
 		{Kind: "layers", Input: []int{1, 6, 6}, Layers: []LayerSpec{
@@ -29,7 +33,11 @@ func TestRoundTrip(t *testing.T) {
 		{Kind: "gru", Input: []int{5, 3}, Outputs: 3, HiddenSize: 7},
 		{Kind: "transformer", Input: []int{6, 2}, Outputs: 3, DModel: 8, Heads: 2, NumLayers: 2, FF: 16, Dropout: 0.1, Norm: "post"},
 		{Kind: "transformer", Input: []int{6}, Outputs: 11, DModel: 8, Heads: 2, Causal: true, MaxLen: 10},
-	} {
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, a := range familyArchitectures() {
 		name := a.Kind
 		if a.Kind == "transformer" && len(a.Input) == 1 {
 			name = "transformer_lm"
@@ -195,6 +203,54 @@ func TestImageInput(t *testing.T) {
 		}
 		if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), SpecFile) {
 			t.Errorf("%s -> %s: error %v, want %q", c.from, c.to, err, c.want)
+		}
+	}
+}
+
+// TestConcurrentPredict runs Predict from several goroutines at once, as a
+// server does, and checks every result against a sequential one (run with
+// -race to also check for data races).
+func TestConcurrentPredict(t *testing.T) {
+	for _, a := range familyArchitectures() {
+		nn.SetSeed(3)
+		m, err := New(testSpec(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nn.Train(m.Net, false)
+		input := func(i int) *tensor.Tensor {
+			shape := append([]int{2}, a.Input...)
+			if a.Kind == "transformer" && a.Causal {
+				return nil // token ids; covered by the round trip
+			}
+			return tensor.RandN(tensor.NewRNG(uint64(i)), shape...)
+		}
+		if input(0) == nil {
+			continue
+		}
+		const workers, calls = 4, 8
+		want := make([][]float32, workers*calls)
+		for i := range want {
+			want[i] = slices.Clone(m.Predict(input(i)).Data())
+		}
+		var wg sync.WaitGroup
+		errs := make(chan string, workers*calls)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for c := range calls {
+					i := w*calls + c
+					if got := m.Predict(input(i)).Data(); !slices.Equal(got, want[i]) {
+						errs <- fmt.Sprintf("%s: call %d differs under concurrency", a.Kind, i)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
 		}
 	}
 }
