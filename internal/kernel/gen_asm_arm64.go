@@ -33,8 +33,8 @@ func fmlaElem(d, n, m, idx int) string {
 }
 
 const (
-	mr     = 8  // rows: two A vectors
-	nv     = 3  // B vectors per k step
+	mr     = 8 // rows: two A vectors
+	nv     = 3 // B vectors per k step
 	nr     = nv * 4
 	unroll = 4
 	accB   = 8 // accumulators V8..V31, row i in V(8+3i)..V(10+3i)
