@@ -2,7 +2,11 @@
 
 package kernel
 
-const hasShiftAsm = false
+// Without assembly the direct convolution runs its Go loops.
+var (
+	convPaths = []convImpl{convGo}
+	convPath  = convGo
+)
 
 func shiftGemmTile(mo, nv, k int, off []int, in []float32, wt []float32, ldw int, out []float32, ldo int, bias *float32) {
 	panic("kernel: shiftGemmTile without assembly")

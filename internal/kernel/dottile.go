@@ -1,9 +1,9 @@
 package kernel
 
-// HasDotTile reports whether DotTile4x4 runs an assembly kernel (AVX-512).
-// Without it DotTile4x4 is correct but slow, and callers should prefer a
-// packed Sgemm.
-func HasDotTile() bool { return hasDotTile }
+// HasDotTile reports whether DotTile4x4 runs an assembly kernel (AVX-512,
+// or AVX2+FMA; the path is convPath). Without it DotTile4x4 is correct but
+// slow, and callers should prefer a packed Sgemm.
+func HasDotTile() bool { return convPath != convGo }
 
 // DotTile4x4 adds to c (row stride ldc) the 4×4 dot products of rows a[i]
 // and b[j] over their first k elements: c[i*ldc+j] += a[i][:k]·b[j][:k],
@@ -27,17 +27,23 @@ func DotTile4x4(k int, a, b [4][]float32, ma, nb int, c []float32, ldc int) {
 		a[i], b[i] = a[i][:k], b[i][:k]
 	}
 	_ = c[(ma-1)*ldc+nb-1]
-	k16 := 0
-	if hasDotTile {
-		k16 = k &^ 15
+	// The assembly covers whole vectors (16 floats, or 8 with AVX2) and
+	// leaves the lanes of each of the 16 sums in part.
+	lanes := 16
+	if convPath == convAVX2 {
+		lanes = 8
+	}
+	kl := 0
+	if convPath != convGo {
+		kl = k &^ (lanes - 1)
 	}
 	var sums [16]float32
-	if k16 > 0 {
+	if kl > 0 {
 		var part [256]float32
-		dotTile4x4(k16, &a, &b, &part)
+		dotTile4x4(kl, &a, &b, &part)
 		for t := range sums {
 			var s float32
-			for _, v := range part[t*16 : t*16+16] {
+			for _, v := range part[t*lanes : (t+1)*lanes] {
 				s += v
 			}
 			sums[t] = s
@@ -46,8 +52,8 @@ func DotTile4x4(k int, a, b [4][]float32, ma, nb int, c []float32, ldc int) {
 	for i := 0; i < ma; i++ {
 		for j := 0; j < nb; j++ {
 			s := sums[i*4+j]
-			if k16 < k {
-				s += dotGo(a[i][k16:], b[j][k16:])
+			if kl < k {
+				s += dotGo(a[i][kl:], b[j][kl:])
 			}
 			c[i*ldc+j] += s
 		}

@@ -2,8 +2,6 @@
 
 package kernel
 
-const hasDotTile = false
-
 func dotTile4x4(k int, a, b *[4][]float32, part *[256]float32) {
 	panic("kernel: dotTile4x4 without assembly")
 }
