@@ -157,6 +157,7 @@ func main() {
 	kernel("kernAVX512", 12, 2, "Z", 16, 4, 32)
 	kernel("kernAVX2", 6, 2, "Y", 8, 4, 16)
 	packT16()
+	packT8()
 	vectors()
 	if err := os.WriteFile("sgemm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -445,6 +446,93 @@ func packT16() {
 		}
 	}
 	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// packT8 emits packT8AVX2 (see pack_amd64.go): the AVX (ymm) counterpart of
+// packT16AVX512 for CPUs without AVX-512, 8 rows into an 8-wide column
+// group, kc a positive multiple of 8 (the caller packs the column tail).
+// Each 8x8 block is loaded as 4-float halves, row i's in the low 128-bit
+// lane and row i+4's in the high one (VINSERTF128 from memory, a load, not
+// a shuffle), so a 4x4 transpose within lanes (unpack, then VSHUFPS: 16
+// shuffles per block) finishes it with no cross-lane permutes. Missing rows
+// point at a valid one and their lanes are cleared with an AND mask; a
+// group narrower than 8 (an edge panel) stores through VMASKMOVPS, full
+// ones with plain stores (masked stores are slow on some AMD cores).
+//
+// Registers: DI dst, DX ldd in bytes, SI src, R8 offsets table, CX columns
+// left, BX mode, R11 masked-store flag, Y0-Y7 the block, Y8-Y11 scratch,
+// Y12 alpha, Y13 valid-row mask, Y14 store mask.
+func packT8() {
+	const name = "packT8AVX2"
+	p("// func %s(dst *float32, ldd int, src *float32, offs *[8]int, kc int, alpha float32, masks *[16]int32, mode int, partial bool)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-65", name)
+	p("\tMOVQ dst+0(FP), DI")
+	p("\tMOVQ ldd+8(FP), DX")
+	p("\tSHLQ $2, DX")
+	p("\tMOVQ src+16(FP), SI")
+	p("\tMOVQ offs+24(FP), R8")
+	p("\tMOVQ kc+32(FP), CX")
+	p("\tMOVQ masks+48(FP), AX")
+	p("\tVMOVDQU (AX), Y14")
+	p("\tVMOVDQU 32(AX), Y13")
+	p("\tVBROADCASTSS alpha+40(FP), Y12")
+	p("\tMOVQ mode+56(FP), BX")
+	p("\tMOVBQZX partial+64(FP), R11")
+	p("%s_loop:", name)
+	for i := 0; i < 4; i++ {
+		p("\tMOVQ %d(R8), R9", 8*i)
+		p("\tMOVQ %d(R8), R10", 8*(i+4))
+		p("\tVMOVUPS (SI)(R9*1), X%d", i)
+		p("\tVINSERTF128 $1, (SI)(R10*1), Y%d, Y%d", i, i)
+		p("\tVMOVUPS 16(SI)(R9*1), X%d", i+4)
+		p("\tVINSERTF128 $1, 16(SI)(R10*1), Y%d, Y%d", i+4, i+4)
+	}
+	// Y(s+c), s in {0, 4}, c < 4, now holds in lane L columns s..s+3 of
+	// row c+4L; transposing the 4x4 grids in each lane leaves column s+c
+	// (rows 0-3 low, 4-7 high) in Y(s+c).
+	for s := 0; s < 8; s += 4 {
+		p("\tVUNPCKLPS Y%d, Y%d, Y8", s+1, s)
+		p("\tVUNPCKHPS Y%d, Y%d, Y9", s+1, s)
+		p("\tVUNPCKLPS Y%d, Y%d, Y10", s+3, s+2)
+		p("\tVUNPCKHPS Y%d, Y%d, Y11", s+3, s+2)
+		p("\tVSHUFPS $0x44, Y10, Y8, Y%d", s)
+		p("\tVSHUFPS $0xEE, Y10, Y8, Y%d", s+1)
+		p("\tVSHUFPS $0x44, Y11, Y9, Y%d", s+2)
+		p("\tVSHUFPS $0xEE, Y11, Y9, Y%d", s+3)
+	}
+	// mode 0: rows complete and alpha 1; 1: clear the missing rows' lanes;
+	// 2: scale by alpha, then clear.
+	p("\tTESTQ BX, BX")
+	p("\tJZ %s_store", name)
+	p("\tCMPQ BX, $1")
+	p("\tJEQ %s_zero", name)
+	for c := 0; c < 8; c++ {
+		p("\tVMULPS Y12, Y%d, Y%d", c, c)
+	}
+	p("%s_zero:", name)
+	for c := 0; c < 8; c++ {
+		p("\tVANDPS Y13, Y%d, Y%d", c, c)
+	}
+	p("%s_store:", name)
+	p("\tTESTQ R11, R11")
+	p("\tJNZ %s_masked", name)
+	for c := 0; c < 8; c++ {
+		p("\tVMOVUPS Y%d, (DI)", c)
+		p("\tADDQ DX, DI")
+	}
+	p("\tJMP %s_next", name)
+	p("%s_masked:", name)
+	for c := 0; c < 8; c++ {
+		p("\tVMASKMOVPS Y%d, Y14, (DI)", c)
+		p("\tADDQ DX, DI")
+	}
+	p("%s_next:", name)
+	p("\tADDQ $32, SI")
+	p("\tSUBQ $8, CX")
+	p("\tJNZ %s_loop", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 	p("")

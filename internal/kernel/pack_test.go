@@ -7,19 +7,32 @@ import (
 	"testing"
 )
 
-// TestPackT checks the transposing pack (the AVX-512 routine where the CPU
-// has it) element by element against its definition, over panel widths of
-// both micro-kernels and the generic one, every row count up to the width,
-// K depths around the 16-column block, unaligned source and destination
-// starts, source strides, and alpha 1 and not 1. Lanes past the panel width
-// and floats past the panel end must be left alone.
-func TestPackT(t *testing.T) {
+// forPackPaths runs f once per transposing pack this CPU has (on an
+// AVX-512 machine: AVX-512, AVX2 and Go), with packPath set to it.
+func forPackPaths(t *testing.T, f func(t *testing.T)) {
+	saved := packPath
+	defer func() { packPath = saved }()
+	for _, p := range packPaths {
+		packPath = p
+		t.Run(p.String(), f)
+	}
+}
+
+// TestPackT checks the transposing pack (each path the CPU has) element by
+// element against its definition, over panel widths of both micro-kernels
+// and the generic one, every row count up to the width, K depths around the
+// 8- and 16-column blocks, unaligned source and destination starts, source
+// strides, and alpha 1 and not 1. Lanes past the panel width and floats
+// past the panel end must be left alone.
+func TestPackT(t *testing.T) { forPackPaths(t, testPackT) }
+
+func testPackT(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	const guard = 40
 	for _, width := range []int{4, 6, 8, 12, 16, 20, 32} {
 		for _, ldd := range []int{width, width + 3} {
 			for rows := 0; rows <= width; rows++ {
-				for _, kc := range []int{1, 3, 4, 15, 16, 17, 31, 32, 33, 70, 256} {
+				for _, kc := range []int{1, 3, 4, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 70, 256} {
 					if testing.Short() && kc > 33 && rows%5 != 0 {
 						continue
 					}
@@ -67,11 +80,14 @@ func TestPackT(t *testing.T) {
 	}
 }
 
-// TestPackTMatchesGo pins the fast pack to the portable one bit for bit,
-// NaNs and signed zeros included, on the panel shapes the blocked driver uses.
-func TestPackTMatchesGo(t *testing.T) {
+// TestPackTMatchesGo pins each fast pack to the portable one bit for bit,
+// NaNs and signed zeros included, on the panel shapes the blocked drivers
+// of both micro-kernels use (12x32 with AVX-512, 6x16 with AVX2).
+func TestPackTMatchesGo(t *testing.T) { forPackPaths(t, testPackTMatchesGo) }
+
+func testPackTMatchesGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	for _, width := range []int{micro.mr, micro.nr} {
+	for _, width := range []int{6, 12, 16, 32} {
 		for _, rows := range []int{1, width / 2, width - 1, width} {
 			kc, lds := 77, 801
 			src := randSlice(r, (rows-1)*lds+kc)
@@ -92,21 +108,22 @@ func TestPackTMatchesGo(t *testing.T) {
 }
 
 // BenchmarkPackT times the transposing pack of one full B strip (NR rows of
-// a transposed weight matrix, kc=256) and one full A panel (MR rows).
+// a transposed weight matrix, kc=256) and one full A panel (MR rows), at
+// the panel widths of both micro-kernels, on each path the CPU has.
 func BenchmarkPackT(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	const kc, lds = 256, 784
-	for _, width := range []int{micro.nr, micro.mr} {
+	saved := packPath
+	defer func() { packPath = saved }()
+	for _, width := range []int{32, 12, 16, 6} {
 		src := randSlice(r, width*lds)
 		dst := alignedFloats(kc * width)
-		for _, impl := range []struct {
-			name string
-			fn   func([]float32, int, int, []float32, int, int, int, float32)
-		}{{"fast", packT}, {"go", packTGo}} {
-			b.Run(fmt.Sprintf("w%d/%s", width, impl.name), func(b *testing.B) {
+		for _, p := range packPaths {
+			b.Run(fmt.Sprintf("w%d/%s", width, p), func(b *testing.B) {
+				packPath = p
 				b.SetBytes(int64(4 * kc * width))
 				for b.Loop() {
-					impl.fn(dst, width, width, src, lds, width, kc, 1)
+					packT(dst, width, width, src, lds, width, kc, 1)
 				}
 			})
 		}
