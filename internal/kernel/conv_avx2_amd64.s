@@ -731,7 +731,7 @@ shiftDots4x3AVX2_loop:
 	RET
 
 // func dotTile2x4AVX2(k int, a0, a1, b0, b1, b2, b3 *float32, part *float32)
-// part[(i*4+j)*8 : +8] = lane-wise Σ a_i·b_j over k floats (k a positive
+// part[(i*4+j)*8 : +8] += lane-wise Σ a_i·b_j over k floats (k a positive
 // multiple of 8); the caller sums the lanes.
 TEXT ·dotTile2x4AVX2(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
@@ -744,14 +744,14 @@ TEXT ·dotTile2x4AVX2(SB), NOSPLIT, $0-64
 	MOVQ b3+48(FP), R13
 	MOVQ part+56(FP), DX
 	XORQ BX, BX
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y12, Y12, Y12
-	VXORPS Y13, Y13, Y13
-	VXORPS Y14, Y14, Y14
-	VXORPS Y15, Y15, Y15
+	VMOVUPS 0(DX), Y8
+	VMOVUPS 32(DX), Y9
+	VMOVUPS 64(DX), Y10
+	VMOVUPS 96(DX), Y11
+	VMOVUPS 128(DX), Y12
+	VMOVUPS 160(DX), Y13
+	VMOVUPS 192(DX), Y14
+	VMOVUPS 224(DX), Y15
 dotTile2x4AVX2_loop:
 	VMOVUPS (R10)(BX*1), Y0
 	VMOVUPS (R11)(BX*1), Y1

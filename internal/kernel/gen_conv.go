@@ -273,12 +273,14 @@ func shiftDotsAVX2(ma, nb int) {
 
 // dotTile2x4AVX2 emits the ymm half of DotTile4x4: two a rows against four
 // b rows, 8 accumulators (a 4×4 tile would need 16 of the 16 registers for
-// accumulators alone), so DotTile4x4 calls it twice on rows that stay in
-// L1. Each step loads 4 b vectors and 2 a vectors for 8 FMAs.
+// accumulators alone), so DotTile4x4 calls it twice per chunk of k small
+// enough that the second call finds the b rows in L1. The accumulators are
+// loaded from part and stored back, so chunking does not change the sums.
+// Each step loads 4 b vectors and 2 a vectors for 8 FMAs.
 func dotTile2x4AVX2() {
 	const name = "dotTile2x4AVX2"
 	p("// func %s(k int, a0, a1, b0, b1, b2, b3 *float32, part *float32)", name)
-	p("// part[(i*4+j)*8 : +8] = lane-wise Σ a_i·b_j over k floats (k a positive")
+	p("// part[(i*4+j)*8 : +8] += lane-wise Σ a_i·b_j over k floats (k a positive")
 	p("// multiple of 8); the caller sums the lanes.")
 	p("TEXT ·%s(SB), NOSPLIT, $0-64", name)
 	p("\tMOVQ k+0(FP), CX")
@@ -290,8 +292,8 @@ func dotTile2x4AVX2() {
 	}
 	p("\tMOVQ part+56(FP), DX")
 	p("\tXORQ BX, BX")
-	for a := 8; a < 16; a++ {
-		p("\tVXORPS Y%d, Y%d, Y%d", a, a, a)
+	for a := 0; a < 8; a++ {
+		p("\tVMOVUPS %d(DX), Y%d", 32*a, 8+a)
 	}
 	p("%s_loop:", name)
 	for j := 0; j < 4; j++ {
