@@ -11,8 +11,9 @@ func HasDotTile() bool { return convPath != convGo }
 // the kernel repeats row 0 for them). This is the product A·Bᵀ of two
 // matrices whose rows are contiguous in the reduction dimension (a
 // convolution's weight gradient dY·colsᵀ), so nothing is packed or
-// transposed: each step loads four vectors of each operand and issues 16
-// FMAs into 16 accumulators.
+// transposed: with AVX-512 each step loads four vectors of each operand and
+// issues 16 FMAs into 16 accumulators; AVX2's 16 ymm registers hold half
+// that tile, so it runs as two 2×4 halves over L1-sized chunks of k.
 func DotTile4x4(k int, a, b [4][]float32, ma, nb int, c []float32, ldc int) {
 	if ma < 1 || ma > 4 || nb < 1 || nb > 4 {
 		panic("kernel.DotTile4x4: tile size out of range")
