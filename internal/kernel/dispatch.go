@@ -12,16 +12,13 @@ type microKernel struct {
 }
 
 // micro is the kernel chosen at init for this CPU; the pure-Go one unless an
-// architecture file finds something better. hasAVX2 enables the assembly
-// vector helpers. These are the package's only mutable globals besides the
-// pool, written once during init.
-var (
-	micro   = microKernel{name: "generic", mr: 4, nr: 8, fn: kernGeneric}
-	hasAVX2 bool
-)
+// architecture file finds something better. With the per-architecture
+// feature flags (hasAVX2 on amd64) and path variables it is the package's
+// only mutable global besides the pool, written once during init.
+var micro = microKernel{name: "generic", mr: 4, nr: 8, fn: kernGeneric}
 
 // CPUName reports which micro-kernel the run-time dispatch chose: "avx512",
-// "avx2" or "generic". It costs nothing.
+// "avx2" or "neon", or "generic" for the pure-Go one. It costs nothing.
 func CPUName() string { return micro.name }
 
 // kernGeneric is the portable 4x8 micro-kernel. Thirty-two scalar

@@ -17,6 +17,10 @@ func kernAVX512(k int, a *float32, b *float32, c *float32, ldc int, beta float32
 //go:noescape
 func kernAVX2(k int, a *float32, b *float32, c *float32, ldc int, beta float32)
 
+// hasAVX2 enables the AVX2 vector helpers (vec_amd64.go, relu_amd64.go);
+// set once at init.
+var hasAVX2 bool
+
 func init() {
 	switch {
 	case cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL:
