@@ -121,6 +121,9 @@ func Build(a Architecture) (nn.Layer, error) {
 	if a.Dropout < 0 || a.Dropout >= 1 {
 		return nil, fmt.Errorf("architecture: dropout must be in [0, 1), got %g", a.Dropout)
 	}
+	if n := parameterBound(a); n > MaxParameters {
+		return nil, fmt.Errorf("architecture: about %.3g parameters, more than the %d this build allows (a typo in a size?)", n, MaxParameters)
+	}
 	switch a.Kind {
 	case "lstm", "gru":
 		return buildRecurrent(a)
@@ -134,6 +137,54 @@ func Build(a Architecture) (nn.Layer, error) {
 		return buildLayers(a)
 	}
 	return nil, fmt.Errorf("architecture: unknown kind %q (want mlp, cnn, layers, lstm, gru or transformer)", a.Kind)
+}
+
+// MaxParameters bounds the size of a network Build makes (1 GiB of float32
+// weights), so a size typed wrong in a config or a damaged model.json is an
+// error instead of an allocation that takes the machine down.
+const MaxParameters = 1 << 28
+
+// parameterBound over-estimates the parameter count of a, in float64 so
+// that absurd sizes cannot overflow, without allocating anything.
+func parameterBound(a Architecture) float64 {
+	f := func(v int) float64 { return float64(max(v, 1)) }
+	in := 1.0
+	for _, d := range a.Input {
+		in *= f(d)
+	}
+	feat := f(a.Input[len(a.Input)-1]) // per-step features of a sequence
+	widest := f(a.Outputs)
+	for _, h := range a.Hidden {
+		widest = max(widest, f(h))
+	}
+	head := 0.0 // the hidden Linear stack and the output layer
+	prev := in
+	for _, h := range append(append([]int(nil), a.Hidden...), a.Outputs) {
+		head += (prev + 1) * f(h)
+		prev = f(h)
+	}
+	total := head
+	layers := f(a.NumLayers)
+	k := f(a.Kernel) * f(a.Kernel)
+	c := f(a.Input[0])
+	for _, o := range a.Channels {
+		total += c*f(o)*k + f(o)
+		c = f(o)
+	}
+	for _, l := range a.Layers {
+		kk := f(l.Kernel) * f(l.Kernel)
+		total += (in + 1) * f(l.Out) * max(1, kk)
+	}
+	if a.HiddenSize > 0 {
+		h := f(a.HiddenSize)
+		total += 4 * h * (feat + 2*h + 2) * layers * 2 // 4 gates, both directions
+		total += (2*h + 1) * widest
+	}
+	if a.DModel > 0 {
+		d := f(a.DModel)
+		total += (feat+f(a.Outputs))*d + layers*(4*d*d+2*d*f(a.FF)+10*d) + f(a.MaxLen)*d
+	}
+	return total
 }
 
 // activation returns the layer for an activation name.
