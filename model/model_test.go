@@ -141,6 +141,8 @@ func TestBuildErrors(t *testing.T) {
 		{Architecture{Kind: "cnn", Input: []int{8}, Outputs: 2, Channels: []int{2}}, "cnn input must be"},
 		{Architecture{Kind: "cnn", Input: []int{1, 3, 3}, Outputs: 2, Channels: []int{2, 2, 2}}, "too small"},
 		{Architecture{Kind: "mlp", Input: []int{3}, Outputs: 2, Activation: "swoosh"}, "unknown activation"},
+		{Architecture{Kind: "mlp", Input: []int{3}, Outputs: 2, Hidden: []int{1 << 20, 1 << 20}}, "parameters, more than"},
+		{Architecture{Kind: "lstm", Input: []int{5, 3}, Outputs: 2, HiddenSize: 1 << 16}, "parameters, more than"},
 		{Architecture{Kind: "layers", Input: []int{3}, Layers: []LayerSpec{{Type: "conv2d", Out: 2, Kernel: 3}}}, "layers[0] (conv2d)"},
 	} {
 		if _, err := Build(c.a); err == nil || !strings.Contains(err.Error(), c.want) {
