@@ -103,7 +103,7 @@ func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 	cr.Comment = opts.Comment
 	cr.LazyQuotes = opts.LazyQuotes
 	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = false
+	cr.ReuseRecord = true // addRow keeps no reference to the record slice
 	if !validDelim(cr.Comma) || (cr.Comment != 0 && (!validDelim(cr.Comment) || cr.Comment == cr.Comma)) {
 		return nil, fmt.Errorf("data: %s: invalid delimiter %q or comment %q", name, cr.Comma, cr.Comment)
 	}
@@ -116,7 +116,7 @@ func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 
-	t := &rawTable{file: name, fieldNums: true}
+	b := &csvBuilder{file: name, opts: &opts}
 	var issues []Issue
 	first := true
 	for {
@@ -153,27 +153,27 @@ func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 			} else if len(names) != len(rec) {
 				return nil, fmt.Errorf("%s:%d: %d names given but the record has %d fields", name, line, len(names), len(rec))
 			}
-			if err := t.setNames(names); err != nil {
+			if err := b.setNames(names); err != nil {
 				return nil, fmt.Errorf("%s:%d: %w", name, line, err)
 			}
 			if !opts.NoHeader {
 				continue
 			}
 		}
-		if len(rec) != len(t.names) {
-			msg := fmt.Sprintf("record has %d fields, expected %d", len(rec), len(t.names))
+		if len(rec) != len(b.cols) {
+			msg := fmt.Sprintf("record has %d fields, expected %d", len(rec), len(b.cols))
 			if opts.BadValues == BadValueMissing {
 				issues = append(issues, Issue{File: name, Line: line, Msg: msg + "; row dropped"})
 				continue
 			}
 			return nil, fmt.Errorf("%s:%d: %s", name, line, msg)
 		}
-		t.addRow(line, rec)
-		if opts.MaxRows > 0 && len(t.lines) >= opts.MaxRows {
+		b.addRow(line, rec)
+		if opts.MaxRows > 0 && len(b.lines) >= opts.MaxRows {
 			break
 		}
 	}
-	f, err := t.build(opts)
+	f, err := b.build()
 	if err != nil {
 		return nil, err
 	}
@@ -385,4 +385,258 @@ func ReadSklearnCSV(path string) (f *Frame, classes []string, err error) {
 		return nil, nil, fmt.Errorf("%s: header declares %d rows, file has %d", path, n, f.NumRows())
 	}
 	return f, parts[2:], nil
+}
+
+// csvBuilder turns CSV records into typed columns as they are read, so that
+// ReadCSVFrom keeps no per-field strings for numeric columns. It gives the
+// same Frame, Issues and errors as collecting every field in a rawTable and
+// calling build: the types check, inference and bad-value errors all happen
+// in build, after the whole input has been read.
+type csvBuilder struct {
+	file  string
+	opts  *CSVOptions
+	names []string
+	cols  []csvCol
+	lines []int
+	miss  map[string]bool
+	// missNum says some missing token parses as a finite number, so a value
+	// that parses must still be looked up in miss.
+	missNum bool
+	thr     float64
+}
+
+// csvCol is one column being read. A Numeric column (forced, or inferred
+// and so far numeric) holds its values in num; an inferred one also keeps
+// its trimmed text (missing values as "") in text/ends, in case it turns
+// categorical. A Categorical column holds cat.
+type csvCol struct {
+	typ      ColumnType // the type given in Types, or Auto
+	cat      bool       // values go to cat
+	num      []float64
+	cats     []string
+	text     []byte // trimmed text of an inferred column's values, back to back
+	ends     []int  // value i is text[ends[i-1]:ends[i]]
+	nonMiss  int    // non-missing values, for inference
+	parsed   int    // values that parsed as finite numbers
+	bad      []badValue
+	firstBad bool // bad holds only the first bad value (BadValueError)
+}
+
+// badValue is a value of a numeric column that is neither missing nor a
+// finite number.
+type badValue struct {
+	row int
+	raw string // untrimmed, as in the Issue
+}
+
+func (b *csvBuilder) setNames(names []string) error {
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if seen[n] {
+			return fmt.Errorf("duplicate column name %q", n)
+		}
+		seen[n] = true
+	}
+	b.names = append([]string(nil), names...)
+	b.cols = make([]csvCol, len(names))
+	b.miss = missingSet(b.opts.Missing)
+	for s := range b.miss {
+		if _, ok := parseNumber(s); ok {
+			b.missNum = true
+		}
+	}
+	b.thr = b.opts.NumericThreshold
+	if b.thr <= 0 || b.thr > 1 {
+		b.thr = 1
+	}
+	for j, n := range names {
+		c := &b.cols[j]
+		c.typ = b.opts.Types[n]
+		if c.typ != Numeric && c.typ != Categorical {
+			c.typ = Auto // an invalid type fails in build
+		}
+		c.cat = c.typ == Categorical
+		c.firstBad = b.opts.BadValues != BadValueMissing
+	}
+	return nil
+}
+
+// number parses a trimmed value: ok when it is a finite number that is not
+// a missing token, missing when it is a missing token.
+func (b *csvBuilder) number(t string) (v float64, ok, missing bool) {
+	if t == "" {
+		return 0, false, true
+	}
+	v, ok = parseFloatFast(t)
+	if ok {
+		if b.missNum && b.miss[t] {
+			return 0, false, true
+		}
+		return v, true, false
+	}
+	if b.miss[t] {
+		return 0, false, true
+	}
+	return 0, false, false
+}
+
+func (b *csvBuilder) addRow(line int, rec []string) {
+	row := len(b.lines)
+	b.lines = append(b.lines, line)
+	for j, s := range rec {
+		c := &b.cols[j]
+		t := strings.TrimSpace(s)
+		if c.cat {
+			if t != "" && b.miss[t] {
+				t = ""
+			}
+			c.cats = append(c.cats, t)
+			continue
+		}
+		v, ok, missing := b.number(t)
+		switch {
+		case ok:
+			c.parsed++
+			c.nonMiss++
+			c.num = append(c.num, v)
+		case missing:
+			t = ""
+			c.num = append(c.num, math.NaN())
+		default:
+			c.nonMiss++
+			if c.typ == Auto && b.thr == 1 {
+				// One bad value makes an inferred column categorical.
+				c.toCat()
+				c.cats = append(c.cats, t)
+				continue
+			}
+			if !c.firstBad || len(c.bad) == 0 {
+				c.bad = append(c.bad, badValue{row, s})
+			}
+			c.num = append(c.num, math.NaN())
+		}
+		if c.typ == Auto {
+			c.text = append(c.text, t...)
+			c.ends = append(c.ends, len(c.text))
+		}
+	}
+}
+
+// toCat turns an inferred column categorical, its values so far taken from
+// its text.
+func (c *csvCol) toCat() {
+	c.cat = true
+	c.cats = c.textValues()
+	c.num, c.text, c.ends, c.bad = nil, nil, nil, nil
+}
+
+// textValues returns the kept text as strings sharing one allocation.
+func (c *csvCol) textValues() []string {
+	all := string(c.text)
+	out := make([]string, len(c.ends), max(len(c.ends), 1024))
+	start := 0
+	for i, e := range c.ends {
+		out[i] = all[start:e]
+		start = e
+	}
+	return out
+}
+
+// build checks Types, settles inferred types and returns the Frame, failing
+// on the first bad value of the first numeric column under BadValueError.
+func (b *csvBuilder) build() (*Frame, error) {
+	opts := b.opts
+	for name, typ := range opts.Types {
+		if !slices.Contains(b.names, name) {
+			return nil, fmt.Errorf("data: %s: Types names column %q, which is not in the file (have %s)", b.file, name, strings.Join(b.names, ", "))
+		}
+		if typ < Auto || typ > Categorical {
+			return nil, fmt.Errorf("data: %s: invalid type %d for column %q", b.file, int(typ), name)
+		}
+	}
+	f := &Frame{Source: b.file, Lines: b.lines}
+	for j, name := range b.names {
+		c := &b.cols[j]
+		if !c.cat && c.typ == Auto && !(c.parsed == c.nonMiss || float64(c.parsed) >= b.thr*float64(c.nonMiss)) {
+			c.toCat()
+		}
+		col := &Column{Name: name, Type: Numeric}
+		if c.cat {
+			col.Type = Categorical
+			col.Cat = c.cats
+			if col.Cat == nil {
+				col.Cat = make([]string, 0)
+			}
+		} else {
+			col.Num = c.num
+			if col.Num == nil {
+				col.Num = make([]float64, 0)
+			}
+			for _, bv := range c.bad {
+				is := Issue{File: b.file, Line: b.lines[bv.row], Field: j + 1, Column: name, Value: bv.raw,
+					Msg: fmt.Sprintf("cannot parse %q as a finite number", truncate(bv.raw, 40))}
+				if opts.BadValues != BadValueMissing {
+					return nil, is
+				}
+				is.Msg += "; set to missing"
+				f.Issues = append(f.Issues, is)
+			}
+		}
+		f.Columns = append(f.Columns, col)
+		*c = csvCol{}
+	}
+	if len(b.names) == 0 {
+		f.Lines = nil
+	}
+	return f, nil
+}
+
+// pow10 holds the powers of ten that are exact in a float64.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseFloatFast is parseNumber on a trimmed string, with a fast path for
+// plain decimals ([+-]digits[.digits], at most 15 digits in all): the digits
+// as an integer, exact in a float64, divided by an exact power of ten is
+// the correctly rounded value, as strconv.ParseFloat gives.
+func parseFloatFast(s string) (float64, bool) {
+	i := 0
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		i = 1
+	}
+	var mant uint64
+	nd, frac := 0, 0
+	dot := false
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
+			if nd == 15 {
+				return parseNumber(s)
+			}
+			mant = mant*10 + uint64(c-'0')
+			nd++
+			if dot {
+				frac++
+			}
+			continue
+		}
+		if c == '.' && !dot {
+			dot = true
+			continue
+		}
+		return parseNumber(s)
+	}
+	if nd == 0 {
+		return parseNumber(s)
+	}
+	v := float64(mant)
+	if frac > 0 {
+		v /= pow10[frac]
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
