@@ -169,7 +169,7 @@ func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 			return nil, fmt.Errorf("%s:%d: %s", name, line, msg)
 		}
 		b.addRow(line, rec)
-		if opts.MaxRows > 0 && len(b.lines) >= opts.MaxRows {
+		if opts.MaxRows > 0 && b.lines.n >= opts.MaxRows {
 			break
 		}
 	}
@@ -397,7 +397,7 @@ type csvBuilder struct {
 	opts  *CSVOptions
 	names []string
 	cols  []csvCol
-	lines []int
+	lines chunks[int]
 	miss  map[string]bool
 	// missNum says some missing token parses as a finite number, so a value
 	// that parses must still be looked up in miss.
@@ -412,10 +412,10 @@ type csvBuilder struct {
 type csvCol struct {
 	typ      ColumnType // the type given in Types, or Auto
 	cat      bool       // values go to cat
-	num      []float64
-	cats     []string
-	text     []byte // trimmed text of an inferred column's values, back to back
-	ends     []int  // value i is text[ends[i-1]:ends[i]]
+	num      chunks[float64]
+	cats     chunks[string]
+	text     textChunks  // trimmed text of an inferred column's values, back to back
+	ends     chunks[int] // value i is text[ends[i-1]:ends[i]]
 	nonMiss  int    // non-missing values, for inference
 	parsed   int    // values that parsed as finite numbers
 	bad      []badValue
@@ -481,8 +481,8 @@ func (b *csvBuilder) number(t string) (v float64, ok, missing bool) {
 }
 
 func (b *csvBuilder) addRow(line int, rec []string) {
-	row := len(b.lines)
-	b.lines = append(b.lines, line)
+	row := b.lines.n
+	b.lines.add(line)
 	for j, s := range rec {
 		c := &b.cols[j]
 		t := strings.TrimSpace(s)
@@ -490,7 +490,7 @@ func (b *csvBuilder) addRow(line int, rec []string) {
 			if t != "" && b.miss[t] {
 				t = ""
 			}
-			c.cats = append(c.cats, t)
+			c.cats.add(t)
 			continue
 		}
 		v, ok, missing := b.number(t)
@@ -498,26 +498,25 @@ func (b *csvBuilder) addRow(line int, rec []string) {
 		case ok:
 			c.parsed++
 			c.nonMiss++
-			c.num = append(c.num, v)
+			c.num.add(v)
 		case missing:
 			t = ""
-			c.num = append(c.num, math.NaN())
+			c.num.add(math.NaN())
 		default:
 			c.nonMiss++
 			if c.typ == Auto && b.thr == 1 {
 				// One bad value makes an inferred column categorical.
 				c.toCat()
-				c.cats = append(c.cats, t)
+				c.cats.add(t)
 				continue
 			}
 			if !c.firstBad || len(c.bad) == 0 {
 				c.bad = append(c.bad, badValue{row, s})
 			}
-			c.num = append(c.num, math.NaN())
+			c.num.add(math.NaN())
 		}
 		if c.typ == Auto {
-			c.text = append(c.text, t...)
-			c.ends = append(c.ends, len(c.text))
+			c.ends.add(c.text.add(t))
 		}
 	}
 }
@@ -526,20 +525,87 @@ func (b *csvBuilder) addRow(line int, rec []string) {
 // its text.
 func (c *csvCol) toCat() {
 	c.cat = true
-	c.cats = c.textValues()
-	c.num, c.text, c.ends, c.bad = nil, nil, nil, nil
+	all := c.text.string()
+	start := 0
+	c.cats = chunks[string]{}
+	for _, ch := range c.ends.list() {
+		for _, e := range ch {
+			c.cats.add(all[start:e])
+			start = e
+		}
+	}
+	c.num, c.text, c.ends, c.bad = chunks[float64]{}, textChunks{}, chunks[int]{}, nil
 }
 
-// textValues returns the kept text as strings sharing one allocation.
-func (c *csvCol) textValues() []string {
-	all := string(c.text)
-	out := make([]string, len(c.ends), max(len(c.ends), 1024))
-	start := 0
-	for i, e := range c.ends {
-		out[i] = all[start:e]
-		start = e
+// chunks is a growing list kept in blocks, so that adding never copies
+// what is there; all returns it in one slice of the exact length.
+type chunks[T any] struct {
+	done [][]T
+	cur  []T
+	n    int
+}
+
+func (c *chunks[T]) add(v T) {
+	if len(c.cur) == cap(c.cur) {
+		c.grow()
+	}
+	c.cur = append(c.cur, v)
+	c.n++
+}
+
+func (c *chunks[T]) grow() {
+	size := 256
+	if c.cur != nil {
+		c.done = append(c.done, c.cur)
+		size = min(2*cap(c.cur), 64<<10)
+	}
+	c.cur = make([]T, 0, size)
+}
+
+// list returns the blocks in order.
+func (c *chunks[T]) list() [][]T {
+	return append(c.done, c.cur)
+}
+
+// all returns the values in a new slice (empty, not nil, when there are
+// none).
+func (c *chunks[T]) all() []T {
+	out := make([]T, 0, c.n)
+	for _, ch := range c.list() {
+		out = append(out, ch...)
 	}
 	return out
+}
+
+// textChunks is a growing text kept in blocks.
+type textChunks struct {
+	done [][]byte
+	cur  []byte
+	n    int
+}
+
+// add appends s and returns the length of the whole text.
+func (c *textChunks) add(s string) int {
+	if len(c.cur)+len(s) > cap(c.cur) {
+		if c.cur != nil {
+			c.done = append(c.done, c.cur)
+		}
+		c.cur = make([]byte, 0, max(len(s), min(2*cap(c.cur), 1<<20), 1024))
+	}
+	c.cur = append(c.cur, s...)
+	c.n += len(s)
+	return c.n
+}
+
+// string returns the whole text as one string.
+func (c *textChunks) string() string {
+	var sb strings.Builder
+	sb.Grow(c.n)
+	for _, ch := range c.done {
+		sb.Write(ch)
+	}
+	sb.Write(c.cur)
+	return sb.String()
 }
 
 // build checks Types, settles inferred types and returns the Frame, failing
@@ -554,7 +620,11 @@ func (b *csvBuilder) build() (*Frame, error) {
 			return nil, fmt.Errorf("data: %s: invalid type %d for column %q", b.file, int(typ), name)
 		}
 	}
-	f := &Frame{Source: b.file, Lines: b.lines}
+	var lines []int
+	if b.lines.n > 0 {
+		lines = b.lines.all()
+	}
+	f := &Frame{Source: b.file, Lines: lines}
 	for j, name := range b.names {
 		c := &b.cols[j]
 		if !c.cat && c.typ == Auto && !(c.parsed == c.nonMiss || float64(c.parsed) >= b.thr*float64(c.nonMiss)) {
@@ -563,17 +633,11 @@ func (b *csvBuilder) build() (*Frame, error) {
 		col := &Column{Name: name, Type: Numeric}
 		if c.cat {
 			col.Type = Categorical
-			col.Cat = c.cats
-			if col.Cat == nil {
-				col.Cat = make([]string, 0)
-			}
+			col.Cat = c.cats.all()
 		} else {
-			col.Num = c.num
-			if col.Num == nil {
-				col.Num = make([]float64, 0)
-			}
+			col.Num = c.num.all()
 			for _, bv := range c.bad {
-				is := Issue{File: b.file, Line: b.lines[bv.row], Field: j + 1, Column: name, Value: bv.raw,
+				is := Issue{File: b.file, Line: lines[bv.row], Field: j + 1, Column: name, Value: bv.raw,
 					Msg: fmt.Sprintf("cannot parse %q as a finite number", truncate(bv.raw, 40))}
 				if opts.BadValues != BadValueMissing {
 					return nil, is
