@@ -416,8 +416,8 @@ type csvCol struct {
 	cats     chunks[string]
 	text     textChunks  // trimmed text of an inferred column's values, back to back
 	ends     chunks[int] // value i is text[ends[i-1]:ends[i]]
-	nonMiss  int    // non-missing values, for inference
-	parsed   int    // values that parsed as finite numbers
+	nonMiss  int         // non-missing values, for inference
+	parsed   int         // values that parsed as finite numbers
 	bad      []badValue
 	firstBad bool // bad holds only the first bad value (BadValueError)
 }
