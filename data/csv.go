@@ -95,26 +95,11 @@ func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 			return nil, fmt.Errorf("%s:%d: %w", name, i+1, err)
 		}
 	}
-	cr := csv.NewReader(br)
-	cr.Comma = ','
-	if opts.Comma != 0 {
-		cr.Comma = opts.Comma
-	}
-	cr.Comment = opts.Comment
-	cr.LazyQuotes = opts.LazyQuotes
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true // addRow keeps no reference to the record slice
+	cr := newCSVReader(br, opts.Comma, opts) // the builder keeps no reference to a record
 	if !validDelim(cr.Comma) || (cr.Comment != 0 && (!validDelim(cr.Comment) || cr.Comment == cr.Comma)) {
 		return nil, fmt.Errorf("data: %s: invalid delimiter %q or comment %q", name, cr.Comma, cr.Comment)
 	}
-	off := opts.SkipLines
-	wrap := func(err error) error {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return fmt.Errorf("%s:%d:%d: %w", name, pe.Line+off, pe.Column, pe.Err)
-		}
-		return fmt.Errorf("%s: %w", name, err)
-	}
+	wrap := func(err error) error { return csvReadError(name, opts.SkipLines, err) }
 
 	b := &csvBuilder{file: name, opts: &opts}
 	var issues []Issue
@@ -128,7 +113,7 @@ func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 			return nil, wrap(err)
 		}
 		line, _ := cr.FieldPos(0)
-		line += off
+		line += opts.SkipLines
 		if first {
 			first = false
 			if len(rec) > 0 {
@@ -179,6 +164,29 @@ func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 	}
 	f.Issues = append(issues, f.Issues...)
 	return f, nil
+}
+
+// newCSVReader returns an encoding/csv reader over br with opts' quoting and
+// comment settings, ragged records allowed (they are reported per line by
+// the callers) and the record slice reused between reads. comma 0 means ','.
+func newCSVReader(br io.Reader, comma rune, opts CSVOptions) *csv.Reader {
+	cr := csv.NewReader(br)
+	cr.Comma = ','
+	if comma != 0 {
+		cr.Comma = comma
+	}
+	cr.Comment, cr.LazyQuotes, cr.FieldsPerRecord, cr.ReuseRecord = opts.Comment, opts.LazyQuotes, -1, true
+	return cr
+}
+
+// csvReadError names the file, and for a parse error the line (counting the
+// skipped ones) and column, of an error from csv.Reader.Read.
+func csvReadError(name string, skipped int, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s:%d:%d: %w", name, pe.Line+skipped, pe.Column, pe.Err)
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 func validDelim(r rune) bool {

@@ -2,7 +2,6 @@ package data
 
 import (
 	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -143,14 +142,11 @@ func (s *CSVStream) run(epoch int, yield func(*Batch, error) bool) error {
 			break
 		}
 	}
-	cr := csv.NewReader(br)
-	cr.Comma = ','
-	if o.Comma != 0 {
-		cr.Comma = o.Comma
-	} else if isTSV(s.path) {
-		cr.Comma = '\t'
+	comma := o.Comma
+	if comma == 0 && isTSV(s.path) {
+		comma = '\t'
 	}
-	cr.Comment, cr.LazyQuotes, cr.FieldsPerRecord, cr.ReuseRecord = o.Comment, o.LazyQuotes, -1, true
+	cr := newCSVReader(br, comma, o)
 	if !validDelim(cr.Comma) {
 		return fmt.Errorf("data: %s: invalid delimiter %q", name, cr.Comma)
 	}
@@ -315,11 +311,7 @@ func (s *CSVStream) run(epoch int, yield func(*Batch, error) bool) error {
 			break
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return fmt.Errorf("%s:%d:%d: %w", name, pe.Line+o.SkipLines, pe.Column, pe.Err)
-			}
-			return fmt.Errorf("%s: %w", name, err)
+			return csvReadError(name, o.SkipLines, err)
 		}
 		line, _ := cr.FieldPos(0)
 		line += o.SkipLines

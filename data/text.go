@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strings"
@@ -288,4 +289,24 @@ func (w *TokenWindows) Get(i int, s Sample) error {
 	copy(s.XInt, w.IDs[st:st+w.Seq])
 	copy(s.Y, w.IDs[st+1:st+w.Seq+1])
 	return nil
+}
+
+// UnigramLoss is the cross-entropy, in nats per token, of val under the
+// token frequencies of train (add-one smoothed over a vocabulary of v):
+// the score of a model that ignores context, the baseline a language model
+// must beat. It is 0 for an empty val.
+func UnigramLoss(train, val []int64, v int) float64 {
+	if len(val) == 0 {
+		return 0
+	}
+	counts := make([]float64, v)
+	for _, id := range train {
+		counts[id]++
+	}
+	total := float64(len(train) + v)
+	loss := 0.0
+	for _, id := range val {
+		loss -= math.Log((counts[id] + 1) / total)
+	}
+	return loss / float64(len(val))
 }

@@ -2,6 +2,7 @@ package data
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,5 +105,18 @@ func TestMobyDick(t *testing.T) {
 	w, err := LoadVocab(path)
 	if err != nil || !slices.Equal(w.Tokens, v.Tokens) {
 		t.Fatal(err)
+	}
+}
+
+// TestUnigramLoss checks the baseline against a hand computation: with
+// counts a:3, b:1 over a vocabulary of 3, add-one gives p(a)=4/7, p(b)=2/7.
+func TestUnigramLoss(t *testing.T) {
+	got := UnigramLoss([]int64{0, 0, 0, 1}, []int64{0, 1}, 3)
+	want := -(math.Log(4.0/7) + math.Log(2.0/7)) / 2
+	if math.Abs(got-want) > 1e-12 {
+		t.Fatalf("UnigramLoss = %v, want %v", got, want)
+	}
+	if UnigramLoss(nil, nil, 3) != 0 {
+		t.Fatal("empty validation set should score 0")
 	}
 }

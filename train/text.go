@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
 
 	"github.com/shenml/shen/data"
@@ -45,9 +44,9 @@ func prepareText(cfg *Config, p *prepared, out io.Writer) (*prepared, error) {
 	p.vocab = v
 	p.input = []int{seq}
 	train, val, test := ids[:nTrain], ids[nTrain:nTrain+nVal], ids[nTrain+nVal:]
-	p.unigram = unigramLoss(train, val, v.Len())
+	p.unigram = data.UnigramLoss(train, val, v.Len())
 	if len(val) == 0 {
-		p.unigram = unigramLoss(train, test, v.Len())
+		p.unigram = data.UnigramLoss(train, test, v.Len())
 	}
 	mk := func(part []int64, stride int) (data.Dataset, int, error) {
 		if len(part) <= seq {
@@ -93,22 +92,4 @@ func lmInput(b *data.Batch) *tensor.Tensor {
 func lmLoss(out *tensor.Tensor, b *data.Batch) *tensor.Tensor {
 	bt := out.Size(0) * out.Size(1)
 	return nn.CrossEntropy(out.Reshape(bt, -1), tensor.IntFromSlice(b.Y, bt))
-}
-
-// unigramLoss is the cross-entropy of val under train's token
-// frequencies (add-one smoothed): what a model that ignores context scores.
-func unigramLoss(train, val []int64, v int) float64 {
-	if len(val) == 0 {
-		return 0
-	}
-	counts := make([]float64, v)
-	for _, id := range train {
-		counts[id]++
-	}
-	total := float64(len(train) + v)
-	loss := 0.0
-	for _, id := range val {
-		loss -= math.Log((counts[id] + 1) / total)
-	}
-	return loss / float64(len(val))
 }

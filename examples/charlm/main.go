@@ -12,7 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"math"
 	"os"
 	"time"
 
@@ -90,7 +89,7 @@ func run(c config) (result, error) {
 	trainIDs, valIDs := ids[:split], ids[split:]
 	fmt.Printf("corpus %s: %d characters, vocabulary %d, train %d / validation %d\n", c.path, len(ids), vocab.Len(), len(trainIDs), len(valIDs))
 
-	baseline := unigramLoss(trainIDs, valIDs, vocab.Len())
+	baseline := data.UnigramLoss(trainIDs, valIDs, vocab.Len())
 	fmt.Printf("unigram baseline (character frequencies alone): %.3f nats/char\n", baseline)
 
 	windows, err := data.NewTokenWindows(trainIDs, c.seq, c.seq/2)
@@ -145,21 +144,6 @@ func run(c config) (result, error) {
 		val, baseline, 100*(1-val/baseline), c.steps, time.Since(start).Seconds())
 	fmt.Printf("sample:\n%s\n", generate(m, vocab, "Call me Ishmael. ", c.sample, c.seq, c.seed))
 	return result{val: val, baseline: baseline}, nil
-}
-
-// unigramLoss is the cross-entropy of val under train's character
-// frequencies (add-one smoothed): what a model that ignores context scores.
-func unigramLoss(train, val []int64, v int) float64 {
-	counts := make([]float64, v)
-	for _, id := range train {
-		counts[id]++
-	}
-	total := float64(len(train) + v)
-	loss := 0.0
-	for _, id := range val {
-		loss -= math.Log((counts[id] + 1) / total)
-	}
-	return loss / float64(len(val))
 }
 
 // validationLoss averages the loss over non-overlapping windows of val.
