@@ -1,0 +1,4 @@
+package onnx
+
+// fuse rewrites known multi-node patterns into single kernels.
+func (mod *Model) fuse() {}

@@ -1,0 +1,163 @@
+package onnx
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DType is a tensor's element type, numbered as onnx.TensorProto.DataType.
+type DType int32
+
+// The element types the runtime computes with. Float tensors hold F; all
+// integer and boolean types hold I (booleans as 0 and 1) so that shape and
+// index arithmetic is exact.
+const (
+	Float  DType = 1
+	Uint8  DType = 2
+	Int8   DType = 3
+	Int32  DType = 6
+	Int64  DType = 7
+	Bool   DType = 9
+	Double DType = 11
+)
+
+func (d DType) String() string {
+	switch d {
+	case Float:
+		return "float32"
+	case Uint8:
+		return "uint8"
+	case Int8:
+		return "int8"
+	case Int32:
+		return "int32"
+	case Int64:
+		return "int64"
+	case Bool:
+		return "bool"
+	case Double:
+		return "float64"
+	}
+	return fmt.Sprintf("dtype(%d)", int32(d))
+}
+
+// isFloat reports whether values of d live in Tensor.F.
+func (d DType) isFloat() bool { return d == Float || d == Double }
+
+// Tensor is an n-d array in row-major order. Exactly one of F (float types)
+// or I (integer and boolean types) holds the Len() elements.
+type Tensor struct {
+	DType DType
+	Shape []int
+	F     []float32
+	I     []int64
+}
+
+// NewFloat returns a float32 tensor of the given shape that uses data
+// (not copied); it panics when len(data) does not match the shape.
+func NewFloat(data []float32, shape ...int) *Tensor {
+	if numel(shape) != len(data) {
+		panic(fmt.Sprintf("onnx: NewFloat: %d values for shape %v", len(data), shape))
+	}
+	return &Tensor{DType: Float, Shape: append([]int(nil), shape...), F: data}
+}
+
+// NewInt64 returns an int64 tensor of the given shape that uses data.
+func NewInt64(data []int64, shape ...int) *Tensor {
+	if numel(shape) != len(data) {
+		panic(fmt.Sprintf("onnx: NewInt64: %d values for shape %v", len(data), shape))
+	}
+	return &Tensor{DType: Int64, Shape: append([]int(nil), shape...), I: data}
+}
+
+// Len is the number of elements.
+func (t *Tensor) Len() int { return numel(t.Shape) }
+
+func (t *Tensor) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s%v", t.DType, t.Shape)
+	return b.String()
+}
+
+// Clone returns a deep copy.
+func (t *Tensor) Clone() *Tensor {
+	c := &Tensor{DType: t.DType, Shape: append([]int(nil), t.Shape...)}
+	if t.F != nil {
+		c.F = append([]float32(nil), t.F...)
+	}
+	if t.I != nil {
+		c.I = append([]int64(nil), t.I...)
+	}
+	return c
+}
+
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// set makes t a dtype tensor of the given shape, reusing its buffers when
+// they are large enough; the contents are unspecified. This is how every
+// operator writes its output, so a session allocates only while shapes grow.
+func (t *Tensor) set(dt DType, shape []int) {
+	t.DType = dt
+	t.Shape = append(t.Shape[:0], shape...)
+	n := numel(shape)
+	if dt.isFloat() {
+		if cap(t.F) < n {
+			t.F = make([]float32, n)
+		}
+		t.F = t.F[:n]
+		t.I = t.I[:0]
+	} else {
+		if cap(t.I) < n {
+			t.I = make([]int64, n)
+		}
+		t.I = t.I[:n]
+		t.F = t.F[:0]
+	}
+}
+
+// copyFrom makes t an exact copy of s, reusing t's buffers.
+func (t *Tensor) copyFrom(s *Tensor) {
+	t.set(s.DType, s.Shape)
+	if s.DType.isFloat() {
+		copy(t.F, s.F)
+	} else {
+		copy(t.I, s.I)
+	}
+}
+
+// strides returns row-major strides of shape into dst.
+func strides(dst []int, shape []int) []int {
+	dst = dst[:0]
+	for range shape {
+		dst = append(dst, 0)
+	}
+	s := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		dst[i] = s
+		s *= shape[i]
+	}
+	return dst
+}
+
+// ints returns the values of an integer tensor as ints.
+func (t *Tensor) ints() []int {
+	out := make([]int, len(t.I))
+	for i, v := range t.I {
+		out[i] = int(v)
+	}
+	return out
+}
+
+// scalarF returns element 0 as a float64, whatever the dtype.
+func (t *Tensor) scalarF(i int) float64 {
+	if t.DType.isFloat() {
+		return float64(t.F[i])
+	}
+	return float64(t.I[i])
+}
