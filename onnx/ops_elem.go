@@ -28,6 +28,9 @@ func buildIdentity(n *node) (opFunc, error) {
 		return nil, fmt.Errorf("training-mode Dropout is not supported")
 	}
 	return func(x *exec, in, out []*Tensor) error {
+		if t := get(in, 2); t != nil && t.Len() == 1 && t.I[0] != 0 {
+			return fmt.Errorf("training-mode Dropout is random; only inference is supported")
+		}
 		out[0].copyFrom(in[0])
 		if len(out) > 1 { // Dropout's mask: all kept in inference
 			out[1].set(Bool, in[0].Shape)
