@@ -28,7 +28,11 @@ func buildIdentity(n *node) (opFunc, error) {
 		return nil, fmt.Errorf("training-mode Dropout is not supported")
 	}
 	return func(x *exec, in, out []*Tensor) error {
-		if t := get(in, 2); t != nil && t.Len() == 1 && t.I[0] != 0 {
+		ratio := 0.5
+		if r := get(in, 1); r != nil && r.Len() == 1 {
+			ratio = r.scalarF(0)
+		}
+		if t := get(in, 2); t != nil && t.Len() == 1 && t.I[0] != 0 && ratio != 0 {
 			return fmt.Errorf("training-mode Dropout is random; only inference is supported")
 		}
 		out[0].copyFrom(in[0])
