@@ -163,7 +163,12 @@ func (mod *Model) planNodes(g *onnxpb.GraphProto, slot func(string) int) ([]*nod
 		if n.name == "" {
 			n.name = fmt.Sprintf("#%d", i)
 		}
-		if d := np.GetDomain(); d != "" && d != "ai.onnx" {
+		key := n.op
+		switch d := np.GetDomain(); d {
+		case "", "ai.onnx":
+		case "ai.onnx.ml":
+			key = d + "." + n.op
+		default:
 			return nil, fmt.Errorf("onnx: %v: operator domain %q is not supported", n, d)
 		}
 		for _, a := range np.Attribute {
@@ -183,7 +188,7 @@ func (mod *Model) planNodes(g *onnxpb.GraphProto, slot func(string) int) ([]*nod
 				n.out = append(n.out, slot(name))
 			}
 		}
-		b := registry[n.op]
+		b := registry[key]
 		if b == nil {
 			return nil, fmt.Errorf("onnx: %v: operator not supported", n)
 		}

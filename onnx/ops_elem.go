@@ -21,6 +21,40 @@ func init() {
 	register(buildWhere, "Where")
 	register(buildClip, "Clip")
 	register(buildCast, "Cast", "CastLike")
+	register(buildScaler, "ai.onnx.ml.Scaler")
+}
+
+// buildScaler is ai.onnx.ml's Scaler: (x - offset) * scale per feature
+// (last axis), or one value for all.
+func buildScaler(n *node) (opFunc, error) {
+	off, scale := n.attr.floats("offset"), n.attr.floats("scale")
+	return func(x *exec, in, out []*Tensor) error {
+		a := in[0]
+		if err := castTo(a, out[0], Float); err != nil {
+			return err
+		}
+		d := 1
+		if len(a.Shape) > 0 {
+			d = a.Shape[len(a.Shape)-1]
+		}
+		pick := func(v []float32, j int, def float32) float32 {
+			switch len(v) {
+			case 0:
+				return def
+			case 1:
+				return v[0]
+			}
+			return v[j%len(v)]
+		}
+		if (len(off) > 1 && len(off) != d) || (len(scale) > 1 && len(scale) != d) {
+			return fmt.Errorf("%d offsets and %d scales for %d features", len(off), len(scale), d)
+		}
+		for i, v := range out[0].F {
+			j := i % d
+			out[0].F[i] = (v - pick(off, j, 0)) * pick(scale, j, 1)
+		}
+		return nil
+	}, nil
 }
 
 func buildIdentity(n *node) (opFunc, error) {

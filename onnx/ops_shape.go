@@ -729,3 +729,42 @@ func buildRange(n *node) (opFunc, error) {
 		return nil
 	}, nil
 }
+
+func init() { register(buildTrilu, "Trilu") }
+
+// buildTrilu keeps the upper (or lower) triangle of the last two axes,
+// shifted by the optional diagonal offset k.
+func buildTrilu(n *node) (opFunc, error) {
+	upper := n.attr.int("upper", 1) != 0
+	return func(x *exec, in, out []*Tensor) error {
+		a := in[0]
+		if len(a.Shape) < 2 {
+			return fmt.Errorf("input %v has fewer than 2 axes", a.Shape)
+		}
+		k := 0
+		if t := get(in, 1); t != nil {
+			k = int(t.I[0])
+		}
+		out[0].copyFrom(a)
+		r, c := a.Shape[len(a.Shape)-2], a.Shape[len(a.Shape)-1]
+		for m := 0; m < numel(a.Shape[:len(a.Shape)-2]); m++ {
+			for i := 0; i < r; i++ {
+				for j := 0; j < c; j++ {
+					keep := j-i >= k
+					if !upper {
+						keep = j-i <= k
+					}
+					if !keep {
+						o := (m*r+i)*c + j
+						if a.DType.isFloat() {
+							out[0].F[o] = 0
+						} else {
+							out[0].I[o] = 0
+						}
+					}
+				}
+			}
+		}
+		return nil
+	}, nil
+}
