@@ -69,6 +69,16 @@ func register(b builder, ops ...string) {
 	}
 }
 
+// OpCounts returns how many planned nodes run each operator, after
+// folding and fusion (fused kernels are named like "MatMul+Add").
+func (m *Model) OpCounts() map[string]int {
+	c := map[string]int{}
+	for _, n := range m.nodes {
+		c[n.op]++
+	}
+	return c
+}
+
 // SupportedOps lists the operators Compile knows, sorted.
 func SupportedOps() []string {
 	out := make([]string, 0, len(registry))
@@ -83,6 +93,11 @@ func SupportedOps() []string {
 // model's opset, orders nodes topologically, folds constant subgraphs and
 // fuses known patterns. It never runs the graph on user data.
 func Compile(m *onnxpb.ModelProto, lim Limits) (*Model, error) {
+	return compile(m, lim, true)
+}
+
+// compile is Compile with fusion optional, so tests can compare the two.
+func compile(m *onnxpb.ModelProto, lim Limits, fuse bool) (*Model, error) {
 	lim = lim.orDefault()
 	mod := &Model{Proto: m, lim: lim, Opset: -1}
 	for _, os := range m.OpsetImport {
@@ -151,7 +166,9 @@ func Compile(m *onnxpb.ModelProto, lim Limits) (*Model, error) {
 	if err := mod.fold(); err != nil {
 		return nil, err
 	}
-	mod.fuse()
+	if fuse {
+		mod.fuse()
+	}
 	return mod, nil
 }
 
