@@ -17,7 +17,8 @@ func broadcastShape(dst []int, shapes ...[]int) ([]int, error) {
 				continue
 			}
 			if d != 1 && d != s[j] {
-				return nil, fmt.Errorf("shapes %v do not broadcast", shapes)
+				// A copy, so that shapes itself does not escape to the heap.
+				return nil, fmt.Errorf("shapes %v do not broadcast", append([][]int(nil), shapes...))
 			}
 			d = s[j]
 		}

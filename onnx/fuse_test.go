@@ -12,7 +12,9 @@ import (
 // graphBuilder assembles small ONNX models for tests.
 type graphBuilder struct{ g *onnxpb.GraphProto }
 
-func newGraph() *graphBuilder { return &graphBuilder{g: &onnxpb.GraphProto{Name: proto.String("test")}} }
+func newGraph() *graphBuilder {
+	return &graphBuilder{g: &onnxpb.GraphProto{Name: proto.String("test")}}
+}
 
 func (b *graphBuilder) input(name string, dims ...int64) {
 	shape := &onnxpb.TensorShapeProto{}

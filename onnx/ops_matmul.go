@@ -90,9 +90,11 @@ func matmul(x *exec, a, b, bias *Tensor, out *Tensor) error {
 // fillBroadcast sets every element of out (already shaped) from src
 // broadcast to out's shape.
 func fillBroadcast(x *exec, out, src *Tensor) error {
-	if _, err := broadcastShape(x.ints(8, 0), out.Shape, src.Shape); err != nil {
+	shape, err := broadcastShape(x.ints(8, 0), out.Shape, src.Shape)
+	if err != nil {
 		return err
 	}
+	x.i[8] = shape
 	st := bstrides(x.ints(9, 0), src.Shape, len(out.Shape))
 	x.i[9] = st
 	stridedCopy(&x.bp, out, src, 0, out.Shape, st)
