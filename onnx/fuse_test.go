@@ -145,3 +145,24 @@ func TestFuseTorchTransformer(t *testing.T) {
 func intsAttr(name string, v ...int64) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: proto.String(name), Ints: v, Type: onnxpb.AttributeProto_INTS.Enum()}
 }
+
+// The attention-score einsum equals MatMul with the keys transposed.
+func TestEinsumAttention(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	q, k := randTensor(r, 2, 3, 4, 5), randTensor(r, 2, 3, 6, 5)
+	e := newGraph()
+	e.input("q", 2, 3, 4, 5)
+	e.input("k", 2, 3, 6, 5)
+	e.node("Einsum", []string{"q", "k"}, []string{"s"}, &onnxpb.AttributeProto{Name: proto.String("equation"),
+		S: []byte("bhqd,bhkd->bhqk"), Type: onnxpb.AttributeProto_STRING.Enum()})
+	e.output("s")
+	m := newGraph()
+	m.input("q", 2, 3, 4, 5)
+	m.input("k", 2, 3, 6, 5)
+	m.node("Transpose", []string{"k"}, []string{"kt"}, intsAttr("perm", 0, 1, 3, 2))
+	m.node("MatMul", []string{"q", "kt"}, []string{"s"})
+	m.output("s")
+	got, _, _ := runBoth(t, e.model(13), q, k)
+	want, _, _ := runBoth(t, m.model(13), q, k)
+	assertClose(t, got, want, 1e-5)
+}
