@@ -12,7 +12,9 @@ import (
 // hyperparameters, or an explicit list of layers. It is stored in
 // model.json and read from training configs.
 type Architecture struct {
-	// Kind is "mlp", "cnn", "layers", "lstm", "gru" or "transformer".
+	// Kind is "mlp", "cnn", "layers", "lstm", "gru" or "transformer", or
+	// a kind registered with RegisterBuilder such as "onnx" (a model.onnx
+	// in the artifact, run by package onnx; imported with `shen import`).
 	Kind string `json:"kind" yaml:"kind"`
 	// Input is the shape of one sample, without the batch dimension:
 	// [features] for mlp, [channels, height, width] for cnn, [steps,
@@ -135,6 +137,9 @@ func Build(a Architecture) (nn.Layer, error) {
 		return buildCNN(a)
 	case "layers":
 		return buildLayers(a)
+	}
+	if externalBuilders[a.Kind] != nil {
+		return nil, fmt.Errorf("architecture: kind %q is built from its artifact's files by model.Load, not from a config", a.Kind)
 	}
 	return nil, fmt.Errorf("architecture: unknown kind %q (want mlp, cnn, layers, lstm, gru or transformer)", a.Kind)
 }

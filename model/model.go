@@ -237,6 +237,36 @@ func New(spec Spec) (*Model, error) {
 	return &Model{Spec: spec, Net: net}, nil
 }
 
+// ExternalBuilder builds the network of an artifact whose graph is a file
+// in the artifact directory rather than an architecture Build knows: kind
+// "onnx" runs the artifact's model.onnx (package onnx registers it). Such
+// a network has no parameters of its own, so weights.safetensors is empty.
+type ExternalBuilder func(a Architecture, dir string) (nn.Layer, error)
+
+var externalBuilders = map[string]ExternalBuilder{}
+
+// RegisterBuilder makes Load build architectures of kind with b. It is
+// meant for package init functions and panics on a kind registered twice.
+func RegisterBuilder(kind string, b ExternalBuilder) {
+	if _, dup := externalBuilders[kind]; dup {
+		panic("model: RegisterBuilder called twice for kind " + kind)
+	}
+	externalBuilders[kind] = b
+}
+
+// newIn is New for an artifact in dir, where external kinds find their file.
+func newIn(spec Spec, dir string) (*Model, error) {
+	b := externalBuilders[spec.Architecture.Kind]
+	if b == nil {
+		return New(spec)
+	}
+	net, err := b(spec.Architecture, dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Spec: spec, Net: net}, nil
+}
+
 // Save writes the artifact into dir (created if needed). Each file is
 // written to a temporary name and renamed, so a crash leaves either the
 // old file or the new one, never a torn one.
@@ -330,7 +360,7 @@ func Load(dir string) (*Model, error) {
 			return nil, fmt.Errorf("model: %s: image input %v holds %d values, the architecture's input %v takes %d", specPath, im.Shape(), im.Channels*im.Height*im.Width, spec.Architecture.Input, n)
 		}
 	}
-	m, err := New(spec)
+	m, err := newIn(spec, dir)
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %w", specPath, err)
 	}

@@ -376,6 +376,9 @@ func inspectCmd() *cobra.Command {
 			if dir == "" {
 				return fmt.Errorf("inspect: --model is required")
 			}
+			if strings.HasSuffix(dir, ".onnx") {
+				return inspectONNX(cmd.OutOrStdout(), dir, asJSON)
+			}
 			m, err := model.Load(dir)
 			if err != nil {
 				return err

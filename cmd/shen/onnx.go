@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/shenml/shen/onnx"
+	"github.com/spf13/cobra"
+)
+
+// onnxCmd groups the ONNX tools: `shen onnx check DIR`.
+func onnxCmd() *cobra.Command {
+	c := &cobra.Command{Use: "onnx", Short: "ONNX tools: check a model against stored outputs"}
+	var rtol, atol float64
+	check := &cobra.Command{
+		Use:   "check DIR",
+		Short: "Run DIR/model.onnx on DIR/test_data_set_*/input_*.pb and compare with output_*.pb",
+		Long: `check runs a folder in the ONNX test layout, as the ONNX conformance suite
+and onnx.backend.test write it, and prints for each data set and output
+whether it passed and its largest absolute and relative errors. A value
+passes when |got - want| <= atol + rtol*|want| (the suite's defaults);
+integer and boolean outputs must match exactly. The exit status is 1 when
+any output fails.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := onnx.CheckDir(args[0], onnx.Tolerance{Rtol: rtol, Atol: atol}, onnx.Limits{})
+			if err != nil {
+				return err
+			}
+			res.WriteReport(cmd.OutOrStdout())
+			if !res.Passed() {
+				return fmt.Errorf("onnx check: %s: outputs differ from the stored ones", args[0])
+			}
+			return nil
+		},
+	}
+	check.Flags().Float64Var(&rtol, "rtol", onnx.BackendTolerance.Rtol, "relative tolerance")
+	check.Flags().Float64Var(&atol, "atol", onnx.BackendTolerance.Atol, "absolute tolerance")
+	c.AddCommand(check)
+	return c
+}
+
+// importCmd is `shen import --onnx FILE --out DIR`.
+func importCmd() *cobra.Command {
+	var src, out, name, task, labels string
+	c := &cobra.Command{
+		Use:   "import",
+		Short: "Make a servable Shen artifact from an ONNX model",
+		Long: `import checks that Shen can run the ONNX file (every operator known at the
+model's opset) and writes an artifact folder: the file as model.onnx and a
+model.json with the signature read from the graph, the task and the class
+labels given here. predict, evaluate and serve load it like any artifact.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if src == "" || out == "" {
+				return fmt.Errorf("import: --onnx and --out are required")
+			}
+			opt := onnx.ImportOptions{Name: name, Task: task}
+			if labels != "" {
+				opt.Labels = strings.Split(labels, ",")
+			}
+			m, err := onnx.Import(src, out, opt)
+			if err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			s := m.Spec.Signature
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %s into %s: input %s %v, output %s %v\n", src, out,
+				s.Inputs[0].Name, s.Inputs[0].Shape, s.Outputs[0].Name, s.Outputs[0].Shape)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&src, "onnx", "", "ONNX model file")
+	c.Flags().StringVar(&out, "out", "", "artifact folder to write")
+	c.Flags().StringVar(&name, "name", "", "model name (default: the graph's name)")
+	c.Flags().StringVar(&task, "task", "classification", "classification or regression")
+	c.Flags().StringVar(&labels, "labels", "", "comma-separated class names, in output order")
+	return c
+}
+
+// inspectONNX prints an ONNX file's inputs, outputs, opset and operator
+// counts (for `shen inspect --model FILE.onnx`).
+func inspectONNX(w io.Writer, path string, asJSON bool) error {
+	mp, err := onnx.ReadFile(path, onnx.Limits{})
+	if err != nil {
+		return err
+	}
+	m, err := onnx.Compile(mp, onnx.Limits{})
+	if err != nil {
+		return err
+	}
+	ops := map[string]int{}
+	for _, n := range mp.Graph.Node {
+		ops[n.GetOpType()]++
+	}
+	if asJSON {
+		e := json.NewEncoder(w)
+		e.SetIndent("", "  ")
+		return e.Encode(map[string]any{"file": path, "opset": m.Opset, "producer": mp.GetProducerName(),
+			"inputs": m.Inputs, "outputs": m.Outputs, "operators": ops, "planned": m.OpCounts()})
+	}
+	fmt.Fprintf(w, "onnx model   %s\n", path)
+	fmt.Fprintf(w, "producer     %s %s\n", mp.GetProducerName(), mp.GetProducerVersion())
+	fmt.Fprintf(w, "opset        %d (ir version %d)\n", m.Opset, mp.GetIrVersion())
+	for _, v := range m.Inputs {
+		fmt.Fprintf(w, "input        %-20s %s %s\n", v.Name, v.DType, dimString(v))
+	}
+	for _, v := range m.Outputs {
+		fmt.Fprintf(w, "output       %-20s %s %s\n", v.Name, v.DType, dimString(v))
+	}
+	fmt.Fprintf(w, "operators    %d nodes (%d after folding and fusion)\n", len(mp.Graph.Node), total(m.OpCounts()))
+	names := make([]string, 0, len(ops))
+	for op := range ops {
+		names = append(names, op)
+	}
+	sort.Strings(names)
+	for _, op := range names {
+		fmt.Fprintf(w, "  %-24s %d\n", op, ops[op])
+	}
+	return nil
+}
+
+func dimString(v onnx.ValueInfo) string {
+	parts := make([]string, len(v.Dims))
+	for i, d := range v.Dims {
+		switch {
+		case d >= 0:
+			parts[i] = fmt.Sprint(d)
+		case v.DimNames[i] != "":
+			parts[i] = v.DimNames[i]
+		default:
+			parts[i] = "?"
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+func total(c map[string]int) int {
+	n := 0
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
