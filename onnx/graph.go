@@ -349,6 +349,7 @@ type exec struct {
 	i   [][]int
 	bp  bcastPlan
 	t   []*Tensor // scratch tensors
+	pj  *planeJob // parallel window work, see conv_fast.go
 }
 
 // tensor returns scratch tensor k.

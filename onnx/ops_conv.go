@@ -216,7 +216,11 @@ func conv(x *exec, w *windowAttrs, group int, a, wt, bias, out *Tensor) error {
 			img := a.F[(b*c+gr*cg)*g.inN():]
 			src := img
 			if col != nil {
-				g.im2col(col, img, cg)
+				if g.flat2D() {
+					x.im2colFast(&g, col, img, cg)
+				} else {
+					g.im2col(col, img, cg)
+				}
 				src = col
 			}
 			dst := out.F[(b*m+gr*mg)*on:]
@@ -355,6 +359,10 @@ func buildPool(n *node) (opFunc, error) {
 			idx = out[1].I
 		}
 		planes := a.Shape[0] * a.Shape[1]
+		if idx == nil && op != "LpPool" && g.flat2D() && g.dil == [3]int{1, 1, 1} {
+			x.poolFast(&g, op, countPad, a.F, out[0].F, planes)
+			return nil
+		}
 		for pl := 0; pl < planes; pl++ {
 			pool(&g, op, countPad, p, a.F[pl*g.inN():(pl+1)*g.inN()], out[0].F[pl*g.outN():], idx, pl)
 		}

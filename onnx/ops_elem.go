@@ -69,7 +69,7 @@ func buildIdentity(n *node) (opFunc, error) {
 		if t := get(in, 2); t != nil && t.Len() == 1 && t.I[0] != 0 && ratio != 0 {
 			return fmt.Errorf("training-mode Dropout is random; only inference is supported")
 		}
-		out[0].copyFrom(in[0])
+		out[0].alias(in[0], in[0].Shape)
 		if len(out) > 1 { // Dropout's mask: all kept in inference
 			out[1].set(Bool, in[0].Shape)
 			for i := range out[1].I {

@@ -107,8 +107,7 @@ func buildReshape(n *node) (opFunc, error) {
 		if err != nil {
 			return err
 		}
-		out[0].set(in[0].DType, shape)
-		copyRange(out[0], 0, in[0], 0, in[0].Len())
+		out[0].alias(in[0], shape)
 		return nil
 	}, nil
 }
@@ -166,8 +165,7 @@ func buildFlatten(n *node) (opFunc, error) {
 		}
 		shape := x.ints(0, 2)
 		shape[0], shape[1] = numel(a.Shape[:ax]), numel(a.Shape[ax:])
-		out[0].set(a.DType, shape)
-		copyRange(out[0], 0, a, 0, a.Len())
+		out[0].alias(a, shape)
 		return nil
 	}, nil
 }
@@ -264,8 +262,7 @@ func buildSqueeze(n *node) (opFunc, error) {
 			}
 		}
 		x.i[2] = shape
-		out[0].set(a.DType, shape)
-		copyRange(out[0], 0, a, 0, a.Len())
+		out[0].alias(a, shape)
 		return nil
 	}, nil
 }

@@ -121,6 +121,15 @@ func (t *Tensor) set(dt DType, shape []int) {
 	}
 }
 
+// alias makes t a view of s's elements with the given shape (same
+// count). Operators never write their inputs, so reshaping ops share
+// storage instead of copying; t's own buffers are dropped.
+func (t *Tensor) alias(s *Tensor, shape []int) {
+	t.DType = s.DType
+	t.Shape = append(t.Shape[:0], shape...)
+	t.F, t.I = s.F, s.I
+}
+
 // copyFrom makes t an exact copy of s, reusing t's buffers.
 func (t *Tensor) copyFrom(s *Tensor) {
 	t.set(s.DType, s.Shape)

@@ -41,6 +41,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(quickstartCmd(), trainCmd(), evaluateCmd(), predictCmd(), inspectCmd())
-	root.AddCommand(onnxCmd(), importCmd())
+	root.AddCommand(onnxCmd(), importCmd(), exportCmd())
 	return root
 }

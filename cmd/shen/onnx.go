@@ -7,8 +7,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/onnx"
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
 )
 
 // onnxCmd groups the ONNX tools: `shen onnx check DIR`.
@@ -143,4 +145,51 @@ func total(c map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// exportCmd is `shen export --model DIR --format onnx --out FILE [--opset 17]`.
+func exportCmd() *cobra.Command {
+	var dir, format, out string
+	var opset int
+	c := &cobra.Command{
+		Use:   "export",
+		Short: "Write a Shen artifact's network as ONNX",
+		Long: `export writes the network of the artifact in --model as an ONNX file that
+ONNX Runtime and other ONNX tools run: opset 17 by default, 14 (PyTorch
+1.13's default) on request, with a dynamic batch dimension and the input
+and output named as in the artifact's signature. Weights are copied bit for
+bit. An artifact imported from ONNX is written back unchanged.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir == "" || out == "" {
+				return fmt.Errorf("export: --model and --out are required")
+			}
+			if format != "onnx" {
+				return fmt.Errorf("export: --format %q is not supported (onnx is)", format)
+			}
+			m, err := model.Load(dir)
+			if err != nil {
+				return err
+			}
+			mp, err := onnx.Export(m, onnx.ExportOptions{Opset: opset})
+			if err != nil {
+				return fmt.Errorf("export: %s: %w", dir, err)
+			}
+			raw, err := proto.Marshal(mp)
+			if err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			if err := model.WriteFileAtomic(out, raw); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes, %d nodes, opset %d)\n", out, len(raw), len(mp.Graph.Node),
+				mp.OpsetImport[0].GetVersion())
+			return nil
+		},
+	}
+	c.Flags().StringVar(&dir, "model", "", "artifact folder")
+	c.Flags().StringVar(&format, "format", "onnx", "output format (onnx)")
+	c.Flags().StringVar(&out, "out", "", "file to write")
+	c.Flags().IntVar(&opset, "opset", 17, "ONNX opset: 17 or 14")
+	return c
 }

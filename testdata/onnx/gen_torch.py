@@ -8,7 +8,8 @@ PyTorch 1.13, onnx 1.12, NumPy). Writes folders in the ONNX test layout
   gonnx/{mlp,gru,scaler}  outputs of the gonnx sample models, computed with NumPy from
                     the models' own weights (the samples ship without outputs)
 
-usage: /usr/bin/python3 testdata/onnx/gen_torch.py   (from the repository root)
+usage: /usr/bin/python3 testdata/onnx/gen_torch.py             (fixtures, committed)
+       /usr/bin/python3 testdata/onnx/gen_torch.py --bench DIR (bench/onnx.sh's models)
 """
 import os
 
@@ -194,6 +195,56 @@ def gonnx_fixtures():
             write_case(os.path.join(HERE, "gonnx", name), f.read(), ins, outs)
 
 
+
+
+def bench_models(out):
+    """Bench-sized models for bench/onnx.sh (not committed): a LeNet-style CNN
+    with BatchNorm on 28x28 images, a 2-layer LSTM over 32 steps and a
+    2-layer transformer encoder over 32 steps, each with a dynamic batch."""
+    class LeNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1, self.b1 = torch.nn.Conv2d(1, 16, 5, padding=2), torch.nn.BatchNorm2d(16)
+            self.c2, self.b2 = torch.nn.Conv2d(16, 32, 5), torch.nn.BatchNorm2d(32)
+            self.f1, self.f2 = torch.nn.Linear(32 * 5 * 5, 120), torch.nn.Linear(120, 10)
+
+        def forward(self, x):
+            x = torch.nn.functional.max_pool2d(torch.relu(self.b1(self.c1(x))), 2)
+            x = torch.nn.functional.max_pool2d(torch.relu(self.b2(self.c2(x))), 2)
+            return self.f2(torch.relu(self.f1(torch.flatten(x, 1))))
+
+    class Seq(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(16, 64, num_layers=2, batch_first=True)
+            self.head = torch.nn.Linear(64, 4)
+
+        def forward(self, x):
+            y, _ = self.lstm(x)
+            return self.head(y[:, -1])
+
+    class Enc(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            layer = torch.nn.TransformerEncoderLayer(64, 4, 128, dropout=0.0, activation="gelu", batch_first=True)
+            self.enc = torch.nn.TransformerEncoder(layer, 2)
+            self.head = torch.nn.Linear(64, 4)
+
+        def forward(self, x):
+            return self.head(self.enc(x).mean(1))
+
+    for name, net, shape in (("cnn", LeNet(), (1, 1, 28, 28)), ("lstm", Seq(), (1, 32, 16)), ("transformer", Enc(), (1, 32, 64))):
+        net.eval()
+        randomize_bn(net)
+        path = os.path.join(out, name + ".onnx")
+        torch.onnx.export(net, (torch.randn(*shape),), path, input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+
+
 if __name__ == "__main__":
-    torch_fixtures()
-    gonnx_fixtures()
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--bench":
+        bench_models(sys.argv[2])
+    else:
+        torch_fixtures()
+        gonnx_fixtures()

@@ -1,0 +1,170 @@
+package onnx
+
+import (
+	"math"
+
+	"github.com/shenml/shen/internal/kernel"
+)
+
+// Fast paths for the 1-D and 2-D windows that CNNs use. They split work
+// over kernel.Parallel through a function value created once per session
+// node (planeJob), so that parallel calls allocate nothing.
+
+// planeJob is the per-session argument block of a parallel window op.
+type planeJob struct {
+	g        geom // a copy: a pointer would move the caller's geom to the heap
+	op       string
+	countPad bool
+	src, dst []float32
+	c        int // channels of the image (im2col)
+	fn       func(lo, hi int)
+}
+
+// flat2D reports whether g has no depth axis (1-D or 2-D windows).
+func (g *geom) flat2D() bool { return g.in[0] == 1 && g.k[0] == 1 && g.out[0] == 1 }
+
+// im2colFast is im2col for flat geometries, parallel over rows: each
+// row (channel, kh, kw) is a strided copy with zeros where the window
+// leaves the image.
+func (x *exec) im2colFast(g *geom, col, img []float32, c int) {
+	j := x.job()
+	j.g, j.dst, j.src, j.c, j.op = *g, col, img, c, "im2col"
+	rows := c * g.kN()
+	kernel.Parallel(rows, max(1, 4096/max(g.outN(), 1)), j.fn)
+}
+
+func (j *planeJob) im2colRows(lo, hi int) {
+	g := &j.g
+	H, W, OH, OW := g.in[1], g.in[2], g.out[1], g.out[2]
+	kk := g.k[1] * g.k[2]
+	for row := lo; row < hi; row++ {
+		ch, r := row/kk, row%kk
+		kh, kw := r/g.k[2], r%g.k[2]
+		src := j.src[ch*H*W : (ch+1)*H*W]
+		dst := j.dst[row*OH*OW : (row+1)*OH*OW]
+		sw, off := g.stride[2], kw*g.dil[2]-g.padB[2]
+		// ow range whose iw = ow*sw + off lies in [0, W)
+		owLo := 0
+		if off < 0 {
+			owLo = (-off + sw - 1) / sw
+		}
+		owHi := 0
+		if W-1-off >= 0 {
+			owHi = min(OW, (W-1-off)/sw+1)
+		}
+		for oh := 0; oh < OH; oh++ {
+			d := dst[oh*OW : (oh+1)*OW]
+			ih := oh*g.stride[1] - g.padB[1] + kh*g.dil[1]
+			if ih < 0 || ih >= H || owLo >= owHi {
+				clear(d)
+				continue
+			}
+			clear(d[:owLo])
+			clear(d[owHi:])
+			s := src[ih*W:]
+			if sw == 1 {
+				copy(d[owLo:owHi], s[owLo+off:owHi+off])
+				continue
+			}
+			for ow := owLo; ow < owHi; ow++ {
+				d[ow] = s[ow*sw+off]
+			}
+		}
+	}
+}
+
+// poolFast is Max or Average pooling of flat geometries with dilation 1,
+// parallel over planes.
+func (x *exec) poolFast(g *geom, op string, countPad bool, src, dst []float32, planes int) {
+	j := x.job()
+	j.g, j.op, j.countPad, j.src, j.dst, j.c = *g, op, countPad, src, dst, planes
+	kernel.Parallel(planes, max(1, 16384/max(g.inN(), 1)), j.fn)
+}
+
+func (j *planeJob) poolPlanes(lo, hi int) {
+	g := &j.g
+	H, W, OH, OW := g.in[1], g.in[2], g.out[1], g.out[2]
+	isMax := j.op == "MaxPool"
+	if isMax && g.k[1] == 2 && g.k[2] == 2 && g.stride[1] == 2 && g.stride[2] == 2 && g.padB == [3]int{} &&
+		2*OH <= H && 2*OW <= W {
+		maxPool2x2(j.src, j.dst, lo, hi, H, W, OH, OW)
+		return
+	}
+	for pl := lo; pl < hi; pl++ {
+		src := j.src[pl*H*W : (pl+1)*H*W]
+		dst := j.dst[pl*OH*OW : (pl+1)*OH*OW]
+		for oh := 0; oh < OH; oh++ {
+			hs := oh*g.stride[1] - g.padB[1]
+			he := hs + g.k[1]
+			h0, h1 := max(hs, 0), min(he, H)
+			for ow := 0; ow < OW; ow++ {
+				ws := ow*g.stride[2] - g.padB[2]
+				we := ws + g.k[2]
+				w0, w1 := max(ws, 0), min(we, W)
+				if isMax {
+					m := float32(math.Inf(-1))
+					for ih := h0; ih < h1; ih++ {
+						for _, v := range src[ih*W+w0 : ih*W+w1] {
+							if v > m || v != v {
+								m = v
+							}
+						}
+					}
+					dst[oh*OW+ow] = m
+					continue
+				}
+				var sum float32
+				for ih := h0; ih < h1; ih++ {
+					for _, v := range src[ih*W+w0 : ih*W+w1] {
+						sum += v
+					}
+				}
+				n := (h1 - h0) * (w1 - w0)
+				if j.countPad {
+					n = (min(he, H+g.padE[1]) - hs) * (min(we, W+g.padE[2]) - ws)
+				}
+				dst[oh*OW+ow] = sum / float32(max(n, 1))
+			}
+		}
+	}
+}
+
+// job returns the node's argument block, creating its dispatch function once.
+func (x *exec) job() *planeJob {
+	if x.pj == nil {
+		j := &planeJob{}
+		j.fn = func(lo, hi int) {
+			if j.op == "im2col" {
+				j.im2colRows(lo, hi)
+			} else {
+				j.poolPlanes(lo, hi)
+			}
+		}
+		x.pj = j
+	}
+	return x.pj
+}
+
+// maxPool2x2 is the 2x2, stride-2 max pool of planes lo..hi without padding.
+func maxPool2x2(src, dst []float32, lo, hi, H, W, OH, OW int) {
+	for pl := lo; pl < hi; pl++ {
+		s := src[pl*H*W : (pl+1)*H*W]
+		d := dst[pl*OH*OW : (pl+1)*OH*OW]
+		for oh := 0; oh < OH; oh++ {
+			r0, r1 := s[2*oh*W:(2*oh+1)*W], s[(2*oh+1)*W:(2*oh+2)*W]
+			row := d[oh*OW : (oh+1)*OW]
+			for ow := range row {
+				a, b := max32(r0[2*ow], r0[2*ow+1]), max32(r1[2*ow], r1[2*ow+1])
+				row[ow] = max32(a, b)
+			}
+		}
+	}
+}
+
+// max32 is max with NaN propagating, as ONNX MaxPool does.
+func max32(a, b float32) float32 {
+	if a != a || a > b {
+		return a
+	}
+	return b
+}
