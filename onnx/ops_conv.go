@@ -188,11 +188,11 @@ func buildConv(n *node) (opFunc, error) {
 // one SGEMM of the group's filters with the tap matrix.
 func conv(x *exec, w *windowAttrs, group int, a, wt, bias, out *Tensor) error {
 	if len(a.Shape) < 3 || len(wt.Shape) != len(a.Shape) {
-		return fmt.Errorf("Conv input %v and weight %v", a.Shape, wt.Shape)
+		return fmt.Errorf("input %v and weight %v do not fit a convolution", a.Shape, wt.Shape)
 	}
 	nb, c, m := a.Shape[0], a.Shape[1], wt.Shape[0]
 	if group <= 0 || c%group != 0 || m%group != 0 || wt.Shape[1] != c/group {
-		return fmt.Errorf("Conv input %v, weight %v and group %d do not agree", a.Shape, wt.Shape, group)
+		return fmt.Errorf("input %v, weight %v and group %d do not agree", a.Shape, wt.Shape, group)
 	}
 	kshape := wt.Shape[2:]
 	if w.kernel != nil && !sameShape(w.kernel, kshape) {

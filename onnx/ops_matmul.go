@@ -108,7 +108,7 @@ func buildGemm(n *node) (opFunc, error) {
 		a, b := in[0], in[1]
 		c := get(in, 2)
 		if len(a.Shape) != 2 || len(b.Shape) != 2 {
-			return fmt.Errorf("Gemm needs matrices, got %v and %v", a.Shape, b.Shape)
+			return fmt.Errorf("inputs must be matrices, got %v and %v", a.Shape, b.Shape)
 		}
 		m, k := a.Shape[0], a.Shape[1]
 		if ta {
@@ -119,7 +119,7 @@ func buildGemm(n *node) (opFunc, error) {
 			k2, nn = nn, k2
 		}
 		if k != k2 {
-			return fmt.Errorf("Gemm shapes %v and %v do not match (transA=%v, transB=%v)", a.Shape, b.Shape, ta, tb)
+			return fmt.Errorf("shapes %v and %v do not match (transA=%v, transB=%v)", a.Shape, b.Shape, ta, tb)
 		}
 		shape := x.ints(0, 2)
 		shape[0], shape[1] = m, nn

@@ -123,7 +123,7 @@ func (a *rnnAttrs) run(x *exec, in, out []*Tensor) error {
 		c0, P = get(in, 6), get(in, 7)
 	}
 	if len(X.Shape) != 3 {
-		return fmt.Errorf("X has shape %v, want 3 axes", X.Shape)
+		return fmt.Errorf("input X has shape %v, want 3 axes", X.Shape)
 	}
 	seq, batch, inSize := X.Shape[0], X.Shape[1], X.Shape[2]
 	if a.batchMajor {
@@ -134,10 +134,10 @@ func (a *rnnAttrs) run(x *exec, in, out []*Tensor) error {
 		H = R.Shape[2]
 	}
 	if !sameShape(W.Shape, []int{a.dirs, G * H, inSize}) || !sameShape(R.Shape, []int{a.dirs, G * H, H}) {
-		return fmt.Errorf("W %v and R %v do not fit %d directions, hidden %d, input %d", W.Shape, R.Shape, a.dirs, H, inSize)
+		return fmt.Errorf("weights W %v and R %v do not fit %d directions, hidden %d, input %d", W.Shape, R.Shape, a.dirs, H, inSize)
 	}
 	if B != nil && !sameShape(B.Shape, []int{a.dirs, 2 * G * H}) {
-		return fmt.Errorf("B has shape %v", B.Shape)
+		return fmt.Errorf("bias B has shape %v", B.Shape)
 	}
 	xs := X.F
 	if a.batchMajor { // to seq-major

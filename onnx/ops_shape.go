@@ -505,7 +505,7 @@ func buildConstant(n *node) (opFunc, error) {
 		is := n.attr["value_ints"].Ints
 		v = NewInt64(append([]int64(nil), is...), len(is))
 	default:
-		return nil, fmt.Errorf("Constant without a supported value attribute (sparse and string values are not supported)")
+		return nil, fmt.Errorf("no supported value attribute (sparse and string values are not supported)")
 	}
 	return func(x *exec, in, out []*Tensor) error {
 		out[0].copyFrom(v)
@@ -707,11 +707,11 @@ func buildRange(n *node) (opFunc, error) {
 	return func(x *exec, in, out []*Tensor) error {
 		start, limit, delta := in[0].scalarF(0), in[1].scalarF(0), in[2].scalarF(0)
 		if delta == 0 {
-			return fmt.Errorf("Range delta is 0")
+			return fmt.Errorf("delta is 0")
 		}
 		cnt := int(max(0, math.Ceil((limit-start)/delta)))
 		if int64(cnt) > x.lim.MaxElements {
-			return fmt.Errorf("Range of %d elements is over the limit", cnt)
+			return fmt.Errorf("a range of %d elements is over the limit", cnt)
 		}
 		dims := x.ints(0, 1)
 		dims[0] = cnt

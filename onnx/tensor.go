@@ -154,15 +154,6 @@ func strides(dst []int, shape []int) []int {
 	return dst
 }
 
-// ints returns the values of an integer tensor as ints.
-func (t *Tensor) ints() []int {
-	out := make([]int, len(t.I))
-	for i, v := range t.I {
-		out[i] = int(v)
-	}
-	return out
-}
-
 // scalarF returns element 0 as a float64, whatever the dtype.
 func (t *Tensor) scalarF(i int) float64 {
 	if t.DType.isFloat() {
