@@ -19,6 +19,10 @@ type ExportOptions struct {
 	// LayerNorm is one LayerNormalization node; at 14 it is the
 	// ReduceMean/Sub/Pow/Sqrt/Div form.
 	Opset int
+	// Preprocessing includes the artifact's fitted table preprocessing:
+	// the graph then takes the raw columns, one input each (see
+	// export_prep.go). Without it the graph takes the feature matrix.
+	Preprocessing bool
 }
 
 // exporter accumulates one graph.
@@ -26,6 +30,7 @@ type exporter struct {
 	g     *onnxpb.GraphProto
 	opset int
 	seq   int
+	ml    bool // ai.onnx.ml operators were used
 }
 
 // Export writes the network of a Shen artifact as an ONNX model: one
@@ -50,16 +55,27 @@ func Export(m *model.Model, opt ExportOptions) (*onnxpb.ModelProto, error) {
 		e.g.Name = proto.String("shen")
 	}
 	inName, outName := "input", "output"
-	if s := m.Spec.Signature; len(s.Inputs) == 1 && len(s.Outputs) >= 1 {
-		inName, outName = s.Inputs[0].Name, s.Outputs[0].Name
+	if s := m.Spec.Signature; len(s.Outputs) >= 1 {
+		outName = s.Outputs[0].Name
+		if len(s.Inputs) == 1 && m.Spec.Preprocessing == nil {
+			inName = s.Inputs[0].Name
+		}
 	}
 	a := m.Spec.Architecture
 	elem := onnxpb.TensorProto_FLOAT
 	if _, ok := m.Net.(*model.LanguageModel); ok {
 		elem = onnxpb.TensorProto_INT64
 	}
-	e.g.Input = append(e.g.Input, valueInfoProto(inName, elem, a.Input))
-	y, err := e.layer(m.Net, inName, "")
+	x := inName
+	if opt.Preprocessing && m.Spec.Preprocessing != nil {
+		var err error
+		if x, err = e.preprocessing(m.Spec.Preprocessing); err != nil {
+			return nil, fmt.Errorf("onnx export: %w", err)
+		}
+	} else {
+		e.g.Input = append(e.g.Input, valueInfoProto(inName, elem, a.Input))
+	}
+	y, err := e.layer(m.Net, x, "")
 	if err != nil {
 		return nil, fmt.Errorf("onnx export: %w", err)
 	}
@@ -69,13 +85,17 @@ func Export(m *model.Model, opt ExportOptions) (*onnxpb.ModelProto, error) {
 		outDims = []int{a.Input[0], lm.Head.Weight.Size(0)}
 	}
 	e.g.Output = append(e.g.Output, valueInfoProto(outName, onnxpb.TensorProto_FLOAT, outDims))
-	return &onnxpb.ModelProto{
+	mp := &onnxpb.ModelProto{
 		IrVersion:       proto.Int64(8),
 		ProducerName:    proto.String("shen"),
 		ProducerVersion: proto.String("1"),
 		Graph:           e.g,
 		OpsetImport:     []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(int64(opt.Opset))}},
-	}, nil
+	}
+	if e.ml {
+		mp.OpsetImport = append(mp.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: proto.String("ai.onnx.ml"), Version: proto.Int64(2)})
+	}
+	return mp, nil
 }
 
 // valueInfoProto declares a tensor of [batch, dims...].

@@ -505,10 +505,10 @@ func (vi ValueInfo) check(t *Tensor) error {
 	if t == nil {
 		return fmt.Errorf("onnx: input %q is nil", vi.Name)
 	}
-	if t.Len() != len(t.F)+len(t.I) {
-		return fmt.Errorf("onnx: input %q: shape %v does not match its %d values", vi.Name, t.Shape, len(t.F)+len(t.I))
+	if t.Len() != len(t.F)+len(t.I)+len(t.S) {
+		return fmt.Errorf("onnx: input %q: shape %v does not match its %d values", vi.Name, t.Shape, len(t.F)+len(t.I)+len(t.S))
 	}
-	if vi.DType != 0 && vi.DType.isFloat() != t.DType.isFloat() {
+	if vi.DType != 0 && (vi.DType.isFloat() != t.DType.isFloat() || (vi.DType == String) != (t.DType == String)) {
 		return fmt.Errorf("onnx: input %q is %s, got %s", vi.Name, vi.DType, t.DType)
 	}
 	if vi.Dims != nil && len(vi.Dims) != len(t.Shape) {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/shenml/shen/tensor"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -49,12 +50,16 @@ func writeOrtRequest(t testing.TB, dir string, names []string, ins []*Tensor, th
 	for i, in := range ins {
 		var raw []byte
 		typ := "float32"
-		if in.DType.isFloat() {
+		switch {
+		case in.DType == String:
+			typ = "string"
+			raw, _ = json.Marshal(in.S)
+		case in.DType.isFloat():
 			raw = make([]byte, 4*len(in.F))
 			for j, v := range in.F {
 				binary.LittleEndian.PutUint32(raw[4*j:], math.Float32bits(v))
 			}
-		} else {
+		default:
 			typ = "int64"
 			raw = make([]byte, 8*len(in.I))
 			for j, v := range in.I {
@@ -147,4 +152,29 @@ func TestExportONNXRuntime(t *testing.T) {
 			})
 		}
 	}
+}
+
+// The exported graph with table preprocessing (numeric steps and the
+// ai.onnx.ml one-hot and ordinal encoders) runs in ONNX Runtime on raw
+// columns and matches Shen's pipeline and network.
+func TestExportPreprocessingONNXRuntime(t *testing.T) {
+	nodePath := ortNodePath(t)
+	m, rows := prepModel(t)
+	feats, width, err := m.Spec.Preprocessing.TransformRows(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := m.Predict(tensor.FromSlice(feats, len(feats)/width, width))
+	mp, err := Export(m, ExportOptions{Opset: 17, Preprocessing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := proto.Marshal(mp)
+	file := filepath.Join(t.TempDir(), "model.onnx")
+	if err := os.WriteFile(file, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	names, ins := rowInputs(m.Spec.Preprocessing, rows)
+	got := ortRun(t, nodePath, file, names, ins)[0]
+	assertClose(t, got, NewFloat(want.Data(), want.Shape()...), 1e-5)
 }

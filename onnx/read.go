@@ -236,7 +236,13 @@ func TensorFromProto(t *onnxpb.TensorProto, lim Limits) (*Tensor, error) {
 				out.F[i] = float32(t.DoubleData[i])
 			}
 		}
-	case onnxpb.TensorProto_FLOAT16, onnxpb.TensorProto_BFLOAT16, onnxpb.TensorProto_STRING:
+	case onnxpb.TensorProto_STRING:
+		out.DType = String
+		out.S = make([]string, n)
+		for i, b := range t.StringData {
+			out.S[i] = string(b)
+		}
+	case onnxpb.TensorProto_FLOAT16, onnxpb.TensorProto_BFLOAT16:
 		return nil, fmt.Errorf("tensor %q: element type %s is not supported", t.GetName(), dt)
 	default:
 		out.DType = intDType(dt)
@@ -309,6 +315,11 @@ func TensorToProto(name string, t *Tensor) *onnxpb.TensorProto {
 	}
 	le := binary.LittleEndian
 	switch {
+	case t.DType == String:
+		tp.DataType = proto.Int32(int32(onnxpb.TensorProto_STRING))
+		for _, v := range t.S {
+			tp.StringData = append(tp.StringData, []byte(v))
+		}
 	case t.DType == Float || t.DType == Double:
 		tp.DataType = proto.Int32(int32(onnxpb.TensorProto_FLOAT))
 		raw := make([]byte, 4*len(t.F))

@@ -17,6 +17,7 @@ const (
 	Int8   DType = 3
 	Int32  DType = 6
 	Int64  DType = 7
+	String DType = 8
 	Bool   DType = 9
 	Double DType = 11
 )
@@ -37,6 +38,8 @@ func (d DType) String() string {
 		return "bool"
 	case Double:
 		return "float64"
+	case String:
+		return "string"
 	}
 	return fmt.Sprintf("dtype(%d)", int32(d))
 }
@@ -44,13 +47,23 @@ func (d DType) String() string {
 // isFloat reports whether values of d live in Tensor.F.
 func (d DType) isFloat() bool { return d == Float || d == Double }
 
-// Tensor is an n-d array in row-major order. Exactly one of F (float types)
-// or I (integer and boolean types) holds the Len() elements.
+// Tensor is an n-d array in row-major order. Exactly one of F (float
+// types), I (integer and boolean types) or S (strings, the categorical
+// inputs of exported preprocessing) holds the Len() elements.
 type Tensor struct {
 	DType DType
 	Shape []int
 	F     []float32
 	I     []int64
+	S     []string
+}
+
+// NewString returns a string tensor of the given shape that uses data.
+func NewString(data []string, shape ...int) *Tensor {
+	if numel(shape) != len(data) {
+		panic(fmt.Sprintf("onnx: NewString: %d values for shape %v", len(data), shape))
+	}
+	return &Tensor{DType: String, Shape: append([]int(nil), shape...), S: data}
 }
 
 // NewFloat returns a float32 tensor of the given shape that uses data
@@ -88,6 +101,9 @@ func (t *Tensor) Clone() *Tensor {
 	if t.I != nil {
 		c.I = append([]int64(nil), t.I...)
 	}
+	if t.S != nil {
+		c.S = append([]string(nil), t.S...)
+	}
 	return c
 }
 
@@ -106,6 +122,13 @@ func (t *Tensor) set(dt DType, shape []int) {
 	t.DType = dt
 	t.Shape = append(t.Shape[:0], shape...)
 	n := numel(shape)
+	if dt == String {
+		if cap(t.S) < n {
+			t.S = make([]string, n)
+		}
+		t.S = t.S[:n]
+		return
+	}
 	if dt.isFloat() {
 		if cap(t.F) < n {
 			t.F = make([]float32, n)
@@ -127,15 +150,18 @@ func (t *Tensor) set(dt DType, shape []int) {
 func (t *Tensor) alias(s *Tensor, shape []int) {
 	t.DType = s.DType
 	t.Shape = append(t.Shape[:0], shape...)
-	t.F, t.I = s.F, s.I
+	t.F, t.I, t.S = s.F, s.I, s.S
 }
 
 // copyFrom makes t an exact copy of s, reusing t's buffers.
 func (t *Tensor) copyFrom(s *Tensor) {
 	t.set(s.DType, s.Shape)
-	if s.DType.isFloat() {
+	switch {
+	case s.DType == String:
+		copy(t.S, s.S)
+	case s.DType.isFloat():
 		copy(t.F, s.F)
-	} else {
+	default:
 		copy(t.I, s.I)
 	}
 }

@@ -151,6 +151,7 @@ func total(c map[string]int) int {
 func exportCmd() *cobra.Command {
 	var dir, format, out string
 	var opset int
+	var prep bool
 	c := &cobra.Command{
 		Use:   "export",
 		Short: "Write a Shen artifact's network as ONNX",
@@ -158,7 +159,11 @@ func exportCmd() *cobra.Command {
 ONNX Runtime and other ONNX tools run: opset 17 by default, 14 (PyTorch
 1.13's default) on request, with a dynamic batch dimension and the input
 and output named as in the artifact's signature. Weights are copied bit for
-bit. An artifact imported from ONNX is written back unchanged.`,
+bit. A table model's fitted preprocessing is part of the graph (one input
+per raw column: scaling, clipping, log1p and imputation as standard
+operators, one-hot and ordinal codes with ai.onnx.ml encoders) unless
+--preprocessing=false. An artifact imported from ONNX is written back
+unchanged.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" || out == "" {
@@ -171,7 +176,7 @@ bit. An artifact imported from ONNX is written back unchanged.`,
 			if err != nil {
 				return err
 			}
-			mp, err := onnx.Export(m, onnx.ExportOptions{Opset: opset})
+			mp, err := onnx.Export(m, onnx.ExportOptions{Opset: opset, Preprocessing: prep})
 			if err != nil {
 				return fmt.Errorf("export: %s: %w", dir, err)
 			}
@@ -191,5 +196,6 @@ bit. An artifact imported from ONNX is written back unchanged.`,
 	c.Flags().StringVar(&format, "format", "onnx", "output format (onnx)")
 	c.Flags().StringVar(&out, "out", "", "file to write")
 	c.Flags().IntVar(&opset, "opset", 17, "ONNX opset: 17 or 14")
+	c.Flags().BoolVar(&prep, "preprocessing", true, "include the fitted table preprocessing (raw columns in)")
 	return c
 }

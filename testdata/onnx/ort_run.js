@@ -5,8 +5,9 @@
 //   node ort_run.js run   MODEL REQUEST.json OUTDIR   -> OUTDIR/response.json + output_N.bin
 //   node ort_run.js bench MODEL REQUEST.json ITERS    -> {"ms_per_run": ...} on stdout
 //
-// REQUEST.json: {"threads": 1, "inputs": [{"name": "x", "type": "float32"|"int64",
-// "dims": [2, 3], "file": "/abs/path.bin"}]}. Find the module with NODE_PATH.
+// REQUEST.json: {"threads": 1, "inputs": [{"name": "x", "type": "float32"|"int64"|"string",
+// "dims": [2, 3], "file": "/abs/path.bin"}]} (strings: a JSON array file).
+// Find the module with NODE_PATH.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -15,6 +16,10 @@ const ort = require('onnxruntime-node');
 function readInputs(req) {
   const feeds = {};
   for (const spec of req.inputs) {
+    if (spec.type === 'string') { // a JSON array of strings
+      feeds[spec.name] = new ort.Tensor('string', JSON.parse(fs.readFileSync(spec.file, 'utf8')), spec.dims);
+      continue;
+    }
     const buf = fs.readFileSync(spec.file);
     const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
     const data = spec.type === 'int64' ? new BigInt64Array(ab) : new Float32Array(ab);
