@@ -41,7 +41,7 @@ func prepModel(t *testing.T) (*model.Model, []map[string]any) {
 	}
 	rows := []map[string]any{
 		{"a": 0.5, "color": "green", "b": 3.0, "size": "M", "c": 0.2},
-		{"a": nil, "color": "", "b": 0.0, "size": "XL", "c": 0.9},   // missing values imputed
+		{"a": nil, "color": "", "b": 0.0, "size": "XL", "c": 0.9},           // missing values imputed
 		{"a": 100.0, "color": "purple", "b": 7.5, "size": "XXL", "c": -1.0}, // clipped; unknown categories
 	}
 	return m, rows
