@@ -33,6 +33,7 @@ type Model struct {
 	Outputs []ValueInfo
 
 	lim         Limits
+	shapes      [][]int // by slot, from plan-time inference (-1: known at run time)
 	slotNames   []string
 	consts      []*Tensor // by slot; nil where the value is computed
 	nodes       []*node
@@ -97,9 +98,16 @@ func Compile(m *onnxpb.ModelProto, lim Limits) (*Model, error) {
 }
 
 // compile is Compile with fusion optional, so tests can compare the two.
-func compile(m *onnxpb.ModelProto, lim Limits, fuse bool) (*Model, error) {
+func compile(m *onnxpb.ModelProto, lim Limits, fuse bool) (mod *Model, err error) {
+	// Planning reads attributes and shapes from the file; whatever a
+	// hostile file gets past the checks must be an error, not a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			mod, err = nil, fmt.Errorf("onnx: planning the graph: %v", r)
+		}
+	}()
 	lim = lim.orDefault()
-	mod := &Model{Proto: m, lim: lim, Opset: -1}
+	mod = &Model{Proto: m, lim: lim, Opset: -1}
 	for _, os := range m.OpsetImport {
 		if d := os.GetDomain(); d == "" || d == "ai.onnx" {
 			mod.Opset = int(os.GetVersion())
@@ -166,6 +174,21 @@ func compile(m *onnxpb.ModelProto, lim Limits, fuse bool) (*Model, error) {
 	if err := mod.fold(); err != nil {
 		return nil, err
 	}
+	// Shape inference resolves shape arithmetic into constants, which can
+	// make more nodes foldable; a few rounds reach the fixed point.
+	for range 8 {
+		removed, err := mod.inferShapes()
+		if err != nil {
+			return nil, err
+		}
+		if !removed {
+			break
+		}
+		if err := mod.fold(); err != nil {
+			return nil, err
+		}
+	}
+	mod.prune()
 	if fuse {
 		mod.fuse()
 	}

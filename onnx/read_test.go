@@ -2,7 +2,7 @@ package onnx
 
 import (
 	"bytes"
-	"math/rand/v2"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,23 +117,35 @@ func TestUnsupportedNamesNode(t *testing.T) {
 	}
 }
 
-// After a first call, running the MNIST-style convolutional net again
-// allocates nothing.
+// After a first call, running the PyTorch exports again allocates
+// nothing: every buffer is kept in the session.
 func TestSessionSteadyStateAllocs(t *testing.T) {
-	mp, err := ReadFile(filepath.Join("..", "testdata", "onnx", "torch", "cnn_bn", "model.onnx"), Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Compile(mp, Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := m.NewSession()
-	x := randTensor(rand.New(rand.NewPCG(5, 6)), 4, 1, 14, 14)
-	if _, err := s.Run(x); err != nil {
-		t.Fatal(err)
-	}
-	if a := testing.AllocsPerRun(10, func() { _, _ = s.Run(x) }); a > 0 {
-		t.Errorf("Run allocates %.0f times per call in steady state", a)
+	for _, name := range []string{"cnn_bn", "rnn", "transformer"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("..", "testdata", "onnx", "torch", name)
+			mp, err := ReadFile(filepath.Join(dir, "model.onnx"), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Compile(mp, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ins []*Tensor
+			for i := range m.Inputs {
+				in, err := ReadTensorFile(filepath.Join(dir, "test_data_set_0", fmt.Sprintf("input_%d.pb", i)), Limits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ins = append(ins, in)
+			}
+			s := m.NewSession()
+			if _, err := s.Run(ins...); err != nil {
+				t.Fatal(err)
+			}
+			if a := testing.AllocsPerRun(10, func() { _, _ = s.Run(ins...) }); a > 0 {
+				t.Errorf("Run allocates %.0f times per call in steady state", a)
+			}
+		})
 	}
 }
