@@ -141,8 +141,6 @@ func (st *shapeState) structural(n *node, a []int) error {
 		st.squeezeShape(n, a)
 	case "Slice":
 		st.sliceShape(n, a)
-	default:
-		return st.moreShapes(n, a)
 	case "Concat":
 		st.concatShape(n)
 	case "LSTM", "GRU", "RNN":
@@ -172,6 +170,8 @@ func (st *shapeState) structural(n *node, a []int) error {
 			}
 			st.set(n, 0, out)
 		}
+	default:
+		return st.moreShapes(n, a)
 	}
 	return nil
 }
