@@ -23,6 +23,9 @@ type rnnAttrs struct {
 	inputForget  bool
 	linearBefore bool
 	batchMajor   bool // layout 1
+	// standard: the default activations (Sigmoid, Tanh[, Tanh]) without
+	// clip or coupled gates, which run on the vector kernels.
+	standard bool
 }
 
 func buildRNN(n *node) (opFunc, error) {
@@ -51,6 +54,12 @@ func buildRNN(n *node) (opFunc, error) {
 	}
 	if len(names) != per*a.dirs {
 		return nil, fmt.Errorf("%d activations for %d directions", len(names), a.dirs)
+	}
+	a.standard = a.clip == 0 && !a.inputForget
+	for i, name := range names {
+		if name != map[bool]string{true: "Sigmoid", false: "Tanh"}[i%per == 0] {
+			a.standard = false
+		}
 	}
 	alphas, betas := n.attr.floats("activation_alpha"), n.attr.floats("activation_beta")
 	for _, name := range names {
@@ -249,10 +258,14 @@ func (a *rnnAttrs) direction(x *exec, d int, rev bool, xs []float32, seq, batch,
 			}
 			hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
 			xg, rg := xw[(t*batch+b)*GH:(t*batch+b+1)*GH], hr[b*GH:(b+1)*GH]
-			switch a.op {
-			case "LSTM":
+			switch {
+			case a.op == "LSTM" && a.standard && P == nil:
+				lstmCellVec(hb, cb, xg, rg, x.floats(5, 5*H))
+			case a.op == "GRU" && a.standard && a.linearBefore:
+				gruCellVec(hb, xg, rg, rb, x.floats(5, 4*H))
+			case a.op == "LSTM":
 				a.lstmCell(hb, cb, xg, rg, P, d, f, g, hAct)
-			case "GRU":
+			case a.op == "GRU":
 				a.gruCell(hb, xg, rg, rb, Rd, f, g, x.floats(5, 4*H))
 			default:
 				for j := range hb {
@@ -335,6 +348,44 @@ func (a *rnnAttrs) gruCell(h, xg, rg, rb, Rd []float32, f, g func(float32) float
 		}
 	}
 	for j := 0; j < H; j++ {
+		h[j] = (1-z[j])*cand[j] + z[j]*h[j]
+	}
+}
+
+// lstmCellVec is lstmCell for the default activations without peepholes
+// or clip, on the vector kernels; scr holds 5*H floats.
+func lstmCellVec(h, c, xg, rg, scr []float32) {
+	H := len(h)
+	z, t := scr[:4*H], scr[4*H:5*H]
+	kernel.Add(z, xg, rg)
+	kernel.Sigmoid(z[:3*H], z[:3*H]) // i, o, f
+	kernel.Tanh(z[3*H:], z[3*H:])    // candidate
+	it, ot, ft, ct := z[:H], z[H:2*H], z[2*H:3*H], z[3*H:4*H]
+	for j := range c {
+		c[j] = ft[j]*c[j] + it[j]*ct[j]
+	}
+	kernel.Tanh(t, c)
+	kernel.Mul(h, ot, t)
+}
+
+// gruCellVec is gruCell for the default activations with
+// linear_before_reset (PyTorch's GRU), on the vector kernels; scr holds
+// 4*H floats.
+func gruCellVec(h, xg, rg, rb, scr []float32) {
+	H := len(h)
+	zr, rh, cand := scr[:2*H], scr[2*H:3*H], scr[3*H:4*H]
+	kernel.Add(zr, xg[:2*H], rg[:2*H])
+	copy(rh, rg[2*H:3*H])
+	if rb != nil {
+		kernel.Add(zr, zr, rb[:2*H])
+		kernel.Add(rh, rh, rb[2*H:3*H])
+	}
+	kernel.Sigmoid(zr, zr)
+	z, r := zr[:H], zr[H:]
+	kernel.Mul(rh, r, rh)
+	kernel.Add(cand, xg[2*H:3*H], rh)
+	kernel.Tanh(cand, cand)
+	for j := range h {
 		h[j] = (1-z[j])*cand[j] + z[j]*h[j]
 	}
 }
