@@ -175,7 +175,7 @@ type fitState struct {
 
 // Fit trains opts.Model: for each epoch it runs every training batch
 // (forward, loss, ZeroGrad, Backward, optional clipping, Step, FreeGraph),
-// then validates under tensor.NoGrad in evaluation mode, logs, steps the
+// then validates under nn.NoGrad in evaluation mode, logs, steps the
 // schedules, keeps the best weights, checkpoints and checks early
 // stopping. A cancelled ctx stops it between batches with ctx.Err(),
 // without writing anything more (as a crash would). Memory: one copy of
@@ -460,7 +460,7 @@ func monitorValue(monitor string, r EpochResult) (float64, error) {
 // correct counts rows of logits whose argmax equals the label.
 func correct(logits *tensor.Tensor, y []int64) int {
 	n := 0
-	tensor.NoGrad(func() {
+	tensor.NoGrad([]*tensor.Tensor{logits}, func() {
 		for i, p := range tensor.Argmax(logits, 1, false).Data() {
 			if p == y[i] {
 				n++
@@ -514,7 +514,7 @@ func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*Evaluation, error) {
 		if err != nil {
 			return nil, err
 		}
-		tensor.NoGrad(func() {
+		nn.NoGrad(o.Model, func() {
 			out := o.Model.Forward(o.Input(b))
 			loss := o.Loss(out, b)
 			lossSum += float64(loss.Item()) * float64(b.Size)

@@ -513,7 +513,7 @@ func chooseThreshold(net nn.Layer, val *data.Loader, o *FitOptions) (ThresholdCh
 		if err != nil {
 			return ThresholdChoice{}, err
 		}
-		tensor.NoGrad(func() {
+		nn.NoGrad(o.Model, func() {
 			p := tensor.Softmax(o.Model.Forward(o.Input(b)), 1)
 			for i, v := range p.Data() {
 				if i%2 == 1 {
