@@ -472,26 +472,11 @@ func correct(logits *tensor.Tensor, y []int64) int {
 	return n
 }
 
-// Evaluation is the result of evaluating a model on a loader.
-type Evaluation struct {
-	// Loss is the mean loss.
-	Loss float64
-	// Metrics are the task's scalar metrics (accuracy, macro_f1, roc_auc,
-	// log_loss, ... or mae, mse, rmse, r2).
-	Metrics map[string]float64
-	// Report is the full classification report (nil for regression).
-	Report *metrics.ClassificationReport
-	// Regression is the regression report (nil for classification).
-	Regression *metrics.RegressionReport
-	// Samples is the number of samples evaluated.
-	Samples int
-}
-
 // Evaluate runs model over every batch of l in evaluation mode without
 // gradients and computes the loss and metrics of task (Classification,
 // with classes, or Regression). input and loss may be nil for the
 // defaults of FitOptions. The model is left in evaluation mode.
-func Evaluate(model nn.Layer, l *data.Loader, task string, classes []string, input func(*data.Batch) *tensor.Tensor, loss func(*tensor.Tensor, *data.Batch) *tensor.Tensor) (*Evaluation, error) {
+func Evaluate(model nn.Layer, l *data.Loader, task string, classes []string, input func(*data.Batch) *tensor.Tensor, loss func(*tensor.Tensor, *data.Batch) *tensor.Tensor) (*metrics.Evaluation, error) {
 	o := FitOptions{Model: model, Optimizer: nopOptimizer{}, Train: l, Val: l, Epochs: 1, Task: task, Classes: classes, Input: input, Loss: loss}
 	if err := checkFit(&o); err != nil {
 		return nil, err
@@ -499,10 +484,10 @@ func Evaluate(model nn.Layer, l *data.Loader, task string, classes []string, inp
 	return evaluate(model, l, &o)
 }
 
-func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*Evaluation, error) {
+func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*metrics.Evaluation, error) {
 	nn.Train(m, false)
 	defer nn.Train(m, true)
-	ev := &Evaluation{}
+	ev := &metrics.Evaluation{}
 	var cm *metrics.ClassificationMetrics
 	var rm metrics.RegressionMetrics
 	if o.Task == Classification {

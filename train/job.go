@@ -52,7 +52,7 @@ type Result struct {
 	History *History
 	// Test is the evaluation of the restored best model on the test split
 	// (nil when the test fraction is 0).
-	Test *Evaluation
+	Test *metrics.Evaluation
 	// Clean is the cleaning report (tabular data).
 	Clean *data.CleanReport
 	// Model is the saved artifact.
