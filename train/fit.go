@@ -234,6 +234,11 @@ func (f *fitter) resume() error {
 	}
 	f.st, f.best = &ck.State, ck.Best
 	f.hist.ResumedFrom = f.st.Step
+	if o.Log != nil {
+		if err := o.Log.Rewind(f.st.Epoch); err != nil {
+			return err
+		}
+	}
 	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, "resuming from %s: epoch %d, batch %d, step %d\n", o.CheckpointDir, f.st.Epoch+1, f.st.Batch, f.st.Step)
 	}
