@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Validate fills defaults and checks every section and their
@@ -17,6 +19,12 @@ func (c *Config) Validate() error {
 		c.lines = map[string]int{}
 	}
 	c.setDefaults()
+	if err := checkRunName(c.Name); err != nil {
+		return c.errAt("name", "%v", err)
+	}
+	if err := c.validateNumbers(); err != nil {
+		return err
+	}
 	if c.Task != Classification && c.Task != Regression && c.Task != LanguageModel {
 		return c.errAt("task", "must be classification, regression or language_model, got %q", c.Task)
 	}
@@ -650,4 +658,65 @@ func yamlNumber(v any) (float64, bool) {
 		return float64(n), true
 	}
 	return 0, false
+}
+
+// checkRunName refuses a run name that is not one plain path element: the
+// run directory is <out>/<name>, and a name such as ".." or "a/b" would
+// write outside --out (and replace what is there).
+func checkRunName(name string) error {
+	switch {
+	case name == "" || name == "." || name == "..":
+		return fmt.Errorf("%q is not a name for the run directory", name)
+	case strings.ContainsAny(name, `/\`):
+		return fmt.Errorf("%q holds a path separator; the run directory is one folder inside --out", name)
+	case strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }) >= 0:
+		return fmt.Errorf("%q holds a control character or invalid UTF-8", name)
+	}
+	return nil
+}
+
+// validateNumbers refuses NaN and infinite numbers anywhere in the config,
+// naming the key: such a value would otherwise pass a range check written
+// as "x < 0" and quietly change what the run does (a NaN clip_norm turns
+// clipping off; a NaN dropout fails only when the artifact is written).
+func (c *Config) validateNumbers() error {
+	var bad string
+	var walk func(v reflect.Value, key string)
+	walk = func(v reflect.Value, key string) {
+		if bad != "" {
+			return
+		}
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Interface:
+			if !v.IsNil() {
+				walk(v.Elem(), key)
+			}
+		case reflect.Struct:
+			t := v.Type()
+			for i := range t.NumField() {
+				tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+				if tag == "" || tag == "-" || !t.Field(i).IsExported() {
+					continue
+				}
+				walk(v.Field(i), joinKey(key, tag))
+			}
+		case reflect.Slice, reflect.Array:
+			for i := range v.Len() {
+				walk(v.Index(i), fmt.Sprintf("%s[%d]", key, i))
+			}
+		case reflect.Map:
+			for _, k := range v.MapKeys() {
+				walk(v.MapIndex(k), joinKey(key, fmt.Sprint(k.Interface())))
+			}
+		case reflect.Float32, reflect.Float64:
+			if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+				bad = key
+			}
+		}
+	}
+	walk(reflect.ValueOf(c).Elem(), "")
+	if bad != "" {
+		return c.errAt(bad, "must be a finite number")
+	}
+	return nil
 }
