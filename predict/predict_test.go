@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/predict"
 	"github.com/shenml/shen/train"
 )
@@ -248,4 +250,37 @@ func TestForwardChecksItsInput(t *testing.T) {
 		t.Error("New(nil): no error")
 	}
 	_ = data.Numeric
+}
+
+// An input so large that it overflows the network is refused, never
+// answered with NaN probabilities.
+func TestForwardRefusesOverflow(t *testing.T) {
+	m, err := model.New(model.Spec{Name: "big", Task: "classification", Labels: []string{"a", "b"},
+		Architecture: model.Architecture{Kind: "mlp", Input: []int{2}, Hidden: []int{4}, Outputs: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range nn.StateDict(m.Net) {
+		v := float32(1e20)
+		if strings.HasSuffix(e.Name, "bias") {
+			v = 0
+		}
+		for i := range e.Value.Data() {
+			e.Value.Data()[i] = v
+		}
+	}
+	p, err := predict.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{0, 0, 1e20, 1e20}
+	out := make([]float32, 4)
+	err = p.Forward(x, 2, out)
+	re, ok := errors.AsType[*predict.RowError](err)
+	if !ok || re.Row != 1 || !strings.Contains(err.Error(), "overflow") {
+		t.Errorf("overflowing row 1: %v", err)
+	}
+	if _, err := p.Tensor(x, 2); err == nil {
+		t.Error("Tensor on an overflowing row: no error")
+	}
 }
