@@ -107,6 +107,10 @@ type FitOptions struct {
 	// 0-based epoch, the number of batches done in that epoch and the
 	// total number of steps. Tests use it to simulate a crash.
 	OnStep func(epoch, batch int, step int64)
+	// FeatureNames names the values of one input sample, when they have
+	// names (a table's preprocessed features; a window repeats them every
+	// step), so that a loss that overflows can name the input at fault.
+	FeatureNames []string
 }
 
 // EpochResult holds the numbers of one finished epoch.
@@ -294,6 +298,9 @@ func (f *fitter) step(b *data.Batch, epoch, bi int) error {
 	lv := float64(loss.Item())
 	if math.IsNaN(lv) || math.IsInf(lv, 0) {
 		loss.FreeGraph()
+		if culprit := hugeInput(b, o.FeatureNames); culprit != "" {
+			return fmt.Errorf("train: epoch %d batch %d: the loss is %v: %s; values this large overflow the network, so clean or rescale that input (data.cleaning.clip, preprocessing)", epoch+1, bi+1, lv, culprit)
+		}
 		return fmt.Errorf("train: epoch %d batch %d: the loss is %v (lower the learning rate or clip gradients)", epoch+1, bi+1, lv)
 	}
 	if o.Task == Classification && b.Y != nil {
@@ -666,3 +673,34 @@ func (nopOptimizer) ZeroGrad()                         {}
 func (nopOptimizer) Groups() []*optim.Group            { return nil }
 func (nopOptimizer) StateDict() optim.State            { return optim.State{} }
 func (nopOptimizer) LoadStateDict(s optim.State) error { return nil }
+
+// hugeInputLimit is the magnitude above which an input value, after the
+// preprocessing, is taken to be the cause of an overflowing loss.
+const hugeInputLimit = 1e6
+
+// hugeInput describes the largest input value of the batch when it is not
+// finite or beyond hugeInputLimit, naming its feature, or returns "".
+func hugeInput(b *data.Batch, names []string) string {
+	width := 1
+	for _, d := range b.XShape[1:] {
+		width *= d
+	}
+	worst, at := 0.0, -1
+	for i, v := range b.X {
+		a := math.Abs(float64(v))
+		if math.IsNaN(a) {
+			a = math.Inf(1)
+		}
+		if a > worst {
+			worst, at = a, i
+		}
+	}
+	if at < 0 || worst <= hugeInputLimit {
+		return ""
+	}
+	feature := fmt.Sprintf("input value %d", at%width)
+	if len(names) > 0 {
+		feature = fmt.Sprintf("input %q", names[at%width%len(names)])
+	}
+	return fmt.Sprintf("%s holds %v in sample %d of the batch", feature, b.X[at], at/width+1)
+}

@@ -221,6 +221,9 @@ func (r *run) fit(ctx context.Context) error {
 		Progress: out, Task: cfg.Task, Classes: p.classes,
 		ClassWeights: weights, Invert: p.valInvert, Log: r.log,
 	}
+	if p.pipe != nil {
+		r.fo.FeatureNames = p.pipe.Outputs()
+	}
 	if cfg.Task == LanguageModel {
 		r.fo.Input, r.fo.Loss = lmInput, lmLoss
 	} else if !slices.Equal(r.arch.Input, p.input) {
