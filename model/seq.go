@@ -145,7 +145,7 @@ func (m *LanguageModel) Generate(prompt []int64, n int, temperature float32, g *
 	ids := append([]int64(nil), prompt...)
 	var out []int64
 	seq := m.MaxLen()
-	tensor.NoGrad(func() {
+	nn.NoGrad(m, func() {
 		for range n {
 			ctx := ids[max(0, len(ids)-seq):]
 			logits := m.ForwardIDs(tensor.IntFromSlice(ctx, 1, len(ctx)))

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/model"
 )
 
@@ -163,7 +164,7 @@ func TestWindowSeries(t *testing.T) {
 func TestBestF1Threshold(t *testing.T) {
 	// Sorted: 0.9(1) 0.8(1) 0.7(0) 0.6(1) 0.2(0) 0.1(0). Cuts: after 0.9
 	// F1 2/4=0.5... after 0.8 F1 4/5=0.8, after 0.6 F1 6/7=0.857.
-	tc, err := BestF1Threshold([]float32{0.1, 0.9, 0.7, 0.2, 0.8, 0.6}, []int{0, 1, 0, 0, 1, 1})
+	tc, err := metrics.BestF1Threshold([]float32{0.1, 0.9, 0.7, 0.2, 0.8, 0.6}, []int{0, 1, 0, 0, 1, 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,16 +172,16 @@ func TestBestF1Threshold(t *testing.T) {
 		t.Errorf("%+v, want threshold 0.4 (between 0.6 and 0.2), F1 6/7", tc)
 	}
 	// Equal scores are never split.
-	tc, _ = BestF1Threshold([]float32{0.5, 0.5, 0.3}, []int{1, 0, 0})
+	tc, _ = metrics.BestF1Threshold([]float32{0.5, 0.5, 0.3}, []int{1, 0, 0})
 	if math.Abs(tc.Threshold-0.4) > 1e-6 {
 		t.Errorf("ties: threshold %v, want 0.4", tc.Threshold)
 	}
 	// No positives: the lowest threshold with no false alarm.
-	tc, _ = BestF1Threshold([]float32{0.2, 0.7}, []int{0, 0})
+	tc, _ = metrics.BestF1Threshold([]float32{0.2, 0.7}, []int{0, 0})
 	if !(tc.Threshold > 0.7 && tc.Threshold < 0.7001) || tc.F1 != 0 || tc.FP != 0 {
 		t.Errorf("no positives: %+v", tc)
 	}
-	if _, err := BestF1Threshold([]float32{0.2}, []int{2}); err == nil {
+	if _, err := metrics.BestF1Threshold([]float32{0.2}, []int{2}); err == nil {
 		t.Error("label 2: no error")
 	}
 }
@@ -269,7 +270,7 @@ train: {epochs: 4, batch_size: 32, optimizer: {lr: 0.01}, class_weights: balance
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantP, wantR := safeDiv(float64(tp), float64(tp+fp)), safeDiv(float64(tp), float64(tp+fn))
+	wantP, wantR := float64(tp)/float64(max(tp+fp, 1)), float64(tp)/float64(max(tp+fn, 1))
 	if math.Abs(ev.Metrics["precision"]-wantP) > 1e-9 || math.Abs(ev.Metrics["recall"]-wantR) > 1e-9 {
 		t.Errorf("evaluate precision %v recall %v; predict gives %v %v", ev.Metrics["precision"], ev.Metrics["recall"], wantP, wantR)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/report"
 )
 
 // writeIDXPair writes n images of size x size pixels in two classes
@@ -235,7 +236,7 @@ func TestImageFolderArtifact(t *testing.T) {
 	if in := m.Spec.Image; in == nil || in.Normalize == nil || len(in.Normalize.Mean) != 3 || !slices.Equal(m.Spec.Labels, []string{"horizontal", "vertical"}) {
 		t.Fatalf("spec image %+v labels %v", m.Spec.Image, m.Spec.Labels)
 	}
-	if f := m.Profile.Feature("pixel_mean_c2"); f == nil || f.Count != res.Sizes[SplitTrain] {
+	if f := m.Profile.Feature("pixel_mean_c2"); f == nil || f.Count != res.Sizes[report.SplitTrain] {
 		t.Errorf("profile has no per-image mean of channel 2: %+v", m.Profile.Features)
 	}
 	s, err := ReadImages(m, root, "")

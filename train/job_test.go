@@ -9,6 +9,7 @@ import (
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/report"
 )
 
 // trainIris runs testdata/configs/iris.yaml into a temporary directory.
@@ -30,10 +31,10 @@ func TestRunIrisEndToEnd(t *testing.T) {
 	if res.Test == nil || res.Test.Report.Accuracy < 0.9 {
 		t.Fatalf("test evaluation %+v, want accuracy >= 0.9", res.Test)
 	}
-	if res.Sizes[SplitTrain]+res.Sizes[SplitVal]+res.Sizes[SplitTest] != 150 {
+	if res.Sizes[report.SplitTrain]+res.Sizes[report.SplitVal]+res.Sizes[report.SplitTest] != 150 {
 		t.Errorf("split sizes %v", res.Sizes)
 	}
-	for _, f := range []string{"model/model.json", "model/weights.safetensors", "model/profile.json", RunLogFile, ReportHTML, LossCurveSVG, ConfusionMatrixSVGFile, "checkpoints/" + CheckpointFile} {
+	for _, f := range []string{"model/model.json", "model/weights.safetensors", "model/profile.json", RunLogFile, report.ReportHTML, report.LossCurveSVG, report.ConfusionMatrixSVGFile, "checkpoints/" + CheckpointFile} {
 		if _, err := os.Stat(filepath.Join(res.Dir, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
@@ -43,7 +44,7 @@ func TestRunIrisEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := m.Spec
-	if s.Task != Classification || len(s.Labels) != 3 || s.Labels[0] != "setosa" || s.Preprocessing == nil || m.Profile == nil || m.Profile.Rows != res.Sizes[SplitTrain] {
+	if s.Task != Classification || len(s.Labels) != 3 || s.Labels[0] != "setosa" || s.Preprocessing == nil || m.Profile == nil || m.Profile.Rows != res.Sizes[report.SplitTrain] {
 		t.Errorf("spec %+v", s)
 	}
 	if s.Training.ConfigHash == "" || len(s.Training.DataHash) != 64 || s.Training.Seed != 1 || s.Training.Metrics["test_accuracy"] != res.Test.Report.Accuracy {
@@ -53,7 +54,7 @@ func TestRunIrisEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last, ok := LastRecord(recs, SplitTest); !ok || last.Metrics["accuracy"] != res.Test.Report.Accuracy {
+	if last, ok := report.LastRecord(recs, report.SplitTest); !ok || last.Metrics["accuracy"] != res.Test.Report.Accuracy {
 		t.Errorf("run log has no matching test record: %+v", last)
 	}
 	// Running the same config again in the same directory resumes from

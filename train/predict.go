@@ -143,7 +143,7 @@ func Predict(m *model.Model, x []float32, n int) (*Predictions, error) {
 			continue
 		}
 		var pr *tensor.Tensor
-		tensor.NoGrad(func() { pr = tensor.Softmax(out, 1) })
+		pr = tensor.Softmax(out, 1)
 		p.Probs = append(p.Probs, pr.Data()...)
 		if t := m.Spec.Threshold; t != nil && p.Outputs == 2 {
 			for i, v := range pr.Data() {

@@ -15,6 +15,7 @@ import (
 	"github.com/shenml/shen/cmd/shen/quickstart"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/report"
 	"github.com/shenml/shen/tensor"
 	"github.com/shenml/shen/train"
 )
@@ -69,7 +70,7 @@ command again after a crash resumes from the last checkpoint.`,
 					fmt.Fprintln(w, res.Test.Report.String())
 				}
 			}
-			fmt.Fprintf(w, "model: %s\nreport: %s\n", res.ModelDir, filepath.Join(dir, train.ReportHTML))
+			fmt.Fprintf(w, "model: %s\nreport: %s\n", res.ModelDir, filepath.Join(dir, report.ReportHTML))
 			return nil
 		},
 	}

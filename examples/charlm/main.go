@@ -153,7 +153,7 @@ func validationLoss(m *charLM, val []int64, seq, batch int) float64 {
 	n := (len(val) - 1) / seq
 	var sum float64
 	var count int
-	tensor.NoGrad(func() {
+	nn.NoGrad(m, func() {
 		for i := 0; i < n; i += batch {
 			b := min(batch, n-i)
 			ids := make([]int64, 0, b*seq)

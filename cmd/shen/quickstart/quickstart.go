@@ -17,6 +17,7 @@ import (
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/report"
 	"github.com/shenml/shen/train"
 )
 
@@ -121,7 +122,7 @@ func Run(ctx context.Context, w io.Writer, dir string) error {
 		}
 	}
 	fmt.Fprintf(w, "\ndone in %.1fs. Files in %s:\n", time.Since(start).Seconds(), dir)
-	for _, n := range []string{"run.yaml", train.ModelDir + "/", train.RunLogFile, train.ReportHTML, train.LossCurveSVG, train.ConfusionMatrixSVGFile} {
+	for _, n := range []string{"run.yaml", train.ModelDir + "/", train.RunLogFile, report.ReportHTML, report.LossCurveSVG, report.ConfusionMatrixSVGFile} {
 		fmt.Fprintf(w, "   %s\n", filepath.Join(dir, n))
 	}
 	fmt.Fprintf(w, "next: shen inspect --model %s\n      shen predict --model %s --input FILE.csv\n", res.ModelDir, res.ModelDir)
