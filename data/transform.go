@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // PipelineVersion is the JSON format version written by Pipeline.MarshalJSON.
@@ -397,7 +398,7 @@ func (p *Pipeline) Save(path string) error { return writeJSONAtomic(path, p) }
 
 // LoadPipeline reads a pipeline written by Save.
 func LoadPipeline(path string) (*Pipeline, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxJSON)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
