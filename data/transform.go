@@ -207,8 +207,14 @@ func anyToFloat(v any) (float64, error) {
 	case nil:
 		return math.NaN(), nil
 	case float64:
+		if math.IsInf(x, 0) || math.Abs(x) > math.MaxFloat32 { // NaN: missing
+			return 0, fmt.Errorf("%s", badNumberMsg(strconv.FormatFloat(x, 'g', -1, 64)))
+		}
 		return x, nil
 	case float32:
+		if math.IsInf(float64(x), 0) {
+			return 0, fmt.Errorf("%s", badNumberMsg(strconv.FormatFloat(float64(x), 'g', -1, 32)))
+		}
 		return float64(x), nil
 	case int:
 		return float64(x), nil
@@ -228,7 +234,7 @@ func anyToFloat(v any) (float64, error) {
 		if f, ok := parseNumber(x); ok {
 			return f, nil
 		}
-		return 0, fmt.Errorf("cannot parse %q as a number", truncate(x, 40))
+		return 0, fmt.Errorf("%s", badNumberMsg(x))
 	}
 	return 0, fmt.Errorf("want a number, got %T", v)
 }
@@ -283,7 +289,7 @@ func (p *Pipeline) conform(f *Frame) (*Frame, error) {
 				v, ok := parseNumber(s)
 				if !ok {
 					return nil, Issue{File: f.name(), Line: f.line(i), Column: c.Name, Value: s,
-						Msg: fmt.Sprintf("cannot parse %q as a number (the column was numeric in training)", truncate(s, 40))}
+						Msg: badNumberMsg(s) + " (the column was numeric in training)"}
 				}
 				nc.Num[i] = v
 			}

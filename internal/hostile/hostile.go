@@ -75,7 +75,7 @@ func Check(t *testing.T, cases []Case, maxAlloc uint64) Result {
 		}
 		c.Make(t, dir)
 		before := snapshot(t, sandbox, c.Out, dir)
-		err, peak, alloc, panicked := measure(func() error { return c.Run(dir) })
+		peak, alloc, panicked, err := measure(func() error { return c.Run(dir) })
 		res.Cases++
 		if peak > res.WorstPeak {
 			res.WorstPeak, res.WorstCase = peak, c.Name
@@ -112,7 +112,7 @@ func Check(t *testing.T, cases []Case, maxAlloc uint64) Result {
 // measure runs fn, recovering a panic, and returns its error, the peak
 // live heap above the starting one (sampled every millisecond and at the
 // end) and the bytes it allocated in all.
-func measure(fn func() error) (err error, peak, alloc uint64, panicked any) {
+func measure(fn func() error) (peak, alloc uint64, panicked any, err error) {
 	runtime.GC()
 	// ReadMemStats flushes the per-P caches, so small allocations count;
 	// the sampler below uses runtime/metrics, which is cheap enough to
@@ -151,7 +151,7 @@ func measure(fn func() error) (err error, peak, alloc uint64, panicked any) {
 	if v := ms.HeapAlloc; v > base && v-base > top.Load() {
 		top.Store(v - base)
 	}
-	return err, top.Load(), ms.TotalAlloc - allocs0, panicked
+	return top.Load(), ms.TotalAlloc - allocs0, panicked, err
 }
 
 // snapshot lists every path under sandbox outside out (relative to dir)
