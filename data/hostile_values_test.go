@@ -86,8 +86,8 @@ func TestGzipEveryReader(t *testing.T) {
 
 // TestGzipBomb: a gzip bomb is refused once the decompressed cap has
 // come out, naming the file: with the default cap (100 times the
-// compressed size, at least 64 MiB) for a text corpus of 512 MiB of
-// zeros in half a megabyte, and with a stated cap for a CSV of rows.
+// compressed size, at least 64 MiB) for a text corpus of 80 MiB of zeros
+// in 80 KB, and with a stated cap for CSV and JSON Lines rows.
 func TestGzipBomb(t *testing.T) {
 	dir := t.TempDir()
 	bomb := func(name string, head, unit []byte, mib int) string {
@@ -108,13 +108,13 @@ func TestGzipBomb(t *testing.T) {
 			t.Errorf("%s: %v", filepath.Base(p), err)
 		}
 	}
-	p := bomb("corpus.txt.gz", nil, []byte{0}, 512)
+	p := bomb("corpus.txt.gz", nil, []byte{0}, 80)
 	_, err := ReadText(p, 0)
 	check(p, err, "64 MiB")
-	p = bomb("rows.csv.gz", []byte("a,b\n"), []byte("1,2\n"), 64)
+	p = bomb("rows.csv.gz", []byte("a,b\n"), []byte("1,2\n"), 8)
 	_, err = ReadCSV(p, CSVOptions{MaxDecompressed: 1 << 20})
 	check(p, err, "1 MiB")
-	p = bomb("rows.jsonl.gz", nil, []byte("{\"a\":1}\n"), 64)
+	p = bomb("rows.jsonl.gz", nil, []byte("{\"a\":1}\n"), 8)
 	_, err = ReadJSONL(p, CSVOptions{MaxDecompressed: 1 << 20})
 	check(p, err, "1 MiB")
 }

@@ -28,7 +28,7 @@ type Field struct {
 
 // Step is one fitted transform of a Pipeline. Steps are made by Standardize,
 // MinMax, Robust, Log1p, Clip, Impute, ImputeConstant, OneHot, Ordinal,
-// Tokens and DropColumns.
+// Tokens, DateFeatures and DropColumns.
 type Step interface {
 	// Kind names the step in JSON ("standardize", "onehot", ...).
 	Kind() string
@@ -433,6 +433,8 @@ func newStep(kind string) Step {
 		return &dropStep{}
 	case "tokens":
 		return &tokensStep{}
+	case "dates":
+		return &dateStep{}
 	}
 	return nil
 }
@@ -909,22 +911,7 @@ func (s *onehotStep) apply(f *Frame) (*Frame, error) {
 		}
 		repl[i] = cols
 	}
-	out := &Frame{Source: f.Source, Lines: f.Lines, Issues: f.Issues}
-	seen := map[string]bool{}
-	for i, c := range f.Columns {
-		cols, ok := repl[i]
-		if !ok {
-			cols = []*Column{c}
-		}
-		for _, nc := range cols {
-			if seen[nc.Name] {
-				return nil, fmt.Errorf("output column %q already exists", nc.Name)
-			}
-			seen[nc.Name] = true
-			out.Columns = append(out.Columns, nc)
-		}
-	}
-	return out, nil
+	return replaceColumns(f, repl)
 }
 
 // ordinalStep maps categories to 1..K, missing and unknown to 0.
