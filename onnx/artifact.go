@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/tensor"
@@ -135,7 +136,7 @@ func Import(src, dir string, opt ImportOptions) (*model.Model, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	if err := model.WriteFileAtomic(filepath.Join(dir, ArtifactFile), raw); err != nil {
+	if err := safeio.WriteFileAtomic(filepath.Join(dir, ArtifactFile), raw, 0o644); err != nil {
 		return nil, err
 	}
 	art := &model.Model{Spec: spec, Net: layer}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/onnx"
 	"github.com/spf13/cobra"
@@ -184,7 +185,7 @@ unchanged.`,
 			if err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
-			if err := model.WriteFileAtomic(out, raw); err != nil {
+			if err := safeio.WriteFileAtomic(out, raw, 0o644); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes, %d nodes, opset %d)\n", out, len(raw), len(mp.Graph.Node),
