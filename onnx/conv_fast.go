@@ -17,6 +17,7 @@ type planeJob struct {
 	countPad bool
 	src, dst []float32
 	c        int // channels of the image (im2col)
+	ld, off  int // im2col: row stride and column offset in the tap matrix
 	fn       func(lo, hi int)
 }
 
@@ -25,10 +26,11 @@ func (g *geom) flat2D() bool { return g.in[0] == 1 && g.k[0] == 1 && g.out[0] ==
 
 // im2colFast is im2col for flat geometries, parallel over rows: each
 // row (channel, kh, kw) is a strided copy with zeros where the window
-// leaves the image.
-func (x *exec) im2colFast(g *geom, col, img []float32, c int) {
+// leaves the image. Row r of the taps goes to col[r*ld+off:], so that
+// several images can sit side by side.
+func (x *exec) im2colFast(g *geom, col, img []float32, c, ld, off int) {
 	j := x.job()
-	j.g, j.dst, j.src, j.c, j.op = *g, col, img, c, "im2col"
+	j.g, j.dst, j.src, j.c, j.op, j.ld, j.off = *g, col, img, c, "im2col", ld, off
 	rows := c * g.kN()
 	kernel.Parallel(rows, max(1, 4096/max(g.outN(), 1)), j.fn)
 }
@@ -41,7 +43,7 @@ func (j *planeJob) im2colRows(lo, hi int) {
 		ch, r := row/kk, row%kk
 		kh, kw := r/g.k[2], r%g.k[2]
 		src := j.src[ch*H*W : (ch+1)*H*W]
-		dst := j.dst[row*OH*OW : (row+1)*OH*OW]
+		dst := j.dst[row*j.ld+j.off : row*j.ld+j.off+OH*OW]
 		sw, off := g.stride[2], kw*g.dil[2]-g.padB[2]
 		// ow range whose iw = ow*sw + off lies in [0, W)
 		owLo := 0

@@ -10,7 +10,8 @@ import (
 
 // fuse rewrites the multi-node patterns exporters emit into one kernel
 // each: Conv followed by inference BatchNormalization (folded into the
-// convolution's weights), MatMul with constant weights followed by a bias
+// convolution's weights), Conv followed by Relu (applied as the
+// convolution writes its output), MatMul with constant weights followed by a bias
 // Add (one SGEMM that starts from the bias), the Erf form of GELU and the
 // ReduceMean/Sub/Pow/Sqrt/Div form of LayerNorm. A pattern is fused only
 // when its intermediate values feed nothing else.
@@ -29,6 +30,8 @@ func (mod *Model) fuse() {
 				changed = mod.fuseMatMulAdd(g, i) || changed
 			case "Erf":
 				changed = mod.fuseGelu(g, i) || changed
+			case "Relu":
+				changed = mod.fuseConvRelu(g, i) || changed
 			case "ReduceMean":
 				changed = mod.fuseLayerNorm(g, i) || changed
 			}
@@ -365,4 +368,23 @@ func (mod *Model) fuseLayerNorm(g *graphIndex, i int) bool {
 func lastAxisOnly(n *node) bool {
 	axes := n.attr.ints("axes")
 	return n.attr.int("keepdims", 1) == 1 && len(n.in) == 1 && len(axes) == 1 && axes[0] == -1
+}
+
+// fuseConvRelu applies Relu node i inside the Conv that feeds it.
+func (mod *Model) fuseConvRelu(g *graphIndex, i int) bool {
+	relu := mod.nodes[i]
+	ci := mod.from(g, relu.in[0], "Conv")
+	if ci < 0 || !g.single(relu.in[0]) {
+		return false
+	}
+	c := mod.nodes[ci]
+	w := readWindowAttrs(c)
+	group := c.attr.int("group", 1)
+	fused := &node{name: c.name + "+" + relu.name, op: "Conv+Relu", opset: c.opset, attr: c.attr, in: c.in,
+		out: []int{relu.out[0]}}
+	fused.run = func(x *exec, in, out []*Tensor) error {
+		return conv(x, &w, group, in[0], in[1], get(in, 2), out[0], true)
+	}
+	mod.nodes[ci], mod.nodes[i] = nil, fused
+	return true
 }

@@ -84,7 +84,8 @@ func assertClose(t *testing.T, got, want *Tensor, tol float64) {
 	}
 }
 
-func TestFuseConvBatchNorm(t *testing.T) {
+// Conv, BatchNormalization and Relu become one convolution.
+func TestFuseConvBatchNormRelu(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	b := newGraph()
 	b.input("x", 2, 3, 6, 6)
@@ -99,11 +100,12 @@ func TestFuseConvBatchNorm(t *testing.T) {
 	}
 	b.init("v", v)
 	b.node("Conv", []string{"x", "w", "cb"}, []string{"c"}, intsAttr("pads", 1, 1, 1, 1))
-	b.node("BatchNormalization", []string{"c", "s", "bb", "m", "v"}, []string{"y"}, floatAttr("epsilon", 1e-3))
+	b.node("BatchNormalization", []string{"c", "s", "bb", "m", "v"}, []string{"n"}, floatAttr("epsilon", 1e-3))
+	b.node("Relu", []string{"n"}, []string{"y"})
 	b.output("y")
 	want, got, m := runBoth(t, b.model(14), randTensor(r, 2, 3, 6, 6))
 	assertClose(t, got, want, 1e-5)
-	if c := m.OpCounts(); c["BatchNormalization"] != 0 || c["Conv"] != 1 {
+	if c := m.OpCounts(); len(c) != 1 || c["Conv+Relu"] != 1 {
 		t.Errorf("after fusion: %v", c)
 	}
 }

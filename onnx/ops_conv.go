@@ -180,13 +180,18 @@ func buildConv(n *node) (opFunc, error) {
 	w := readWindowAttrs(n)
 	group := n.attr.int("group", 1)
 	return func(x *exec, in, out []*Tensor) error {
-		return conv(x, &w, group, in[0], in[1], get(in, 2), out[0])
+		return conv(x, &w, group, in[0], in[1], get(in, 2), out[0], false)
 	}, nil
 }
 
-// conv is an N-d grouped convolution: im2col per image and group, then
-// one SGEMM of the group's filters with the tap matrix.
-func conv(x *exec, w *windowAttrs, group int, a, wt, bias, out *Tensor) error {
+// convBatchFloats caps the tap matrix of a batched convolution (64 MiB).
+const convBatchFloats = 16 << 20
+
+// conv is an N-d grouped convolution: im2col, then SGEMM of the filters
+// with the tap matrix. Several images share one SGEMM when the geometry
+// is 1-D or 2-D without groups, which keeps small filter counts efficient
+// at large batch. relu applies a fused ReLU.
+func conv(x *exec, w *windowAttrs, group int, a, wt, bias, out *Tensor, relu bool) error {
 	if len(a.Shape) < 3 || len(wt.Shape) != len(a.Shape) {
 		return fmt.Errorf("input %v and weight %v do not fit a convolution", a.Shape, wt.Shape)
 	}
@@ -207,6 +212,10 @@ func conv(x *exec, w *windowAttrs, group int, a, wt, bias, out *Tensor) error {
 	out.set(Float, shape)
 	cg, mg := c/group, m/group
 	rows, on := cg*g.kN(), g.outN()
+	if nb > 1 && group == 1 && g.flat2D() && !g.is1x1() && rows*on <= convBatchFloats/2 {
+		convBatched(x, &g, a, wt, bias, out, relu)
+		return nil
+	}
 	var col []float32
 	if !g.is1x1() {
 		col = x.floats(0, rows*on)
@@ -217,7 +226,7 @@ func conv(x *exec, w *windowAttrs, group int, a, wt, bias, out *Tensor) error {
 			src := img
 			if col != nil {
 				if g.flat2D() {
-					x.im2colFast(&g, col, img, cg)
+					x.im2colFast(&g, col, img, cg, on, 0)
 				} else {
 					g.im2col(col, img, cg)
 				}
@@ -230,7 +239,43 @@ func conv(x *exec, w *windowAttrs, group int, a, wt, bias, out *Tensor) error {
 	if bias != nil {
 		addChannelBias(out.F, bias.F, nb, m, on)
 	}
+	if relu {
+		kernel.Relu(out.F, out.F)
+	}
 	return nil
+}
+
+// convBatched lays the taps of a chunk of images side by side, runs one
+// SGEMM per chunk and scatters the [m, images*positions] result into NCHW
+// with the bias (and ReLU) applied on the way.
+func convBatched(x *exec, g *geom, a, wt, bias, out *Tensor, relu bool) {
+	nb, c, m := a.Shape[0], a.Shape[1], wt.Shape[0]
+	rows, on := c*g.kN(), g.outN()
+	chunk := max(1, min(nb, convBatchFloats/(rows*on)))
+	col := x.floats(0, rows*chunk*on)
+	tmp := x.floats(1, m*chunk*on)
+	for b0 := 0; b0 < nb; b0 += chunk {
+		cnt := min(chunk, nb-b0)
+		ld := cnt * on
+		for b := 0; b < cnt; b++ {
+			x.im2colFast(g, col, a.F[(b0+b)*c*g.inN():], c, ld, b*on)
+		}
+		kernel.Sgemm(false, false, m, ld, rows, 1, wt.F, rows, col, ld, 0, tmp, ld)
+		for b := 0; b < cnt; b++ {
+			for ch := 0; ch < m; ch++ {
+				dst := out.F[((b0+b)*m+ch)*on : ((b0+b)*m+ch+1)*on]
+				src := tmp[ch*ld+b*on : ch*ld+(b+1)*on]
+				if bias != nil {
+					kernel.AddScalar(dst, bias.F[ch], src)
+				} else {
+					copy(dst, src)
+				}
+				if relu {
+					kernel.Relu(dst, dst)
+				}
+			}
+		}
+	}
 }
 
 func addChannelBias(dst, bias []float32, nb, c, inner int) {

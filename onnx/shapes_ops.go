@@ -96,7 +96,7 @@ func (st *shapeState) structural(n *node, a []int) error {
 			}
 			st.set(n, 0, []int{m, nn})
 		}
-	case "Conv":
+	case "Conv", "Conv+Relu":
 		return st.convShape(n, a, st.in(n, 1))
 	case "Reshape":
 		if shape, ok := st.reshapeTarget(n); ok {
