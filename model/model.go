@@ -258,6 +258,36 @@ func RegisterBuilder(kind string, b ExternalBuilder) {
 	externalBuilders[kind] = b
 }
 
+// bareLoaders load folders that hold a model file other frameworks wrote
+// and no model.json (a Triton-style version folder with a bare
+// model.onnx), by that file's name; see RegisterBareLoader.
+var bareLoaders = map[string]func(dir string) (*Model, error){}
+
+// RegisterBareLoader makes Load accept a folder without model.json that
+// holds file, loading it with load (package onnx registers model.onnx).
+// It is meant for package init functions.
+func RegisterBareLoader(file string, load func(dir string) (*Model, error)) {
+	if _, dup := bareLoaders[file]; dup {
+		panic("model: RegisterBareLoader called twice for " + file)
+	}
+	bareLoaders[file] = load
+}
+
+// loadBare loads dir through a registered bare loader when dir has no
+// model.json; ok is false when none applies.
+func loadBare(dir string) (m *Model, ok bool, err error) {
+	if _, err := os.Stat(filepath.Join(dir, SpecFile)); !errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	for file, load := range bareLoaders {
+		if _, err := os.Stat(filepath.Join(dir, file)); err == nil {
+			m, err := load(dir)
+			return m, true, err
+		}
+	}
+	return nil, false, nil
+}
+
 // newIn is New for an artifact in dir, where external kinds find their file.
 func newIn(spec Spec, dir string) (*Model, error) {
 	b := externalBuilders[spec.Architecture.Kind]
@@ -329,6 +359,9 @@ func DefaultSignature(a Architecture) Signature {
 }
 
 // Load reads the artifact in dir and checks it as a whole, so that what
+// loads can run. A folder with no model.json but a model file a bare
+// loader was registered for (RegisterBareLoader: package onnx's
+// model.onnx) is loaded by that loader instead. For an artifact, what
 // loads can run: the format version, every model.json field against every
 // other (Spec.Check), the network built from the architecture and run
 // once on a zero sample to check its output shape against the task, and
@@ -339,6 +372,9 @@ func DefaultSignature(a Architecture) Signature {
 // file and the field or tensor at fault; a truncated, corrupted or lying
 // file is an error, never a panic.
 func Load(dir string) (*Model, error) {
+	if m, ok, err := loadBare(dir); ok {
+		return m, err
+	}
 	specPath := filepath.Join(dir, SpecFile)
 	raw, err := safeio.ReadFile(specPath, safeio.MaxJSON)
 	if err != nil {

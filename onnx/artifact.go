@@ -1,10 +1,12 @@
 package onnx
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/shenml/shen/internal/safeio"
@@ -18,6 +20,7 @@ import (
 const ArtifactFile = "model.onnx"
 
 func init() {
+	model.RegisterBareLoader(ArtifactFile, LoadBare)
 	model.RegisterBuilder("onnx", func(a model.Architecture, dir string) (nn.Layer, error) {
 		mp, err := ReadFile(filepath.Join(dir, ArtifactFile), Limits{})
 		if err != nil {
@@ -86,25 +89,59 @@ func (l *Layer) Forward(x *tensor.Tensor) *tensor.Tensor {
 }
 
 // ImportOptions says what the graph cannot: the task, class labels and
-// the artifact's name.
+// the artifact's name, and the input's sizes where the graph leaves them
+// open (all but the batch must be known for an artifact).
 type ImportOptions struct {
 	Name   string
-	Task   string // "classification" (default) or "regression"
+	Task   string // "classification" (default when the output has 2 or more values) or "regression"
 	Labels []string
+	// InputShape gives the input's per-sample shape (without the batch),
+	// needed when the graph declares sizes other than the batch dynamic.
+	InputShape []int
 }
 
 // Import reads and plans the ONNX file src (so that a model Shen cannot
 // run is refused here, not at serving time) and writes a Shen artifact
 // to dir: the file as model.onnx and a model.json whose signature comes
-// from the graph.
+// from the graph. Classifiers without labels get "0", "1", ...
 func Import(src, dir string, opt ImportOptions) (*model.Model, error) {
 	raw, err := os.ReadFile(src)
 	if err != nil {
 		return nil, err
 	}
-	mp, err := ReadFile(src, Limits{})
+	art, err := artifactFor(src, raw, opt)
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := safeio.WriteFileAtomic(filepath.Join(dir, ArtifactFile), raw, 0o644); err != nil {
+		return nil, err
+	}
+	if err := art.Save(dir); err != nil {
+		return nil, err
+	}
+	return art, nil
+}
+
+// LoadBare loads a folder holding only a model.onnx (a Triton-style
+// version folder) as an artifact with default options; model.Load calls
+// it for such folders.
+func LoadBare(dir string) (*model.Model, error) {
+	src := filepath.Join(dir, ArtifactFile)
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		return nil, err
+	}
+	return artifactFor(src, raw, ImportOptions{Name: filepath.Base(filepath.Dir(filepath.Clean(dir)))})
+}
+
+// artifactFor plans the ONNX bytes and builds the artifact's spec.
+func artifactFor(src string, raw []byte, opt ImportOptions) (*model.Model, error) {
+	mp, err := Read(bytes.NewReader(raw), Limits{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
 	}
 	m, err := Compile(mp, Limits{})
 	if err != nil {
@@ -114,36 +151,76 @@ func Import(src, dir string, opt ImportOptions) (*model.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", src, err)
 	}
-	spec := model.Spec{Name: opt.Name, Task: opt.Task, Labels: opt.Labels}
-	if spec.Task == "" {
-		spec.Task = "classification"
+	spec, err := specFor(m, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
 	}
 	if spec.Name == "" {
 		spec.Name = mp.Graph.GetName()
 	}
-	in, out := m.Inputs[0], m.Outputs[0]
-	spec.Architecture = model.Architecture{Kind: "onnx", Input: dimsAfterBatch(in.Dims)}
-	if n := len(out.Dims); n > 0 && out.Dims[n-1] > 0 {
-		spec.Architecture.Outputs = out.Dims[n-1]
+	if err := spec.Check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
 	}
-	if len(opt.Labels) > 0 && spec.Architecture.Outputs > 0 && len(opt.Labels) != spec.Architecture.Outputs {
-		return nil, fmt.Errorf("%d labels for a model with %d outputs", len(opt.Labels), spec.Architecture.Outputs)
+	return &model.Model{Spec: spec, Net: layer}, nil
+}
+
+// specFor describes the compiled graph as a model.json.
+func specFor(m *Model, opt ImportOptions) (model.Spec, error) {
+	in, out := m.Inputs[0], m.Outputs[0]
+	if out.Dims == nil && m.shapes != nil { // undeclared: what shape inference found
+		out.Dims = m.shapes[m.outputSlots[0]]
+	}
+	shape := dimsAfterBatch(in.Dims)
+	if opt.InputShape != nil {
+		if len(opt.InputShape) != len(shape) {
+			return model.Spec{}, fmt.Errorf("input shape %v for input %q of rank %d (batch included)", opt.InputShape, in.Name, len(in.Dims))
+		}
+		for i, d := range shape {
+			if d >= 0 && d != opt.InputShape[i] {
+				return model.Spec{}, fmt.Errorf("input shape %v: input %q has size %d on axis %d", opt.InputShape, in.Name, d, i+1)
+			}
+		}
+		shape = slices.Clone(opt.InputShape)
+	}
+	for i, d := range shape {
+		if d < 0 {
+			return model.Spec{}, fmt.Errorf("input %q has a dynamic size on axis %d (%s); give the per-sample shape (--input-shape)", in.Name, i+1, dimString(in, i+1))
+		}
+	}
+	outputs := 1
+	if n := len(out.Dims); n > 1 && out.Dims[n-1] > 0 {
+		outputs = out.Dims[n-1]
+	}
+	spec := model.Spec{Name: opt.Name, Task: opt.Task, Labels: opt.Labels,
+		Architecture: model.Architecture{Kind: "onnx", Input: shape, Outputs: outputs}}
+	if spec.Task == "" {
+		spec.Task = model.TaskRegression
+		if outputs >= 2 {
+			spec.Task = model.TaskClassification
+		}
+	}
+	if spec.Task == model.TaskClassification && len(spec.Labels) == 0 {
+		for i := range outputs {
+			spec.Labels = append(spec.Labels, strconv.Itoa(i))
+		}
+	}
+	outShape := batchDims(out.Dims)
+	if len(outShape) > 0 {
+		outShape[len(outShape)-1] = outputs
 	}
 	spec.Signature = model.Signature{
-		Inputs:  []model.Tensor{{Name: in.Name, Datatype: v2Type(in.DType), Shape: batchDims(in.Dims)}},
-		Outputs: []model.Tensor{{Name: out.Name, Datatype: v2Type(out.DType), Shape: batchDims(out.Dims)}},
+		Inputs:  []model.Tensor{{Name: in.Name, Datatype: v2Type(in.DType), Shape: append([]int{-1}, shape...)}},
+		Outputs: []model.Tensor{{Name: out.Name, Datatype: v2Type(out.DType), Shape: outShape}},
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	return spec, nil
+}
+
+// dimString names axis i of v: its symbolic name or "?".
+func dimString(v ValueInfo, i int) string {
+	if i < len(v.DimNames) && v.DimNames[i] != "" {
+		return v.DimNames[i]
 	}
-	if err := safeio.WriteFileAtomic(filepath.Join(dir, ArtifactFile), raw, 0o644); err != nil {
-		return nil, err
-	}
-	art := &model.Model{Spec: spec, Net: layer}
-	if err := art.Save(dir); err != nil {
-		return nil, err
-	}
-	return art, nil
+	return "?"
 }
 
 // dimsAfterBatch drops the batch axis; unknown sizes stay -1.
@@ -163,23 +240,14 @@ func batchDims(d []int) []int {
 	return out
 }
 
-// v2Type is the Open Inference Protocol's name for dt.
+// v2Type is the Open Inference Protocol's name for dt, among those an
+// artifact's signature uses: FP32, INT64 (all integers) or BYTES.
 func v2Type(dt DType) string {
-	switch dt {
-	case Float:
+	switch {
+	case dt == String:
+		return "BYTES"
+	case dt == 0 || dt.isFloat():
 		return "FP32"
-	case Double:
-		return "FP64"
-	case Int64:
-		return "INT64"
-	case Int32:
-		return "INT32"
-	case Bool:
-		return "BOOL"
-	case Uint8:
-		return "UINT8"
-	case Int8:
-		return "INT8"
 	}
-	return "FP32"
+	return "INT64"
 }

@@ -49,19 +49,22 @@ any output fails.`,
 // importCmd is `shen import --onnx FILE --out DIR`.
 func importCmd() *cobra.Command {
 	var src, out, name, task, labels string
+	var shape []int
 	c := &cobra.Command{
 		Use:   "import",
 		Short: "Make a servable Shen artifact from an ONNX model",
 		Long: `import checks that Shen can run the ONNX file (every operator known at the
 model's opset) and writes an artifact folder: the file as model.onnx and a
 model.json with the signature read from the graph, the task and the class
-labels given here. predict, evaluate and serve load it like any artifact.`,
+labels given here (a classifier without --labels gets "0", "1", ...).
+predict, evaluate and serve load it like any artifact; they also load a
+folder holding nothing but a model.onnx that way, with default options.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if src == "" || out == "" {
 				return fmt.Errorf("import: --onnx and --out are required")
 			}
-			opt := onnx.ImportOptions{Name: name, Task: task}
+			opt := onnx.ImportOptions{Name: name, Task: task, InputShape: shape}
 			if labels != "" {
 				opt.Labels = strings.Split(labels, ",")
 			}
@@ -78,7 +81,8 @@ labels given here. predict, evaluate and serve load it like any artifact.`,
 	c.Flags().StringVar(&src, "onnx", "", "ONNX model file")
 	c.Flags().StringVar(&out, "out", "", "artifact folder to write")
 	c.Flags().StringVar(&name, "name", "", "model name (default: the graph's name)")
-	c.Flags().StringVar(&task, "task", "classification", "classification or regression")
+	c.Flags().StringVar(&task, "task", "", "classification or regression (default: classification when the output has 2 or more values)")
+	c.Flags().IntSliceVar(&shape, "input-shape", nil, "per-sample input shape, where the graph leaves sizes other than the batch dynamic (e.g. 32,16)")
 	c.Flags().StringVar(&labels, "labels", "", "comma-separated class names, in output order")
 	return c
 }
@@ -108,10 +112,10 @@ func inspectONNX(w io.Writer, path string, asJSON bool) error {
 	fmt.Fprintf(w, "producer     %s %s\n", mp.GetProducerName(), mp.GetProducerVersion())
 	fmt.Fprintf(w, "opset        %d (ir version %d)\n", m.Opset, mp.GetIrVersion())
 	for _, v := range m.Inputs {
-		fmt.Fprintf(w, "input        %-20s %s %s\n", v.Name, v.DType, dimString(v))
+		fmt.Fprintf(w, "input        %-20s %s %s\n", v.Name, v.DType, dimsString(v))
 	}
 	for _, v := range m.Outputs {
-		fmt.Fprintf(w, "output       %-20s %s %s\n", v.Name, v.DType, dimString(v))
+		fmt.Fprintf(w, "output       %-20s %s %s\n", v.Name, v.DType, dimsString(v))
 	}
 	fmt.Fprintf(w, "operators    %d nodes (%d after folding and fusion)\n", len(mp.Graph.Node), total(m.OpCounts()))
 	names := make([]string, 0, len(ops))
@@ -125,7 +129,7 @@ func inspectONNX(w io.Writer, path string, asJSON bool) error {
 	return nil
 }
 
-func dimString(v onnx.ValueInfo) string {
+func dimsString(v onnx.ValueInfo) string {
 	parts := make([]string, len(v.Dims))
 	for i, d := range v.Dims {
 		switch {
