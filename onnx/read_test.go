@@ -149,3 +149,21 @@ func TestSessionSteadyStateAllocs(t *testing.T) {
 		})
 	}
 }
+
+// An attribute asking for an enormous output (here MaxPool padding) fails
+// the call with an error naming the node instead of allocating.
+func TestRunRefusesHugeOutputs(t *testing.T) {
+	b := newGraph()
+	b.input("x", 1, 1, 4, 4)
+	b.node("MaxPool", []string{"x"}, []string{"y"}, intsAttr("kernel_shape", 1, 1),
+		intsAttr("pads", 1<<20, 1<<20, 1<<20, 1<<20))
+	b.output("y")
+	m, err := Compile(b.model(13), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.NewSession().Run(NewFloat(make([]float32, 16), 1, 1, 4, 4))
+	if err == nil || !strings.Contains(err.Error(), "MaxPool") || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -119,9 +119,9 @@ func numel(shape []int) int {
 // they are large enough; the contents are unspecified. This is how every
 // operator writes its output, so a session allocates only while shapes grow.
 func (t *Tensor) set(dt DType, shape []int) {
+	n := boundedNumel(shape)
 	t.DType = dt
 	t.Shape = append(t.Shape[:0], shape...)
-	n := numel(shape)
 	if dt == String {
 		if cap(t.S) < n {
 			t.S = make([]string, n)
@@ -164,6 +164,25 @@ func (t *Tensor) copyFrom(s *Tensor) {
 	default:
 		copy(t.I, s.I)
 	}
+}
+
+// hardMaxElements bounds every tensor an operator writes, whatever the
+// model's Limits: a graph whose attributes (pads, strides, output_shape)
+// ask for more fails its call (Run turns the panic into an error).
+const hardMaxElements = 1 << 30
+
+// boundedNumel is numel that refuses negative sizes, overflow and
+// tensors past hardMaxElements.
+func boundedNumel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > hardMaxElements/d) {
+			// A copy, so that shape itself does not escape to the heap.
+			panic(fmt.Sprintf("onnx: a tensor of shape %v is over the %d-element limit", append([]int(nil), shape...), hardMaxElements))
+		}
+		n *= d
+	}
+	return n
 }
 
 // strides returns row-major strides of shape into dst.
