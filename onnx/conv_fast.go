@@ -147,26 +147,87 @@ func (x *exec) job() *planeJob {
 	return x.pj
 }
 
-// maxPool2x2 is the 2x2, stride-2 max pool of planes lo..hi without padding.
+// maxPool2x2 is the 2x2, stride-2 max pool of planes lo..hi without
+// padding. The builtin max propagates NaN, as ONNX MaxPool does.
 func maxPool2x2(src, dst []float32, lo, hi, H, W, OH, OW int) {
 	for pl := lo; pl < hi; pl++ {
 		s := src[pl*H*W : (pl+1)*H*W]
 		d := dst[pl*OH*OW : (pl+1)*OH*OW]
 		for oh := 0; oh < OH; oh++ {
-			r0, r1 := s[2*oh*W:(2*oh+1)*W], s[(2*oh+1)*W:(2*oh+2)*W]
-			row := d[oh*OW : (oh+1)*OW]
+			r0, r1 := s[2*oh*W:][:2*OW], s[(2*oh+1)*W:][:2*OW]
+			row := d[oh*OW:][:OW]
 			for ow := range row {
-				a, b := max32(r0[2*ow], r0[2*ow+1]), max32(r1[2*ow], r1[2*ow+1])
-				row[ow] = max32(a, b)
+				a, b := r0[2*ow:][:2], r1[2*ow:][:2]
+				row[ow] = max(a[0], a[1], b[0], b[1])
 			}
 		}
 	}
 }
 
-// max32 is max with NaN propagating, as ONNX MaxPool does.
-func max32(a, b float32) float32 {
-	if a != a || a > b {
-		return a
+// Direct convolution for small stride-1 layers (LeNet-like): each image
+// is copied into a zero-padded buffer of row stride wp, and
+// kernel.ShiftGemm computes every output channel over positions y*wp+x
+// with tap r = (c, kh, kw) reading the buffer shifted by a fixed offset,
+// so no column matrix is built (the same scheme as package tensor's
+// Conv2D). Columns x >= OW are computed and dropped.
+
+// maxShiftTaps bounds C*kH*kW for the direct path, as package tensor does.
+const maxShiftTaps = 256
+
+// useShift reports whether conv can take the direct path.
+func useShift(g *geom, c, m, group int) bool {
+	return kernel.HasShiftAsm() && g.flat2D() && group == 1 && g.stride == [3]int{1, 1, 1} &&
+		g.dil == [3]int{1, 1, 1} && c*g.kN() <= maxShiftTaps && c <= 64 && m <= 64 &&
+		g.padB[1] < g.k[1] && g.padB[2] < g.k[2] && g.padE[1] < g.k[1] && g.padE[2] < g.k[2]
+}
+
+// convShift runs the direct path over every image of a.
+func convShift(x *exec, g *geom, a, wt, bias, out *Tensor, relu bool) {
+	nb, c, m := a.Shape[0], a.Shape[1], wt.Shape[0]
+	H, W, OH, OW := g.in[1], g.in[2], g.out[1], g.out[2]
+	kh, kw := g.k[1], g.k[2]
+	hp, wp := H+g.padB[1]+g.padE[1], W+g.padB[2]+g.padE[2]
+	plane, K := hp*wp, c*kh*kw
+	np := OH * wp
+	pad := kernel.ShiftGemmPad(m, np)
+	maxOff := (c-1)*plane + (kh-1)*wp + kw - 1
+	xpad := x.floats(2, max(c*plane, maxOff+pad))
+	clear(xpad) // the padding stays zero: images only write their interior
+	wtT := x.floats(3, K*m)
+	for i := 0; i < m; i++ {
+		for r := 0; r < K; r++ {
+			wtT[r*m+i] = wt.F[i*K+r]
+		}
 	}
-	return b
+	off := x.ints(1, K)
+	for ch := 0; ch < c; ch++ {
+		for y := 0; y < kh; y++ {
+			for xx := 0; xx < kw; xx++ {
+				off[(ch*kh+y)*kw+xx] = ch*plane + y*wp + xx
+			}
+		}
+	}
+	res := x.floats(4, m*pad)
+	var b []float32
+	if bias != nil {
+		b = bias.F
+	}
+	for n := 0; n < nb; n++ {
+		img := a.F[n*c*H*W:]
+		for ch := 0; ch < c; ch++ {
+			for y := 0; y < H; y++ {
+				copy(xpad[ch*plane+(y+g.padB[1])*wp+g.padB[2]:][:W], img[(ch*H+y)*W:][:W])
+			}
+		}
+		kernel.ShiftGemm(m, np, K, off, xpad, wtT, m, res, pad, b)
+		for i := 0; i < m; i++ {
+			dst := out.F[(n*m+i)*OH*OW:][:OH*OW]
+			for y := 0; y < OH; y++ {
+				copy(dst[y*OW:(y+1)*OW], res[i*pad+y*wp:])
+			}
+			if relu {
+				kernel.Relu(dst, dst)
+			}
+		}
+	}
 }

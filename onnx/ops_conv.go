@@ -212,6 +212,10 @@ func conv(x *exec, w *windowAttrs, group int, a, wt, bias, out *Tensor, relu boo
 	out.set(Float, shape)
 	cg, mg := c/group, m/group
 	rows, on := cg*g.kN(), g.outN()
+	if useShift(&g, c, m, group) {
+		convShift(x, &g, a, wt, bias, out, relu)
+		return nil
+	}
 	if nb > 1 && group == 1 && g.flat2D() && !g.is1x1() && rows*on <= convBatchFloats/2 {
 		convBatched(x, &g, a, wt, bias, out, relu)
 		return nil
