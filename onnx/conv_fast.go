@@ -171,8 +171,9 @@ func maxPool2x2(src, dst []float32, lo, hi, H, W, OH, OW int) {
 // so no column matrix is built (the same scheme as package tensor's
 // Conv2D). Columns x >= OW are computed and dropped.
 
-// maxShiftTaps bounds C*kH*kW for the direct path, as package tensor does.
-const maxShiftTaps = 256
+// maxShiftTaps bounds C*kH*kW for the direct path (package tensor keeps
+// its offsets on the stack and stops at 256; these live in scratch).
+const maxShiftTaps = 1024
 
 // useShift reports whether conv can take the direct path.
 func useShift(g *geom, c, m, group int) bool {
