@@ -18,6 +18,7 @@ type planeJob struct {
 	src, dst []float32
 	c        int // channels of the image (im2col)
 	ld, off  int // im2col: row stride and column offset in the tap matrix
+	shift    shiftArgs
 	fn       func(lo, hi int)
 }
 
@@ -136,9 +137,12 @@ func (x *exec) job() *planeJob {
 	if x.pj == nil {
 		j := &planeJob{}
 		j.fn = func(lo, hi int) {
-			if j.op == "im2col" {
+			switch j.op {
+			case "im2col":
 				j.im2colRows(lo, hi)
-			} else {
+			case "shift":
+				j.shift.shiftImages(lo, hi)
+			default:
 				j.poolPlanes(lo, hi)
 			}
 		}
@@ -182,53 +186,110 @@ func useShift(g *geom, c, m, group int) bool {
 		g.padB[1] < g.k[1] && g.padB[2] < g.k[2] && g.padE[1] < g.k[1] && g.padE[2] < g.k[2]
 }
 
-// convShift runs the direct path over every image of a.
+// shiftArgs are the per-call arguments of the direct path, shared by the
+// workers that split the images.
+type shiftArgs struct {
+	a, out       *Tensor
+	bias         []float32
+	relu         bool
+	wtT          []float32
+	off          []int
+	c, m, H, W   int
+	OH, OW, wp   int
+	plane, K, np int
+	pad          int
+	xlen         int
+	padTop       int
+	padLeft      int
+	bufs         [][]float32    // per worker: padded image then result rows
+	free         chan []float32 // idle worker buffers
+}
+
+// convShift runs the direct path over every image of a, parallel over
+// images with one padded-image buffer per worker.
 func convShift(x *exec, g *geom, a, wt, bias, out *Tensor, relu bool) {
+	j := x.job()
+	s := &j.shift
 	nb, c, m := a.Shape[0], a.Shape[1], wt.Shape[0]
-	H, W, OH, OW := g.in[1], g.in[2], g.out[1], g.out[2]
 	kh, kw := g.k[1], g.k[2]
-	hp, wp := H+g.padB[1]+g.padE[1], W+g.padB[2]+g.padE[2]
-	plane, K := hp*wp, c*kh*kw
-	np := OH * wp
-	pad := kernel.ShiftGemmPad(m, np)
-	maxOff := (c-1)*plane + (kh-1)*wp + kw - 1
-	xpad := x.floats(2, max(c*plane, maxOff+pad))
-	clear(xpad) // the padding stays zero: images only write their interior
-	wtT := x.floats(3, K*m)
+	*s = shiftArgs{a: a, out: out, relu: relu, c: c, m: m, H: g.in[1], W: g.in[2], OH: g.out[1], OW: g.out[2],
+		bufs: s.bufs, free: s.free, wtT: s.wtT, off: s.off}
+	if bias != nil {
+		s.bias = bias.F
+	}
+	hp := s.H + g.padB[1] + g.padE[1]
+	s.wp = s.W + g.padB[2] + g.padE[2]
+	s.plane, s.K = hp*s.wp, c*kh*kw
+	s.np = s.OH * s.wp
+	s.pad = kernel.ShiftGemmPad(m, s.np)
+	s.xlen = max(c*s.plane, (c-1)*s.plane+(kh-1)*s.wp+kw-1+s.pad)
+	s.wtT = grow(s.wtT, s.K*m)
 	for i := 0; i < m; i++ {
-		for r := 0; r < K; r++ {
-			wtT[r*m+i] = wt.F[i*K+r]
+		for r := 0; r < s.K; r++ {
+			s.wtT[r*m+i] = wt.F[i*s.K+r]
 		}
 	}
-	off := x.ints(1, K)
+	if cap(s.off) < s.K {
+		s.off = make([]int, s.K)
+	}
+	s.off = s.off[:s.K]
 	for ch := 0; ch < c; ch++ {
 		for y := 0; y < kh; y++ {
 			for xx := 0; xx < kw; xx++ {
-				off[(ch*kh+y)*kw+xx] = ch*plane + y*wp + xx
+				s.off[(ch*kh+y)*kw+xx] = ch*s.plane + y*s.wp + xx
 			}
 		}
 	}
-	res := x.floats(4, m*pad)
-	var b []float32
-	if bias != nil {
-		b = bias.F
+	workers := max(1, min(kernel.Threads(), nb))
+	if s.free == nil || cap(s.free) < workers {
+		s.free = make(chan []float32, workers)
 	}
-	for n := 0; n < nb; n++ {
-		img := a.F[n*c*H*W:]
+	for len(s.bufs) < workers {
+		s.bufs = append(s.bufs, nil)
+	}
+	for len(s.free) > 0 {
+		<-s.free
+	}
+	for w := 0; w < workers; w++ {
+		s.bufs[w] = grow(s.bufs[w], s.xlen+m*s.pad)
+		clear(s.bufs[w][:s.xlen]) // the padding stays zero: images only write their interior
+		s.free <- s.bufs[w]
+	}
+	s.padTop, s.padLeft = g.padB[1], g.padB[2]
+	j.op = "shift"
+	kernel.Parallel(nb, 1, j.fn)
+}
+
+// shiftImages runs images lo..hi on one worker buffer.
+func (s *shiftArgs) shiftImages(lo, hi int) {
+	buf := <-s.free
+	defer func() { s.free <- buf }()
+	xpad, res := buf[:s.xlen], buf[s.xlen:]
+	c, H, W, m := s.c, s.H, s.W, s.m
+	for n := lo; n < hi; n++ {
+		img := s.a.F[n*c*H*W:]
 		for ch := 0; ch < c; ch++ {
 			for y := 0; y < H; y++ {
-				copy(xpad[ch*plane+(y+g.padB[1])*wp+g.padB[2]:][:W], img[(ch*H+y)*W:][:W])
+				copy(xpad[ch*s.plane+(y+s.padTop)*s.wp+s.padLeft:][:W], img[(ch*H+y)*W:][:W])
 			}
 		}
-		kernel.ShiftGemm(m, np, K, off, xpad, wtT, m, res, pad, b)
+		kernel.ShiftGemm(m, s.np, s.K, s.off, xpad, s.wtT, m, res, s.pad, s.bias)
 		for i := 0; i < m; i++ {
-			dst := out.F[(n*m+i)*OH*OW:][:OH*OW]
-			for y := 0; y < OH; y++ {
-				copy(dst[y*OW:(y+1)*OW], res[i*pad+y*wp:])
+			dst := s.out.F[(n*m+i)*s.OH*s.OW:][:s.OH*s.OW]
+			for y := 0; y < s.OH; y++ {
+				copy(dst[y*s.OW:(y+1)*s.OW], res[i*s.pad+y*s.wp:])
 			}
-			if relu {
+			if s.relu {
 				kernel.Relu(dst, dst)
 			}
 		}
 	}
+}
+
+// grow returns b with n elements, reallocated only when too small.
+func grow(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
 }
