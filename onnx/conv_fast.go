@@ -19,6 +19,7 @@ type planeJob struct {
 	c        int // channels of the image (im2col)
 	ld, off  int // im2col: row stride and column offset in the tap matrix
 	shift    shiftArgs
+	mm       batchedMatMul
 	fn       func(lo, hi int)
 }
 
@@ -142,6 +143,8 @@ func (x *exec) job() *planeJob {
 				j.im2colRows(lo, hi)
 			case "shift":
 				j.shift.shiftImages(lo, hi)
+			case "matmul":
+				j.mm.entries(lo, hi)
 			default:
 				j.poolPlanes(lo, hi)
 			}

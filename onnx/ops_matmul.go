@@ -74,14 +74,11 @@ func matmul(x *exec, a, b, bias *Tensor, out *Tensor) error {
 		ast := bstrides(x.ints(5, 0), as[:len(as)-2], len(batch))
 		bst := bstrides(x.ints(6, 0), bs[:len(bs)-2], len(batch))
 		x.i[5], x.i[6] = ast, bst
-		forEachIndex(x.ints(7, len(batch)), batch, func(o int, idx []int) {
-			ai, bi := 0, 0
-			for d, v := range idx {
-				ai += v * ast[d]
-				bi += v * bst[d]
-			}
-			kernel.Sgemm(false, false, m, nn, k, 1, a.F[ai*m*k:], k, b.F[bi*k*nn:], nn, beta, out.F[o*m*nn:], nn)
-		})
+		j := x.job()
+		j.mm = batchedMatMul{a: a.F, b: b.F, c: out.F, batch: batch, ast: ast, bst: bst, m: m, n: nn, k: k, beta: beta}
+		j.op = "matmul"
+		// Attention's per-head products are small: split the entries, not each SGEMM.
+		kernel.Parallel(numel(batch), max(1, 32768/max(1, m*nn*k)), j.fn)
 	}
 	out.Shape = append(out.Shape[:0], final...)
 	return nil
@@ -137,4 +134,28 @@ func buildGemm(n *node) (opFunc, error) {
 		kernel.Sgemm(ta, tb, m, nn, k, alpha, a.F, a.Shape[1], b.F, b.Shape[1], bt, out[0].F, nn)
 		return nil
 	}, nil
+}
+
+// batchedMatMul is the argument block of a parallel batched MatMul.
+type batchedMatMul struct {
+	a, b, c  []float32
+	batch    []int
+	ast, bst []int
+	m, n, k  int
+	beta     float32
+}
+
+// entries runs batch entries lo..hi, one SGEMM each.
+func (p *batchedMatMul) entries(lo, hi int) {
+	mk, kn, mn := p.m*p.k, p.k*p.n, p.m*p.n
+	for o := lo; o < hi; o++ {
+		ai, bi, rem := 0, 0, o
+		for d := len(p.batch) - 1; d >= 0; d-- {
+			v := rem % p.batch[d]
+			rem /= p.batch[d]
+			ai += v * p.ast[d]
+			bi += v * p.bst[d]
+		}
+		kernel.Sgemm(false, false, p.m, p.n, p.k, 1, p.a[ai*mk:], p.k, p.b[bi*kn:], p.n, p.beta, p.c[o*mn:], p.n)
+	}
 }
