@@ -3,6 +3,7 @@ package onnx
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	osexec "os/exec"
@@ -41,7 +42,7 @@ func benchModels(b *testing.B) map[string]string {
 }
 
 // BenchmarkInference times Session.Run on each model at batch 1 and 64
-// with 1 and 2 kernel threads. Where ONNX Runtime is available
+// with 1 and 2 kernel threads (ms/op: the fastest of 5 rounds). Where ONNX Runtime is available
 // (SHEN_ORT_NODE_PATH) it times the same file, input and thread count in
 // ONNX Runtime and reports ort-ms/op and shen/ort (below 1: Shen faster).
 func BenchmarkInference(b *testing.B) {
@@ -75,13 +76,23 @@ func BenchmarkInference(b *testing.B) {
 					}
 					b.ReportAllocs()
 					b.ResetTimer()
-					start := time.Now()
-					for range b.N {
-						if _, err := s.Run(in...); err != nil {
-							b.Fatal(err)
+					// ms/op is the fastest of 5 rounds (b.N >= 5): on a shared
+					// machine the minimum is what the code costs; ns/op is the mean.
+					shen := math.Inf(1)
+					rounds := min(5, b.N)
+					for r := range rounds {
+						n := b.N / rounds
+						if r == 0 {
+							n += b.N % rounds
 						}
+						start := time.Now()
+						for range n {
+							if _, err := s.Run(in...); err != nil {
+								b.Fatal(err)
+							}
+						}
+						shen = min(shen, time.Since(start).Seconds()*1e3/float64(n))
 					}
-					shen := time.Since(start).Seconds() * 1e3 / float64(b.N)
 					b.ReportMetric(shen, "ms/op")
 					b.StopTimer() // ONNX Runtime's own timing is not Shen's
 					if ort, ok := ortBench(b, models[name], m, in, threads, shen); ok {
