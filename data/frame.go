@@ -158,7 +158,7 @@ func (i Issue) Error() string {
 		}
 	}
 	if i.Column != "" {
-		fmt.Fprintf(&b, ": column %q", i.Column)
+		b.WriteString(": column " + excerpt(i.Column))
 	}
 	b.WriteString(": ")
 	b.WriteString(i.Msg)
@@ -257,7 +257,7 @@ func (f *Frame) Select(names ...string) (*Frame, error) {
 	for _, name := range names {
 		c := f.Col(name)
 		if c == nil {
-			return nil, fmt.Errorf("data: %s: no column %q (have %s)", f.name(), name, strings.Join(f.Names(), ", "))
+			return nil, fmt.Errorf("data: %s: no column %q (have %s)", f.name(), name, f.ColumnList())
 		}
 		n.Columns = append(n.Columns, c)
 	}
