@@ -276,6 +276,9 @@ func CrossEntropyWithLogits(logits *Tensor, target *IntTensor, weight *Tensor, i
 		n, c, k = logits.shape[0], logits.shape[1], numel(logits.shape[2:])
 		want := append([]int{n}, logits.shape[2:]...)
 		if !SameShape(target.shape, want) {
+			if len(want) == 1 && SameShape(target.shape, []int{n, 1}) {
+				shapePanic(op, fmt.Sprintf("target must be class indices of shape [%d], not a [%d, 1] column: reshape it to [%d]", n, n, n), logits.shape, target.shape)
+			}
 			shapePanic(op, fmt.Sprintf("target must have shape %v", want), logits.shape, target.shape)
 		}
 	default:
