@@ -33,4 +33,33 @@
 // allocating it (an MLP step at batch 64 allocates about 6 KB of headers
 // and closures, against megabytes of activations). Release returns a
 // single tensor's buffer, for inference outside any graph.
+//
+// # Lifetimes
+//
+// The rules, in one place. Views (Reshape of a contiguous tensor, Flatten,
+// Transpose, T, Permute, Slice, Narrow, Index, Squeeze, Unsqueeze, Expand,
+// Split, Chunk, Detach, and Contiguous of a contiguous tensor) share their
+// source's buffer; each says "A view" in its doc, and every other op
+// returns a new buffer. FromSlice wraps the caller's slice without copying;
+// such buffers are never pooled. FreeGraph frees the buffers of every
+// op-made tensor in a graph, so read what you need first (loss.Item(),
+// metrics on the logits) and carry state across it with Detach, whose view
+// keeps its buffer alive past FreeGraph (the truncated-BPTT idiom h =
+// h.Detach() works). Release frees one op-made tensor that is in no graph,
+// typically an inference output. A tensor used after either panics with a
+// message that names which one freed it. Leaves that require gradients
+// (parameters from nn.NewParameter, inputs marked with SetRequiresGrad)
+// are never freed: FreeGraph skips them and Release refuses them, as it
+// does views of them.
+//
+// # Arguments that differ from torch
+//
+// Go has no keyword arguments, so reductions put keepdim before the axes:
+// Sum(t, keepdim, axes...), Mean(t, keepdim, axes...), Max and Min take
+// (t, keepdim, axes...) where torch writes t.mean(dim=axes,
+// keepdim=keepdim); no axes reduces everything, as torch's t.mean() does.
+// Max and Min return values only (torch's max(dim) also returns indices;
+// use Argmax). Slice takes (dim, start, end, step) for t[..., start:end:step].
+// Flatten takes both ends, Flatten(start, end), where torch defaults end
+// to -1. Everything else keeps torch's name and argument order.
 package tensor

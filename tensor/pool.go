@@ -1,6 +1,9 @@
 package tensor
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // storage is the buffer behind one or more tensors. Views share a storage;
 // releasing it to the pool is idempotent and nils data, so a tensor used
@@ -9,6 +12,22 @@ import "sync"
 type storage struct {
 	data   []float32
 	pooled bool // data came from the pool and may go back to it
+
+	// freedBy is "FreeGraph" or "Release" once data went back to the
+	// pool, so a later use says which one did it.
+	freedBy string
+	// pinned marks the buffer of a leaf that requires gradients (a
+	// parameter, or an input being differentiated): it belongs to the
+	// user and is never released.
+	pinned bool
+	// escaped marks a buffer that a Detach view shares: the view may
+	// outlive the graph (the truncated-BPTT state), so FreeGraph and
+	// Release leave the buffer to the garbage collector instead of the
+	// pool.
+	escaped bool
+	// name labels a parameter's buffer with its state-dict path for error
+	// messages; set once, read from any goroutine.
+	name atomic.Pointer[string]
 }
 
 // bufferPool recycles float32 buffers by exact length: a fixed model asks
@@ -69,11 +88,13 @@ func newStorage(n int, zero bool) *storage {
 	return &storage{data: pool.get(n, zero), pooled: true}
 }
 
-// release returns the storage's buffer to the pool once; later calls do nothing.
-func (s *storage) release() {
-	if s == nil || s.data == nil || !s.pooled {
+// release returns the storage's buffer to the pool once, recording by
+// whom; later calls do nothing. Pinned and escaped buffers are kept.
+func (s *storage) release(by string) {
+	if s == nil || s.data == nil || !s.pooled || s.pinned || s.escaped {
 		return
 	}
 	pool.put(s.data)
 	s.data = nil
+	s.freedBy = by
 }

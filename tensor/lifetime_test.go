@@ -1,0 +1,93 @@
+package tensor
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestDetachSurvivesFreeGraph is truncated BPTT: the hidden state carried
+// into the next chunk is h.Detach(), and the chunk's graph is freed before
+// the next one starts. The detached state must keep its values.
+func TestDetachSurvivesFreeGraph(t *testing.T) {
+	w := RandN(NewRNG(1), 3, 3).SetRequiresGrad(true)
+	h := Zeros(1, 3)
+	for chunk := 0; chunk < 4; chunk++ {
+		x := Full(0.5, 1, 3)
+		for step := 0; step < 3; step++ {
+			h = Tanh(Add(Matmul(h, w), x))
+		}
+		loss := Sum(h, false)
+		loss.Backward()
+		want := append([]float32(nil), h.Data()...)
+		h = h.Detach()
+		loss.FreeGraph()
+		for i, v := range h.Data() {
+			if v != want[i] {
+				t.Fatalf("chunk %d: detached state [%d] = %v after FreeGraph, want %v", chunk, i, v, want[i])
+			}
+		}
+		if h.RequiresGrad() || !h.IsLeaf() {
+			t.Fatal("Detach must give a leaf that does not require gradients")
+		}
+	}
+}
+
+// TestUseAfterFreeSaysWhich: reading a tensor whose buffer went back to the
+// pool names what released it, for every way of reading.
+func TestUseAfterFreeSaysWhich(t *testing.T) {
+	reads := map[string]func(*Tensor){
+		"Item": func(x *Tensor) { Sum(x, false).Item() },
+		"Data": func(x *Tensor) { _ = x.Data() },
+		"At":   func(x *Tensor) { x.At(0, 0) },
+		"Add":  func(x *Tensor) { Add(x, x) },
+		"Exp":  func(x *Tensor) { Exp(x) },
+	}
+	for name, read := range reads {
+		w := Ones(2, 2).SetRequiresGrad(true)
+		y := Exp(MulScalar(w, 2))
+		loss := Sum(y, false)
+		loss.Backward()
+		loss.FreeGraph()
+		msg := panicMessage(func() { read(y) })
+		if !strings.Contains(msg, "FreeGraph") {
+			t.Errorf("%s after FreeGraph: panic %q, want it to name FreeGraph", name, msg)
+		}
+		z := Exp(Full(1, 2, 2))
+		z.Release()
+		msg = panicMessage(func() { read(z) })
+		if !strings.Contains(msg, "Release") || strings.Contains(msg, "FreeGraph") {
+			t.Errorf("%s after Release: panic %q, want it to name Release (not FreeGraph)", name, msg)
+		}
+	}
+	// Item straight on a freed scalar (the loss itself).
+	w := Ones(2).SetRequiresGrad(true)
+	loss := Sum(Exp(w), false)
+	loss.Backward()
+	loss.FreeGraph()
+	if msg := panicMessage(func() { loss.Item() }); !strings.Contains(msg, "FreeGraph") {
+		t.Errorf("loss.Item() after FreeGraph: panic %q, want it to name FreeGraph", msg)
+	}
+}
+
+// TestReleaseOfParameterRefused: a leaf that requires gradients (a
+// parameter or an input the user is differentiating) belongs to the user;
+// Release must refuse it instead of handing its buffer to the next op.
+func TestReleaseOfParameterRefused(t *testing.T) {
+	w := Zeros(3, 3).SetRequiresGrad(true).SetName("fc.weight")
+	msg := panicMessage(func() { w.Release() })
+	if !strings.Contains(msg, "fc.weight") || !strings.Contains(msg, "Release") {
+		t.Fatalf("Release of a parameter: panic %q, want a refusal naming fc.weight", msg)
+	}
+	w.Set(1, 0, 0) // still usable
+	// A detached view of the parameter cannot free it either.
+	d := w.Detach()
+	if msg := panicMessage(func() { d.Release() }); !strings.Contains(msg, "fc.weight") {
+		t.Fatalf("Release of a view of a parameter: panic %q, want a refusal", msg)
+	}
+	if w.At(0, 0) != 1 {
+		t.Fatal("parameter changed")
+	}
+	// Temporaries are still released.
+	tmp := Exp(Zeros(4))
+	tmp.Release()
+}
