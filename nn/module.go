@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 
@@ -23,9 +24,105 @@ type Members struct {
 	Children []Named[Module]
 }
 
-// Module is anything with parameters, buffers or submodules.
+// Module is anything with parameters, buffers or submodules, like a
+// torch.nn.Module. Members may be written by hand or, for a struct whose
+// fields are its parts, as
+//
+//	func (m *MyLayer) Members() nn.Members { return nn.MembersOf(m) }
+//
+// Names must be unique within a module (across its parameters, buffers and
+// children, as torch requires) and children must not be nil; a walk of the
+// tree (Parameters, StateDict, Train, ...) panics naming the path of a
+// violation, and Validate returns it as an error. A nil parameter or
+// buffer is allowed and skipped, as torch's bias=None.
 type Module interface {
 	Members() Members
+}
+
+// NewParameter makes t a trainable parameter, as torch.nn.Parameter(t):
+// it marks t, which must be a leaf (a tensor the user made, not an op's
+// output), as requiring gradients, and returns it. Its buffer is then the
+// model's: FreeGraph never frees it and Release refuses it. Layers make
+// their weights with it; use it for the weights of a custom layer:
+//
+//	scale := nn.NewParameter(tensor.Ones(c))
+func NewParameter(t *tensor.Tensor) *tensor.Tensor {
+	if !t.IsLeaf() {
+		panic(fmt.Sprintf("nn: NewParameter of a tensor of shape %v made by an op: a parameter must be a leaf; pass t.Detach() (or a copy) instead", t.Shape()))
+	}
+	return t.SetRequiresGrad(true)
+}
+
+// TreeError is a mistake in a module tree: a name used twice within one
+// module, or a nil child. Path is the dotted path of the entry at fault.
+type TreeError struct {
+	Path string
+	Msg  string
+}
+
+func (e *TreeError) Error() string { return fmt.Sprintf("nn: module tree: %q %s", e.Path, e.Msg) }
+
+// checkMembers checks one module's members: unique names, no nil or
+// typed-nil child.
+func checkMembers(prefix string, mem Members) error {
+	seen := make(map[string]string, len(mem.Params)+len(mem.Buffers)+len(mem.Children))
+	add := func(name, kind string) error {
+		if prev, ok := seen[name]; ok {
+			return &TreeError{join(prefix, name), fmt.Sprintf("is registered twice (as a %s and as a %s): its state-dict entries would collide", prev, kind)}
+		}
+		seen[name] = kind
+		return nil
+	}
+	for _, p := range mem.Params {
+		if err := add(p.Name, "parameter"); err != nil {
+			return err
+		}
+	}
+	for _, b := range mem.Buffers {
+		if err := add(b.Name, "buffer"); err != nil {
+			return err
+		}
+	}
+	for _, c := range mem.Children {
+		if err := add(c.Name, "child"); err != nil {
+			return err
+		}
+		if isNil(c.Value) {
+			return &TreeError{join(prefix, c.Name), "is nil: a child module must be set before the module is used"}
+		}
+	}
+	return nil
+}
+
+func isNil(m Module) bool {
+	if m == nil {
+		return true
+	}
+	v := reflect.ValueOf(m)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface, reflect.Func, reflect.Chan:
+		return v.IsNil()
+	}
+	return false
+}
+
+// Validate checks the whole tree under m: every name unique within its
+// module and no nil child. The error is a *TreeError naming the path.
+func Validate(m Module) (err error) {
+	if isNil(m) {
+		return &TreeError{"", "is nil: the root module"}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			te, ok := r.(*TreeError)
+			if !ok {
+				panic(r)
+			}
+			err = te
+		}
+	}()
+	Walk(m, func(string, Module) {})
+	return nil
 }
 
 // Layer is a module that maps one tensor to one tensor, the unit that
@@ -62,14 +159,20 @@ func Train(m Module, on bool) {
 }
 
 // Walk calls fn for m and each of its submodules, depth first, with the
-// dotted prefix of each ("" for m itself).
+// dotted prefix of each ("" for m itself). It panics with a *TreeError
+// naming the path when a module lists one name twice or a nil child (use
+// Validate to get that as an error instead).
 func Walk(m Module, fn func(prefix string, m Module)) {
 	walk("", m, fn)
 }
 
 func walk(prefix string, m Module, fn func(string, Module)) {
+	mem := m.Members()
+	if err := checkMembers(prefix, mem); err != nil {
+		panic(err)
+	}
 	fn(prefix, m)
-	for _, c := range m.Members().Children {
+	for _, c := range mem.Children {
 		walk(join(prefix, c.Name), c.Value, fn)
 	}
 }
@@ -93,6 +196,7 @@ func NamedParameters(m Module) []Named[*tensor.Tensor] {
 				continue
 			}
 			seen[p.Value] = true
+			p.Value.SetName(join(prefix, p.Name)) // for the optimizer's errors
 			out = append(out, Named[*tensor.Tensor]{join(prefix, p.Name), p.Value})
 		}
 	})
