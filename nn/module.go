@@ -248,27 +248,72 @@ func StateDict(m Module) []Named[*tensor.Tensor] {
 // be given, as torch's load_state_dict(strict=True) requires; the error
 // names the first tensor at fault and nothing is changed when it fails.
 func LoadStateDict(m Module, values map[string]*tensor.Tensor) error {
+	_, err := LoadStateDictWith(m, values, true)
+	return err
+}
+
+// IncompatibleKeys is what a load reports, as torch's load_state_dict
+// returns it: entries of the module that the values lack (in state-dict
+// order) and values the module has no entry for (sorted by name).
+type IncompatibleKeys struct {
+	Missing    []string
+	Unexpected []string
+}
+
+// LoadStateDictWith is LoadStateDict with torch's strict flag. With strict
+// false, missing and unexpected names are not errors but are returned, as
+// load_state_dict(strict=False) does, and the entries present are loaded;
+// a shape mismatch is an error either way (torch's "size mismatch"), with
+// a 0-d scalar and a [1] vector told apart. Nothing is changed when it
+// fails. The module tree is checked first (Validate).
+func LoadStateDictWith(m Module, values map[string]*tensor.Tensor, strict bool) (IncompatibleKeys, error) {
+	var keys IncompatibleKeys
+	if err := Validate(m); err != nil {
+		return keys, err
+	}
 	sd := StateDict(m)
-	want := map[string]bool{}
+	want := make(map[string]bool, len(sd))
 	for _, e := range sd {
 		want[e.Name] = true
 		v, ok := values[e.Name]
 		if !ok {
-			return fmt.Errorf("nn: state dict is missing %q (shape %v)", e.Name, e.Value.Shape())
+			if strict {
+				return keys, fmt.Errorf("nn: state dict is missing %q (shape %v)", e.Name, e.Value.Shape())
+			}
+			keys.Missing = append(keys.Missing, e.Name)
+			continue
 		}
 		if !slices.Equal(v.Shape(), e.Value.Shape()) {
-			return fmt.Errorf("nn: state dict entry %q has shape %v, the model needs %v", e.Name, v.Shape(), e.Value.Shape())
+			return keys, fmt.Errorf("nn: state dict entry %q has shape %v, the model needs %v%s", e.Name, v.Shape(), e.Value.Shape(), scalarHint(v.Shape(), e.Value.Shape()))
 		}
 	}
 	for name := range values {
 		if !want[name] {
-			return fmt.Errorf("nn: state dict has unexpected entry %q", name)
+			keys.Unexpected = append(keys.Unexpected, name)
 		}
 	}
-	for _, e := range sd {
-		copy(e.Value.Data(), values[e.Name].Data())
+	slices.Sort(keys.Unexpected)
+	if strict && len(keys.Unexpected) > 0 {
+		return keys, fmt.Errorf("nn: state dict has unexpected entry %q (and %d more)", keys.Unexpected[0], len(keys.Unexpected)-1)
 	}
-	return nil
+	for _, e := range sd {
+		if v, ok := values[e.Name]; ok {
+			copy(e.Value.Data(), v.Data())
+		}
+	}
+	return keys, nil
+}
+
+// scalarHint explains the one shape mismatch that reads like none: a 0-d
+// scalar against a one-element vector.
+func scalarHint(got, want []int) string {
+	switch {
+	case len(got) == 0 && slices.Equal(want, []int{1}):
+		return " (the file holds a 0-d scalar; the model a one-element vector)"
+	case len(want) == 0 && slices.Equal(got, []int{1}):
+		return " (a 0-d scalar; the file holds a one-element vector)"
+	}
+	return ""
 }
 
 // ZeroGrad clears the gradients of every parameter of m in place.
