@@ -172,7 +172,7 @@ func poolOptions(kernel int, opts []ConvOption) tensor.PoolOptions {
 	for _, o := range opts {
 		o(&c)
 	}
-	return tensor.PoolOptions{Kernel: [2]int{kernel, kernel}, Stride: c.stride, Padding: c.padding, CountIncludePad: true}
+	return tensor.PoolOptions{Kernel: [2]int{kernel, kernel}, Stride: c.stride, Padding: c.padding}
 }
 
 // Members: none.

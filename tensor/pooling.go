@@ -10,31 +10,33 @@ import (
 // PoolOptions configures MaxPool2D and AvgPool2D. Index 0 is height, 1
 // width. A zero Stride means Stride = Kernel, as in PyTorch. CeilMode rounds
 // the output size up, so a last partial window is kept when it starts
-// inside the input or the left padding. CountIncludePad makes AvgPool2D
-// divide by the whole window, padding included; note that PyTorch's default
-// for it is true while this field's zero value is false (the nn layers set
-// it); MaxPool2D ignores it.
+// inside the input or the left padding. AvgPool2D divides by the whole
+// window, padding included, as PyTorch's default count_include_pad=True;
+// ExcludePad (count_include_pad=False) divides by the input elements of
+// the window only. The zero value is PyTorch's defaults. MaxPool2D
+// ignores ExcludePad.
 type PoolOptions struct {
 	Kernel, Stride, Padding [2]int
 	CeilMode                bool
-	CountIncludePad         bool
+	ExcludePad              bool
 }
 
 // Pool1DOptions configures MaxPool1D and AvgPool1D with the meaning of the
-// PoolOptions fields of the same names.
+// PoolOptions fields of the same names; the zero value is PyTorch's
+// defaults (stride = kernel, count_include_pad=True).
 type Pool1DOptions struct {
 	Kernel, Stride, Padding int
 	CeilMode                bool
-	CountIncludePad         bool
+	ExcludePad              bool
 }
 
 func (o Pool1DOptions) to2D() PoolOptions {
 	return PoolOptions{
-		Kernel:          [2]int{1, o.Kernel},
-		Stride:          [2]int{1, o.Stride},
-		Padding:         [2]int{0, o.Padding},
-		CeilMode:        o.CeilMode,
-		CountIncludePad: o.CountIncludePad,
+		Kernel:     [2]int{1, o.Kernel},
+		Stride:     [2]int{1, o.Stride},
+		Padding:    [2]int{0, o.Padding},
+		CeilMode:   o.CeilMode,
+		ExcludePad: o.ExcludePad,
 	}
 }
 
@@ -70,7 +72,7 @@ func newPoolGeom(op string, x *Tensor, o PoolOptions) poolGeom {
 	g := poolGeom{
 		planes: numel(x.shape[:nd-2]), h: x.shape[nd-2], w: x.shape[nd-1],
 		kh: o.Kernel[0], kw: o.Kernel[1], sh: o.Stride[0], sw: o.Stride[1],
-		ph: o.Padding[0], pw: o.Padding[1], includePad: o.CountIncludePad,
+		ph: o.Padding[0], pw: o.Padding[1], includePad: !o.ExcludePad,
 	}
 	if g.sh == 0 {
 		g.sh = g.kh
@@ -260,8 +262,8 @@ func MaxPool2D(x *Tensor, opt PoolOptions) *Tensor {
 
 // AvgPool2D returns the mean of each Kernel window of x (N, C, H, W) or
 // (C, H, W), torch.nn.functional.avg_pool2d (without divisor_override):
-// padding adds zeros, and the divisor counts them only with
-// CountIncludePad. Cost: one pass over each window, forward and backward.
+// padding adds zeros, and the divisor counts them unless ExcludePad
+// (PyTorch's count_include_pad=False). Cost: one pass over each window, forward and backward.
 func AvgPool2D(x *Tensor, opt PoolOptions) *Tensor {
 	g := newPoolGeom("AvgPool2D", x, opt)
 	xc := x.Contiguous()

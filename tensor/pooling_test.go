@@ -21,7 +21,7 @@ func TestPoolingMatchesTorch(t *testing.T) {
 					}
 					c.args(t, &a)
 					o := PoolOptions{Kernel: [2]int(a.Kernel), Stride: [2]int(a.Stride), Padding: [2]int(a.Padding),
-						CeilMode: a.Ceil, CountIncludePad: a.Include}
+						CeilMode: a.Ceil, ExcludePad: !a.Include}
 					if c.Op == "maxpool2d" {
 						return MaxPool2D(in[0], o)
 					}
@@ -32,7 +32,7 @@ func TestPoolingMatchesTorch(t *testing.T) {
 						Ceil, Include           bool
 					}
 					c.args(t, &a)
-					o := Pool1DOptions{Kernel: a.Kernel, Stride: a.Stride, Padding: a.Padding, CeilMode: a.Ceil, CountIncludePad: a.Include}
+					o := Pool1DOptions{Kernel: a.Kernel, Stride: a.Stride, Padding: a.Padding, CeilMode: a.Ceil, ExcludePad: !a.Include}
 					if c.Op == "maxpool1d" {
 						return MaxPool1D(in[0], o)
 					}
