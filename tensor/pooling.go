@@ -17,17 +17,20 @@ import (
 // ignores ExcludePad.
 type PoolOptions struct {
 	Kernel, Stride, Padding [2]int
-	CeilMode                bool
-	ExcludePad              bool
+	// Dilation spaces MaxPool2D's window taps (torch's dilation; zero
+	// means 1). AvgPool2D has none, as in torch, and refuses it.
+	Dilation   [2]int
+	CeilMode   bool
+	ExcludePad bool
 }
 
 // Pool1DOptions configures MaxPool1D and AvgPool1D with the meaning of the
 // PoolOptions fields of the same names; the zero value is PyTorch's
 // defaults (stride = kernel, count_include_pad=True).
 type Pool1DOptions struct {
-	Kernel, Stride, Padding int
-	CeilMode                bool
-	ExcludePad              bool
+	Kernel, Stride, Padding, Dilation int
+	CeilMode                          bool
+	ExcludePad                        bool
 }
 
 func (o Pool1DOptions) to2D() PoolOptions {
@@ -35,6 +38,7 @@ func (o Pool1DOptions) to2D() PoolOptions {
 		Kernel:     [2]int{1, o.Kernel},
 		Stride:     [2]int{1, o.Stride},
 		Padding:    [2]int{0, o.Padding},
+		Dilation:   [2]int{1, o.Dilation},
 		CeilMode:   o.CeilMode,
 		ExcludePad: o.ExcludePad,
 	}
@@ -44,11 +48,13 @@ func (o Pool1DOptions) to2D() PoolOptions {
 // H×W images.
 type poolGeom struct {
 	planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw int
+	dh, dw                                       int // dilation
 	includePad                                   bool
 }
 
 // poolOut is PyTorch's pooling_output_shape: floor or ceil of the window
-// count, dropping a last window that would start in the right padding.
+// count, dropping a last window that would start in the right padding. k
+// is the effective (dilated) kernel, d·(k−1)+1.
 func poolOut(in, k, s, p int, ceil bool) int {
 	num := in + 2*p - k
 	if ceil {
@@ -73,6 +79,13 @@ func newPoolGeom(op string, x *Tensor, o PoolOptions) poolGeom {
 		planes: numel(x.shape[:nd-2]), h: x.shape[nd-2], w: x.shape[nd-1],
 		kh: o.Kernel[0], kw: o.Kernel[1], sh: o.Stride[0], sw: o.Stride[1],
 		ph: o.Padding[0], pw: o.Padding[1], includePad: !o.ExcludePad,
+		dh: max(o.Dilation[0], 1), dw: max(o.Dilation[1], 1),
+	}
+	if o.Dilation[0] < 0 || o.Dilation[1] < 0 {
+		panic(fmt.Sprintf("tensor: %s: dilation must be positive, got %v", op, o.Dilation))
+	}
+	if op == "AvgPool2D" && (g.dh != 1 || g.dw != 1) {
+		panic(fmt.Sprintf("tensor: AvgPool2D: dilation %v: average pooling has none (as in torch)", o.Dilation))
 	}
 	if g.sh == 0 {
 		g.sh = g.kh
@@ -86,8 +99,8 @@ func newPoolGeom(op string, x *Tensor, o PoolOptions) poolGeom {
 	if 2*g.ph > g.kh || 2*g.pw > g.kw {
 		panic(fmt.Sprintf("tensor: %s: padding %v must be at most half the kernel %v", op, o.Padding, o.Kernel))
 	}
-	g.oh = poolOut(g.h, g.kh, g.sh, g.ph, o.CeilMode)
-	g.ow = poolOut(g.w, g.kw, g.sw, g.pw, o.CeilMode)
+	g.oh = poolOut(g.h, g.dh*(g.kh-1)+1, g.sh, g.ph, o.CeilMode)
+	g.ow = poolOut(g.w, g.dw*(g.kw-1)+1, g.sw, g.pw, o.CeilMode)
 	if g.oh <= 0 || g.ow <= 0 {
 		shapePanic(op, fmt.Sprintf("kernel %v with padding %v gives an empty output", o.Kernel, o.Padding), x.shape)
 	}
@@ -127,6 +140,9 @@ func eachPlane(planes, work int, fn func(lo, hi int)) {
 // argmaxIn returns the plane offset of the first largest element of the
 // window (a NaN wins, as in PyTorch), and that value.
 func (g *poolGeom) argmaxIn(src []float32, oy, ox int) (int, float32) {
+	if g.dh != 1 || g.dw != 1 {
+		return g.argmaxDilated(src, oy, ox)
+	}
 	y0, y1, x0, x1 := g.window(oy, ox)
 	best, bi := float32(math.Inf(-1)), y0*g.w+x0
 	for y := y0; y < y1; y++ {
@@ -140,11 +156,34 @@ func (g *poolGeom) argmaxIn(src []float32, oy, ox int) (int, float32) {
 	return bi, best
 }
 
+// argmaxDilated is argmaxIn over the taps y0 + i·dh, x0 + j·dw that fall
+// inside the image (padding counts as -Inf).
+func (g *poolGeom) argmaxDilated(src []float32, oy, ox int) (int, float32) {
+	y0, x0 := oy*g.sh-g.ph, ox*g.sw-g.pw
+	best, bi := float32(math.Inf(-1)), -1
+	for i := 0; i < g.kh; i++ {
+		y := y0 + i*g.dh
+		if y < 0 || y >= g.h {
+			continue
+		}
+		for j := 0; j < g.kw; j++ {
+			x := x0 + j*g.dw
+			if x < 0 || x >= g.w {
+				continue
+			}
+			if v := src[y*g.w+x]; bi < 0 || v > best || v != v {
+				best, bi = v, y*g.w+x
+			}
+		}
+	}
+	return bi, best
+}
+
 // fast2x2 reports whether every window is a full 2×2 block at stride 2
 // (LeNet's and most CNNs' pooling), which max2x2Row and max2x2RowBwd serve
 // a row at a time without any clipping arithmetic.
 func (g *poolGeom) fast2x2() bool {
-	return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 &&
+	return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1 &&
 		2*g.oh <= g.h && 2*g.ow <= g.w
 }
 
@@ -200,7 +239,8 @@ func max2x2RowBwd(d, x []float32, r0, w int, g []float32) {
 }
 
 // MaxPool2D returns the largest element of each Kernel window of x
-// (N, C, H, W) or (C, H, W), torch.nn.functional.max_pool2d with dilation 1.
+// (N, C, H, W) or (C, H, W), torch.nn.functional.max_pool2d (with
+// Dilation spacing the taps).
 // Padding counts as -Inf. The gradient goes to the first maximum of each
 // window, as in PyTorch. Cost: one pass over each window forward; backward
 // finds the argmaxes again from x instead of keeping an index tensor, so a
@@ -250,8 +290,9 @@ func MaxPool2D(x *Tensor, opt PoolOptions) *Tensor {
 				}
 				for oy := 0; oy < g.oh; oy++ {
 					for ox := 0; ox < g.ow; ox++ {
-						i, _ := g.argmaxIn(src, oy, ox)
-						dp[i] += gp[oy*g.ow+ox]
+						if i, _ := g.argmaxIn(src, oy, ox); i >= 0 { // -1: a dilated window wholly in the padding
+							dp[i] += gp[oy*g.ow+ox]
+						}
 					}
 				}
 			}
