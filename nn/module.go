@@ -316,6 +316,17 @@ func scalarHint(got, want []int) string {
 	return ""
 }
 
+// Freeze marks every parameter of m as not requiring gradients, as torch's
+// m.requires_grad_(False): its forward passes then record no graph without
+// tensor.NoGrad, which is what a goroutine predicting beside a training one
+// needs (NoGrad is process-wide). Freeze a separate copy of the model, not
+// the one an optimizer trains (optimizers refuse frozen tensors).
+func Freeze(m Module) {
+	for _, p := range Parameters(m) {
+		p.SetRequiresGrad(false)
+	}
+}
+
 // ZeroGrad clears the gradients of every parameter of m in place.
 func ZeroGrad(m Module) {
 	for _, p := range Parameters(m) {

@@ -114,3 +114,19 @@ func TestNewParameter(t *testing.T) {
 		t.Fatalf("NewParameter of an op's output: panic %q, want a leaf error", msg)
 	}
 }
+
+// TestFreezeRecordsNoGraph: a frozen copy runs forward without building a
+// graph, so it can predict while another goroutine trains.
+func TestFreezeRecordsNoGraph(t *testing.T) {
+	net := NewSequential(NewLinear(3, 4), ReLU{}, NewLinear(4, 2))
+	Freeze(net)
+	out := net.Forward(tensor.Ones(2, 3))
+	if out.RequiresGrad() || !out.IsLeaf() {
+		t.Fatal("a frozen model's output must carry no graph")
+	}
+	for _, p := range Parameters(net) {
+		if p.RequiresGrad() {
+			t.Fatal("Freeze left a parameter requiring gradients")
+		}
+	}
+}

@@ -31,6 +31,13 @@ var traversal atomic.Uint64
 
 // NoGrad runs fn with gradient recording off: ops inside it build no graph,
 // as in PyTorch's torch.no_grad(). Use it for validation and inference.
+//
+// Unlike torch.no_grad, which is per thread, it is process-wide (Go has no
+// goroutine-local state): while fn runs, no goroutine records history. A
+// program that trains in one goroutine and predicts in another must not
+// predict under NoGrad; it predicts with a copy of the model whose
+// parameters do not require gradients (nn.Freeze), which records nothing
+// by construction. See examples/concurrent.
 func NoGrad(fn func()) {
 	gradDisabled.Add(1)
 	defer gradDisabled.Add(-1)
