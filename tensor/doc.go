@@ -55,9 +55,12 @@
 // # Arguments that differ from torch
 //
 // Go has no keyword arguments, so reductions put keepdim before the axes:
-// Sum(t, keepdim, axes...), Mean(t, keepdim, axes...), Max and Min take
-// (t, keepdim, axes...) where torch writes t.mean(dim=axes,
+// Sum(t, keepdim, axes...), Mean(t, keepdim, axes...), Max, Min and
+// LogSumExp take (t, keepdim, axes...) where torch writes t.mean(dim=axes,
 // keepdim=keepdim); no axes reduces everything, as torch's t.mean() does.
+// Var and Std take (t, unbiased, keepdim, axes...) for torch's
+// t.var(dim=axes, unbiased=unbiased, keepdim=keepdim). Argmax and Argmin
+// keep torch's order, (t, dim, keepdim).
 // Max and Min return values only (torch's max(dim) also returns indices;
 // use Argmax). Slice takes (dim, start, end, step) for t[..., start:end:step].
 // Flatten takes both ends, Flatten(start, end), where torch defaults end
