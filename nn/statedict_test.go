@@ -172,3 +172,36 @@ func TestLoadSafetensorsScalarVsVector(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoadStateDictFrom: any bytes that parse as safetensors load into a
+// module or fail with an error, strict or not, never a panic; a failed
+// load leaves the module unchanged.
+func FuzzLoadStateDictFrom(f *testing.F) {
+	for _, name := range []string{"model.safetensors", "partial.safetensors"} {
+		b, err := os.ReadFile(statedictPath(name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, true)
+		f.Add(b, false)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, strict bool) {
+		sf, err := safetensors.Read(b)
+		if err != nil {
+			return
+		}
+		net := newTestNet()
+		before := snapshotValues(net)
+		if _, err := LoadStateDictFrom(net, sf, strict); err != nil && !slices.Equal(before, snapshotValues(net)) {
+			t.Fatalf("a failed load (%v) changed the module", err)
+		}
+	})
+}
+
+func snapshotValues(m Module) []float32 {
+	var out []float32
+	for _, e := range StateDict(m) {
+		out = append(out, e.Value.Data()...)
+	}
+	return out
+}
