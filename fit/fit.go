@@ -199,8 +199,9 @@ func MSE(net nn.Layer, ds data.Dataset, input func(*data.Batch) *tensor.Tensor) 
 	return sum / float64(max(n, 1)), err
 }
 
-// eachEval runs net over ds in batches of 500 under NoGrad and hands each
-// output to fn, then releases it.
+// eachEval runs net over ds in batches of 500 under nn.NoGrad (scoped to
+// net, so training elsewhere keeps recording) and hands each output to fn,
+// then releases it.
 func eachEval(net nn.Layer, ds data.Dataset, input func(*data.Batch) *tensor.Tensor, fn func(out *tensor.Tensor, b *data.Batch)) error {
 	if input == nil {
 		input = Input
@@ -215,7 +216,7 @@ func eachEval(net nn.Layer, ds data.Dataset, input func(*data.Batch) *tensor.Ten
 		if err != nil {
 			return err
 		}
-		tensor.NoGrad(func() {
+		nn.NoGrad(net, func() {
 			out := net.Forward(input(b))
 			fn(out, b)
 			out.Release()

@@ -50,7 +50,7 @@ func TestRegisteredArchitectureRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tensor.NoGrad(func() { nn.Uniform(net.(*gatedMLP).Gate, -1, 1) })
+	nn.Uniform(net.(*gatedMLP).Gate, -1, 1)
 	m := &Model{Spec: testSpec(arch), Net: net}
 	dir := t.TempDir()
 	if err := m.Save(dir); err != nil {

@@ -317,15 +317,25 @@ func scalarHint(got, want []int) string {
 }
 
 // Freeze marks every parameter of m as not requiring gradients, as torch's
-// m.requires_grad_(False): its forward passes then record no graph without
-// tensor.NoGrad, which is what a goroutine predicting beside a training one
-// needs (NoGrad is process-wide). Freeze a separate copy of the model, not
-// the one an optimizer trains (optimizers refuse frozen tensors).
+// m.requires_grad_(False): its forward passes then record no graph at all,
+// with no NoGrad scope to open, as a model kept only for prediction wants.
+// Freeze a separate copy of the model, not the one an optimizer trains
+// (optimizers refuse frozen tensors; NoGrad over the trained model itself
+// would also stop its training steps from recording while the scope is
+// open, so a goroutine predicting beside training uses its own copy).
 func Freeze(m Module) {
 	for _, p := range Parameters(m) {
 		p.SetRequiresGrad(false)
 	}
 }
+
+// NoGrad runs fn with gradient recording off for m's parameters, as
+// `with torch.no_grad(): model(x)` does: a forward pass of m inside fn
+// builds no graph (inputs that themselves require gradients still
+// record). It is scoped to m, not to the goroutine or the process, so a
+// model validated or served here never stops another goroutine's training
+// from recording; several goroutines may run NoGrad over one model at once.
+func NoGrad(m Module, fn func()) { tensor.NoGrad(Parameters(m), fn) }
 
 // ZeroGrad clears the gradients of every parameter of m in place.
 func ZeroGrad(m Module) {
@@ -353,18 +363,20 @@ func (s *Sequential) Members() Members {
 }
 
 // Forward runs x through every layer in order. Without gradients
-// (inference under tensor.NoGrad) each intermediate result goes back to the
-// buffer pool as soon as the next layer has consumed it, so repeated
-// predictions reuse the same memory; the caller's x and the result are
-// never released.
+// (inference under NoGrad, or with parameters that do not require them)
+// each intermediate result goes back to the buffer pool as soon as the
+// next layer has consumed it, so repeated predictions reuse the same
+// memory; the caller's x and the result are never released.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
-	recording := tensor.GradEnabled()
-	for i, l := range s.Layers {
+	in := x
+	for _, l := range s.Layers {
 		y := l.Forward(x)
-		// x is an intermediate made by layer i-1: release it, unless y is a
-		// view of it (Flatten), which then inherits the release, or it is
-		// a parameter some layer returned.
-		if !recording && i > 0 && !x.RequiresGrad() {
+		// x is an intermediate made by layer i-1: release it when no
+		// recorded op saved it for Backward (y carries no history), unless
+		// y is a view of it (Flatten), which then inherits the release, or
+		// x is a parameter some layer returned, or the caller's input
+		// passed through (Dropout in evaluation mode).
+		if x != in && x != y && !x.RequiresGrad() && !y.RequiresGrad() {
 			if x.SharesStorage(y) {
 				y.TakeOwnership(x)
 			} else {

@@ -1,13 +1,15 @@
 // Command concurrent trains a model in one goroutine while another serves
 // predictions from it, the way a Go service retrains in the background.
 //
-// tensor.NoGrad is process-wide (Go has no goroutine-local state), so the
-// predicting goroutine must not use it while training runs: it predicts
-// with its own copy of the network, frozen with nn.Freeze, whose forward
-// records no graph by construction. The trainer publishes a snapshot of its
-// state dict every few steps (nn.StateDictFile copies the values); the
-// predictor loads the newest one between requests. Nothing is shared but
-// immutable snapshots, so the program is race-free (go test -race).
+// The predicting goroutine must not run the tensors being trained: an
+// optimizer step changes them mid-forward, and a NoGrad scope over them
+// (nn.NoGrad is scoped to a model's parameters) would stop the trainer's
+// steps from recording while it is open. So it predicts with its own copy
+// of the network, frozen with nn.Freeze, whose forward records no graph by
+// construction. The trainer publishes a snapshot of its state dict every
+// few steps (nn.StateDictFile copies the values); the predictor loads the
+// newest one between requests. Nothing is shared but immutable snapshots,
+// so the program is race-free (go test -race).
 //
 //	go run ./examples/concurrent
 package main

@@ -183,7 +183,7 @@ func Run(c Config) (Result, error) {
 	nn.Train(net, false)
 	var se, naive float64
 	var n int
-	tensor.NoGrad(func() {
+	nn.NoGrad(net, func() {
 		pred, _ := net.Step(tensor.FromSlice(z[:len(z)-1], len(z)-1, 1), nil)
 		p := pred.Data()
 		for i := split; i < len(d); i++ {
