@@ -63,30 +63,44 @@ type TreeError struct {
 func (e *TreeError) Error() string { return fmt.Sprintf("nn: module tree: %q %s", e.Path, e.Msg) }
 
 // checkMembers checks one module's members: unique names, no nil or
-// typed-nil child.
+// typed-nil child. Walks run it on every module each time parameters are
+// listed (an inference call under NoGrad lists them), so it compares the
+// names pairwise, allocating nothing, up to a size where a map pays.
 func checkMembers(prefix string, mem Members) error {
-	seen := make(map[string]string, len(mem.Params)+len(mem.Buffers)+len(mem.Children))
-	add := func(name, kind string) error {
-		if prev, ok := seen[name]; ok {
-			return &TreeError{join(prefix, name), fmt.Sprintf("is registered twice (as a %s and as a %s): its state-dict entries would collide", prev, kind)}
+	type entry struct{ name, kind string }
+	n := len(mem.Params) + len(mem.Buffers) + len(mem.Children)
+	at := func(i int) entry {
+		switch {
+		case i < len(mem.Params):
+			return entry{mem.Params[i].Name, "parameter"}
+		case i < len(mem.Params)+len(mem.Buffers):
+			return entry{mem.Buffers[i-len(mem.Params)].Name, "buffer"}
 		}
-		seen[name] = kind
-		return nil
+		return entry{mem.Children[i-len(mem.Params)-len(mem.Buffers)].Name, "child"}
 	}
-	for _, p := range mem.Params {
-		if err := add(p.Name, "parameter"); err != nil {
-			return err
+	dup := func(first, second entry) error {
+		return &TreeError{join(prefix, second.name), fmt.Sprintf("is registered twice (as a %s and as a %s): its state-dict entries would collide", first.kind, second.kind)}
+	}
+	if n <= 32 {
+		for i := range n {
+			ei := at(i)
+			for j := range i {
+				if ej := at(j); ej.name == ei.name {
+					return dup(ej, ei)
+				}
+			}
 		}
-	}
-	for _, b := range mem.Buffers {
-		if err := add(b.Name, "buffer"); err != nil {
-			return err
+	} else {
+		seen := make(map[string]int, n)
+		for i := range n {
+			ei := at(i)
+			if j, ok := seen[ei.name]; ok {
+				return dup(at(j), ei)
+			}
+			seen[ei.name] = i
 		}
 	}
 	for _, c := range mem.Children {
-		if err := add(c.Name, "child"); err != nil {
-			return err
-		}
 		if isNil(c.Value) {
 			return &TreeError{join(prefix, c.Name), "is nil: a child module must be set before the module is used"}
 		}
@@ -196,7 +210,9 @@ func NamedParameters(m Module) []Named[*tensor.Tensor] {
 				continue
 			}
 			seen[p.Value] = true
-			p.Value.SetName(join(prefix, p.Name)) // for the optimizer's errors
+			if !p.Value.HasName() {
+				p.Value.SetName(join(prefix, p.Name)) // for the optimizer's errors
+			}
 			out = append(out, Named[*tensor.Tensor]{join(prefix, p.Name), p.Value})
 		}
 	})

@@ -2,8 +2,10 @@ package tensor
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sync/atomic"
+	"weak"
 )
 
 // node is the record an op leaves on its output so Backward can find the
@@ -334,7 +336,7 @@ func (t *Tensor) FreeGraph() {
 		order = topoOrder(t)
 	}
 	for _, x := range order {
-		x.releaseBy("FreeGraph")
+		x.releaseBy(freedByFreeGraph)
 		n := x.node
 		n.freed = true
 		n.backward = nil
@@ -371,12 +373,12 @@ func (t *Tensor) Release() {
 	if t.st.pinned {
 		panic(fmt.Sprintf("tensor: Release of %s refused: it is a leaf that requires gradients (a parameter or an input being differentiated), or a view of one, and its buffer belongs to its owner", t.label()))
 	}
-	t.releaseBy("Release")
+	t.releaseBy(freedByRelease)
 }
 
-func (t *Tensor) releaseOwned() { t.releaseBy("Release") }
+func (t *Tensor) releaseOwned() { t.releaseBy(freedByRelease) }
 
-func (t *Tensor) releaseBy(by string) {
+func (t *Tensor) releaseBy(by freer) {
 	if t != nil && t.owner {
 		t.st.release(by)
 	}
@@ -386,16 +388,27 @@ func (t *Tensor) releaseBy(by string) {
 // parameter with its state-dict path (fc.weight) the first time it lists
 // it, and later calls keep the first name. It returns t.
 func (t *Tensor) SetName(name string) *Tensor {
-	t.st.name.CompareAndSwap(nil, &name)
+	if t.st.named.Load() || !t.st.named.CompareAndSwap(false, true) {
+		return t // named already: walks call this on every listing
+	}
+	key := weak.Make(t.st)
+	names.Store(key, name)
+	runtime.AddCleanup(t.st, func(k weak.Pointer[storage]) { names.Delete(k) }, key)
 	return t
 }
 
+// HasName reports whether SetName has named t's buffer; it costs one
+// atomic load, so callers can skip building a name that would be ignored.
+func (t *Tensor) HasName() bool { return t.st.named.Load() }
+
 // Name returns the label SetName gave t's buffer, or "".
 func (t *Tensor) Name() string {
-	if p := t.st.name.Load(); p != nil {
-		return *p
+	if !t.st.named.Load() {
+		return ""
 	}
-	return ""
+	v, _ := names.Load(weak.Make(t.st))
+	s, _ := v.(string)
+	return s
 }
 
 // label is how error messages name t: its name, or its shape.
@@ -416,7 +429,7 @@ func (t *Tensor) live(op string) {
 
 func (t *Tensor) usedAfterFree(op string) {
 	switch by := t.st.freedBy; by {
-	case "FreeGraph":
+	case freedByFreeGraph:
 		panic(fmt.Sprintf("tensor: %s on %s whose buffer was released by FreeGraph: read what you need from the graph (loss.Item(), logits) or keep it with Detach before calling FreeGraph", op, t.label()))
 	default:
 		panic(fmt.Sprintf("tensor: %s on %s whose buffer was released by %s: it must not be used afterwards", op, t.label(), by))

@@ -13,9 +13,6 @@ type storage struct {
 	data   []float32
 	pooled bool // data came from the pool and may go back to it
 
-	// freedBy is "FreeGraph" or "Release" once data went back to the
-	// pool, so a later use says which one did it.
-	freedBy string
 	// pinned marks the buffer of a leaf that requires gradients (a
 	// parameter, or an input being differentiated): it belongs to the
 	// user and is never released.
@@ -25,10 +22,28 @@ type storage struct {
 	// Release leave the buffer to the garbage collector instead of the
 	// pool.
 	escaped bool
-	// name labels a parameter's buffer with its state-dict path for error
-	// messages; set once, read from any goroutine.
-	name atomic.Pointer[string]
+	// freedBy says what released data to the pool, so a later use names it.
+	freedBy freer
+	// named is set once SetName gave the buffer a name (kept in names,
+	// off the struct, so that a storage stays 32 bytes: one is allocated
+	// per op output).
+	named atomic.Bool
 }
+
+// freer is what released a buffer.
+type freer uint8
+
+const (
+	notFreed freer = iota
+	freedByRelease
+	freedByFreeGraph
+)
+
+func (f freer) String() string { return [...]string{"nothing", "Release", "FreeGraph"}[f] }
+
+// names holds the names SetName gave parameter buffers, keyed weakly so a
+// dropped model's entries go with it.
+var names sync.Map // weak.Pointer[storage] -> string
 
 // bufferPool recycles float32 buffers by exact length: a fixed model asks
 // for the same sizes every step, so exact-size free lists hit every time and
@@ -90,7 +105,7 @@ func newStorage(n int, zero bool) *storage {
 
 // release returns the storage's buffer to the pool once, recording by
 // whom; later calls do nothing. Pinned and escaped buffers are kept.
-func (s *storage) release(by string) {
+func (s *storage) release(by freer) {
 	if s == nil || s.data == nil || !s.pooled || s.pinned || s.escaped {
 		return
 	}
