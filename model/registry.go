@@ -61,7 +61,15 @@ func Register[C any](name string, newNet func(cfg C) (nn.Layer, error)) {
 	if _, dup := registry.m[name]; dup {
 		panic(fmt.Sprintf("model: Register(%q) called twice", name))
 	}
-	registry.m[name] = constructor{build: func(raw json.RawMessage) (nn.Layer, error) {
+	registry.m[name] = constructor{build: func(raw json.RawMessage) (net nn.Layer, err error) {
+		// The config comes from a file (model.json): a constructor that
+		// panics on sizes it did not expect (a negative width) must not
+		// take the loading program down.
+		defer func() {
+			if r := recover(); r != nil {
+				net, err = nil, fmt.Errorf("architecture %q: the constructor panicked on config %s: %v", name, raw, r)
+			}
+		}()
 		var cfg C
 		if len(bytes.TrimSpace(raw)) > 0 && string(bytes.TrimSpace(raw)) != "null" {
 			d := json.NewDecoder(bytes.NewReader(raw))
@@ -70,7 +78,7 @@ func Register[C any](name string, newNet func(cfg C) (nn.Layer, error)) {
 				return nil, fmt.Errorf("architecture %q: config: %w", name, err)
 			}
 		}
-		net, err := newNet(cfg)
+		net, err = newNet(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("architecture %q: %w", name, err)
 		}

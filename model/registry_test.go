@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -104,4 +105,23 @@ func TestRegisterRefusesBuiltinAndDuplicate(t *testing.T) {
 			Register(name, newGatedMLP)
 		}()
 	}
+}
+
+// FuzzRegisteredConfig: whatever config a model.json carries for a
+// registered kind, Build returns a network or an error, never a panic
+// (newGatedMLP panics inside nn.NewLinear on a negative width).
+func FuzzRegisteredConfig(f *testing.F) {
+	for _, seed := range []string{`{"In":4,"Hidden":6,"Out":3}`, `{"In":-1,"Hidden":2,"Out":1}`, `null`, `[]`, `{"In":1e400}`, `{"Hidden":1}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var c gatedConfig
+		if json.Unmarshal(raw, &c) == nil && (c.In > 1<<12 || c.Hidden > 1<<12 || c.Out > 1<<12) {
+			return // valid but large: a real allocation, not what this checks
+		}
+		net, err := Build(Architecture{Kind: "test_gated_mlp", Config: raw})
+		if (net == nil) == (err == nil) {
+			t.Fatalf("config %q: network %v and error %v", raw, net, err)
+		}
+	})
 }
