@@ -52,7 +52,7 @@ func NewFlatten() *Flatten { return &Flatten{StartDim: 1, EndDim: -1} }
 // Members: none.
 func (*Flatten) Members() Members { return Members{} }
 
-// Forward flattens x.
+// Forward flattens x: a view of x when x is contiguous, a copy otherwise.
 func (f *Flatten) Forward(x *tensor.Tensor) *tensor.Tensor { return x.Flatten(f.StartDim, f.EndDim) }
 
 // Identity returns its input (torch.nn.Identity).

@@ -36,11 +36,32 @@ func TestDetachSurvivesFreeGraph(t *testing.T) {
 // pool names what released it, for every way of reading.
 func TestUseAfterFreeSaysWhich(t *testing.T) {
 	reads := map[string]func(*Tensor){
-		"Item": func(x *Tensor) { Sum(x, false).Item() },
-		"Data": func(x *Tensor) { _ = x.Data() },
-		"At":   func(x *Tensor) { x.At(0, 0) },
-		"Add":  func(x *Tensor) { Add(x, x) },
-		"Exp":  func(x *Tensor) { Exp(x) },
+		"Item":         func(x *Tensor) { Sum(x, false).Item() },
+		"Data":         func(x *Tensor) { _ = x.Data() },
+		"At":           func(x *Tensor) { x.At(0, 0) },
+		"Add":          func(x *Tensor) { Add(x, x) },
+		"Exp":          func(x *Tensor) { Exp(x) },
+		"Softmax":      func(x *Tensor) { Softmax(x, -1) },
+		"LogSoftmax":   func(x *Tensor) { LogSoftmax(x, -1) },
+		"Matmul":       func(x *Tensor) { Matmul(x, x) },
+		"Linear":       func(x *Tensor) { Linear(x, x, nil) },
+		"Reshape":      func(x *Tensor) { x.Reshape(4) },
+		"Transpose":    func(x *Tensor) { x.Transpose(0, 1) },
+		"Contiguous":   func(x *Tensor) { x.Transpose(0, 1).Contiguous() },
+		"Clone":        func(x *Tensor) { x.Clone() },
+		"MaxPool2D":    func(x *Tensor) { MaxPool2D(x.Reshape(1, 1, 2, 2), PoolOptions{Kernel: [2]int{2, 2}}) },
+		"AvgPool2D":    func(x *Tensor) { AvgPool2D(x.Reshape(1, 1, 2, 2), PoolOptions{Kernel: [2]int{2, 2}}) },
+		"Conv2D":       func(x *Tensor) { Conv2D(x.Reshape(1, 1, 2, 2), Ones(1, 1, 1, 1), nil, Conv2DOptions{}) },
+		"IndexSelect":  func(x *Tensor) { IndexSelect(x, 0, IntFromSlice([]int64{1})) },
+		"Embedding":    func(x *Tensor) { Embedding(IntFromSlice([]int64{1}), x, -1) },
+		"Gather":       func(x *Tensor) { Gather(x, 1, IntFromSlice([]int64{0, 1}, 2, 1)) },
+		"Sum":          func(x *Tensor) { Sum(x, false) },
+		"Max":          func(x *Tensor) { Max(x, false) },
+		"Argmax":       func(x *Tensor) { Argmax(x, 1, false) },
+		"ReLU":         func(x *Tensor) { ReLU(x) },
+		"Where":        func(x *Tensor) { Where(x, x, x) },
+		"String":       func(x *Tensor) { _ = x.Data() },
+		"CrossEntropy": func(x *Tensor) { CrossEntropyWithLogits(x, IntFromSlice([]int64{0, 1}), nil, -100, 0, "mean") },
 	}
 	for name, read := range reads {
 		w := Ones(2, 2).SetRequiresGrad(true)
