@@ -11,24 +11,6 @@ import (
 	"github.com/shenml/shen/nn"
 )
 
-// A custom Go architecture becomes an artifact through a registry, as
-// database/sql drivers and image formats do: the program that trains it
-// and every program that loads it call Register with the same name and a
-// constructor, and the artifact's model.json names it and carries its
-// configuration as JSON:
-//
-//	type SEConfig struct{ Channels, Reduction int }
-//
-//	func init() { model.Register("se_net", NewSENet) } // func NewSENet(SEConfig) (nn.Layer, error)
-//
-//	arch, _ := model.Custom("se_net", []int{3, 32, 32}, 10, SEConfig{16, 4})
-//	m := &model.Model{Spec: model.Spec{Task: "classification", Architecture: arch, ...}, Net: net}
-//	m.Save(dir)       // model.json: "kind": "se_net", "config": {...}
-//	m, _ = model.Load(dir) // rebuilt with NewSENet, weights loaded by name
-//
-// A program that has not registered the name (the shen CLI, say) gets an
-// error saying so from Load, never a different network.
-
 type constructor struct {
 	build func(raw json.RawMessage) (nn.Layer, error)
 }
@@ -41,8 +23,28 @@ var registry = struct {
 // builtinKinds are the architecture kinds Build knows without a registry.
 var builtinKinds = []string{"mlp", "cnn", "layers", "lstm", "gru", "transformer"}
 
-// Register makes the architecture kind name buildable by Build, and so
-// loadable by Load, in this program: newNet receives the architecture's
+// Register makes a custom Go architecture an artifact, as database/sql
+// drivers and image formats are registered: the program that trains it and
+// every program that loads it call Register with the same name and a
+// constructor, and the artifact's model.json names it and carries its
+// configuration as JSON:
+//
+//	type SEConfig struct{ Channels, Reduction int }
+//
+//	func init() { model.Register("se_net", NewSENet) } // func NewSENet(SEConfig) (nn.Layer, error)
+//
+//	arch, _ := model.Custom("se_net", []int{3, 32, 32}, 10, SEConfig{16, 4})
+//	net, _ := model.Build(arch)
+//	// ... train net ...
+//	m := &model.Model{Spec: model.Spec{Task: "classification", Architecture: arch, Labels: labels}, Net: net}
+//	m.Save(dir)            // model.json: "kind": "se_net", "config": {...}
+//	m, _ = model.Load(dir) // rebuilt with NewSENet, weights loaded by name
+//
+// A program that has not registered the name (the shen CLI, say) gets an
+// error from Load saying so, never a different network.
+//
+// Register makes the kind name buildable by Build, and so loadable by
+// Load, in this program: newNet receives the architecture's
 // Config decoded into a C (unknown fields are an error; no config gives
 // the zero C) and returns a fresh network, whose state dict must match the
 // saved weights by name and shape. Call it from an init function or before
