@@ -33,8 +33,12 @@ import (
 //     ... (torch's nn.ModuleList: state-dict keys "blocks.0.weight");
 //   - a slice of *tensor.Tensor: a child holding parameters "0", "1", ...
 //     (torch's nn.ParameterList);
-//   - anything else (sizes, options, the embedded Mode, unexported
-//     fields) is not a member.
+//   - fields that hold nothing of the kind (sizes, options, the embedded
+//     Mode, unexported fields) are not members;
+//   - an exported field that holds tensors or modules in a form MembersOf
+//     cannot list (a plain struct of layers, a map of them) panics rather
+//     than leaving them silently out of the state dict: make it a Module or
+//     tag it `nn:"-"`.
 //
 // A field's name is its `nn:"name"` tag, or else its Go name in torch's
 // snake_case (Conv1 → conv1, RunningMean → running_mean, FC → fc);
@@ -159,6 +163,11 @@ func fieldsOf(t reflect.Type) []fieldInfo {
 		case (ft.Kind() == reflect.Slice || ft.Kind() == reflect.Array) && ft.Elem().Implements(moduleIface):
 			f.kind = fieldModuleList
 		default:
+			if holdsMembers(ft, map[reflect.Type]bool{}) {
+				// A plain struct, map or pointer holding layers would be
+				// left out of the state dict without a word.
+				panic(fmt.Sprintf("nn: MembersOf(%v): field %s of type %v holds tensors or modules that MembersOf cannot list (only *tensor.Tensor, modules, and slices or arrays of them are members); make it a Module, or tag it `nn:\"-\"` to leave it out on purpose", t, sf.Name, ft))
+			}
 			continue
 		}
 		if f.buffer && f.kind != fieldTensor {
@@ -168,6 +177,31 @@ func fieldsOf(t reflect.Type) []fieldInfo {
 	}
 	fieldCache.Store(t, out)
 	return out
+}
+
+// holdsMembers reports whether a value of type t can reach a tensor or a
+// module (through struct fields, pointers, maps, slices or arrays).
+func holdsMembers(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if t == tensorType || t.Implements(moduleIface) {
+		return true
+	}
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return holdsMembers(t.Elem(), seen)
+	case reflect.Map:
+		return holdsMembers(t.Key(), seen) || holdsMembers(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && holdsMembers(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // snakeCase turns a Go field name into torch's attribute style:

@@ -130,3 +130,33 @@ func TestFreezeRecordsNoGraph(t *testing.T) {
 		}
 	}
 }
+
+type hiddenLayers struct {
+	Head  *Linear
+	Inner struct{ A, B *Linear } // not a module: its weights would vanish from the state dict
+}
+
+func (h *hiddenLayers) Members() Members { return MembersOf(h) }
+
+type optedOut struct {
+	Head  *Linear
+	Cache map[string]*tensor.Tensor `nn:"-"`
+	Size  int
+	Act   func(*tensor.Tensor) *tensor.Tensor
+}
+
+func (o *optedOut) Members() Members { return MembersOf(o) }
+
+// TestMembersOfRefusesHiddenLayers: a field that holds layers MembersOf
+// cannot list is a panic naming it, not a silent gap in the state dict;
+// `nn:"-"` opts out.
+func TestMembersOfRefusesHiddenLayers(t *testing.T) {
+	msg := panicMessage(func() { (&hiddenLayers{Head: NewLinear(1, 1)}).Members() })
+	if !strings.Contains(msg, "field Inner") {
+		t.Fatalf("panic %q, want one naming field Inner", msg)
+	}
+	o := &optedOut{Head: NewLinear(1, 1), Cache: map[string]*tensor.Tensor{"x": tensor.Zeros(1)}}
+	if n := len(StateDict(o)); n != 2 {
+		t.Fatalf("%d state-dict entries, want head's 2", n)
+	}
+}
