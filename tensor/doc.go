@@ -65,4 +65,21 @@
 // use Argmax). Slice takes (dim, start, end, step) for t[..., start:end:step].
 // Flatten takes both ends, Flatten(start, end), where torch defaults end
 // to -1. Everything else keeps torch's name and argument order.
+//
+// # From PyTorch
+//
+//	torch.tensor(data).view(2, 3)       FromSlice(data, 2, 3) (no copy)
+//	torch.zeros / ones / full / arange  Zeros, Ones, Full, Arange
+//	torch.randn(2, 3, generator=g)      RandN(NewRNG(seed), 2, 3)
+//	x.item(), x.tolist()                x.Item(), x.Data()
+//	x.requires_grad_()                  x.SetRequiresGrad(true) (nn.NewParameter for weights)
+//	loss.backward(); w.grad             loss.Backward(); w.Grad()
+//	x.detach()                          x.Detach()
+//	with torch.no_grad():               NoGrad(tensors, fn), or nn.NoGrad(model, fn)
+//	a @ b, F.linear(x, w, b)            Matmul(a, b), Linear(x, w, b)
+//	x.sum(dim=1, keepdim=True)          Sum(x, true, 1)
+//	x.view(-1, 4), x.permute(0, 2, 1)   x.Reshape(-1, 4), x.Permute(0, 2, 1)
+//	x[:, 1:3]                           x.Slice(1, 1, 3, 1)
+//	F.conv2d, F.max_pool2d              Conv2D, MaxPool2D (batched or unbatched input)
+//	F.cross_entropy(x, y)               CrossEntropyWithLogits, or nn.CrossEntropy
 package tensor
