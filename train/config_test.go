@@ -2,7 +2,9 @@ package train
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -238,4 +240,28 @@ func FuzzConfig(f *testing.F) {
 			t.Fatalf("accepted an invalid config: %+v", cfg)
 		}
 	})
+}
+
+// YAML that would cost a decoder far more than it holds (an alias bomb,
+// deep nesting) is refused before decoding, in bounded memory.
+func TestParseConfigBombs(t *testing.T) {
+	var bomb strings.Builder
+	bomb.WriteString("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&bomb, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	deep := "name: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n"
+	for name, doc := range map[string]string{"billion laughs": bomb.String(), "deep flow nesting": deep} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := ParseConfig("bomb.yaml", []byte(doc))
+		runtime.ReadMemStats(&after)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), "bomb.yaml") {
+			t.Errorf("%s: error %v, want a ConfigError naming the file", name, err)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<20 {
+			t.Errorf("%s: decoding allocated %d MiB", name, grew>>20)
+		}
+	}
 }

@@ -3,7 +3,6 @@ package train
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // ConfigError is a config problem at a position in the file.
@@ -42,7 +42,7 @@ func (e *ConfigError) Error() string {
 
 // LoadConfig reads and checks the config file at path.
 func LoadConfig(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxConfig)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -53,6 +53,11 @@ func LoadConfig(path string) (*Config, error) {
 // Config.Validate). name is used in messages and to resolve data paths.
 func ParseConfig(name string, b []byte) (*Config, error) {
 	cfg := &Config{File: name, Raw: b, lines: map[string]int{}}
+	// Bound nesting and alias expansion before any parser or decoder
+	// recurses over the document: a 1 KB alias bomb must fail at once.
+	if ye, ok := errors.AsType[*safeio.YAMLError](safeio.CheckYAML(b)); ok {
+		return nil, &ConfigError{File: name, Line: ye.Line, Msg: ye.Msg}
+	}
 	f, err := parser.ParseBytes(b, 0)
 	if err != nil {
 		return nil, yamlError(name, err, nil)

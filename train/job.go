@@ -12,11 +12,11 @@ import (
 	"strings"
 
 	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
-	"github.com/shenml/shen/report"
 	"github.com/shenml/shen/tensor"
 )
 
@@ -91,7 +91,7 @@ func guardCheckpoints(dir, hash string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return report.WriteFileAtomic(p, []byte(hash+"\n"), 0o644)
+	return safeio.WriteFileAtomic(p, []byte(hash+"\n"), 0o644)
 }
 
 // fileHash returns the hex sha256 of the files' bytes, in order.

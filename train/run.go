@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/internal/kernel"
+	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/nn"
@@ -41,6 +43,13 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
+	}
+	// A run killed while writing left hidden temporary files; the run
+	// directory belongs to this run, so none of them is still being written.
+	for _, d := range []string{dir, filepath.Join(dir, CheckpointsDir), filepath.Join(dir, ModelDir)} {
+		if _, err := safeio.CleanTemp(d, 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
 	}
 	sum := sha256.Sum256(cfg.Raw)
 	r.configHash = hex.EncodeToString(sum[:])
@@ -101,7 +110,7 @@ func (r *run) prepareData() error {
 	r.p = p
 	if p.clean != nil {
 		b, _ := json.MarshalIndent(p.clean, "", "  ")
-		if err := report.WriteFileAtomic(filepath.Join(r.dir, CleanFile), b, 0o644); err != nil {
+		if err := safeio.WriteFileAtomic(filepath.Join(r.dir, CleanFile), b, 0o644); err != nil {
 			return err
 		}
 	}
