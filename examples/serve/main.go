@@ -187,6 +187,10 @@ func Handler(m *model.Model) http.Handler {
 			p := append([]float32(nil), probs.Data()[i*k:(i+1)*k]...)
 			best := 0
 			for c, v := range p {
+				if v != v || math.IsInf(float64(v), 0) {
+					http.Error(w, fmt.Sprintf("instance %d overflows the model (values far outside the training data?)", i), http.StatusBadRequest)
+					return
+				}
 				if v > p[best] {
 					best = c
 				}

@@ -78,3 +78,28 @@ func TestTrainSaveLoadServe(t *testing.T) {
 		t.Fatalf("short row: status %d %q, want 400 naming the width", resp2.StatusCode, msg.String())
 	}
 }
+
+// FuzzPredict: any request body gets a JSON answer or a 400, never a
+// panic or a 500.
+func FuzzPredict(f *testing.F) {
+	arch, err := model.Custom(Kind, []int{3}, 2, Config{In: 3, Hidden: 4, Classes: 2})
+	if err != nil {
+		f.Fatal(err)
+	}
+	net, err := model.Build(arch)
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := Handler(&model.Model{Spec: model.Spec{Task: "classification", Architecture: arch, Labels: []string{"a", "b"}}, Net: net})
+	for _, seed := range []string{`{"instances": [[1, 2, 3]]}`, `{"instances": []}`, `{"instances": [[1e39, 0, 0]]}`,
+		`{"instances": [[1, 2]]}`, `{"x": 1}`, `[`, ``, `{"instances": [[null, 1, 2]]}`, `{"instances": [[3e38, -3e38, 3e38]]}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/predict", bytes.NewReader(body)))
+		if rec.Code != 200 && rec.Code != 400 {
+			t.Fatalf("body %q: status %d %s", body, rec.Code, rec.Body.String())
+		}
+	})
+}
