@@ -305,8 +305,11 @@ func (f *Frame) add(c *Column) error {
 }
 
 // Float32 returns the named numeric columns (all numeric columns when names
-// is empty) as a row-major flat []float32 and its width. Missing values stay
-// NaN; categorical columns are an error (encode them with a Pipeline).
+// is empty) as a row-major flat []float32 and its width: the int is the
+// number of columns (values per row), not the number of rows, which is
+// len(values)/width (or NumRows()); tensor.FromSlice(values, rows, width)
+// makes the [rows, width] matrix. Missing values stay NaN; categorical
+// columns are an error (encode them with a Pipeline).
 func (f *Frame) Float32(names ...string) ([]float32, int, error) {
 	cols := f.Columns
 	if len(names) > 0 {
