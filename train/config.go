@@ -35,6 +35,8 @@ type Config struct {
 	// data when absent.
 	Model model.Architecture `yaml:"model"`
 	Train TrainConfig        `yaml:"train"`
+	// Tune is the search space of shen tune (package tune); train ignores it.
+	Tune any `yaml:"tune"`
 
 	// File is the config's path (for messages and relative data paths);
 	// Raw its bytes (hashed into the artifact). Set by ParseConfig.
@@ -288,7 +290,9 @@ func LoadConfig(path string) (*Config, error) {
 
 // ParseConfig decodes YAML config bytes strictly and checks them (see
 // Config.Validate). name is used in messages and to resolve data paths.
-func ParseConfig(name string, b []byte) (*Config, error) {
+func ParseConfig(name string, b []byte) (*Config, error) { return parseConfig(name, b, nil) }
+
+func parseConfig(name string, b []byte, sets []Override) (*Config, error) {
 	cfg := &Config{File: name, Raw: b, lines: map[string]int{}}
 	f, err := parser.ParseBytes(b, 0)
 	if err != nil {
@@ -318,6 +322,9 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 		if _, ok := f.Docs[0].Body.(*ast.MappingValueNode); !ok {
 			return nil, &ConfigError{File: name, Line: 1, Msg: "must be a mapping with data, model and train sections"}
 		}
+	}
+	if err := cfg.applyOverrides(sets); err != nil {
+		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -105,6 +105,10 @@ type FitOptions struct {
 	// 0-based epoch, the number of batches done in that epoch and the
 	// total number of steps. Tests use it to simulate a crash.
 	OnStep func(epoch, batch int, step int64)
+	// OnEpoch, when set, is called with each finished epoch's results
+	// (after logging, before the checkpoint); an error it returns ends Fit
+	// at once with that error (shen tune prunes trials this way).
+	OnEpoch func(EpochResult) error
 }
 
 // EpochResult holds the numbers of one finished epoch.
@@ -348,6 +352,11 @@ func Fit(ctx context.Context, opts FitOptions) (*History, error) {
 				}
 			}
 			prog.EndEpoch(stats...)
+		}
+		if opts.OnEpoch != nil {
+			if err := opts.OnEpoch(res); err != nil {
+				return hist, err
+			}
 		}
 		st.Epoch, st.Batch, st.LossSum, st.Seen, st.Correct = epoch+1, 0, 0, 0, 0
 		if opts.CheckpointDir != "" {

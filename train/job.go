@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shenml/shen/data"
@@ -36,7 +37,14 @@ const (
 type RunOptions struct {
 	// Out receives progress and summaries (nil: io.Discard).
 	Out io.Writer
+	// OnEpoch is FitOptions.OnEpoch: called after every epoch; an error
+	// stops the run with that error.
+	OnEpoch func(EpochResult) error
 }
+
+// initMu keeps SetSeed and the model's initialisation together, so runs
+// started at once in one process (shen tune) each get their seed's weights.
+var initMu sync.Mutex
 
 // Result is what Run produced.
 type Result struct {
@@ -126,8 +134,10 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 	}
 	arch.Outputs = outputs
 	arch.Rescale = p.rescale != nil
+	initMu.Lock()
 	nn.SetSeed(seed)
 	net, err := model.Build(arch)
+	initMu.Unlock()
 	if err != nil {
 		return nil, cfg.errAt("model", "%v", err)
 	}
@@ -189,7 +199,7 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 		ClipNorm: cfg.Train.ClipNorm, EarlyStopping: cfg.Train.EarlyStopping,
 		CheckpointDir: ckDir, CheckpointEvery: cfg.Train.CheckpointEvery,
 		Progress: out, Task: cfg.Task, Classes: p.classes,
-		ClassWeights: weights, Invert: p.valInvert,
+		ClassWeights: weights, Invert: p.valInvert, OnEpoch: ro.OnEpoch,
 	}
 	if cfg.Task == LanguageModel {
 		fo.Input, fo.Loss = lmInput, lmLoss
