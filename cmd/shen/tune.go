@@ -67,4 +67,3 @@ func katibLine(r train.EpochResult) string {
 	}
 	return b.String()
 }
-
