@@ -251,13 +251,22 @@ func tagNames(t reflect.Type) []string {
 // suggest returns the candidate closest to s by edit distance, if close
 // enough to be a likely typo ("" otherwise).
 func suggest(s string, candidates []string) string {
-	best, bestD := "", len(s)/2+2
+	best, bestD, bestP := "", len(s)/2+2, 0
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
+		d, p := editDistance(s, c), commonPrefix(s, c)
+		if d < bestD || d == bestD && p > bestP { // ties: the longer shared prefix
+			best, bestD, bestP = c, d, p
 		}
 	}
 	return best
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 // editDistance is the Levenshtein distance between a and b.
