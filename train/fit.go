@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shenml/shen/data"
@@ -238,11 +239,13 @@ func Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			if err := ctx.Err(); err != nil {
 				return hist, err
 			}
+			gradMu.RLock()
 			out := m.Forward(opts.Input(b))
 			loss := opts.Loss(out, b)
 			lv := float64(loss.Item())
 			if math.IsNaN(lv) || math.IsInf(lv, 0) {
 				loss.FreeGraph()
+				gradMu.RUnlock()
 				return hist, fmt.Errorf("train: epoch %d batch %d: the loss is %v (lower the learning rate or clip gradients)", epoch+1, bi+1, lv)
 			}
 			if opts.Task == Classification && b.Y != nil {
@@ -255,6 +258,7 @@ func Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			}
 			opts.Optimizer.Step()
 			loss.FreeGraph()
+			gradMu.RUnlock()
 			if opts.Scheduler != nil && opts.SchedulePerStep {
 				opts.Scheduler.Step()
 			}
@@ -466,17 +470,40 @@ func monitorValue(monitor string, r EpochResult) (float64, error) {
 	return 0, fmt.Errorf("train: cannot monitor %q: validation gives val_loss, %s", monitor, strings.Join(keys, ", "))
 }
 
-// correct counts rows of logits whose argmax equals the label.
+// correct counts rows of logits whose argmax (the first maximum) equals
+// the label. It reads the values directly: no op, no NoGrad inside a
+// training step.
 func correct(logits *tensor.Tensor, y []int64) int {
+	d := logits.Data()
+	c := len(d) / len(y)
 	n := 0
-	tensor.NoGrad(func() {
-		for i, p := range tensor.Argmax(logits, 1, false).Data() {
-			if p == y[i] {
-				n++
+	for i := range y {
+		row := d[i*c : (i+1)*c]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
 			}
 		}
-	})
+		if int64(best) == y[i] {
+			n++
+		}
+	}
 	return n
+}
+
+// gradMu makes runs in one process at once (shen tune's parallel trials)
+// safe with tensor.NoGrad, which is process-wide: a training step holds
+// the read lock while it records and uses its graph, and this package's
+// NoGrad sections (validation, the output-shape probe, the threshold
+// choice) hold the write lock, so no step records while gradients are off.
+var gradMu sync.RWMutex
+
+// noGrad is tensor.NoGrad under gradMu.
+func noGrad(fn func()) {
+	gradMu.Lock()
+	defer gradMu.Unlock()
+	tensor.NoGrad(fn)
 }
 
 // Evaluation is the result of evaluating a model on a loader.
@@ -523,7 +550,7 @@ func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*Evaluation, error) {
 		if err != nil {
 			return nil, err
 		}
-		tensor.NoGrad(func() {
+		noGrad(func() {
 			out := o.Model.Forward(o.Input(b))
 			loss := o.Loss(out, b)
 			lossSum += float64(loss.Item()) * float64(b.Size)

@@ -153,7 +153,9 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 			fmt.Fprintf(out, "targets: standardised with the training mean %.4g and std %.4g; predictions are in the target's units\n", p.rescale[1], p.rescale[0])
 		}
 	}
+	gradMu.Lock() // OutputShape runs the net under NoGrad
 	shape, err := model.OutputShape(net, arch.Input)
+	gradMu.Unlock()
 	if err != nil {
 		return nil, cfg.errAt("model", "%v", err)
 	}
@@ -523,7 +525,7 @@ func chooseThreshold(net nn.Layer, val *data.Loader, o *FitOptions) (ThresholdCh
 		if err != nil {
 			return ThresholdChoice{}, err
 		}
-		tensor.NoGrad(func() {
+		noGrad(func() {
 			p := tensor.Softmax(o.Model.Forward(o.Input(b)), 1)
 			for i, v := range p.Data() {
 				if i%2 == 1 {
