@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/shenml/shen/data"
@@ -239,26 +238,10 @@ func Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			if err := ctx.Err(); err != nil {
 				return hist, err
 			}
-			gradMu.RLock()
-			out := m.Forward(opts.Input(b))
-			loss := opts.Loss(out, b)
-			lv := float64(loss.Item())
-			if math.IsNaN(lv) || math.IsInf(lv, 0) {
-				loss.FreeGraph()
-				gradMu.RUnlock()
+			lv, ok := trainStep(m, &opts, params, b, st)
+			if !ok {
 				return hist, fmt.Errorf("train: epoch %d batch %d: the loss is %v (lower the learning rate or clip gradients)", epoch+1, bi+1, lv)
 			}
-			if opts.Task == Classification && b.Y != nil {
-				st.Correct += int64(correct(out, b.Y))
-			}
-			opts.Optimizer.ZeroGrad()
-			loss.Backward()
-			if opts.ClipNorm > 0 {
-				optim.ClipGradNorm(params, opts.ClipNorm, 2)
-			}
-			opts.Optimizer.Step()
-			loss.FreeGraph()
-			gradMu.RUnlock()
 			if opts.Scheduler != nil && opts.SchedulePerStep {
 				opts.Scheduler.Step()
 			}
@@ -492,18 +475,32 @@ func correct(logits *tensor.Tensor, y []int64) int {
 	return n
 }
 
-// gradMu makes runs in one process at once (shen tune's parallel trials)
-// safe with tensor.NoGrad, which is process-wide: a training step holds
-// the read lock while it records and uses its graph, and this package's
-// NoGrad sections (validation, the output-shape probe, the threshold
-// choice) hold the write lock, so no step records while gradients are off.
-var gradMu sync.RWMutex
-
-// noGrad is tensor.NoGrad under gradMu.
-func noGrad(fn func()) {
-	gradMu.Lock()
-	defer gradMu.Unlock()
-	tensor.NoGrad(fn)
+// trainStep runs one optimizer step on batch b: forward and loss while
+// recording the graph, backward (which turns recording off process-wide)
+// in the other phase of gradPhase, then clipping and the update. It adds
+// the batch's correct predictions to st (classification). ok is false,
+// and nothing is updated, when the loss is not finite.
+func trainStep(m nn.Layer, opts *FitOptions, params []*tensor.Tensor, b *data.Batch, st *fitState) (lv float64, ok bool) {
+	var out, loss *tensor.Tensor
+	gradPhase.do(phaseRecording, func() {
+		out = m.Forward(opts.Input(b))
+		loss = opts.Loss(out, b)
+	})
+	defer loss.FreeGraph()
+	lv = float64(loss.Item())
+	if math.IsNaN(lv) || math.IsInf(lv, 0) {
+		return lv, false
+	}
+	if opts.Task == Classification && b.Y != nil {
+		st.Correct += int64(correct(out, b.Y))
+	}
+	opts.Optimizer.ZeroGrad()
+	gradPhase.do(phaseNoGrad, loss.Backward)
+	if opts.ClipNorm > 0 {
+		optim.ClipGradNorm(params, opts.ClipNorm, 2)
+	}
+	opts.Optimizer.Step()
+	return lv, true
 }
 
 // Evaluation is the result of evaluating a model on a loader.

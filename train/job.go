@@ -153,9 +153,8 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 			fmt.Fprintf(out, "targets: standardised with the training mean %.4g and std %.4g; predictions are in the target's units\n", p.rescale[1], p.rescale[0])
 		}
 	}
-	gradMu.Lock() // OutputShape runs the net under NoGrad
-	shape, err := model.OutputShape(net, arch.Input)
-	gradMu.Unlock()
+	var shape []int
+	gradPhase.do(phaseNoGrad, func() { shape, err = model.OutputShape(net, arch.Input) }) // runs the net under NoGrad
 	if err != nil {
 		return nil, cfg.errAt("model", "%v", err)
 	}
