@@ -3,12 +3,13 @@ package train
 import (
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // Override is one `--set KEY=VALUE`: a dotted path into the config
@@ -39,7 +40,7 @@ func ParseOverride(s string) (Override, error) {
 // checks the result. Unknown keys are refused with the closest known key;
 // errors caused by an override name it instead of a line of the file.
 func LoadConfigWith(path string, sets []string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxConfig)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
