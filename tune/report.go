@@ -10,11 +10,14 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/shenml/shen/report"
 )
 
-// The study report: one self-contained HTML page of inline SVG charts.
-// (Package report, which will hold the shared SVG helpers, has not landed
-// yet; this small writer is enough for four chart kinds.)
+// The study report: one self-contained HTML page of inline SVG charts. The
+// optimisation history is package report's line chart, as in the run
+// report; the scatter, parallel-coordinates and bar charts, which report
+// does not draw, come from the small writer below.
 
 const (
 	chartW, chartH = 640, 300
@@ -166,41 +169,25 @@ func rankOf(st *Study, ts []*TrialRecord) map[int]float64 {
 	return out
 }
 
-// historyChart: every complete trial's value by trial number, and the
-// best value so far as a step line.
+// historyChart: every complete trial's value by trial number and the best
+// value so far, drawn by package report's line chart (as the run report's
+// learning curves are).
 func historyChart(st *Study) string {
 	sp := st.Spec
-	ts := complete(st)
-	s := newSVG(chartW, chartH, "Optimisation history")
-	nums, vals := []float64{0}, []float64{}
-	for _, t := range st.Trials {
-		nums = append(nums, float64(t.Number))
-	}
-	for _, t := range ts {
-		vals = append(vals, t.Value)
-	}
-	x := newScale(nums, padL, chartW-padR, false)
-	y := newScale(vals, chartH-padB, padT, false)
-	s.axes(x, y, "trial", sp.Metric, nil, nil)
-	var best []float64
-	var line [][2]float64
-	for _, t := range ts {
-		if len(best) == 0 || rank(t, sp) < rank(&TrialRecord{Trial: Trial{State: Complete, Value: best[len(best)-1]}}, sp) {
-			if len(line) > 0 {
-				line = append(line, [2]float64{x.at(float64(t.Number)), line[len(line)-1][1]})
-			}
-			best = append(best, t.Value)
-			line = append(line, [2]float64{x.at(float64(t.Number)), y.at(t.Value)})
+	var xs, ys, best []float64
+	for _, t := range complete(st) {
+		xs, ys = append(xs, float64(t.Number)), append(ys, t.Value)
+		b := t.Value
+		if n := len(best); n > 0 && (sp.Maximize && best[n-1] > b || !sp.Maximize && best[n-1] < b) {
+			b = best[n-1]
 		}
+		best = append(best, b)
 	}
-	if len(line) > 0 {
-		line = append(line, [2]float64{chartW - padR, line[len(line)-1][1]})
-		s.polyline(line, `stroke="#c0392b" stroke-width="2"`)
+	c := report.LineChart{
+		Title: "Optimisation history", XLabel: "trial", YLabel: sp.Metric,
+		Series: []report.Series{{Name: "trial " + sp.Metric, X: xs, Y: ys, Dashed: true}, {Name: "best so far", X: xs, Y: best}},
 	}
-	for _, t := range ts {
-		s.circle(x.at(float64(t.Number)), y.at(t.Value), 4, "#2c6fbb", fmt.Sprintf("trial %d: %.5g %s", t.Number, t.Value, paramsText(sp, t)))
-	}
-	return s.String()
+	return string(c.SVG())
 }
 
 // axisScale is the scale of a parameter's axis; for a choice, its values
