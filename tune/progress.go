@@ -21,7 +21,6 @@ type progress struct {
 	start    time.Time
 	limit    int
 	finished int
-	width    int
 }
 
 func newProgress(w io.Writer, sp *Spec) *progress {

@@ -244,9 +244,10 @@ func parallelChart(st *Study) string {
 	ts := complete(st)
 	ranks := rankOf(st, ts)
 	n := len(sp.Params) + 1
-	w := max(chartW, 120*n)
+	w := max(chartW, 140*n)
 	s := newSVG(w, chartH, "Parallel coordinates")
-	xs := func(i int) float64 { return padL + float64(i)*float64(w-padL-padR)/float64(max(1, n-1)) }
+	right := 80.0 // room for the last axis' labels
+	xs := func(i int) float64 { return padL + float64(i)*(float64(w)-padL-right)/float64(max(1, n-1)) }
 	scales := make([]scale, n)
 	for i := range sp.Params {
 		p := &sp.Params[i]
