@@ -173,38 +173,9 @@ func Katib(configFile string, sp *Spec, o KatibOptions) ([]byte, []string, error
 	if o.DataPath != "" {
 		command = append(command, "--set", "data.path="+o.DataPath)
 	}
-	for _, p := range sp.Params {
-		name := KatibParamName(p.Key)
-		kp := katibParameter{Name: name}
-		fs := &kp.FeasibleSpace
-		switch p.Kind {
-		case Categorical:
-			kp.ParameterType = "categorical"
-			for _, c := range p.Choices {
-				fs.List = append(fs.List, yamlFlow(c))
-			}
-		case Int:
-			kp.ParameterType = "int"
-			fs.Min, fs.Max = strconv.FormatInt(int64(p.Low), 10), strconv.FormatInt(int64(p.High), 10)
-			if p.Step != 1 {
-				fs.Step = strconv.FormatInt(int64(p.Step), 10)
-			}
-		default:
-			kp.ParameterType = "double"
-			fs.Min, fs.Max = strconv.FormatFloat(p.Low, 'g', -1, 64), strconv.FormatFloat(p.High, 'g', -1, 64)
-			if p.Step > 0 {
-				fs.Step = strconv.FormatFloat(p.Step, 'g', -1, 64)
-			}
-		}
-		if p.Log {
-			fs.Distribution = "logUniform"
-		} else if p.Kind != Categorical {
-			fs.Distribution = "uniform"
-		}
-		s.Parameters = append(s.Parameters, kp)
-		s.TrialTemplate.TrialParameters = append(s.TrialTemplate.TrialParameters, katibTrialParameter{Name: name, Description: "config key " + p.Key, Reference: name})
-		command = append(command, "--set", p.Key+"=${trialParameters."+name+"}")
-	}
+	var sets []any
+	s.Parameters, s.TrialTemplate.TrialParameters, sets = katibParameters(sp)
+	command = append(command, sets...)
 	s.TrialTemplate.PrimaryContainerName = "training-container"
 	s.TrialTemplate.TrialSpec = map[string]any{
 		"apiVersion": "batch/v1",
@@ -246,4 +217,43 @@ func Katib(configFile string, sp *Spec, o KatibOptions) ([]byte, []string, error
 	}
 	out.Write(b)
 	return out.Bytes(), warn, nil
+}
+
+// katibParameters translates the space: one Katib parameter (double,
+// int or categorical feasible space) and one trial parameter per key,
+// and the --set arguments that hand a trial's values to shen train.
+func katibParameters(sp *Spec) (params []katibParameter, trial []katibTrialParameter, sets []any) {
+	for _, p := range sp.Params {
+		name := KatibParamName(p.Key)
+		kp := katibParameter{Name: name}
+		fs := &kp.FeasibleSpace
+		switch p.Kind {
+		case Categorical:
+			kp.ParameterType = "categorical"
+			for _, c := range p.Choices {
+				fs.List = append(fs.List, yamlFlow(c))
+			}
+		case Int:
+			kp.ParameterType = "int"
+			fs.Min, fs.Max = strconv.FormatInt(int64(p.Low), 10), strconv.FormatInt(int64(p.High), 10)
+			if p.Step != 1 {
+				fs.Step = strconv.FormatInt(int64(p.Step), 10)
+			}
+		default:
+			kp.ParameterType = "double"
+			fs.Min, fs.Max = strconv.FormatFloat(p.Low, 'g', -1, 64), strconv.FormatFloat(p.High, 'g', -1, 64)
+			if p.Step > 0 {
+				fs.Step = strconv.FormatFloat(p.Step, 'g', -1, 64)
+			}
+		}
+		if p.Log {
+			fs.Distribution = "logUniform"
+		} else if p.Kind != Categorical {
+			fs.Distribution = "uniform"
+		}
+		params = append(params, kp)
+		trial = append(trial, katibTrialParameter{Name: name, Description: "config key " + p.Key, Reference: name})
+		sets = append(sets, "--set", p.Key+"=${trialParameters."+name+"}")
+	}
+	return params, trial, sets
 }
