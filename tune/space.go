@@ -245,9 +245,10 @@ func ParseSpec(file string, b []byte, prefix string) (sp *Spec, err error) {
 	if len(raw.Parameters) == 0 {
 		return nil, errAt("parameters", "is empty; name at least one config key to search")
 	}
+	paramNodes := childNode(node, "parameters")
 	for _, item := range raw.Parameters {
 		key := fmt.Sprint(item.Key)
-		p, err := parseParam(key, item.Value)
+		p, err := parseParam(key, childNode(paramNodes, key))
 		if err != nil {
 			return nil, errAt("parameters."+key, "%v", err)
 		}
@@ -265,14 +266,15 @@ func ParseSpec(file string, b []byte, prefix string) (sp *Spec, err error) {
 	return sp, nil
 }
 
-// parseParam decodes one parameter's space.
-func parseParam(key string, v any) (Param, error) {
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return Param{}, err
+// parseParam decodes one parameter's space from its YAML node (decoded
+// straight from the source: a round trip through go-yaml's encoder would
+// turn 1e-05 into a string).
+func parseParam(key string, n ast.Node) (Param, error) {
+	if n == nil {
+		return Param{}, errors.New("needs a mapping {space: ..., ...}")
 	}
 	var r rawParam
-	if err := yaml.UnmarshalWithOptions(b, &r, yaml.Strict()); err != nil {
+	if err := yaml.NodeToValue(n, &r, yaml.Strict()); err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) {
 			return Param{}, fmt.Errorf("%s (want {space, lower, upper, q, categories, values})", ye.GetMessage())
@@ -422,8 +424,68 @@ func (p *Param) External(v float64) any {
 	return v
 }
 
-// yamlFlow encodes v as one line of flow YAML.
+// yamlFlow encodes v as one line of flow YAML that reads back as the
+// same value: floats always carry a '.' (go-yaml writes 1e-05, which YAML
+// reads back as a string), maps have their keys sorted.
 func yamlFlow(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return strconv.FormatBool(x)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			return ".nan"
+		case math.IsInf(x, 1):
+			return ".inf"
+		case math.IsInf(x, -1):
+			return "-.inf"
+		}
+		f := strconv.FormatFloat(x, 'g', -1, 64)
+		if mant, exp, ok := strings.Cut(f, "e"); ok && !strings.Contains(mant, ".") {
+			return mant + ".0e" + exp
+		}
+		if !strings.ContainsAny(f, ".e") {
+			f += ".0"
+		}
+		return f
+	case string:
+		b, err := yaml.Marshal(x)
+		if err != nil {
+			return strconv.Quote(x)
+		}
+		return strings.TrimSpace(string(b))
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = yamlFlow(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = yamlFlow(k) + ": " + yamlFlow(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case yaml.MapSlice:
+		parts := make([]string, len(x))
+		for i, it := range x {
+			parts[i] = yamlFlow(it.Key) + ": " + yamlFlow(it.Value)
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
 	b, err := yaml.MarshalWithOptions(v, yaml.Flow(true))
 	if err != nil {
 		return fmt.Sprint(v)

@@ -3,8 +3,11 @@ package tune
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/goccy/go-yaml"
 )
 
 const specYAML = `tune:
@@ -176,4 +179,22 @@ func FuzzParseSpec(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestYAMLFlowRoundTrips: a choice written for --set reads back as the
+// value it was (go-yaml's own encoder writes 1e-05, which reads back as a
+// string).
+func TestYAMLFlowRoundTrips(t *testing.T) {
+	vals := []any{1e-05, 3.0, uint64(2), int64(-4), "a b", "1e-05", "yes", true, nil, 1e21,
+		[]any{uint64(64), uint64(32)}, map[string]any{"name": "sgd", "lr": 1e-05}}
+	for _, v := range vals {
+		s := yamlFlow(v)
+		var got any
+		if err := yaml.Unmarshal([]byte("v: "+s), &got); err != nil {
+			t.Fatalf("%#v -> %q: %v", v, s, err)
+		}
+		if back := got.(map[string]any)["v"]; !reflect.DeepEqual(back, v) {
+			t.Errorf("%#v -> %q -> %#v", v, s, back)
+		}
+	}
 }

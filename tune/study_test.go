@@ -162,3 +162,35 @@ func FuzzParseJournal(f *testing.F) {
 		}
 	})
 }
+
+// TestStudyTimeBudget: with only a wall-time budget the study starts no
+// trial once the time is spent, and ends by itself.
+func TestStudyTimeBudget(t *testing.T) {
+	cfg := irisConfig(t, "tune:\n  time: 1ms\n  sampler: random\n  parameters:\n    train.optimizer.lr: {space: loguniform, lower: 0.001, upper: 0.1}\n")
+	st, _ := runStudy(t, cfg, filepath.Join(t.TempDir(), "s"))
+	if len(st.Trials) > 2 {
+		t.Errorf("%d trials started within a 1 ms budget", len(st.Trials))
+	}
+}
+
+// TestStudyMedianPrunes runs eight trials where half the learning rates
+// are far too small: the median rule stops some of them early.
+func TestStudyMedianPrunes(t *testing.T) {
+	cfg := irisConfig(t, `tune:
+  trials: 8
+  sampler: grid
+  pruner: median
+  parameters:
+    train.optimizer.lr: {space: choice, categories: [0.05, 0.00001, 0.04, 0.00002, 0.03, 0.00003, 0.02, 0.00004]}
+`)
+	st, out := runStudy(t, cfg, filepath.Join(t.TempDir(), "s"))
+	c := counts(st.Trials)
+	if c[Pruned] == 0 || c[Complete]+c[Pruned] != 8 {
+		t.Errorf("states %v\n%s", c, out)
+	}
+	for _, tr := range st.Trials {
+		if tr.State == Pruned && tr.Params["train.optimizer.lr"].(float64) > 0.001 {
+			t.Errorf("trial %d with lr %v pruned", tr.Number, tr.Params["train.optimizer.lr"])
+		}
+	}
+}

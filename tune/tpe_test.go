@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
 )
 
 type goldenCase struct {
@@ -57,12 +57,12 @@ func TestParzenMatchesOptuna(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range g.Cases {
-		sb, _ := yaml.Marshal(c.Space)
-		var raw any
-		if err := yaml.Unmarshal(sb, &raw); err != nil {
+		sb, _ := json.Marshal(c.Space) // JSON is YAML
+		f, err := parser.ParseBytes(sb, 0)
+		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := parseParam("x", raw)
+		p, err := parseParam("x", f.Docs[0].Body)
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
