@@ -80,7 +80,9 @@ type Spec struct {
 	// File is where the spec was read from (for messages).
 	File string
 
-	goalSet bool // goal was given (else it follows the metric)
+	goalSet bool           // goal was given (else it follows the metric)
+	lines   map[string]int // dotted key -> line in File
+	prefix  string         // "tune" in a config, "" in a --space file
 }
 
 // rawSpec is the YAML form of Spec.
@@ -193,7 +195,7 @@ func ParseSpec(file string, b []byte, prefix string) (sp *Spec, err error) {
 	errAt := func(key, format string, args ...any) error {
 		return &SpaceError{File: file, Line: lines[at(key)], Key: at(key), Msg: fmt.Sprintf(format, args...)}
 	}
-	sp = &Spec{File: file, Metric: raw.Metric, Trials: raw.Trials, Parallel: raw.Parallel, Sampler: raw.Sampler, Pruner: raw.Pruner,
+	sp = &Spec{File: file, lines: lines, prefix: prefix, Metric: raw.Metric, Trials: raw.Trials, Parallel: raw.Parallel, Sampler: raw.Sampler, Pruner: raw.Pruner,
 		MinResource: raw.MinResource, ReductionFactor: raw.ReductionFactor, Seed: 1}
 	if raw.Seed != nil {
 		sp.Seed = *raw.Seed
@@ -523,15 +525,12 @@ func (s *Spec) Check(configFile string) error {
 		s.Maximize = !lowerIsBetter(s.Metric)
 	}
 	if known := taskMetrics[base.Task]; !slices.Contains(known, strings.TrimPrefix(s.Metric, "val_")) {
-		return &SpaceError{File: s.File, Key: "tune.metric", Msg: fmt.Sprintf("%q is not a validation metric of a %s run (want one of %s)", s.Metric, base.Task, strings.Join(known, ", "))}
+		return &SpaceError{File: s.File, Line: s.lines[strings.TrimPrefix(s.prefix+".metric", ".")], Key: strings.TrimPrefix(s.prefix+".metric", "."), Msg: fmt.Sprintf("%q is not a validation metric of a %s run (want one of %s)", s.Metric, base.Task, strings.Join(known, ", "))}
 	}
 	if base.Data.Split.Val == nil || *base.Data.Split.Val == 0 {
 		return &SpaceError{File: s.File, Key: "tune.metric", Msg: "tuning scores trials on the validation split; set data.split.val > 0"}
 	}
-	prefix := "tune.parameters."
-	if s.File != configFile {
-		prefix = "parameters."
-	}
+	prefix := strings.TrimPrefix(s.prefix+".parameters.", ".")
 	for i := range s.Params {
 		p := &s.Params[i]
 		var probes []float64
@@ -550,7 +549,7 @@ func (s *Spec) Check(configFile string) error {
 				if p.Kind != Categorical {
 					what = "bound " + p.ValueString(v)
 				}
-				return &SpaceError{File: s.File, Key: prefix + p.Key, Msg: fmt.Sprintf("%s fails the config's validation: %v", what, err)}
+				return &SpaceError{File: s.File, Line: s.lines[prefix+p.Key], Key: prefix + p.Key, Msg: fmt.Sprintf("%s fails the config's validation: %v", what, err)}
 			}
 		}
 	}

@@ -135,7 +135,7 @@ func TestSpecCheckAgainstConfig(t *testing.T) {
 	}
 	bad := []struct{ params, want string }{
 		{"    train.optimizer.lrate: {space: uniform, lower: 0.1, upper: 0.2}\n", "tune.parameters.train.optimizer.lrate: bound 0.1 fails the config's validation: PATH (--set train.optimizer.lrate=0.1): train.optimizer.lrate: unknown key (did you mean train.optimizer.lr?)"},
-		{"    model.dropout: {space: uniform, lower: 0.0, upper: 1.0}\n", "tune.parameters.model.dropout: bound 1 fails the config's validation"},
+		{"    model.dropout: {space: uniform, lower: 0.0, upper: 1.0}\n", "iris.yaml:17: tune.parameters.model.dropout: bound 1 fails the config's validation"},
 		{"    model.hidden: {space: choice, categories: [[8], [0]]}\n", "tune.parameters.model.hidden: value [0] fails the config's validation"},
 		{"    train.optimizer.name: {space: choice, categories: [adam, lion]}\n", "value lion fails"},
 		{"    train.batch_size: {space: choice, categories: [16, big]}\n", "train.batch_size: want an integer"},
