@@ -20,6 +20,8 @@ type Config struct {
 	// data when absent.
 	Model model.Architecture `yaml:"model"`
 	Train TrainConfig        `yaml:"train"`
+	// Tune is the search space of shen tune (package tune); train ignores it.
+	Tune any `yaml:"tune"`
 
 	// File is the config's path (for messages and relative data paths);
 	// Raw its bytes (hashed into the artifact). Set by ParseConfig.

@@ -51,7 +51,9 @@ func LoadConfig(path string) (*Config, error) {
 
 // ParseConfig decodes YAML config bytes strictly and checks them (see
 // Config.Validate). name is used in messages and to resolve data paths.
-func ParseConfig(name string, b []byte) (*Config, error) {
+func ParseConfig(name string, b []byte) (*Config, error) { return parseConfig(name, b, nil) }
+
+func parseConfig(name string, b []byte, sets []Override) (*Config, error) {
 	cfg := &Config{File: name, Raw: b, lines: map[string]int{}}
 	// Bound nesting and alias expansion before any parser or decoder
 	// recurses over the document: a 1 KB alias bomb must fail at once.
@@ -86,6 +88,9 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 		if _, ok := f.Docs[0].Body.(*ast.MappingValueNode); !ok {
 			return nil, &ConfigError{File: name, Line: 1, Msg: "must be a mapping with data, model and train sections"}
 		}
+	}
+	if err := cfg.applyOverrides(sets); err != nil {
+		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -32,6 +32,9 @@ const (
 type RunOptions struct {
 	// Out receives progress and summaries (nil: io.Discard).
 	Out io.Writer
+	// OnEpoch is FitOptions.OnEpoch: called after every epoch; an error
+	// stops the run with that error.
+	OnEpoch func(EpochResult) error
 }
 
 // Result is what Run produced.

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/shenml/shen/data"
@@ -24,6 +25,10 @@ import (
 	"github.com/shenml/shen/tensor"
 )
 
+// initMu keeps SetSeed and the model's initialisation together, so runs
+// started at once in one process (shen tune) each get their seed's weights.
+var initMu sync.Mutex
+
 // Run carries out the training run described by cfg in dir: it reads the
 // data, cleans it, splits it, fits the preprocessing on the training split
 // only, profiles the training inputs, builds the model, fits it (with
@@ -31,7 +36,7 @@ import (
 // resumes), evaluates on the test split and saves the artifact in
 // dir/model, with metrics.jsonl, report.html and the SVG charts in dir.
 func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, error) {
-	r := &run{cfg: cfg, dir: dir, out: ro.Out, started: time.Now(), seed: 1, metrics: map[string]float64{}}
+	r := &run{cfg: cfg, dir: dir, out: ro.Out, onEpoch: ro.OnEpoch, started: time.Now(), seed: 1, metrics: map[string]float64{}}
 	if r.out == nil {
 		r.out = io.Discard
 	}
@@ -81,6 +86,7 @@ type run struct {
 	cfg        *Config
 	dir        string
 	out        io.Writer
+	onEpoch    func(EpochResult) error
 	started    time.Time
 	seed       uint64
 	configHash string
@@ -150,8 +156,10 @@ func (r *run) buildNet() error {
 	}
 	arch.Outputs = outputs
 	arch.Rescale = p.rescale != nil
+	initMu.Lock()
 	nn.SetSeed(r.seed)
 	net, err := model.Build(arch)
+	initMu.Unlock()
 	if err != nil {
 		return cfg.errAt("model", "%v", err)
 	}
@@ -228,7 +236,7 @@ func (r *run) fit(ctx context.Context) error {
 		ClipNorm: cfg.Train.ClipNorm, EarlyStopping: cfg.Train.EarlyStopping,
 		CheckpointDir: filepath.Join(r.dir, CheckpointsDir), CheckpointEvery: cfg.Train.CheckpointEvery,
 		Progress: out, Task: cfg.Task, Classes: p.classes,
-		ClassWeights: weights, Invert: p.valInvert, Log: r.log,
+		ClassWeights: weights, Invert: p.valInvert, Log: r.log, OnEpoch: r.onEpoch,
 	}
 	if p.pipe != nil {
 		r.fo.FeatureNames = p.pipe.Outputs()
