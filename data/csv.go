@@ -156,6 +156,9 @@ func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 			}
 			return nil, fmt.Errorf("%s:%d: %s", name, line, msg)
 		}
+		if err := checkRecord(name, line, rec, b.names); err != nil {
+			return nil, err
+		}
 		b.addRow(line, rec)
 		if opts.MaxRows > 0 && b.lines.n >= opts.MaxRows {
 			break
@@ -432,6 +435,9 @@ func (b *csvBuilder) setNames(names []string) error {
 	for _, n := range names {
 		if seen[n] {
 			return fmt.Errorf("duplicate column name %q", n)
+		}
+		if !utf8.ValidString(n) || len(n) > MaxValueBytes {
+			return fmt.Errorf("column name %s is not valid UTF-8 or longer than %d bytes", excerpt(n), MaxValueBytes)
 		}
 		seen[n] = true
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // maxLineBytes bounds one JSON Lines record.
@@ -50,6 +52,11 @@ func ReadJSONLFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 		rec, err := parseJSONObject(b)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		for _, kv := range rec {
+			if len(kv.val) > MaxValueBytes || len(kv.key) > MaxValueBytes {
+				return nil, fmt.Errorf("%s:%d: field %s: a value of more than %s (a table cell holds at most that)", name, line, excerpt(kv.key), safeio.FormatBytes(MaxValueBytes))
+			}
 		}
 		seen := map[string]bool{}
 		for _, kv := range rec {
