@@ -89,6 +89,9 @@ func TestGzipEveryReader(t *testing.T) {
 // compressed size, at least 64 MiB) for a text corpus of 80 MiB of zeros
 // in 80 KB, and with a stated cap for CSV and JSON Lines rows.
 func TestGzipBomb(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decompresses 64 MiB")
+	}
 	dir := t.TempDir()
 	bomb := func(name string, head, unit []byte, mib int) string {
 		var buf bytes.Buffer
@@ -191,7 +194,7 @@ func TestInvalidUTF8(t *testing.T) {
 // repeated the path and quoted whole values.
 func TestErrorsNameFileOnce(t *testing.T) {
 	dir := t.TempDir()
-	long := strings.Repeat("z", 10<<20)
+	long := strings.Repeat("z", longLine())
 	nul := strings.Repeat("\x00", 1<<20)
 	cases := []struct {
 		name, text, where string

@@ -80,7 +80,11 @@ func Check(t *testing.T, cases []Case, maxPeak uint64) Result {
 		}
 		c.Make(t, dir)
 		before := snapshot(t, sandbox, c.Out, dir)
+		start := time.Now()
 		peak, alloc, panicked, err := measure(func() error { return c.Run(dir) })
+		if d := time.Since(start); d > time.Second {
+			t.Logf("%s: slow, %v", c.Name, d.Round(time.Millisecond))
+		}
 		res.Cases++
 		if peak > res.WorstPeak {
 			res.WorstPeak, res.WorstCase = peak, c.Name
