@@ -101,7 +101,7 @@ train: {epochs: 40, batch_size: 16, optimizer: {lr: 0.01}}
 		t.Fatal(err)
 	}
 	tail := f.Take(seq(120)[96-13:])
-	ev, err := EvaluateFrame(m, tail, "v")
+	ev, err := predictor(t, m).EvaluateFrame(tail, "v")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,8 @@ train: {epochs: 40, batch_size: 16, optimizer: {lr: 0.01}}
 	}
 	// predict gives the same forecasts in the target's units, plus one past
 	// the end.
-	p, n, err := PredictFrame(m, tail, "v")
+	p, err := predictor(t, m).Frame(tail, "v")
+	n := resultN(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,13 +131,13 @@ train: {epochs: 40, batch_size: 16, optimizer: {lr: 0.01}}
 		t.Errorf("forecast past the end %v, the series would be near %v", last, 20+0.6*120)
 	}
 	// The transform needs the target's values at predict time.
-	if _, _, err := PredictFrame(m, tail.Drop("v"), ""); err == nil {
+	if _, err := predictor(t, m).Frame(tail.Drop("v"), ""); err == nil {
 		t.Error("predict without the target column: no error")
 	}
 	// A non-positive value cannot take the log.
 	bad := tail.Clone()
 	bad.Col("v").Num[3] = 0
-	if _, _, err := PredictFrame(m, bad, "v"); err == nil || !strings.Contains(err.Error(), "not positive") {
+	if _, err := predictor(t, m).Frame(bad, "v"); err == nil || !strings.Contains(err.Error(), "not positive") {
 		t.Errorf("log of 0: %v", err)
 	}
 }
@@ -242,7 +243,8 @@ train: {epochs: 4, batch_size: 32, optimizer: {lr: 0.01}, class_weights: balance
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, n, err := PredictFrame(m, f, "label")
+	p, err := predictor(t, m).Frame(f, "label")
+	n := resultN(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +268,7 @@ train: {epochs: 4, batch_size: 32, optimizer: {lr: 0.01}, class_weights: balance
 		}
 	}
 	// evaluate scores with the same threshold.
-	ev, err := EvaluateFrame(m, f, "label")
+	ev, err := predictor(t, m).EvaluateFrame(f, "label")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,16 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/predict"
 	"github.com/shenml/shen/report"
 )
 
@@ -75,16 +78,18 @@ func TestRunIrisEndToEnd(t *testing.T) {
 
 func TestArtifactRoundTrip(t *testing.T) {
 	res, cfg := trainIris(t)
-	f, err := ReadTable(cfg.DataPath(cfg.Data.Path))
+	f, err := predict.ReadTable(cfg.DataPath(cfg.Data.Path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The in-memory model and pipeline against the saved and reloaded ones.
-	x1, n, err := Features(res.Model, f, "target")
+	pr1 := predictor(t, res.Model)
+	x1, _, err := pr1.FrameFeatures(f, "target")
+	n := f.NumRows()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p1, err := Predict(res.Model, x1, n)
+	p1, err := pr1.Tensor(x1, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +97,8 @@ func TestArtifactRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x2, _, err := Features(m, f, "target")
+	pr2 := predictor(t, m)
+	x2, _, err := pr2.FrameFeatures(f, "target")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +107,7 @@ func TestArtifactRoundTrip(t *testing.T) {
 			t.Fatalf("reloaded preprocessing: feature %d is %v, was %v", i, x2[i], x1[i])
 		}
 	}
-	p2, err := Predict(m, x2, n)
+	p2, err := pr2.Tensor(x2, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,20 +126,20 @@ func TestArtifactRoundTrip(t *testing.T) {
 			t.Fatalf("TransformRow feature %d: %v, Transform gave %v", j, v, x1[j])
 		}
 	}
-	ev, err := EvaluateFrame(m, f, "target")
+	ev, err := pr2.EvaluateFrame(f, "target")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ev.Samples != 150 || ev.Report.Accuracy < 0.9 {
 		t.Errorf("evaluation on the whole file: %d samples, accuracy %v", ev.Samples, ev.Report.Accuracy)
 	}
-	if LabelColumn(m, f) != "target" {
-		t.Errorf("LabelColumn = %q", LabelColumn(m, f))
+	if pr2.LabelColumn(f) != "target" {
+		t.Errorf("LabelColumn = %q", pr2.LabelColumn(f))
 	}
 }
 
 func TestReadTableSklearn(t *testing.T) {
-	f, err := ReadTable(filepath.Join("..", "testdata", "configs", "iris.csv"))
+	f, err := predict.ReadTable(filepath.Join("..", "testdata", "configs", "iris.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,4 +147,54 @@ func TestReadTableSklearn(t *testing.T) {
 		t.Errorf("read %d rows, columns %v", f.NumRows(), f.Names())
 	}
 	_ = data.Numeric
+}
+
+// predictor is the inference layer over m, failing the test if it cannot
+// be built.
+func predictor(t testing.TB, m *model.Model) *predict.Predictor {
+	t.Helper()
+	p, err := predict.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// resultN is the number of answers in r (0 for nil).
+func resultN(r *predict.Result) int {
+	if r == nil {
+		return 0
+	}
+	return r.N
+}
+
+// A loss that overflows because an input holds huge values names that
+// input instead of advising a lower learning rate.
+func TestHugeInputNamedWhenLossOverflows(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("small,big,label\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "%d,%g,%d\n", i%7, 1e36*float64(1+i%5), i%2)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "huge.csv"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `name: huge
+data: {path: huge.csv, target: label}
+preprocessing: {numeric: none}
+model: {kind: mlp, hidden: [8]}
+train: {epochs: 3, batch_size: 16, optimizer: {name: sgd, lr: 0.1}}
+`
+	if err := os.WriteFile(filepath.Join(dir, "huge.yaml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(filepath.Join(dir, "huge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), c, filepath.Join(dir, "run"), RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), `input "big" holds`) || strings.Contains(err.Error(), "lower the learning rate") {
+		t.Errorf("error %v, want one naming the input \"big\"", err)
+	}
 }

@@ -173,6 +173,7 @@ func validationLoss(m *charLM, val []int64, seq, batch int) float64 {
 // generate samples n characters after prompt, one at a time, from the
 // softmax of the model's last-position logits (temperature 0.8).
 func generate(m *charLM, vocab *data.Vocab, prompt string, n, seq int, seed uint64) string {
+	nn.Train(m, false)
 	defer nn.Train(m, true)
 	return prompt + vocab.Decode(m.Generate(vocab.Encode(prompt), n, 0.8, tensor.NewRNG(seed)))
 }
