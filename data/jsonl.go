@@ -11,9 +11,6 @@ import (
 	"github.com/shenml/shen/internal/safeio"
 )
 
-// maxLineBytes bounds one JSON Lines record.
-const maxLineBytes = 64 << 20
-
 // ReadJSONL reads a JSON Lines file (one flat JSON object per line; gzip when
 // the name ends in .gz) into a Frame. Columns appear in order of first
 // appearance; a key absent from a line is missing there, as is null. Numbers
@@ -33,7 +30,7 @@ func ReadJSONL(path string, opts CSVOptions) (*Frame, error) {
 // ReadJSONLFrom is ReadJSONL on an open reader; name is used in messages.
 func ReadJSONLFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLineBytes)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
 	t := &rawTable{file: name}
 	pos := map[string]int{}
 	var lastRow []int // per column, the last row that set it (duplicate keys)
