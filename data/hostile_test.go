@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +65,19 @@ func gzBomb(head, unit []byte, mib int) []byte {
 	}
 	zw.Close()
 	return buf.Bytes()
+}
+
+// hugePNG is a valid 1x1 PNG whose header is rewritten to declare w x h
+// pixels (with a correct checksum), as a decompression-bomb image would.
+func hugePNG(w, h uint32) []byte {
+	var buf bytes.Buffer
+	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1)))
+	b := buf.Bytes()
+	// IHDR: length at 8, type at 12, width at 16, height at 20, CRC at 29.
+	binary.BigEndian.PutUint32(b[16:], w)
+	binary.BigEndian.PutUint32(b[20:], h)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
 }
 
 func idxHeader(dims ...uint32) []byte {
@@ -190,11 +206,20 @@ func dataHostileCases() []hostile.Case {
 	c("idx: truncated header", put("t.idx", []byte{0, 0, 8}), readIDX("t.idx"), "t.idx", "truncated")
 	c("idx: truncated data", put("d.idx", append(idxHeader(5), 1, 2)), readIDX("d.idx"), "d.idx", "truncated IDX data")
 	c("idx: extra bytes", put("e.idx", append(idxHeader(2), 1, 2, 3)), readIDX("e.idx"), "e.idx", "extra bytes")
+	// Images: a header declaring 40 GB of pixels, a truncated file.
+	loadImg := func(name string) func(string) error {
+		return func(dir string) error { _, err := LoadImage(filepath.Join(dir, name), 1, 8, 8); return err }
+	}
+	c("image: PNG declares 100000x100000", put("big.png", hugePNG(100000, 100000)), loadImg("big.png"), "big.png", "100000x100000")
+	c("image: PNG declares 2^31 x 2", put("wide.png", hugePNG(1<<31-1, 2)), loadImg("wide.png"), "wide.png")
+	c("image: truncated PNG", put("t.png", hugePNG(1, 1)[:40]), loadImg("t.png"), "t.png")
+	c("image: not an image", put("n.png", []byte("a,b\n1,2\n")), loadImg("n.png"), "n.png")
 	// Text corpora.
 	c("text: invalid UTF-8", put("c.txt", []byte("ok\n\xc3\x28 bad\n")), readText("c.txt"), "c.txt:2:1", "UTF-8")
 	c("text: over the cap", putSpecial("big.txt", "sparse", 5<<20), readText("big.txt"), "big.txt")
 	// Special files for every reader, and the JSON loaders' caps.
 	for _, kind := range []string{"fifo", "zero", "dir", "dangling"} {
+		c("image is "+kind, putSpecial("s.png", kind, 0), loadImg("s.png"), "s.png")
 		c("csv is "+kind, putSpecial("s.csv", kind, 0), readCSV("s.csv"), "s.csv")
 		c("jsonl is "+kind, putSpecial("s.jsonl", kind, 0), readJSONL("s.jsonl"), "s.jsonl")
 		c("idx is "+kind, putSpecial("s.idx", kind, 0), readIDX("s.idx"), "s.idx")
