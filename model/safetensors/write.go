@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // Write validates f and writes it to w in the safetensors format: the
@@ -31,11 +31,13 @@ func Write(w io.Writer, f *File) error {
 	return nil
 }
 
-// WriteFile writes f to path atomically: it writes a temporary file in the
-// same directory, syncs it to disk and renames it over path, so a reader
-// sees the old file or the new one, never a part. The file gets mode 0644.
-// Errors name the file.
-func WriteFile(path string, f *File) (err error) {
+// WriteFile writes f to path atomically (safeio.Create): it writes a
+// temporary file in the same directory, syncs it to disk, renames it over
+// path and syncs the directory, so a reader sees the old file or the new
+// one, never a part, and a killed write leaves a temporary file that
+// safeio.CleanTemp recognises. The file gets mode 0644. Errors name the
+// file.
+func WriteFile(path string, f *File) error {
 	// Validate first so that a bad File leaves no temporary file behind.
 	if _, _, err := f.encode(); err != nil {
 		var e *Error
@@ -44,36 +46,13 @@ func WriteFile(path string, f *File) (err error) {
 		}
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	tmp, err := safeio.Create(path, 0o644)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = Write(tmp, f); err != nil {
+	defer tmp.Abort()
+	if err := Write(tmp, f); err != nil {
 		return err
 	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	// Make the rename itself durable; not every system can sync a directory.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return tmp.Commit()
 }
