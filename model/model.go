@@ -386,18 +386,13 @@ func checkOutputShape(m *Model) error {
 func readWeights(path string, a Architecture) (*safetensors.File, error) {
 	want := bound(a).params
 	limit := 8 + safetensors.MaxHeaderSize + 8*int64(min(want, MaxParameters))
-	b, err := safeio.ReadFile(path, limit)
-	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	f, err := safetensors.Read(b)
+	f, err := safetensors.ReadFileLimit(path, limit)
 	if err != nil {
 		var e *safetensors.Error
 		if errors.As(err, &e) {
-			e.File = path
-			return nil, err
+			return nil, err // names the file and tensor
 		}
-		return nil, fmt.Errorf("model: %s: %w", path, err)
+		return nil, fmt.Errorf("model: %w", err)
 	}
 	var have float64
 	for _, t := range f.Tensors {

@@ -7,18 +7,29 @@ import (
 	"errors"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // ReadFile reads and validates the safetensors file at path. It reads the
 // whole file into memory once; the tensors' Data alias that buffer.
-// Errors name the file.
+// Errors name the file. Only regular files are read (a FIFO or a link to
+// /dev/zero is an error); use ReadFileLimit to cap the size too.
 func ReadFile(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	return ReadFileLimit(path, math.MaxInt64-1)
+}
+
+// ReadFileLimit is ReadFile refusing, before reading anything, a file of
+// more than limit bytes (a *safeio.LimitError naming it): callers that
+// know what the file should hold (a model's parameters, 8 bytes per value
+// at most, plus MaxHeaderSize) bound the memory a damaged or hostile file
+// can take.
+func ReadFileLimit(path string, limit int64) (*File, error) {
+	b, err := safeio.ReadFile(path, limit)
 	if err != nil {
 		return nil, err
 	}
