@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -13,8 +14,12 @@ import (
 // hyperparameters, or an explicit list of layers. It is stored in
 // model.json and read from training configs.
 type Architecture struct {
-	// Kind is "mlp", "cnn", "layers", "lstm", "gru" or "transformer".
+	// Kind is "mlp", "cnn", "layers", "lstm", "gru" or "transformer", or
+	// the name of a custom architecture registered with Register.
 	Kind string `json:"kind" yaml:"kind"`
+	// Config is a registered architecture's configuration, as JSON (see
+	// Register and Custom); unused by the built-in kinds.
+	Config json.RawMessage `json:"config,omitempty" yaml:"-"`
 	// Input is the shape of one sample, without the batch dimension:
 	// [features] for mlp, [channels, height, width] for cnn, [steps,
 	// features] for lstm, gru and transformer, [steps] of token ids for a
@@ -105,6 +110,9 @@ type LayerSpec struct {
 // Build constructs the network described by a, with fresh weights from the
 // nn package's seeded generator. The error names the field at fault.
 func Build(a Architecture) (nn.Layer, error) {
+	if net, ok, err := buildRegistered(a); ok {
+		return net, err
+	}
 	if len(a.Input) == 0 {
 		return nil, fmt.Errorf("architecture: input shape is required")
 	}
@@ -141,7 +149,7 @@ func Build(a Architecture) (nn.Layer, error) {
 	case "layers":
 		return buildLayers(a)
 	}
-	return nil, fmt.Errorf("architecture: unknown kind %q (want mlp, cnn, layers, lstm, gru or transformer)", a.Kind)
+	return nil, notRegistered(a.Kind)
 }
 
 // MaxParameters bounds the size of a network Build makes (1 GiB of float32

@@ -386,13 +386,18 @@ func checkOutputShape(m *Model) error {
 func readWeights(path string, a Architecture) (*safetensors.File, error) {
 	want := bound(a).params
 	limit := 8 + safetensors.MaxHeaderSize + 8*int64(min(want, MaxParameters))
-	f, err := safetensors.ReadFileLimit(path, limit)
+	b, err := safeio.ReadFile(path, limit)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	f, err := safetensors.Read(b)
 	if err != nil {
 		var e *safetensors.Error
 		if errors.As(err, &e) {
+			e.File = path
 			return nil, err // names the file and tensor
 		}
-		return nil, fmt.Errorf("model: %w", err)
+		return nil, fmt.Errorf("model: %s: %w", path, err)
 	}
 	var have float64
 	for _, t := range f.Tensors {

@@ -5,14 +5,14 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/shenml/shen/internal/safeio"
 )
 
 // ReadFile reads and validates the safetensors file at path. It reads the
@@ -23,15 +23,37 @@ func ReadFile(path string) (*File, error) {
 	return ReadFileLimit(path, math.MaxInt64-1)
 }
 
+// ErrNotRegular is wrapped by the error for a path that is not a regular
+// file. (The package imports nothing of Shen, so it keeps its own copy of
+// internal/safeio's check.)
+var ErrNotRegular = errors.New("not a regular file")
+
 // ReadFileLimit is ReadFile refusing, before reading anything, a file of
-// more than limit bytes (a *safeio.LimitError naming it): callers that
-// know what the file should hold (a model's parameters, 8 bytes per value
-// at most, plus MaxHeaderSize) bound the memory a damaged or hostile file
-// can take.
+// more than limit bytes: callers that know what the file should hold (a
+// model's parameters, 8 bytes per value at most, plus MaxHeaderSize) bound
+// the memory a damaged or hostile file can take.
 func ReadFileLimit(path string, limit int64) (*File, error) {
-	b, err := safeio.ReadFile(path, limit)
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &os.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (mode %v)", ErrNotRegular, st.Mode().Type())}
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d this file may hold", path, st.Size(), limit)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s grew past the %d bytes it may hold while being read", path, limit)
 	}
 	f, err := Read(b)
 	if err != nil {

@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-
-	"github.com/shenml/shen/internal/safeio"
+	"os"
+	"path/filepath"
 )
 
 // Write validates f and writes it to w in the safetensors format: the
@@ -31,13 +31,13 @@ func Write(w io.Writer, f *File) error {
 	return nil
 }
 
-// WriteFile writes f to path atomically (safeio.Create): it writes a
-// temporary file in the same directory, syncs it to disk, renames it over
-// path and syncs the directory, so a reader sees the old file or the new
-// one, never a part, and a killed write leaves a temporary file that
-// safeio.CleanTemp recognises. The file gets mode 0644. Errors name the
-// file.
-func WriteFile(path string, f *File) error {
+// WriteFile writes f to path atomically: it writes a temporary file in
+// the same directory (named as internal/safeio names its temporary files,
+// ".<name>.shen-tmp-*", so safeio.CleanTemp removes one a killed write
+// left), syncs it to disk, renames it over path and syncs the directory,
+// so a reader sees the old file or the new one, never a part. The file
+// gets mode 0644. Errors name the file.
+func WriteFile(path string, f *File) (err error) {
 	// Validate first so that a bad File leaves no temporary file behind.
 	if _, _, err := f.encode(); err != nil {
 		var e *Error
@@ -46,13 +46,36 @@ func WriteFile(path string, f *File) error {
 		}
 		return err
 	}
-	tmp, err := safeio.Create(path, 0o644)
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".shen-tmp-*")
 	if err != nil {
 		return err
 	}
-	defer tmp.Abort()
-	if err := Write(tmp, f); err != nil {
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = Write(tmp, f); err != nil {
 		return err
 	}
-	return tmp.Commit()
+	if err = tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	// Make the rename itself durable; not every system can sync a directory.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }
