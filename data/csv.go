@@ -89,6 +89,9 @@ func ReadCSV(path string, opts CSVOptions) (*Frame, error) {
 
 // ReadCSVFrom is ReadCSV on an open reader; name is used in messages.
 func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
+	if _, ok := r.(*lineLimiter); !ok {
+		r = &lineLimiter{r: r, name: name} // stdin and requests get the line cap too
+	}
 	br := bufio.NewReader(r)
 	for i := 0; i < opts.SkipLines; i++ {
 		if _, err := br.ReadString('\n'); err != nil {

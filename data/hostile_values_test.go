@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -253,4 +254,29 @@ func TestExcerpt(t *testing.T) {
 	if got := excerpt(strings.Repeat("\x00", 100)); len(got) > 300 || !strings.Contains(got, `\x00`) {
 		t.Errorf("excerpt of NULs %s", got)
 	}
+}
+
+// TestReadCSVFromLineCap: a reader that is not a file (stdin, a request
+// body) gets the same line cap as files.
+func TestReadCSVFromLineCap(t *testing.T) {
+	r := io.MultiReader(strings.NewReader("a,b\n1,"), &zeros{n: MaxLineBytes + 10})
+	_, err := ReadCSVFrom(r, "stdin", CSVOptions{})
+	if err == nil || !strings.Contains(err.Error(), "stdin:2") || !strings.Contains(err.Error(), "longer than") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// zeros reads as n bytes of 'z'.
+type zeros struct{ n int }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.n == 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), z.n)
+	for i := range p[:k] {
+		p[i] = 'z'
+	}
+	z.n -= k
+	return k, nil
 }

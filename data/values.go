@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -143,16 +144,20 @@ type lineLimiter struct {
 
 func (l *lineLimiter) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
-	for _, c := range p[:n] {
-		if c == '\n' {
-			l.line++
-			l.run = 0
-			continue
+	b := p[:n]
+	last := bytes.LastIndexByte(b, '\n')
+	if last < 0 {
+		l.run += int64(n)
+	} else {
+		if l.run+int64(bytes.IndexByte(b, '\n')) > MaxLineBytes {
+			l.run += int64(bytes.IndexByte(b, '\n'))
+		} else {
+			l.line += bytes.Count(b, []byte{'\n'})
+			l.run = int64(n - 1 - last)
 		}
-		l.run++
-		if l.run > MaxLineBytes {
-			return 0, fmt.Errorf("%s:%d: line is longer than %s (not a text file, or no line breaks?)", l.name, l.line+1, safeio.FormatBytes(MaxLineBytes))
-		}
+	}
+	if l.run > MaxLineBytes {
+		return 0, fmt.Errorf("%s:%d: line is longer than %s (not a text file, or no line breaks?)", l.name, l.line+1, safeio.FormatBytes(MaxLineBytes))
 	}
 	return n, err
 }
