@@ -398,7 +398,7 @@ func readWeights(path string, a Architecture) (*safetensors.File, error) {
 		var e *safetensors.Error
 		if errors.As(err, &e) {
 			e.File = path
-			return nil, err
+			return nil, err // names the file and tensor
 		}
 		return nil, fmt.Errorf("model: %s: %w", path, err)
 	}
