@@ -306,8 +306,11 @@ func (e *exporter) pool2d(l nn.Layer, x string) string {
 	if o.CeilMode {
 		attrs = append(attrs, intAttr("ceil_mode", 1))
 	}
-	if op == "AveragePool" && o.CountIncludePad {
+	if op == "AveragePool" && !o.ExcludePad { // torch's default counts the padding
 		attrs = append(attrs, intAttr("count_include_pad", 1))
+	}
+	if d := o.Dilation; op == "MaxPool" && (d[0] > 1 || d[1] > 1) {
+		attrs = append(attrs, intsAttrP("dilations", max(d[0], 1), max(d[1], 1)))
 	}
 	return e.node(op, []string{x}, nil, attrs...)
 }
