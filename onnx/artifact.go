@@ -105,7 +105,7 @@ type ImportOptions struct {
 // to dir: the file as model.onnx and a model.json whose signature comes
 // from the graph. Classifiers without labels get "0", "1", ...
 func Import(src, dir string, opt ImportOptions) (*model.Model, error) {
-	raw, err := os.ReadFile(src)
+	raw, err := safeio.ReadFile(src, DefaultLimits.MaxBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func Import(src, dir string, opt ImportOptions) (*model.Model, error) {
 // it for such folders.
 func LoadBare(dir string) (*model.Model, error) {
 	src := filepath.Join(dir, ArtifactFile)
-	raw, err := os.ReadFile(src)
+	raw, err := safeio.ReadFile(src, DefaultLimits.MaxBytes)
 	if err != nil {
 		return nil, err
 	}

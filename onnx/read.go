@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
+	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/onnx/onnxpb"
 	"google.golang.org/protobuf/proto"
 )
@@ -39,9 +39,10 @@ func (l Limits) orDefault() Limits {
 	return l
 }
 
-// ReadFile reads and checks the ONNX model in path (see Read).
+// ReadFile reads and checks the ONNX model in path (see Read). Only
+// regular files are read: a FIFO or a device is refused, not waited on.
 func ReadFile(path string, lim Limits) (*onnxpb.ModelProto, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +352,7 @@ func TensorToProto(name string, t *Tensor) *onnxpb.TensorProto {
 // output_N.pb files of the ONNX test layout).
 func ReadTensorFile(path string, lim Limits) (*Tensor, error) {
 	lim = lim.orDefault()
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, err
 	}
