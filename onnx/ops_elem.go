@@ -276,6 +276,9 @@ func buildVariadic(n *node) (opFunc, error) {
 		shapes := make([][]int, len(in))
 		for i, t := range in {
 			if !t.DType.isFloat() {
+				if op == "Max" || op == "Min" {
+					return variadicInt(x, op, in, out[0])
+				}
 				return fmt.Errorf("not defined for %s", t.DType)
 			}
 			shapes[i] = t.Shape
@@ -610,4 +613,36 @@ func wrapInt(v int64, dt DType) int64 {
 		return int64(uint8(v))
 	}
 	return v
+}
+
+// variadicInt is Max or Min of integer tensors with broadcasting.
+func variadicInt(x *exec, op string, in []*Tensor, out *Tensor) error {
+	shapes := make([][]int, len(in))
+	for i, t := range in {
+		if t.DType.isFloat() {
+			return fmt.Errorf("operands of types %s and %s", in[0].DType, t.DType)
+		}
+		shapes[i] = t.Shape
+	}
+	shape, err := broadcastShape(nil, shapes...)
+	if err != nil {
+		return err
+	}
+	out.set(in[0].DType, shape)
+	p := &x.bp
+	for k, t := range in {
+		if err := p.plan(out, t); err != nil {
+			return err
+		}
+		p.rows(func(off int, offs []int, n int) {
+			s := p.inner(1)
+			for i := 0; i < n; i++ {
+				v := t.I[offs[1]+i*s]
+				if k == 0 || (op == "Max" && v > out.I[off+i]) || (op == "Min" && v < out.I[off+i]) {
+					out.I[off+i] = v
+				}
+			}
+		})
+	}
+	return nil
 }
