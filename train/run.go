@@ -439,7 +439,11 @@ func (r *run) writeTestPredictions(context.Context) error {
 		for _, c := range inputs.Columns {
 			rec = append(rec, c.Value(i))
 		}
-		rec = append(rec, rows.Col(target).Value(i))
+		truth := rows.Col(target).Value(i)
+		if k, err := strconv.Atoi(truth); err == nil && res.Classes != nil && !slices.Contains(res.Classes, truth) && k >= 0 && k < len(res.Classes) {
+			truth = res.Classes[k] // scikit-learn files hold class indices
+		}
+		rec = append(rec, truth)
 		if res.Classes != nil {
 			rec = append(rec, res.Label(i))
 			for _, p := range res.Probs[i*len(res.Classes) : (i+1)*len(res.Classes)] {
