@@ -113,7 +113,8 @@ type TextConfig struct {
 type Feature struct {
 	// Name is the column's name in the file.
 	Name string `yaml:"name"`
-	// Type is numeric, category, text or image.
+	// Type is numeric, category, date (a date or datetime, turned into
+	// calendar features; detected when left out), text or image.
 	Type string `yaml:"type"`
 }
 

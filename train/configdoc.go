@@ -63,7 +63,7 @@ var fieldDocs = map[string]string{
 	"EpochResult.TrainLoss":       "TrainLoss is the mean training loss over the epoch; TrainAccuracy the training accuracy (classification).",
 	"EpochResult.ValLoss":         "ValLoss is the mean validation loss; Val the validation metrics (accuracy, macro_f1, roc_auc, ... or mae, rmse, r2).",
 	"Feature.Name":                "Name is the column's name in the file.",
-	"Feature.Type":                "Type is numeric, category, text or image.",
+	"Feature.Type":                "Type is numeric, category, date (a date or datetime, turned into calendar features; detected when left out), text or image.",
 	"FitOptions.CheckpointDir":    "CheckpointDir, when set, receives a checkpoint after every epoch (and every CheckpointEvery optimizer steps when positive); a Fit started on a directory holding a checkpoint resumes from it.",
 	"FitOptions.ClassWeights":     "ClassWeights, when set (classification, one per class), weights each class's term of the default cross-entropy loss (PyTorch's weight argument: the mean is over the summed weights).",
 	"FitOptions.Classes":          "Classes names the classes of a classification task (needed for validation metrics; at least two).",

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -197,4 +198,44 @@ train: {epochs: 3, batch_size: 16, optimizer: {name: sgd, lr: 0.1}}
 	if err == nil || !strings.Contains(err.Error(), `input "big" holds`) || strings.Contains(err.Error(), "lower the learning rate") {
 		t.Errorf("error %v, want one naming the input \"big\"", err)
 	}
+}
+
+// A date column becomes calendar features (detected, not one-hot
+// encoded), saved in the artifact so prediction applies them to raw
+// dates.
+func TestRunDateColumn(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := ParseConfig(filepath.Join(dir, "w.yaml"), []byte(`name: weather
+task: regression
+data: {path: `+filepath.Join(wd(t), "..", "testdata", "data", "weather_daily.csv")+`, target: temp_max}
+model: {kind: mlp, hidden: [16]}
+train: {epochs: 3}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), cfg, filepath.Join(dir, "run"), RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, s := range res.Model.Spec.Preprocessing.Steps {
+		kinds = append(kinds, s.Kind())
+	}
+	if !slices.Contains(kinds, "dates") || res.Model.Spec.Architecture.Input[0] > 20 {
+		t.Fatalf("steps %v, %v inputs: the date was not turned into calendar features", kinds, res.Model.Spec.Architecture.Input)
+	}
+	p := predictor(t, res.Model)
+	r, err := p.Records([]map[string]any{{"date": "2024-07-01", "humidity": 60.0, "wind": 10.0}})
+	if err != nil || r.N != 1 {
+		t.Fatalf("predicting from a raw date: %v", err)
+	}
+}
+
+func wd(t *testing.T) string {
+	d, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

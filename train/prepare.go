@@ -226,7 +226,7 @@ func readTable(cfg *Config) (f *data.Frame, sklearnClasses []string, err error) 
 		switch ft.Type {
 		case "numeric":
 			opts.Types[ft.Name] = data.Numeric
-		case "category":
+		case "category", "date":
 			opts.Types[ft.Name] = data.Categorical
 		}
 	}
@@ -446,9 +446,20 @@ func buildPipeline(cfg *Config, f *data.Frame) *data.Pipeline {
 	if pp.Impute != "none" {
 		steps = append(steps, data.Impute(data.ImputeStrategy(pp.Impute)))
 	}
+	// Date and datetime columns (declared, or detected in the training
+	// split) become calendar features rather than one category per day.
+	dates := data.DetectDates(f)
+	for _, ft := range cfg.Data.Features {
+		if ft.Type == "date" && !slices.Contains(dates, ft.Name) {
+			dates = append(dates, ft.Name)
+		}
+	}
+	if len(dates) > 0 {
+		steps = append(steps, data.DateFeatures(dates...))
+	}
 	var nums, cats []string
 	for _, c := range f.Columns {
-		if _, ok := pp.Features[c.Name]; ok {
+		if _, ok := pp.Features[c.Name]; ok || slices.Contains(dates, c.Name) {
 			continue
 		}
 		if c.Type == data.Categorical {

@@ -124,7 +124,7 @@ func (c *Config) validateFeatures() error {
 			return c.errAt(key+".name", "%q is the target, not a feature (only a forecasting window, target: next, takes past values of its target as input)", f.Name)
 		}
 		switch f.Type {
-		case "", "numeric", "category":
+		case "", "numeric", "category", "date":
 		case "text":
 			return c.errAt(key+".type", "text features need a sequence model, which shen train does not build yet")
 		case "image":
