@@ -239,3 +239,42 @@ func wd(t *testing.T) string {
 	}
 	return d
 }
+
+// Missing values the preprocessing fills are counted per column in the
+// run's cleaning report: imputation is never silent.
+func TestFilledValuesReported(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("a,b,y\n")
+	for i := range 30 {
+		a, c := fmt.Sprint(i), []string{"x", "y"}[i%2]
+		if i%10 == 3 {
+			a = ""
+		}
+		if i == 7 {
+			c = ""
+		}
+		fmt.Fprintf(&b, "%s,%s,%d\n", a, c, i%2)
+	}
+	os.WriteFile(filepath.Join(dir, "m.csv"), []byte(b.String()), 0o644)
+	cfg, err := ParseConfig(filepath.Join(dir, "m.yaml"), []byte("data: {path: m.csv, target: y}\nmodel: {kind: mlp, hidden: [4]}\ntrain: {epochs: 1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	res, err := Run(context.Background(), cfg, filepath.Join(dir, "run"), RunOptions{Out: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.Clean.Filled
+	if f["a"].Count != 3 || f["b"].Count != 1 || f["b"].Strategy != data.Mode {
+		t.Errorf("filled counts %+v, want 3 in a and 1 in b (mode)", f)
+	}
+	if !strings.Contains(log.String(), "filled 3 missing values of a") {
+		t.Errorf("the log does not say what was filled:\n%s", log.String())
+	}
+	js, _ := os.ReadFile(filepath.Join(dir, "run", CleanFile))
+	if !strings.Contains(string(js), "filled_by_preprocessing") {
+		t.Errorf("%s lacks the filled counts: %s", CleanFile, js)
+	}
+}

@@ -389,6 +389,7 @@ func splitTable(cfg *Config, p *prepared, f *data.Frame, labels []int64, yf []fl
 		return nil, fmt.Errorf("train: fitting preprocessing on the training split: %w", err)
 	}
 	p.profile = data.NewProfile(trainX, 10)
+	countFilled(cfg, p, x)
 	w := p.pipe.Width()
 	p.input = []int{w}
 	make1 := func(idx []int) (data.Dataset, error) {
@@ -427,6 +428,31 @@ func splitTable(cfg *Config, p *prepared, f *data.Frame, labels []int64, yf []fl
 	p.testRows = f.Take(te)
 	p.trainN, p.valN, p.testN = len(tr), len(va), len(te)
 	return p, nil
+}
+
+// countFilled records in the cleaning report how many missing values of
+// each input column the fitted preprocessing fills, so imputation is never
+// silent.
+func countFilled(cfg *Config, p *prepared, x *data.Frame) {
+	if p.clean == nil {
+		return
+	}
+	for _, u := range p.pipe.InputUses() {
+		c := x.Col(u.Name)
+		if c == nil || !u.Imputed {
+			continue
+		}
+		if n := c.MissingCount(); n > 0 {
+			if p.clean.Filled == nil {
+				p.clean.Filled = map[string]data.ImputeCount{}
+			}
+			strategy := data.ImputeStrategy(cfg.Preprocessing.Impute)
+			if u.Type == data.Categorical && strategy != data.Constant {
+				strategy = data.Mode // categories are filled with the most frequent one
+			}
+			p.clean.Filled[u.Name] = data.ImputeCount{Count: n, Strategy: strategy, Value: u.Fill}
+		}
+	}
 }
 
 func seq(n int) []int {
