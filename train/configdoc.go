@@ -41,6 +41,7 @@ var fieldDocs = map[string]string{
 	"Config.Train":                "TrainConfig holds the fit loop's settings.",
 	"Config.Tune":                 "Tune is the search space of shen tune (package tune); train ignores it.",
 	"Config.lines":                "dotted key → line, for semantic errors",
+	"DataConfig.ClassNames":       "ClassNames names the classes of an IDX labels file in label order ([T-shirt, Trouser, ...] for label 0, 1, ...), so predictions and reports say names, not numbers (format idx; default: the numbers).",
 	"DataConfig.Cleaning":         "Cleaning configures data.Clean on the whole file before the split.",
 	"DataConfig.Features":         "Features lists the input columns and their types; all columns but the target when empty, typed from the data.",
 	"DataConfig.Format":           "Format is csv, tsv, jsonl, sklearn_csv, idx, images or text (default: from the file name).",

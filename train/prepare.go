@@ -106,8 +106,15 @@ func prepareArrays(cfg *Config, p *prepared, ds *data.ArrayDataset, classes []st
 		for _, y := range ds.Y[:n] {
 			maxY = max(maxY, y)
 		}
-		for i := range maxY + 1 {
-			classes = append(classes, strconv.FormatInt(i, 10))
+		if names := cfg.Data.ClassNames; len(names) > 0 {
+			if maxY >= int64(len(names)) {
+				return nil, cfg.errAt("data.class_names", "names %d classes, but %s holds the label %d", len(names), cfg.Data.Labels, maxY)
+			}
+			classes = names
+		} else {
+			for i := range maxY + 1 {
+				classes = append(classes, strconv.FormatInt(i, 10))
+			}
 		}
 	}
 	p.classes = classes
