@@ -46,7 +46,7 @@ func TestProtoMatchesSpec(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	in := &ModelInferRequest{
 		ModelName: "mnist", Id: "r1",
-		Inputs: []*ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "FP32", Shape: []int64{1, 4}}},
+		Inputs:           []*ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "FP32", Shape: []int64{1, 4}}},
 		RawInputContents: [][]byte{{0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64}},
 	}
 	b, err := proto.Marshal(in)

@@ -1,0 +1,288 @@
+package serve
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+)
+
+// v2Request is an Open Inference Protocol inference request's JSON header.
+type v2Request struct {
+	ID         string                     `json:"id,omitempty"`
+	Parameters map[string]json.RawMessage `json:"parameters,omitempty"`
+	Inputs     []v2Input                  `json:"inputs"`
+	Outputs    []v2RequestedOutput        `json:"outputs,omitempty"`
+}
+
+type v2Input struct {
+	Name       string                     `json:"name"`
+	Shape      []int64                    `json:"shape"`
+	Datatype   string                     `json:"datatype"`
+	Parameters map[string]json.RawMessage `json:"parameters,omitempty"`
+	Data       json.RawMessage            `json:"data,omitempty"`
+}
+
+type v2RequestedOutput struct {
+	Name       string                     `json:"name"`
+	Parameters map[string]json.RawMessage `json:"parameters,omitempty"`
+}
+
+// paramInt reads an integer parameter; ok is false when it is absent.
+func paramInt(p map[string]json.RawMessage, key string) (int64, bool, error) {
+	raw, ok := p[key]
+	if !ok {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return 0, true, fmt.Errorf("parameter %q is %s, want an integer", key, raw)
+	}
+	return n, true, nil
+}
+
+// paramBool reads a boolean parameter (false when absent).
+func paramBool(p map[string]json.RawMessage, key string) (bool, error) {
+	raw, ok := p[key]
+	if !ok {
+		return false, nil
+	}
+	switch string(raw) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("parameter %q is %s, want true or false", key, raw)
+}
+
+// rowsOf checks a request tensor's shape against the model's row shape and
+// returns the row count: [n, row...], [n, InputSize] (rows flattened) or
+// the row shape alone for one row.
+func rowsOf(name string, shape []int64, row []int, size int) (int, error) {
+	for _, d := range shape {
+		if d < 0 {
+			return 0, fmt.Errorf("input %q shape %v has a negative dimension", name, shape)
+		}
+	}
+	if len(shape) == len(row) {
+		same := true
+		for i, d := range row {
+			same = same && shape[i] == int64(d)
+		}
+		if same {
+			return 1, nil
+		}
+	}
+	if len(shape) >= 1 {
+		inner := int64(1)
+		for _, d := range shape[1:] {
+			inner *= d
+			if inner > 1<<31 {
+				break
+			}
+		}
+		ok := inner == int64(size) && (len(shape) == 2 || len(shape) == len(row)+1)
+		if len(shape) == len(row)+1 {
+			for i, d := range row {
+				ok = ok && shape[i+1] == int64(d)
+			}
+		}
+		if ok && shape[0] <= 1<<24 {
+			return int(shape[0]), nil
+		}
+	}
+	return 0, fmt.Errorf("input %q has shape %v; the model takes [N %s] (or [N %d])", name, shape, dims(row), size)
+}
+
+func dims(row []int) string {
+	s := ""
+	for i, d := range row {
+		if i > 0 {
+			s += " "
+		}
+		s += strconv.Itoa(d)
+	}
+	return s
+}
+
+// checkInput checks a request's one input tensor against the version and
+// returns its datatype and row count.
+func checkInput(v *version, name, dt string, shape []int64, inputs int) (datatype, int, error) {
+	spec := v.pred.Model().Spec
+	want := "input"
+	if len(spec.Signature.Inputs) > 0 {
+		want = spec.Signature.Inputs[0].Name
+	}
+	if inputs != 1 {
+		return 0, 0, fmt.Errorf("model %q takes one input, %q; the request has %d", v.model, want, inputs)
+	}
+	if name != want {
+		return 0, 0, fmt.Errorf("input %q is not an input of model %q; its input is %q", name, v.model, want)
+	}
+	d, err := parseDatatype(dt)
+	if err != nil {
+		return 0, 0, fmt.Errorf("input %q: %w", name, err)
+	}
+	if d == dtBytes {
+		return 0, 0, fmt.Errorf("input %q is BYTES; model %q takes numbers (send records, images or text to /v1/models/%s:predict)", name, v.model, v.model)
+	}
+	n, err := rowsOf(name, shape, v.pred.InputShape(), v.pred.InputSize())
+	if err != nil {
+		return 0, 0, err
+	}
+	if n == 0 {
+		return 0, 0, fmt.Errorf("input %q has no rows", name)
+	}
+	return d, n, nil
+}
+
+// outputKind is one tensor a version answers with.
+type outputKind uint8
+
+const (
+	outRaw outputKind = iota // the network's raw outputs (logits), FP32 [N Outputs]
+)
+
+// outputSpec describes an answer tensor.
+type outputSpec struct {
+	kind  outputKind
+	name  string
+	dt    datatype
+	width int // values per row; the shape is [N width]
+}
+
+// outputSpecs are the tensors a version can answer with, in order.
+func (v *version) outputSpecs() []outputSpec {
+	spec := v.pred.Model().Spec
+	raw := "output"
+	if len(spec.Signature.Outputs) > 0 {
+		raw = spec.Signature.Outputs[0].Name
+	}
+	return []outputSpec{{kind: outRaw, name: raw, dt: dtFP32, width: v.pred.Outputs()}}
+}
+
+// selected is an output to send and whether it goes as binary data.
+type selected struct {
+	outputSpec
+	binary bool
+}
+
+// selectOutputs resolves the requested outputs (all when none are named).
+func selectOutputs(v *version, req []v2RequestedOutput, binaryAll bool, dst []selected) ([]selected, error) {
+	specs := v.outputSpecs()
+	if len(req) == 0 {
+		for _, s := range specs {
+			dst = append(dst, selected{s, binaryAll})
+		}
+		return dst, nil
+	}
+	for _, r := range req {
+		i := slices.IndexFunc(specs, func(s outputSpec) bool { return s.name == r.Name })
+		if i < 0 {
+			names := make([]string, len(specs))
+			for k, s := range specs {
+				names[k] = s.name
+			}
+			return nil, fmt.Errorf("output %q is not an output of model %q; it has %v", r.Name, v.model, names)
+		}
+		bin, err := paramBool(r.Parameters, "binary_data")
+		if err != nil {
+			return nil, fmt.Errorf("output %q: %w", r.Name, err)
+		}
+		dst = append(dst, selected{specs[i], bin || binaryAll})
+	}
+	return dst, nil
+}
+
+// fillV2JSON decodes a JSON/binary request's one input into a job.
+func fillV2JSON(v *version, req *v2Request, bin []byte) (*job, error) {
+	if len(req.Inputs) == 0 {
+		return nil, errors.New("the request has no inputs")
+	}
+	in := &req.Inputs[0]
+	dt, n, err := checkInput(v, in.Name, in.Datatype, in.Shape, len(req.Inputs))
+	if err != nil {
+		return nil, err
+	}
+	size, hasSize, err := paramInt(in.Parameters, "binary_data_size")
+	if err != nil {
+		return nil, fmt.Errorf("input %q: %w", in.Name, err)
+	}
+	j := getJob(n, v.pred.InputSize(), v.pred.Outputs())
+	switch {
+	case hasSize:
+		if len(in.Data) > 0 {
+			err = fmt.Errorf("input %q has both data and binary_data_size", in.Name)
+		} else if size != int64(len(bin)) {
+			err = fmt.Errorf("input %q: binary_data_size is %d but %d bytes of binary data follow the header", in.Name, size, len(bin))
+		} else if want := len(j.x) * dt.size(); len(bin) != want {
+			err = fmt.Errorf("input %q: %d bytes of binary data; shape %v of %s takes %d", in.Name, len(bin), in.Shape, dt, want)
+		} else {
+			decodeBinary(dt, bin, j.x)
+			err = checkFinite(in.Name, j.x)
+		}
+	case len(bin) > 0:
+		err = fmt.Errorf("%d bytes of binary data follow the header, but no input has binary_data_size", len(bin))
+	case len(in.Data) == 0:
+		err = fmt.Errorf("input %q has no data (and no binary_data_size)", in.Name)
+	default:
+		err = decodeJSONNumbers(in.Name, in.Data, dt, j.x)
+	}
+	if err != nil {
+		putJob(j)
+		return nil, err
+	}
+	return j, nil
+}
+
+// appendV2Response writes the JSON response header for a job's outputs and
+// appends the binary outputs' bytes to bin.
+func appendV2Response(b, bin []byte, v *version, id string, n int, out []float32, sel []selected) ([]byte, []byte) {
+	b = append(b, `{"model_name":`...)
+	b = appendJSONString(b, v.model)
+	b = append(b, `,"model_version":"`...)
+	b = append(b, v.label...)
+	b = append(b, '"')
+	if id != "" {
+		b = append(b, `,"id":`...)
+		b = appendJSONString(b, id)
+	}
+	b = append(b, `,"outputs":[`...)
+	for i, s := range sel {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":`...)
+		b = appendJSONString(b, s.name)
+		b = append(b, `,"datatype":"`...)
+		b = append(b, s.dt.String()...)
+		b = append(b, `","shape":[`...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(s.width), 10)
+		b = append(b, ']')
+		vals := out[:n*s.width]
+		if s.binary {
+			b = append(b, `,"parameters":{"binary_data_size":`...)
+			b = strconv.AppendInt(b, int64(4*len(vals)), 10)
+			b = append(b, "}}"...)
+			for _, x := range vals {
+				u := math.Float32bits(x)
+				bin = append(bin, byte(u), byte(u>>8), byte(u>>16), byte(u>>24))
+			}
+			continue
+		}
+		b = append(b, `,"data":[`...)
+		for k, x := range vals {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONFloat(b, x)
+		}
+		b = append(b, "]}"...)
+	}
+	return append(b, "]}"...), bin
+}
