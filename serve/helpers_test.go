@@ -1,0 +1,172 @@
+package serve
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/tensor"
+)
+
+// netPredictor runs a loaded artifact's network directly.
+type netPredictor struct {
+	m    *model.Model
+	in   []int
+	size int
+	outs int
+}
+
+func loadNet(dir string) (Predictor, error) {
+	m, err := model.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	size := 1
+	for _, d := range m.Spec.Architecture.Input {
+		size *= d
+	}
+	return &netPredictor{m: m, in: m.Spec.Architecture.Input, size: size, outs: m.Spec.Architecture.Outputs}, nil
+}
+
+func (p *netPredictor) Forward(x []float32, n int, out []float32) error {
+	y := p.m.Predict(tensor.FromSlice(x[:n*p.size], append([]int{n}, p.in...)...))
+	copy(out, y.Data())
+	return nil
+}
+func (p *netPredictor) InputShape() []int   { return p.in }
+func (p *netPredictor) InputSize() int      { return p.size }
+func (p *netPredictor) Outputs() int        { return p.outs }
+func (p *netPredictor) Model() *model.Model { return p.m }
+
+// saveMLP writes a small classifier artifact (4 features, 3 classes) with
+// seeded random weights into dir; seed changes the weights, so versions
+// answer differently.
+func saveMLP(t testing.TB, dir string, seed uint64) *model.Model {
+	t.Helper()
+	nn.SetSeed(seed)
+	m, err := model.New(model.Spec{
+		Name: "iris", Task: "classification",
+		Architecture: model.Architecture{Kind: "mlp", Input: []int{4}, Outputs: 3, Hidden: []int{8}},
+		Labels:       []string{"setosa", "versicolor", "virginica"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// forward is the reference answer: the model's own forward pass.
+func forward(m *model.Model, x []float32, n int) []float32 {
+	return m.Predict(tensor.FromSlice(append([]float32(nil), x...), n, len(x)/n)).Data()
+}
+
+// testServer is a Server listening on loopback.
+type testServer struct {
+	*Server
+	url, grpcAddr string
+	stop          func()
+	done          chan error
+}
+
+func startServer(t testing.TB, opts Options) *testServer {
+	t.Helper()
+	if opts.HTTPAddr == "" {
+		opts.HTTPAddr = "127.0.0.1:0"
+	}
+	if opts.GRPCAddr == "" {
+		opts.GRPCAddr = "127.0.0.1:0"
+	}
+	if opts.Load == nil {
+		opts.Load = loadNet
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if os.Getenv("SHEN_SERVE_LOG") != "" {
+			opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
+	}
+	s, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ts := &testServer{Server: s, done: make(chan error, 1)}
+	go func() { ts.done <- s.Serve(ctx) }()
+	h, g := s.Addrs()
+	ts.url, ts.grpcAddr = "http://"+h, g
+	ts.stop = func() {
+		cancel()
+		select {
+		case err := <-ts.done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Errorf("server did not stop within 20 s")
+		}
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-ts.done:
+		case <-time.After(20 * time.Second):
+		}
+	})
+	waitReady(t, ts.url)
+	return ts
+}
+
+// waitReady polls /v2/health/ready for up to 10 s.
+func waitReady(t testing.TB, url string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url + "/v2/health/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s never became ready", url)
+}
+
+// repoWith makes a repository with the named model's versions, each an MLP
+// with weights from seed = version number, and an optional config.
+func repoWith(t testing.TB, name, config string, versions ...int) (root string, models map[int]*model.Model) {
+	t.Helper()
+	root = t.TempDir()
+	models = map[int]*model.Model{}
+	for _, v := range versions {
+		models[v] = saveMLP(t, filepath.Join(root, name, itoa(v)), uint64(v))
+	}
+	if config != "" {
+		writeFile(t, filepath.Join(root, name, "config.yaml"), config)
+	}
+	return root, models
+}
+
+func itoa(v int) string { return strconv.Itoa(v) }
+
+func writeFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
