@@ -84,9 +84,15 @@ type servedModel struct {
 	// Guarded by Repository.mu.
 	config    Config
 	configSig string
-	failed    map[int64]string // version -> fingerprint whose load failed
-	unloaded  bool             // unloaded through the API: polling leaves it
-	reason    string           // why it serves nothing, or the last load error
+	failed    map[int64]failedLoad // versions whose files failed to load
+	unloaded  bool                 // unloaded through the API: polling leaves it
+	reason    string               // why it serves nothing, or the last load error
+}
+
+// failedLoad is a version whose load failed: retried when its files change.
+type failedLoad struct {
+	sig    string
+	reason string
 }
 
 // served is the published version list.
@@ -128,7 +134,7 @@ func (r *Repository) Scan() error {
 	if r.single != "" {
 		m := models[r.name]
 		if m == nil {
-			m = &servedModel{name: r.name, artifact: r.single, failed: map[int64]string{}}
+			m = &servedModel{name: r.name, artifact: r.single, failed: map[int64]failedLoad{}}
 		}
 		next[m.name] = m
 	} else {
@@ -142,7 +148,7 @@ func (r *Repository) Scan() error {
 			}
 			m := models[e.Name()]
 			if m == nil {
-				m = &servedModel{name: e.Name(), dir: filepath.Join(r.root, e.Name()), failed: map[int64]string{}}
+				m = &servedModel{name: e.Name(), dir: filepath.Join(r.root, e.Name()), failed: map[int64]failedLoad{}}
 			}
 			next[m.name] = m
 		}
@@ -210,12 +216,12 @@ func (r *Repository) sync(m *servedModel) error {
 			next = append(next, cur)
 			continue
 		}
-		if m.failed[n] == sig {
+		if f, ok := m.failed[n]; ok && f.sig == sig {
 			continue // already reported; retried when the files change
 		}
 		v, err := r.loadVersion(m, n, dir, sig, cfg, cur)
 		if err != nil {
-			m.failed[n] = sig
+			m.failed[n] = failedLoad{sig, err.Error()}
 			m.reason = err.Error()
 			r.metrics.loadFailures.WithLabelValues(m.name).Inc()
 			r.log.Error("model version failed to load; the working versions keep serving", "model", m.name, "version", n, "dir", dir, "err", err)
@@ -444,7 +450,7 @@ func (r *Repository) Load(name string) error {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() || name == "" || name[0] == '.' || filepath.Base(name) != name {
 			return fmt.Errorf("%w %q: no such folder in the repository", errUnknownModel, name)
 		}
-		m = &servedModel{name: name, dir: dir, failed: map[int64]string{}}
+		m = &servedModel{name: name, dir: dir, failed: map[int64]failedLoad{}}
 		next := maps(models)
 		next[name] = m
 		r.models.Store(&next)
@@ -491,7 +497,8 @@ type IndexEntry struct {
 	Reason  string `json:"reason,omitempty"`
 }
 
-// Index lists every model version served and every model serving none.
+// Index lists every model version served, every version that failed to
+// load (with the reason), and every model serving nothing.
 func (r *Repository) Index() []IndexEntry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -503,7 +510,12 @@ func (r *Repository) Index() []IndexEntry {
 		for _, v := range vs {
 			out = append(out, IndexEntry{Name: name, Version: v.label, State: StateReady})
 		}
-		if len(vs) == 0 {
+		for _, n := range slices.Sorted(mapKeys(m.failed)) {
+			if findVersion(vs, n) == nil {
+				out = append(out, IndexEntry{Name: name, Version: strconv.FormatInt(n, 10), State: StateUnavailable, Reason: m.failed[n].reason})
+			}
+		}
+		if len(vs) == 0 && len(m.failed) == 0 {
 			out = append(out, IndexEntry{Name: name, State: StateUnavailable, Reason: m.reason})
 		}
 	}
