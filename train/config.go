@@ -16,6 +16,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
+	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/model"
 )
 
@@ -532,7 +533,7 @@ func (c *Config) Validate() error {
 	}
 	if c.Task == "" {
 		c.Task = Classification
-		if c.Data.Format == "text" || (c.Data.Format == "" && formatFromName(c.Data.Path) == "text") {
+		if c.Data.Format == "text" || (c.Data.Format == "" && data.FormatOf(c.Data.Path) == "text") {
 			c.Task = LanguageModel
 		}
 	}
@@ -557,7 +558,7 @@ func (c *Config) validateData() error {
 		return c.errAt("data.path", "is required")
 	}
 	if d.Format == "" {
-		d.Format = formatFromName(d.Path)
+		d.Format = data.FormatOf(d.Path)
 		if d.Format == "" {
 			return c.errAt("data.format", "cannot tell the format of %q from its name; set data.format", d.Path)
 		}
@@ -797,23 +798,6 @@ func pathErr(err error) error {
 		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
 	}
 	return err
-}
-
-func formatFromName(p string) string {
-	n := strings.ToLower(strings.TrimSuffix(strings.ToLower(p), ".gz"))
-	switch {
-	case strings.HasSuffix(n, ".csv"):
-		return "csv"
-	case strings.HasSuffix(n, ".tsv"):
-		return "tsv"
-	case strings.HasSuffix(n, ".jsonl"), strings.HasSuffix(n, ".ndjson"):
-		return "jsonl"
-	case strings.Contains(n, "idx"):
-		return "idx"
-	case strings.HasSuffix(n, ".txt"):
-		return "text"
-	}
-	return ""
 }
 
 var numericTransforms = []string{"standardize", "minmax", "robust", "log", "none"}
