@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shenml/shen/predict"
 )
 
 // ErrQueueFull is the answer when a model's queue holds max_queue_size
@@ -58,6 +59,9 @@ type job struct {
 	// abandoned is set when the job was withdrawn while still queued: the
 	// queue still holds it, so it must not go back to the pool.
 	abandoned bool
+	// res is the answer built from out when a response needs one; reused
+	// with the job, so answering allocates nothing in steady state.
+	res predict.Result
 }
 
 var jobPool = sync.Pool{New: func() any { return &job{done: make(chan error, 1)} }}

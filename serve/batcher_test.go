@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shenml/shen/predict"
 )
 
 // gated holds each Forward of a real model until the test releases it, so
@@ -25,17 +26,17 @@ func (g *gated) Forward(x []float32, n int, out []float32) error {
 	return g.forwarder.Forward(x, n, out)
 }
 
-func irisNet(t testing.TB) Predictor {
+func irisNet(t testing.TB) *predict.Predictor {
 	dir := filepath.Join(t.TempDir(), "iris")
 	saveMLP(t, dir, 1)
-	p, err := loadNet(dir)
+	p, err := predict.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-func newGated(t testing.TB, p batchPolicy) (*batcher, *gated, Predictor) {
+func newGated(t testing.TB, p batchPolicy) (*batcher, *gated, *predict.Predictor) {
 	net := irisNet(t)
 	g := &gated{forwarder: net, entered: make(chan int, 16), release: make(chan struct{})}
 	b := newBatcher(g, p, prometheus.NewGauge(prometheus.GaugeOpts{Name: "depth"}))

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/shenml/shen/predict"
 	"github.com/shenml/shen/serve/inference"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -222,24 +224,19 @@ func (g *grpcService) infer(ctx context.Context, v *version, req *inference.Mode
 	if err := v.batch.run(ctx, j); err != nil {
 		return nil, err
 	}
+	res := g.s.answer(v, j, sel)
 	resp := &inference.ModelInferResponse{ModelName: v.model, ModelVersion: v.label, Id: req.Id}
 	for _, o := range sel {
-		t := &inference.ModelInferResponse_InferOutputTensor{Name: o.name, Datatype: o.dt.String(), Shape: []int64{int64(n), int64(o.width)}}
-		vals := j.out[:n*o.width]
+		t := &inference.ModelInferResponse_InferOutputTensor{Name: o.name, Datatype: o.dt.String(), Shape: o.shape(n)}
 		if raw {
-			b := make([]byte, 4*len(vals))
-			for i, x := range vals {
-				u := math.Float32bits(x)
-				b[4*i], b[4*i+1], b[4*i+2], b[4*i+3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
-			}
-			resp.RawOutputContents = append(resp.RawOutputContents, b)
+			resp.RawOutputContents = append(resp.RawOutputContents, o.appendBinary(nil, j, res))
 		} else {
-			t.Contents = &inference.InferTensorContents{Fp32Contents: append([]float32(nil), vals...)}
+			t.Contents = o.contents(j, res)
 		}
 		resp.Outputs = append(resp.Outputs, t)
 	}
 	v.metrics.observe(protoV2GRPC, j, time.Since(start))
-	g.s.observeV2(v, requestIDOr(req.Id, ctx), protoV2GRPC, j)
+	g.s.observeV2(v, requestIDOr(req.Id, ctx), protoV2GRPC, j, res)
 	return resp, nil
 }
 
@@ -393,4 +390,23 @@ func (h *healthService) Watch(req *healthpb.HealthCheckRequest, stream healthpb.
 		case <-t.C:
 		}
 	}
+}
+
+// contents is an output as typed gRPC contents.
+func (o outputSpec) contents(j *job, res *predict.Result) *inference.InferTensorContents {
+	switch o.kind {
+	case outClass:
+		c := make([]int64, len(res.Class))
+		for i, k := range res.Class {
+			c[i] = int64(k)
+		}
+		return &inference.InferTensorContents{Int64Contents: c}
+	case outLabel:
+		c := make([][]byte, len(res.Class))
+		for i := range res.Class {
+			c[i] = []byte(res.Label(i))
+		}
+		return &inference.InferTensorContents{BytesContents: c}
+	}
+	return &inference.InferTensorContents{Fp32Contents: slices.Clone(o.floats(j, res))}
 }

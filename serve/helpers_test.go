@@ -17,36 +17,6 @@ import (
 	"github.com/shenml/shen/tensor"
 )
 
-// netPredictor runs a loaded artifact's network directly.
-type netPredictor struct {
-	m    *model.Model
-	in   []int
-	size int
-	outs int
-}
-
-func loadNet(dir string) (Predictor, error) {
-	m, err := model.Load(dir)
-	if err != nil {
-		return nil, err
-	}
-	size := 1
-	for _, d := range m.Spec.Architecture.Input {
-		size *= d
-	}
-	return &netPredictor{m: m, in: m.Spec.Architecture.Input, size: size, outs: m.Spec.Architecture.Outputs}, nil
-}
-
-func (p *netPredictor) Forward(x []float32, n int, out []float32) error {
-	y := p.m.Predict(tensor.FromSlice(x[:n*p.size], append([]int{n}, p.in...)...))
-	copy(out, y.Data())
-	return nil
-}
-func (p *netPredictor) InputShape() []int   { return p.in }
-func (p *netPredictor) InputSize() int      { return p.size }
-func (p *netPredictor) Outputs() int        { return p.outs }
-func (p *netPredictor) Model() *model.Model { return p.m }
-
 // saveMLP writes a small classifier artifact (4 features, 3 classes) with
 // seeded random weights into dir; seed changes the weights, so versions
 // answer differently.
@@ -87,9 +57,6 @@ func startServer(t testing.TB, opts Options) *testServer {
 	}
 	if opts.GRPCAddr == "" {
 		opts.GRPCAddr = "127.0.0.1:0"
-	}
-	if opts.Load == nil {
-		opts.Load = loadNet
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -172,8 +172,9 @@ func (s *Server) metadata(v *version) modelMetadata {
 		shape = append(shape, int64(d))
 	}
 	md.Inputs = []tensorMetadata{{Name: in, Datatype: "FP32", Shape: shape}}
-	for _, o := range v.outputSpecs() {
-		md.Outputs = append(md.Outputs, tensorMetadata{Name: o.name, Datatype: o.dt.String(), Shape: []int64{-1, int64(o.width)}})
+	for _, o := range v.outputs {
+		shape := o.shape(-1)
+		md.Outputs = append(md.Outputs, tensorMetadata{Name: o.name, Datatype: o.dt.String(), Shape: shape})
 	}
 	if len(spec.Labels) > 0 {
 		md.Parameters["labels"] = strings.Join(spec.Labels, ",")
@@ -376,7 +377,8 @@ func (s *Server) inferV2(w http.ResponseWriter, r *http.Request, v *version, req
 	defer buffers.Put(out)
 	binOut := buffers.Get().(*bytes.Buffer)
 	defer buffers.Put(binOut)
-	hb, bb := appendV2Response(out.AvailableBuffer(), binOut.AvailableBuffer(), v, req.ID, j.n, j.out, sel)
+	res := s.answer(v, j, sel)
+	hb, bb := appendV2Response(out.AvailableBuffer(), binOut.AvailableBuffer(), v, req.ID, j, res, sel)
 	h := w.Header()
 	if len(bb) > 0 {
 		h.Set(headerLength, strconv.Itoa(len(hb)))
@@ -390,7 +392,7 @@ func (s *Server) inferV2(w http.ResponseWriter, r *http.Request, v *version, req
 	out.Write(hb) // keep the grown buffers for the next request
 	binOut.Write(bb)
 	v.metrics.observe(protoV2HTTP, j, time.Since(start))
-	s.observeV2(v, requestIDOr(req.ID, r.Context()), protoV2HTTP, j)
+	s.observeV2(v, requestIDOr(req.ID, r.Context()), protoV2HTTP, j, res)
 	return nil
 }
 

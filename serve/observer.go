@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shenml/shen/predict"
 )
 
 // Observer receives every successful inference, for monitoring (drift,
@@ -35,7 +36,9 @@ type Observation struct {
 	Inputs []float32
 	Width  int
 
-	observed
+	// Result is the answer the client got: probabilities, classes and
+	// labels, or values; for V1 records also the per-row notes.
+	Result *predict.Result
 }
 
 // Rows is the number of rows observed.
@@ -98,13 +101,12 @@ func (q *observerQueue) close() {
 }
 
 // observeV2 offers a V2 request's rows and answer to the observer.
-func (s *Server) observeV2(v *version, id string, p protocol, j *job) {
+func (s *Server) observeV2(v *version, id string, p protocol, j *job, res *predict.Result) {
 	if s.observer == nil {
 		return
 	}
 	s.observer.offer(&Observation{
 		Model: v.model, Version: v.label, RequestID: id, Protocol: p.String(), Time: time.Now(),
-		Inputs: slices.Clone(j.x), Width: v.pred.InputSize(),
-		observed: v.observed(j),
+		Inputs: slices.Clone(j.x), Width: v.pred.InputSize(), Result: res,
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/predict"
 )
 
 // Model states, as the repository index reports them (Triton's words).
@@ -29,8 +30,9 @@ type version struct {
 	model    string
 	number   int64
 	label    string // number as text, for responses and metric labels
-	pred     Predictor
+	pred     *predict.Predictor
 	batch    *batcher
+	outputs  []outputSpec
 	sig      string // fingerprint of the artifact's files
 	metrics  *versionMetrics
 	inflight atomic.Int64
@@ -111,7 +113,7 @@ type Repository struct {
 	root     string
 	single   string // artifact dir for one-model mode
 	name     string // the single model's name ("" = the artifact's spec name)
-	load     func(dir string) (Predictor, error)
+	load     func(dir string) (*predict.Predictor, error)
 	log      *slog.Logger
 	metrics  *metrics
 	mu       sync.Mutex
@@ -290,7 +292,7 @@ func (r *Repository) present(m *servedModel) (map[int64]string, error) {
 // before it may be published. A config change with unchanged files reuses
 // the loaded predictor under a new batcher.
 func (r *Repository) loadVersion(m *servedModel, n int64, dir, sig string, cfg Config, cur *version) (*version, error) {
-	var pred Predictor
+	var pred *predict.Predictor
 	if cur != nil && cur.sig == sig {
 		pred = cur.pred
 	} else {
@@ -308,7 +310,7 @@ func (r *Repository) loadVersion(m *servedModel, n int64, dir, sig string, cfg C
 	label := strconv.FormatInt(n, 10)
 	vm := r.metrics.forVersion(m.name, label)
 	return &version{
-		model: m.name, number: n, label: label, pred: pred, sig: sig,
+		model: m.name, number: n, label: label, pred: pred, sig: sig, outputs: buildOutputs(pred),
 		batch: newBatcher(pred, cfg.batching(), vm.depth), metrics: vm,
 		drained: make(chan struct{}, 1),
 	}, nil
@@ -316,8 +318,20 @@ func (r *Repository) loadVersion(m *servedModel, n int64, dir, sig string, cfg C
 
 // warmUp runs one all-zero row, so the first client meets a model whose
 // buffers and kernels are ready, and a model that cannot run is caught
-// before it is served.
-func warmUp(p Predictor) error {
+// before it is served. A language model has no fixed-size forward; it
+// continues a one-token prompt instead.
+func warmUp(p *predict.Predictor) error {
+	if p.Kind() == predict.Text {
+		if v := p.Model().Spec.Vocab; v != nil {
+			for _, tok := range v.Tokens {
+				if len(v.Encode(tok)) > 0 {
+					_, err := p.Generate(tok, 1, 0, 0)
+					return err
+				}
+			}
+		}
+		return errors.New("the language model's vocabulary encodes none of its own tokens")
+	}
 	x := make([]float32, p.InputSize())
 	out := make([]float32, p.Outputs())
 	return p.Forward(x, 1, out)

@@ -55,7 +55,7 @@ instance_group: [{count: 2, kind: KIND_CPU}]
 
 // infer sends one row and returns the outputs and the version that answered.
 func infer(client *http.Client, url string, row []float32) ([]float32, string, int, error) {
-	body := fmt.Sprintf(`{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[%v,%v,%v,%v]}]}`, row[0], row[1], row[2], row[3])
+	body := fmt.Sprintf(`{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[%v,%v,%v,%v]}],"outputs":[{"name":"output"}]}`, row[0], row[1], row[2], row[3])
 	resp, err := client.Post(url+"/v2/models/iris/infer", "application/json", strings.NewReader(body))
 	if err != nil {
 		return nil, "", 0, err

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shenml/shen/predict"
 	"google.golang.org/grpc"
 )
 
@@ -31,9 +32,6 @@ type Options struct {
 
 	HTTPAddr string // host:port; "" disables HTTP; port 0 picks a free port
 	GRPCAddr string // host:port; "" disables gRPC
-
-	// Load reads an artifact folder into a Predictor.
-	Load func(dir string) (Predictor, error)
 
 	PollInterval    time.Duration // repository rescan period; 0 disables polling
 	MaxRequestBytes int64         // request body / message limit (default 64 MiB)
@@ -79,9 +77,6 @@ func New(opts Options) (*Server, error) {
 	if (opts.ModelRepository == "") == (opts.Model == "") {
 		return nil, errors.New("serve: set exactly one of a model repository and a model")
 	}
-	if opts.Load == nil {
-		return nil, errors.New("serve: Options.Load is required")
-	}
 	if opts.MaxRequestBytes <= 0 {
 		opts.MaxRequestBytes = 64 << 20
 	}
@@ -98,7 +93,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("serve: TLS needs both a certificate and a key file")
 	}
 	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry), started: make(chan struct{})}
-	s.repo = &Repository{root: opts.ModelRepository, single: opts.Model, name: opts.ModelName, load: opts.Load, log: s.log, metrics: s.metrics}
+	s.repo = &Repository{root: opts.ModelRepository, single: opts.Model, name: opts.ModelName, load: predict.Load, log: s.log, metrics: s.metrics}
 	if opts.Observer != nil {
 		s.observer = newObserverQueue(opts.Observer, s.metrics.dropped, s.log)
 	}

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 	"strconv"
+
+	"github.com/shenml/shen/predict"
 )
 
 // v2Request is an Open Inference Protocol inference request's JSON header.
@@ -116,6 +116,9 @@ func checkInput(v *version, name, dt string, shape []int64, inputs int) (datatyp
 	if len(spec.Signature.Inputs) > 0 {
 		want = spec.Signature.Inputs[0].Name
 	}
+	if v.pred.Kind() == predict.Text {
+		return 0, 0, fmt.Errorf("model %q is a language model; send prompts to /v1/models/%s:predict", v.model, v.model)
+	}
 	if inputs != 1 {
 		return 0, 0, fmt.Errorf("model %q takes one input, %q; the request has %d", v.model, want, inputs)
 	}
@@ -137,64 +140,6 @@ func checkInput(v *version, name, dt string, shape []int64, inputs int) (datatyp
 		return 0, 0, fmt.Errorf("input %q has no rows", name)
 	}
 	return d, n, nil
-}
-
-// outputKind is one tensor a version answers with.
-type outputKind uint8
-
-const (
-	outRaw outputKind = iota // the network's raw outputs (logits), FP32 [N Outputs]
-)
-
-// outputSpec describes an answer tensor.
-type outputSpec struct {
-	kind  outputKind
-	name  string
-	dt    datatype
-	width int // values per row; the shape is [N width]
-}
-
-// outputSpecs are the tensors a version can answer with, in order.
-func (v *version) outputSpecs() []outputSpec {
-	spec := v.pred.Model().Spec
-	raw := "output"
-	if len(spec.Signature.Outputs) > 0 {
-		raw = spec.Signature.Outputs[0].Name
-	}
-	return []outputSpec{{kind: outRaw, name: raw, dt: dtFP32, width: v.pred.Outputs()}}
-}
-
-// selected is an output to send and whether it goes as binary data.
-type selected struct {
-	outputSpec
-	binary bool
-}
-
-// selectOutputs resolves the requested outputs (all when none are named).
-func selectOutputs(v *version, req []v2RequestedOutput, binaryAll bool, dst []selected) ([]selected, error) {
-	specs := v.outputSpecs()
-	if len(req) == 0 {
-		for _, s := range specs {
-			dst = append(dst, selected{s, binaryAll})
-		}
-		return dst, nil
-	}
-	for _, r := range req {
-		i := slices.IndexFunc(specs, func(s outputSpec) bool { return s.name == r.Name })
-		if i < 0 {
-			names := make([]string, len(specs))
-			for k, s := range specs {
-				names[k] = s.name
-			}
-			return nil, fmt.Errorf("output %q is not an output of model %q; it has %v", r.Name, v.model, names)
-		}
-		bin, err := paramBool(r.Parameters, "binary_data")
-		if err != nil {
-			return nil, fmt.Errorf("output %q: %w", r.Name, err)
-		}
-		dst = append(dst, selected{specs[i], bin || binaryAll})
-	}
-	return dst, nil
 }
 
 // fillV2JSON decodes a JSON/binary request's one input into a job.
@@ -236,53 +181,4 @@ func fillV2JSON(v *version, req *v2Request, bin []byte) (*job, error) {
 		return nil, err
 	}
 	return j, nil
-}
-
-// appendV2Response writes the JSON response header for a job's outputs and
-// appends the binary outputs' bytes to bin.
-func appendV2Response(b, bin []byte, v *version, id string, n int, out []float32, sel []selected) ([]byte, []byte) {
-	b = append(b, `{"model_name":`...)
-	b = appendJSONString(b, v.model)
-	b = append(b, `,"model_version":"`...)
-	b = append(b, v.label...)
-	b = append(b, '"')
-	if id != "" {
-		b = append(b, `,"id":`...)
-		b = appendJSONString(b, id)
-	}
-	b = append(b, `,"outputs":[`...)
-	for i, s := range sel {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"name":`...)
-		b = appendJSONString(b, s.name)
-		b = append(b, `,"datatype":"`...)
-		b = append(b, s.dt.String()...)
-		b = append(b, `","shape":[`...)
-		b = strconv.AppendInt(b, int64(n), 10)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, int64(s.width), 10)
-		b = append(b, ']')
-		vals := out[:n*s.width]
-		if s.binary {
-			b = append(b, `,"parameters":{"binary_data_size":`...)
-			b = strconv.AppendInt(b, int64(4*len(vals)), 10)
-			b = append(b, "}}"...)
-			for _, x := range vals {
-				u := math.Float32bits(x)
-				bin = append(bin, byte(u), byte(u>>8), byte(u>>16), byte(u>>24))
-			}
-			continue
-		}
-		b = append(b, `,"data":[`...)
-		for k, x := range vals {
-			if k > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONFloat(b, x)
-		}
-		b = append(b, "]}"...)
-	}
-	return append(b, "]}"...), bin
 }
