@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/tensor"
+	"github.com/shenml/shen/train"
 )
 
 // saveMLP writes a small classifier artifact (4 features, 3 classes) with
@@ -140,3 +142,64 @@ func writeFile(t testing.TB, path, content string) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+var (
+	irisOnce    sync.Once
+	irisDir     string
+	irisErr     error
+	trainedRoot string
+)
+
+// TestMain removes the artifacts trained once for the whole run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if trainedRoot != "" {
+		os.RemoveAll(trainedRoot)
+	}
+	os.Exit(code)
+}
+
+// trainedIris is an artifact trained from testdata/configs/iris.yaml (a
+// table model: records of f0..f3 through fitted standardisation), trained
+// once per test run (about a second).
+func trainedIris(t testing.TB) string {
+	t.Helper()
+	irisOnce.Do(func() {
+		trainedRoot, irisErr = os.MkdirTemp("", "shen-serve-test")
+		if irisErr != nil {
+			return
+		}
+		cfg, err := train.LoadConfig(filepath.Join("..", "testdata", "configs", "iris.yaml"))
+		if err != nil {
+			irisErr = err
+			return
+		}
+		res, err := train.Run(context.Background(), cfg, filepath.Join(trainedRoot, "iris-run"), train.RunOptions{})
+		if err != nil {
+			irisErr = err
+			return
+		}
+		irisDir = res.ModelDir
+	})
+	if irisErr != nil {
+		t.Fatal(irisErr)
+	}
+	return irisDir
+}
+
+// copyArtifact copies an artifact folder into dst (a version folder).
+func copyArtifact(t testing.TB, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{model.SpecFile, model.WeightsFile, model.ProfileFile} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(dst, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -42,7 +42,8 @@ func (s *Server) httpHandler() http.Handler {
 	mux.HandleFunc("POST /v2/repository/index", s.repositoryIndex)
 	mux.HandleFunc("POST /v2/repository/models/{model}/load", s.repositoryLoad)
 	mux.HandleFunc("POST /v2/repository/models/{model}/unload", s.repositoryUnload)
-	// V1 after predict lands
+	mux.HandleFunc("POST /v1/models/{call}", s.predictV1)
+	mux.HandleFunc("GET /v1/models/{model}", s.modelStatusV1)
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{Registry: s.opts.Registry}))
 	if s.opts.Routes != nil {

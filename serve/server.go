@@ -3,17 +3,21 @@ package serve
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/predict"
 	"google.golang.org/grpc"
 )
@@ -91,6 +95,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
 		return nil, errors.New("serve: TLS needs both a certificate and a key file")
+	}
+	if opts.Model != "" && opts.ModelName == "" {
+		opts.ModelName = artifactName(opts.Model)
 	}
 	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry), started: make(chan struct{})}
 	s.repo = &Repository{root: opts.ModelRepository, single: opts.Model, name: opts.ModelName, load: predict.Load, log: s.log, metrics: s.metrics}
@@ -231,4 +238,16 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 		return nil, fmt.Errorf("serve: TLS: %w", err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}, nil
+}
+
+// artifactName is the name a single artifact is served under: its spec's
+// name, else its folder's (the spec is checked properly when it loads).
+func artifactName(dir string) string {
+	var spec struct {
+		Name string `json:"name"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, model.SpecFile)); err == nil && json.Unmarshal(b, &spec) == nil && spec.Name != "" {
+		return spec.Name
+	}
+	return filepath.Base(filepath.Clean(dir))
 }

@@ -1,0 +1,150 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/predict"
+)
+
+func TestV1Records(t *testing.T) {
+	dir := trainedIris(t)
+	ts := startServer(t, Options{Model: dir, ModelName: "iris"})
+	p, err := predict.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := []map[string]any{
+		{"f0": 5.1, "f1": 3.5, "f2": 1.4, "f3": 0.2},
+		{"f0": 6.7, "f1": 3.0, "f2": 5.2, "f3": 2.3},
+		{"f0": 5.9, "f1": 3.0, "f2": 4.2, "f3": 1.5, "ignored": "x"},
+		{"f0": 5.9, "f1": "3.0", "f2": 4.2, "f3": 40.0},
+	}
+	want, err := p.Records(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"instances":[{"f0":5.1,"f1":3.5,"f2":1.4,"f3":0.2},{"f0":6.7,"f1":3.0,"f2":5.2,"f3":2.3},` +
+		`{"f0":5.9,"f1":3.0,"f2":4.2,"f3":1.5,"ignored":"x"},{"f0":5.9,"f1":"3.0","f2":4.2,"f3":40.0}]}`
+	status, resp, _ := call(t, "POST", ts.url+"/v1/models/iris:predict", body, nil)
+	if status != 200 {
+		t.Fatalf("%d %v", status, resp)
+	}
+	preds := resp["predictions"].([]any)
+	if len(preds) != 4 {
+		t.Fatalf("%d predictions for 4 instances", len(preds))
+	}
+	for i, pr := range preds {
+		m := pr.(map[string]any)
+		if m["label"] != want.Label(i) || m["class"] != float64(want.Class[i]) {
+			t.Errorf("row %d: %v, predict says %s", i, m, want.Label(i))
+		}
+		probs := m["probabilities"].(map[string]any)
+		for c, name := range want.Classes {
+			if got := probs[name].(float64); !near([]float32{float32(got)}, []float32{want.Probs[i*3+c]}) {
+				t.Errorf("row %d P(%s) = %v, predict says %v", i, name, got, want.Probs[i*3+c])
+			}
+		}
+		gotNotes := fmt.Sprint(m["notes"])
+		if len(want.Notes) > i && len(want.Notes[i]) > 0 {
+			for _, n := range want.Notes[i] {
+				if !strings.Contains(gotNotes, n.Kind) || !strings.Contains(gotNotes, n.Field) {
+					t.Errorf("row %d notes %s lack %+v", i, gotNotes, n)
+				}
+			}
+		} else if m["notes"] != nil {
+			t.Errorf("row %d has notes %s, predict has none", i, gotNotes)
+		}
+	}
+	if len(want.Notes) < 4 || len(want.Notes[3]) == 0 {
+		t.Errorf("the string and out-of-range values of row 3 gave no notes: %v", want.Notes)
+	}
+	errs := []struct{ body, says string }{
+		{`{"instances":[{"f0":1}, 7]}`, "instance 1 is not a record"},
+		{`{"instances":[]}`, `no "instances"`},
+		{`{"instances"`, "request JSON"},
+	}
+	for _, e := range errs {
+		status, resp, _ := call(t, "POST", ts.url+"/v1/models/iris:predict", e.body, nil)
+		if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, e.says) {
+			t.Errorf("%s: %d %v, want 400 naming %q", e.body, status, resp, e.says)
+		}
+	}
+	if status, _, _ := call(t, "POST", ts.url+"/v1/models/nope:predict", body, nil); status != 404 {
+		t.Errorf("unknown model: %d", status)
+	}
+	if status, _, _ := call(t, "POST", ts.url+"/v1/models/iris:explain", body, nil); status != 404 {
+		t.Errorf("unknown verb: %d", status)
+	}
+	if status, resp, _ := call(t, "GET", ts.url+"/v1/models/iris", "", nil); status != 200 || resp["ready"] != true {
+		t.Errorf("V1 model status: %d %v", status, resp)
+	}
+}
+
+// TestV1Images sends base64 PNGs to a small CNN image artifact and checks
+// the answers against predict.Images on the same pictures.
+func TestV1Images(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "digits")
+	m, err := model.New(model.Spec{
+		Name: "digits", Task: "classification",
+		Architecture: model.Architecture{Kind: "cnn", Input: []int{1, 8, 8}, Outputs: 3, Channels: []int{4}, Hidden: []int{8}},
+		Labels:       []string{"a", "b", "c"},
+		Image:        &model.ImageInput{Channels: 1, Height: 8, Width: 8},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, Options{Model: dir})
+	var imgs []image.Image
+	var instances []string
+	for k := range 3 {
+		img := image.NewGray(image.Rect(0, 0, 8, 8))
+		for i := range img.Pix {
+			img.Pix[i] = uint8((i*37 + k*91) % 256)
+		}
+		img.Set(k, k, color.Gray{255})
+		var buf bytes.Buffer
+		png.Encode(&buf, img)
+		imgs = append(imgs, img)
+		b64 := base64.StdEncoding.EncodeToString(buf.Bytes())
+		if k == 0 {
+			instances = append(instances, `"`+b64+`"`)
+		} else {
+			instances = append(instances, `{"b64":"`+b64+`"}`)
+		}
+	}
+	p, err := predict.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := p.Images(imgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, resp, _ := call(t, "POST", ts.url+"/v1/models/digits:predict", `{"instances":[`+strings.Join(instances, ",")+`]}`, nil)
+	if status != 200 {
+		t.Fatalf("%d %v", status, resp)
+	}
+	for i, pr := range resp["predictions"].([]any) {
+		m := pr.(map[string]any)
+		probs := m["probabilities"].(map[string]any)
+		if m["label"] != want.Label(i) || !near([]float32{float32(probs["b"].(float64))}, []float32{want.Probs[3*i+1]}) {
+			t.Errorf("image %d: %v, predict says %s %v", i, m, want.Label(i), want.Probs[3*i:3*i+3])
+		}
+	}
+	status, resp, _ = call(t, "POST", ts.url+"/v1/models/digits:predict", `{"instances":["bm90IGFuIGltYWdl"]}`, nil)
+	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, "instance 0: decoding the image") {
+		t.Errorf("not an image: %d %v", status, resp)
+	}
+}
