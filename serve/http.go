@@ -160,10 +160,6 @@ type modelMetadata struct {
 // metadata describes a served version (the protocol's model metadata).
 func (s *Server) metadata(v *version) modelMetadata {
 	spec := v.pred.Model().Spec
-	in := "input"
-	if len(spec.Signature.Inputs) > 0 {
-		in = spec.Signature.Inputs[0].Name
-	}
 	md := modelMetadata{Name: v.model, Platform: "shen", Parameters: map[string]string{"task": spec.Task}}
 	for _, o := range s.repo.current()[v.model].served() {
 		md.Versions = append(md.Versions, o.label)
@@ -172,7 +168,7 @@ func (s *Server) metadata(v *version) modelMetadata {
 	for _, d := range v.pred.InputShape() {
 		shape = append(shape, int64(d))
 	}
-	md.Inputs = []tensorMetadata{{Name: in, Datatype: "FP32", Shape: shape}}
+	md.Inputs = []tensorMetadata{{Name: v.input, Datatype: "FP32", Shape: shape}}
 	for _, o := range v.outputs {
 		shape := o.shape(-1)
 		md.Outputs = append(md.Outputs, tensorMetadata{Name: o.name, Datatype: o.dt.String(), Shape: shape})

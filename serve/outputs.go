@@ -21,6 +21,18 @@ const (
 	outValue                   // regression values in the target's units, FP32 [N Outputs]
 )
 
+// inputName is the V2 input tensor's name: the signature's when it has one
+// input of the network's shape, else "input". (A table model's signature
+// lists its raw columns, which V1 records carry; V2 carries the prepared
+// features the network takes.)
+func inputName(p *predict.Predictor) string {
+	sig := p.Model().Spec.Signature.Inputs
+	if len(sig) == 1 && slices.Equal(sig[0].Shape[min(1, len(sig[0].Shape)):], p.InputShape()) {
+		return sig[0].Name
+	}
+	return "input"
+}
+
 // outputSpec describes an answer tensor.
 type outputSpec struct {
 	kind  outputKind

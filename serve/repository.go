@@ -32,6 +32,7 @@ type version struct {
 	label    string // number as text, for responses and metric labels
 	pred     *predict.Predictor
 	batch    *batcher
+	input    string // the V2 input tensor's name
 	outputs  []outputSpec
 	sig      string // fingerprint of the artifact's files
 	metrics  *versionMetrics
@@ -310,7 +311,7 @@ func (r *Repository) loadVersion(m *servedModel, n int64, dir, sig string, cfg C
 	label := strconv.FormatInt(n, 10)
 	vm := r.metrics.forVersion(m.name, label)
 	return &version{
-		model: m.name, number: n, label: label, pred: pred, sig: sig, outputs: buildOutputs(pred),
+		model: m.name, number: n, label: label, pred: pred, sig: sig, input: inputName(pred), outputs: buildOutputs(pred),
 		batch: newBatcher(pred, cfg.batching(), vm.depth), metrics: vm,
 		drained: make(chan struct{}, 1),
 	}, nil

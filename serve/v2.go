@@ -111,11 +111,7 @@ func dims(row []int) string {
 // checkInput checks a request's one input tensor against the version and
 // returns its datatype and row count.
 func checkInput(v *version, name, dt string, shape []int64, inputs int) (datatype, int, error) {
-	spec := v.pred.Model().Spec
-	want := "input"
-	if len(spec.Signature.Inputs) > 0 {
-		want = spec.Signature.Inputs[0].Name
-	}
+	want := v.input
 	if v.pred.Kind() == predict.Text {
 		return 0, 0, fmt.Errorf("model %q is a language model; send prompts to /v1/models/%s:predict", v.model, v.model)
 	}
