@@ -1,0 +1,122 @@
+package serve
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// chanObserver hands observations to the test.
+type chanObserver chan *Observation
+
+func (c chanObserver) Observe(o *Observation) { c <- o }
+
+func nextObservation(t *testing.T, c chanObserver) *Observation {
+	t.Helper()
+	select {
+	case o := <-c:
+		return o
+	case <-time.After(5 * time.Second):
+		t.Fatal("no observation within 5 s")
+	}
+	return nil
+}
+
+// TestObserverRegistryRoutes checks the monitoring hook: every successful
+// inference reaches the observer with its inputs and answer, the caller's
+// registry holds the server's metrics, and extra routes are mounted
+// behind the same authentication.
+func TestObserverRegistryRoutes(t *testing.T) {
+	obs := make(chanObserver, 16)
+	reg := prometheus.NewRegistry()
+	extra := prometheus.NewCounter(prometheus.CounterOpts{Name: "monitor_feedback_total", Help: "Feedback received."})
+	reg.MustRegister(extra)
+	ts := startServer(t, Options{Model: trainedIris(t), Observer: obs, Registry: reg, AuthToken: "s3cret",
+		Routes: func(mux *http.ServeMux) {
+			mux.HandleFunc("POST /v2/models/{model}/feedback", func(w http.ResponseWriter, r *http.Request) {
+				extra.Inc()
+				w.Write([]byte(`{"model":"` + r.PathValue("model") + `","request_id":"` + RequestID(r.Context()) + `"}`))
+			})
+		}})
+	auth := map[string]string{"Authorization": "Bearer s3cret"}
+	status, resp, _ := call(t, "POST", ts.url+"/v2/models/iris/infer",
+		`{"id":"obs-1","inputs":[{"name":"input","shape":[2,4],"datatype":"FP32","data":[0.1,0.2,0.3,0.4,1,1,1,1]}],"outputs":[{"name":"label"}]}`, auth)
+	if status != 200 {
+		t.Fatalf("%d %v", status, resp)
+	}
+	o := nextObservation(t, obs)
+	if o.Model != "iris" || o.Version != "1" || o.RequestID != "obs-1" || o.Protocol != "v2_http" || o.Rows() != 2 ||
+		o.Row(1)[3] != 1 || o.Result == nil || o.Result.N != 2 || len(o.Result.Probs) != 6 {
+		t.Fatalf("V2 observation %+v", o)
+	}
+	if label := resp["outputs"].([]any)[0].(map[string]any)["data"].([]any)[1]; label != o.Result.Label(1) {
+		t.Errorf("the observer saw %s, the client %v", o.Result.Label(1), label)
+	}
+	status, _, _ = call(t, "POST", ts.url+"/v1/models/iris:predict", `{"instances":[{"f0":5.1,"f1":3.5,"f2":1.4,"f3":0.2}]}`,
+		map[string]string{"Authorization": "Bearer s3cret", "X-Request-Id": "v1-req"})
+	if status != 200 {
+		t.Fatal(status)
+	}
+	o = nextObservation(t, obs)
+	if o.Protocol != "v1_http" || o.RequestID != "v1-req" || len(o.Records) != 1 || o.Records[0]["f0"] != 5.1 || o.Result.N != 1 {
+		t.Fatalf("V1 observation %+v", o)
+	}
+	// A failed request is not observed.
+	call(t, "POST", ts.url+"/v2/models/iris/infer", `{"inputs":[]}`, auth)
+	select {
+	case o := <-obs:
+		t.Fatalf("a failed request was observed: %+v", o)
+	case <-time.After(50 * time.Millisecond):
+	}
+	// Extra route, behind auth.
+	if status, _, _ := call(t, "POST", ts.url+"/v2/models/iris/feedback", `{}`, nil); status != 401 {
+		t.Errorf("extra route without a token: %d", status)
+	}
+	if status, body, _ := call(t, "POST", ts.url+"/v2/models/iris/feedback", `{}`, map[string]string{"Authorization": "Bearer s3cret", "X-Request-Id": "fb"}); status != 200 || body["request_id"] != "fb" {
+		t.Errorf("extra route: %d %v", status, body)
+	}
+	if testutil.ToFloat64(extra) != 1 {
+		t.Errorf("the extra route's counter is %v", testutil.ToFloat64(extra))
+	}
+	// The caller's registry serves /metrics, with the server's series.
+	req, _ := http.NewRequest("GET", ts.url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	for _, want := range []string{"monitor_feedback_total 1", `shen_inference_requests_total{model="iris",protocol="v2_http",version="1"} 2`,
+		`shen_inference_failures_total{model="iris",protocol="v2_http",reason="bad_request",version="1"} 1`, `shen_model_ready{model="iris",version="1"} 1`,
+		"shen_inference_batch_size_bucket", "shen_inference_queue_duration_seconds_bucket"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestMetricsLint runs Prometheus' linter over the server's metrics after
+// traffic on every protocol and a failure.
+func TestMetricsLint(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	ts := startServer(t, Options{Model: trainedIris(t), Registry: reg})
+	call(t, "POST", ts.url+"/v2/models/iris/infer", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}`, nil)
+	call(t, "POST", ts.url+"/v1/models/iris:predict", `{"instances":[{"f0":1,"f1":2,"f2":3,"f3":4}]}`, nil)
+	call(t, "POST", ts.url+"/v2/models/nope/infer", `{}`, nil)
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("metric %s: %s", p.Metric, p.Text)
+	}
+	if n := testutil.ToFloat64(ts.metrics.failures.WithLabelValues("", "", "v2_http", "not_found")); n != 1 {
+		t.Errorf("not_found failures: %v", n)
+	}
+}
