@@ -207,9 +207,14 @@ func (g *grpcService) infer(ctx context.Context, v *version, req *inference.Mode
 	if err != nil {
 		return nil, fail(reasonBadRequest, err)
 	}
+	raw := len(req.RawInputContents) > 0
+	if count := n * v.pred.InputSize(); raw && len(req.RawInputContents[0]) != count*dt.size() {
+		return nil, fail(reasonBadRequest, fmt.Errorf("input %q: raw_input_contents holds %d bytes; %d elements of %s take %d", in.Name, len(req.RawInputContents[0]), count, dt, count*dt.size()))
+	} else if !raw && dt != dtFP16 && dt != dtBF16 && contentsLen(in.Contents) != count {
+		return nil, fail(reasonBadRequest, fmt.Errorf("input %q: contents hold %d elements; its shape says %d", in.Name, contentsLen(in.Contents), count))
+	}
 	j := getJob(n, v.pred.InputSize(), v.pred.Outputs())
 	defer putJob(j)
-	raw := len(req.RawInputContents) > 0
 	if raw {
 		err = fillRaw(in.Name, dt, req.RawInputContents, j.x)
 	} else {
@@ -409,4 +414,13 @@ func (o outputSpec) contents(j *job, res *predict.Result) *inference.InferTensor
 		return &inference.InferTensorContents{BytesContents: c}
 	}
 	return &inference.InferTensorContents{Fp32Contents: slices.Clone(o.floats(j, res))}
+}
+
+// contentsLen is the element count of whichever typed contents are set.
+func contentsLen(c *inference.InferTensorContents) int {
+	if c == nil {
+		return 0
+	}
+	return len(c.BoolContents) + len(c.IntContents) + len(c.Int64Contents) + len(c.UintContents) +
+		len(c.Uint64Contents) + len(c.Fp32Contents) + len(c.Fp64Contents) + len(c.BytesContents)
 }

@@ -119,7 +119,7 @@ func TestGRPC(t *testing.T) {
 		{&inference.ModelInferRequest{ModelName: "nope"}, codes.NotFound, `unknown model "nope"`},
 		{&inference.ModelInferRequest{ModelName: "iris"}, codes.InvalidArgument, "no inputs"},
 		{&inference.ModelInferRequest{ModelName: "iris", Inputs: []*inference.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "FP32", Shape: []int64{1, 4},
-			Contents: &inference.InferTensorContents{Fp32Contents: []float32{1, 2, 3}}}}}, codes.InvalidArgument, "fp32_contents holds 3 elements"},
+			Contents: &inference.InferTensorContents{Fp32Contents: []float32{1, 2, 3}}}}}, codes.InvalidArgument, "contents hold 3 elements"},
 		{&inference.ModelInferRequest{ModelName: "iris", Inputs: []*inference.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "INT32", Shape: []int64{1, 4},
 			Contents: &inference.InferTensorContents{Fp32Contents: []float32{1, 2, 3, 4}}}}}, codes.InvalidArgument, "int_contents holds 0"},
 		{&inference.ModelInferRequest{ModelName: "iris", Inputs: []*inference.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "FP32", Shape: []int64{1, 4},

@@ -152,6 +152,16 @@ func fillV2JSON(v *version, req *v2Request, bin []byte) (*job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("input %q: %w", in.Name, err)
 	}
+	// Check the claimed size against the bytes at hand before allocating
+	// for it, so a shape cannot make the server reserve memory the
+	// request never carries.
+	count := n * v.pred.InputSize()
+	switch {
+	case hasSize && size != int64(count*dt.size()):
+		return nil, fmt.Errorf("input %q: binary_data_size is %d; shape %v of %s takes %d", in.Name, size, in.Shape, dt, count*dt.size())
+	case !hasSize && len(in.Data) < count:
+		return nil, fmt.Errorf("input %q: data of %d bytes cannot hold the %d elements its shape says", in.Name, len(in.Data), count)
+	}
 	j := getJob(n, v.pred.InputSize(), v.pred.Outputs())
 	switch {
 	case hasSize:
