@@ -30,6 +30,12 @@ type serveFlags struct {
 }
 
 func serveCmd() *cobra.Command {
+	c, _ := newServeCmd()
+	return c
+}
+
+// newServeCmd builds the command and returns its flags, for tests.
+func newServeCmd() (*cobra.Command, *serveFlags) {
 	var f serveFlags
 	c := &cobra.Command{
 		Use:   "serve",
@@ -75,7 +81,7 @@ requests in flight and exits within --shutdown-timeout.`,
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug (every request), info, warn or error")
 	fl.IntVar(&f.threads, "threads", 0, "compute threads (0: one per core)")
-	return c
+	return c, &f
 }
 
 // options checks the flags and turns them into serve.Options.
