@@ -3,6 +3,7 @@ package serve
 import (
 	"io"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +119,28 @@ func TestMetricsLint(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(ts.metrics.failures.WithLabelValues("", "", "v2_http", "not_found")); n != 1 {
 		t.Errorf("not_found failures: %v", n)
+	}
+}
+
+// TestPromtoolCheckMetrics runs `promtool check metrics` (Prometheus'
+// own linter) over a live server's /metrics after traffic.
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool is not installed (Debian package prometheus); .ci/run installs it")
+	}
+	ts := startServer(t, Options{Model: trainedIris(t)})
+	call(t, "POST", ts.url+"/v2/models/iris/infer", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}`, nil)
+	call(t, "POST", ts.url+"/v2/models/iris/infer", `{"inputs":[]}`, nil)
+	resp, err := http.Get(ts.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = resp.Body
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }
