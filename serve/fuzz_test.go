@@ -33,19 +33,6 @@ func FuzzDecodeJSONNumbers(f *testing.F) {
 	})
 }
 
-// FuzzDecodeBinaryStrings: BYTES elements never read past the data.
-func FuzzDecodeBinaryStrings(f *testing.F) {
-	f.Add([]byte{1, 0, 0, 0, 'a', 2, 0, 0, 0, 'b', 'c'}, 2)
-	f.Add([]byte{255, 255, 255, 255, 'a'}, 1)
-	f.Add([]byte{1, 0, 0}, 1)
-	f.Fuzz(func(t *testing.T, b []byte, count int) {
-		out, err := decodeBinaryStrings("x", b, count)
-		if err == nil && len(out) != count {
-			t.Fatalf("%d elements for count %d", len(out), count)
-		}
-	})
-}
-
 // FuzzInferRequest sends arbitrary JSON headers and binary data to a V2
 // infer handler: the answer is 200 or a 4xx JSON error, never a panic or a
 // 5xx, and the server keeps answering.

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -78,60 +77,6 @@ func decodeJSONNumbers(name string, raw []byte, dt datatype, dst []float32) erro
 		return fmt.Errorf("input %q holds %d elements; its shape says %d", name, n, len(dst))
 	}
 	return nil
-}
-
-// decodeJSONStrings reads a BYTES tensor's JSON data (strings, flat or
-// nested) into byte strings.
-func decodeJSONStrings(name string, raw []byte, count int) ([][]byte, error) {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, fmt.Errorf("input %q: %w", name, err)
-	}
-	out := make([][]byte, 0, count)
-	var walk func(v any) error
-	walk = func(v any) error {
-		switch v := v.(type) {
-		case []any:
-			for _, e := range v {
-				if err := walk(e); err != nil {
-					return err
-				}
-			}
-		case string:
-			out = append(out, []byte(v))
-		default:
-			return fmt.Errorf("input %q element %d is %T; datatype BYTES takes strings", name, len(out), v)
-		}
-		return nil
-	}
-	if err := walk(v); err != nil {
-		return nil, err
-	}
-	if len(out) != count {
-		return nil, fmt.Errorf("input %q holds %d elements; its shape says %d", name, len(out), count)
-	}
-	return out, nil
-}
-
-// decodeBinaryStrings splits a BYTES tensor's binary data: each element is
-// a 4-byte little-endian length and that many bytes.
-func decodeBinaryStrings(name string, b []byte, count int) ([][]byte, error) {
-	out := make([][]byte, 0, count)
-	for len(b) > 0 {
-		if len(b) < 4 {
-			return nil, fmt.Errorf("input %q: binary BYTES element %d is cut short (%d bytes where a 4-byte length belongs)", name, len(out), len(b))
-		}
-		l := int(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
-		if l > len(b)-4 {
-			return nil, fmt.Errorf("input %q: binary BYTES element %d says %d bytes, %d remain", name, len(out), l, len(b)-4)
-		}
-		out = append(out, b[4:4+l])
-		b = b[4+l:]
-	}
-	if len(out) != count {
-		return nil, fmt.Errorf("input %q holds %d BYTES elements; its shape says %d", name, len(out), count)
-	}
-	return out, nil
 }
 
 // appendJSONFloat writes v as JSON; non-finite values, which JSON cannot
