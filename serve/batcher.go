@@ -36,9 +36,11 @@ type forwarder interface {
 	Outputs() int
 }
 
-// job states: a job is claimed by exactly one of a worker (taken) and its
-// client's cancellation (cancelled), so a cancelled job never fills a slot
-// and a taken job's buffers stay valid until the worker is done.
+// job states: a job is claimed by exactly one of a worker (taken, just
+// before its batch's Forward) and its client's cancellation (cancelled),
+// so a job withdrawn while it waits, in the queue or in a gathering batch,
+// never fills a slot of a Forward, and a taken job's buffers stay valid
+// until the worker is done.
 const (
 	jobWaiting int32 = iota
 	jobTaken
@@ -133,9 +135,9 @@ func (b *batcher) close() {
 }
 
 // run queues j and waits for its rows' outputs, for ctx's end, or for the
-// queue to refuse it. On ctx's end a job not yet taken is withdrawn at once;
-// a job already in a running batch is waited for, since the batch is writing
-// into its buffers (one Forward, bounded).
+// queue to refuse it. On ctx's end a job whose Forward has not started is
+// withdrawn at once; a job in a running Forward is waited for, since the
+// batch is writing into its buffers (one Forward, bounded).
 func (b *batcher) run(ctx context.Context, j *job) error {
 	j.enqueued = time.Now()
 	select {
@@ -179,7 +181,7 @@ func (b *batcher) work() {
 			return
 		}
 		b.depth.Dec()
-		if !first.state.CompareAndSwap(jobWaiting, jobTaken) {
+		if first.state.Load() != jobWaiting {
 			continue
 		}
 		w.jobs = append(w.jobs[:0], first)
@@ -216,6 +218,8 @@ func (b *batcher) gather(w *worker, first *job) {
 			case <-w.timer.C:
 				timed = false
 				return
+			case <-b.stop:
+				return
 			}
 		} else {
 			select {
@@ -225,8 +229,8 @@ func (b *batcher) gather(w *worker, first *job) {
 			}
 		}
 		b.depth.Dec()
-		if !j.state.CompareAndSwap(jobWaiting, jobTaken) {
-			continue // cancelled while waiting: it takes no slot
+		if j.state.Load() != jobWaiting {
+			continue // cancelled while queued: it takes no slot
 		}
 		if rows+j.n > b.policy.maxRows {
 			// Too big for this batch: run the batch now and j on its own
@@ -252,6 +256,15 @@ func (b *batcher) preferred(rows int) bool {
 // execute runs w.jobs as one Forward and answers each. A single job runs
 // straight on its own buffers; several are copied into the worker's.
 func (b *batcher) execute(w *worker) {
+	// Claim the jobs; those withdrawn while the batch gathered drop out.
+	live := w.jobs[:0]
+	for _, j := range w.jobs {
+		if j.state.CompareAndSwap(jobWaiting, jobTaken) {
+			live = append(live, j)
+		}
+	}
+	clear(w.jobs[len(live):])
+	w.jobs = live
 	if len(w.jobs) == 0 {
 		return
 	}

@@ -179,12 +179,14 @@ func (c *Config) Instances() int {
 // batching is the batcher's view of the config.
 func (c *Config) batching() batchPolicy {
 	p := batchPolicy{maxRows: max(c.MaxBatchSize, 1), queue: DefaultQueueSize, instances: c.Instances()}
-	if d := c.DynamicBatching; d != nil && c.MaxBatchSize > 0 {
-		p.merge = true
-		p.delay = time.Duration(d.MaxQueueDelayMicroseconds) * time.Microsecond
-		p.preferred = slices.Sorted(slices.Values(d.PreferredBatchSize))
+	if d := c.DynamicBatching; d != nil {
 		if d.MaxQueueSize > 0 {
 			p.queue = d.MaxQueueSize
+		}
+		if c.MaxBatchSize > 0 { // max_batch_size 0: the queue bound applies, no merging
+			p.merge = true
+			p.delay = time.Duration(d.MaxQueueDelayMicroseconds) * time.Microsecond
+			p.preferred = slices.Sorted(slices.Values(d.PreferredBatchSize))
 		}
 	}
 	return p
