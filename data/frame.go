@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // ColumnType says how a column's values are stored.
@@ -348,30 +348,11 @@ func (f *Frame) line(i int) int {
 }
 
 // WriteFileAtomic writes b to path through a temporary file in the same
-// folder and a rename, so readers never see a partial file.
+// folder, synced, renamed and the folder synced (safeio.WriteFileAtomic),
+// so readers, and the file after a crash, never see a partial file.
 func WriteFileAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(name, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-		return fmt.Errorf("data: write %s: %w", path, err)
+	if err := safeio.WriteFileAtomic(path, b, 0o644); err != nil {
+		return fmt.Errorf("data: %w", err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxLineBytes bounds one JSON Lines record.
@@ -20,7 +21,7 @@ const maxLineBytes = 64 << 20
 // error naming file:line and the field. Of opts, Types, NumericThreshold,
 // Missing, BadValues and MaxRows apply.
 func ReadJSONL(path string, opts CSVOptions) (*Frame, error) {
-	r, closeFn, err := openMaybeGzip(path)
+	r, closeFn, err := openData(path, opts.MaxDecompressed)
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +42,10 @@ func ReadJSONLFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) == 0 {
 			continue
+		}
+		if !utf8.Valid(b) {
+			// encoding/json would replace the bytes silently.
+			return nil, fmt.Errorf("%s:%d: %s", name, line, invalidUTF8(string(b)))
 		}
 		rec, err := parseJSONObject(b)
 		if err != nil {
@@ -73,6 +78,9 @@ func ReadJSONLFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
+		if strings.Contains(err.Error(), name) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
 	}
 	return t.build(opts)

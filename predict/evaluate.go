@@ -58,6 +58,9 @@ func (p *Predictor) EvaluateFrame(f *data.Frame, target string) (*metrics.Evalua
 		return nil, errors.New("no rows")
 	}
 	if p.classes == nil {
+		if p.outputs != 1 {
+			return nil, fmt.Errorf("the model predicts %d values per row; evaluation scores one label column", p.outputs)
+		}
 		if tc.Type != data.Numeric {
 			return nil, fmt.Errorf("label column %q is not numeric", target)
 		}

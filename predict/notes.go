@@ -63,10 +63,11 @@ func addNote(notes *[][]Note, n, i int, note Note) {
 	(*notes)[i] = append((*notes)[i], note)
 }
 
-// recordsFrame turns records into a frame of the pipeline's inputs. A
-// value of the wrong type for a numeric input becomes missing, with a
-// wrong_type note, when the model imputes that input; otherwise it is a
-// RowError.
+// recordsFrame turns records into a frame of the pipeline's inputs. Text
+// that is not a number, given for a numeric input, becomes missing, with
+// a wrong_type note, when the model imputes that input; otherwise it is a
+// RowError, as are an infinite number and a value of the wrong JSON kind
+// (an object, an array, a boolean for a number).
 func recordsFrame(rows []map[string]any, uses []data.InputUse) (*data.Frame, [][]Note, error) {
 	f := &data.Frame{Source: "request"}
 	var notes [][]Note
@@ -84,7 +85,7 @@ func recordsFrame(rows []map[string]any, uses []data.InputUse) (*data.Frame, [][
 			}
 			x, err := toNumber(v)
 			if err != nil {
-				if !u.Imputed {
+				if _, text := v.(string); !text || !u.Imputed {
 					return nil, nil, &RowError{Row: i, Field: u.Name, Err: err}
 				}
 				addNote(&notes, len(rows), i, Note{u.Name, NoteWrongType, fmt.Sprintf("%v; the training fill value %s was used", err, u.Fill)})

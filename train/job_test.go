@@ -2,9 +2,11 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/shenml/shen/data"
@@ -164,4 +166,35 @@ func resultN(r *predict.Result) int {
 		return 0
 	}
 	return r.N
+}
+
+// A loss that overflows because an input holds huge values names that
+// input instead of advising a lower learning rate.
+func TestHugeInputNamedWhenLossOverflows(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("small,big,label\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "%d,%g,%d\n", i%7, 1e36*float64(1+i%5), i%2)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "huge.csv"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `name: huge
+data: {path: huge.csv, target: label}
+preprocessing: {numeric: none}
+model: {kind: mlp, hidden: [8]}
+train: {epochs: 3, batch_size: 16, optimizer: {name: sgd, lr: 0.1}}
+`
+	if err := os.WriteFile(filepath.Join(dir, "huge.yaml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(filepath.Join(dir, "huge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), c, filepath.Join(dir, "run"), RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), `input "big" holds`) || strings.Contains(err.Error(), "lower the learning rate") {
+		t.Errorf("error %v, want one naming the input \"big\"", err)
+	}
 }

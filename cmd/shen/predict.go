@@ -3,16 +3,20 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/predict"
-	"github.com/shenml/shen/report"
 )
 
 func evaluateCmd() *cobra.Command {
@@ -256,7 +260,12 @@ func writePredictions(cmd *cobra.Command, r *predict.Result, out string) error {
 		_, err = cmd.OutOrStdout().Write(b.Bytes())
 		return err
 	}
-	if err := report.WriteFileAtomic(out, b.Bytes(), 0o644); err != nil {
+	// Temporary files of a predict killed an hour or more ago go; a
+	// younger one may be another process's write in progress.
+	if _, err := safeio.CleanTemp(filepath.Dir(out), time.Hour); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("predict: %w", err)
+	}
+	if err := safeio.WriteFileAtomic(out, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d predictions to %s\n", r.N, out)
