@@ -89,56 +89,56 @@ func (d datatype) bounds() (lo, hi float64, integral bool) {
 
 // decodeBinary converts len(dst) little-endian elements of d in b to
 // float32; len(b) must be len(dst)*d.size().
-func decodeBinary(d datatype, b []byte, dst []float32) {
+func decodeBinary[T float32 | float64](d datatype, b []byte, dst []T) {
 	le := binary.LittleEndian
 	switch d {
 	case dtBool, dtUint8:
 		for i := range dst {
-			dst[i] = float32(b[i])
+			dst[i] = T(b[i])
 		}
 	case dtInt8:
 		for i := range dst {
-			dst[i] = float32(int8(b[i]))
+			dst[i] = T(int8(b[i]))
 		}
 	case dtUint16:
 		for i := range dst {
-			dst[i] = float32(le.Uint16(b[2*i:]))
+			dst[i] = T(le.Uint16(b[2*i:]))
 		}
 	case dtInt16:
 		for i := range dst {
-			dst[i] = float32(int16(le.Uint16(b[2*i:])))
+			dst[i] = T(int16(le.Uint16(b[2*i:])))
 		}
 	case dtFP16:
 		for i := range dst {
-			dst[i] = halfToFloat(le.Uint16(b[2*i:]))
+			dst[i] = T(halfToFloat(le.Uint16(b[2*i:])))
 		}
 	case dtBF16:
 		for i := range dst {
-			dst[i] = math.Float32frombits(uint32(le.Uint16(b[2*i:])) << 16)
+			dst[i] = T(math.Float32frombits(uint32(le.Uint16(b[2*i:])) << 16))
 		}
 	case dtUint32:
 		for i := range dst {
-			dst[i] = float32(le.Uint32(b[4*i:]))
+			dst[i] = T(le.Uint32(b[4*i:]))
 		}
 	case dtInt32:
 		for i := range dst {
-			dst[i] = float32(int32(le.Uint32(b[4*i:])))
+			dst[i] = T(int32(le.Uint32(b[4*i:])))
 		}
 	case dtFP32:
 		for i := range dst {
-			dst[i] = math.Float32frombits(le.Uint32(b[4*i:]))
+			dst[i] = T(math.Float32frombits(le.Uint32(b[4*i:])))
 		}
 	case dtUint64:
 		for i := range dst {
-			dst[i] = float32(le.Uint64(b[8*i:]))
+			dst[i] = T(le.Uint64(b[8*i:]))
 		}
 	case dtInt64:
 		for i := range dst {
-			dst[i] = float32(int64(le.Uint64(b[8*i:])))
+			dst[i] = T(int64(le.Uint64(b[8*i:])))
 		}
 	case dtFP64:
 		for i := range dst {
-			dst[i] = float32(math.Float64frombits(le.Uint64(b[8*i:])))
+			dst[i] = T(math.Float64frombits(le.Uint64(b[8*i:])))
 		}
 	}
 }
@@ -164,7 +164,7 @@ func halfToFloat(h uint16) float32 {
 }
 
 // checkFinite names the first NaN or infinite value of a tensor.
-func checkFinite(name string, x []float32) error {
+func checkFinite[T float32 | float64](name string, x []T) error {
 	for i, v := range x {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("input %q element %d is %v; inputs must be finite numbers", name, i, v)

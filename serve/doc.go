@@ -27,11 +27,15 @@
 //
 // # Protocols
 //
-// V2 (HTTP, /v2/...; gRPC, inference.GRPCInferenceService) takes the
-// network's input tensor: the prepared features (for a table model, after
-// its fitted preprocessing; for an image model, normalised pixels) of
-// shape [N, InputShape...], in any numeric datatype or BOOL, as JSON (flat
-// or nested), binary tensor data or gRPC typed/raw contents. It answers
+// V2 (HTTP, /v2/...; gRPC, inference.GRPCInferenceService) takes either
+// the network's input tensor — the prepared features (for a table model,
+// after its fitted preprocessing; for an image model, normalised pixels)
+// of shape [N, InputShape...], in any numeric datatype or BOOL — or raw
+// inputs that go through the artifact's preprocessing: a table model's
+// columns, one tensor per signature input (numbers, or BYTES for text
+// and categories), or an image model's encoded PNG/JPEG images as one
+// BYTES tensor. Tensors come as JSON (flat or nested), binary tensor data
+// or gRPC typed/raw contents. It answers
 // with the raw outputs (the signature's output name, logits for a
 // classifier) and the answers made of them: "probabilities", "class"
 // (INT64) and "label" (BYTES) for a classifier, "value" for a regressor.

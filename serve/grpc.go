@@ -198,6 +198,22 @@ func (g *grpcService) infer(ctx context.Context, v *version, req *inference.Mode
 	if len(req.Inputs) == 0 {
 		return nil, fail(reasonBadRequest, errors.New("the request has no inputs"))
 	}
+	names := make([]string, len(req.Inputs))
+	for i, in := range req.Inputs {
+		names[i] = in.Name
+	}
+	if !isPrepared(v, names) {
+		sel, err := grpcOutputs(v, req.Outputs)
+		if err != nil {
+			return nil, fail(reasonBadRequest, err)
+		}
+		j, records, err := fillPrepared(v, func() ([]rawTensor, error) { return rawFromGRPC(req) })
+		if err != nil {
+			return nil, fail(reasonBadRequest, err)
+		}
+		defer putJob(j)
+		return g.run(ctx, v, req, j, sel, len(req.RawInputContents) > 0, records, start)
+	}
 	in := req.Inputs[0]
 	dt, n, err := checkInput(v, in.Name, in.Datatype, in.Shape, len(req.Inputs))
 	if err != nil {
@@ -226,6 +242,13 @@ func (g *grpcService) infer(ctx context.Context, v *version, req *inference.Mode
 	if err != nil {
 		return nil, fail(reasonBadRequest, err)
 	}
+	return g.run(ctx, v, req, j, sel, raw, nil, start)
+}
+
+// run runs a filled job and builds the response: raw output contents for
+// a raw request, typed contents otherwise.
+func (g *grpcService) run(ctx context.Context, v *version, req *inference.ModelInferRequest, j *job, sel []selected, raw bool, records []map[string]any, start time.Time) (*inference.ModelInferResponse, error) {
+	n := j.n
 	if err := v.batch.run(ctx, j); err != nil {
 		return nil, err
 	}
@@ -241,7 +264,7 @@ func (g *grpcService) infer(ctx context.Context, v *version, req *inference.Mode
 		resp.Outputs = append(resp.Outputs, t)
 	}
 	v.metrics.observe(protoV2GRPC, j, time.Since(start))
-	g.s.observeV2(v, requestIDOr(req.Id, ctx), protoV2GRPC, j, res)
+	g.s.observeV2(v, requestIDOr(req.Id, ctx), protoV2GRPC, j, records, res)
 	return resp, nil
 }
 
@@ -267,7 +290,7 @@ func fillRaw(name string, dt datatype, raw [][]byte, dst []float32) error {
 }
 
 // fillContents decodes typed contents, the field the datatype uses.
-func fillContents(name string, dt datatype, c *inference.InferTensorContents, dst []float32) error {
+func fillContents[T float32 | float64](name string, dt datatype, c *inference.InferTensorContents, dst []T) error {
 	if c == nil {
 		return fmt.Errorf("input %q has no contents and the request no raw_input_contents", name)
 	}
@@ -289,7 +312,9 @@ func fillContents(name string, dt datatype, c *inference.InferTensorContents, ds
 		if err := count("fp32_contents", len(c.Fp32Contents)); err != nil {
 			return err
 		}
-		copy(dst, c.Fp32Contents)
+		for i, f := range c.Fp32Contents {
+			dst[i] = T(f)
+		}
 	case dtFP64:
 		if err := count("fp64_contents", len(c.Fp64Contents)); err != nil {
 			return err
@@ -298,7 +323,7 @@ func fillContents(name string, dt datatype, c *inference.InferTensorContents, ds
 			if err := inRange(i, f); err != nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
 				return err
 			}
-			dst[i] = float32(f)
+			dst[i] = T(f)
 		}
 	case dtInt8, dtInt16, dtInt32:
 		if err := count("int_contents", len(c.IntContents)); err != nil {
@@ -308,14 +333,14 @@ func fillContents(name string, dt datatype, c *inference.InferTensorContents, ds
 			if err := inRange(i, float64(x)); err != nil {
 				return err
 			}
-			dst[i] = float32(x)
+			dst[i] = T(x)
 		}
 	case dtInt64:
 		if err := count("int64_contents", len(c.Int64Contents)); err != nil {
 			return err
 		}
 		for i, x := range c.Int64Contents {
-			dst[i] = float32(x)
+			dst[i] = T(x)
 		}
 	case dtUint8, dtUint16, dtUint32:
 		if err := count("uint_contents", len(c.UintContents)); err != nil {
@@ -325,14 +350,14 @@ func fillContents(name string, dt datatype, c *inference.InferTensorContents, ds
 			if err := inRange(i, float64(x)); err != nil {
 				return err
 			}
-			dst[i] = float32(x)
+			dst[i] = T(x)
 		}
 	case dtUint64:
 		if err := count("uint64_contents", len(c.Uint64Contents)); err != nil {
 			return err
 		}
 		for i, x := range c.Uint64Contents {
-			dst[i] = float32(x)
+			dst[i] = T(x)
 		}
 	case dtBool:
 		if err := count("bool_contents", len(c.BoolContents)); err != nil {

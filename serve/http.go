@@ -362,7 +362,17 @@ func (s *Server) inferV2(w http.ResponseWriter, r *http.Request, v *version, req
 	if err != nil {
 		return fail(reasonBadRequest, err)
 	}
-	j, err := fillV2JSON(v, req, bin)
+	names := make([]string, len(req.Inputs))
+	for i, in := range req.Inputs {
+		names[i] = in.Name
+	}
+	var j *job
+	var records []map[string]any
+	if isPrepared(v, names) {
+		j, err = fillV2JSON(v, req, bin)
+	} else {
+		j, records, err = fillPrepared(v, func() ([]rawTensor, error) { return rawFromJSON(req, bin) })
+	}
 	if err != nil {
 		return fail(reasonBadRequest, err)
 	}
@@ -389,7 +399,7 @@ func (s *Server) inferV2(w http.ResponseWriter, r *http.Request, v *version, req
 	out.Write(hb) // keep the grown buffers for the next request
 	binOut.Write(bb)
 	v.metrics.observe(protoV2HTTP, j, time.Since(start))
-	s.observeV2(v, requestIDOr(req.ID, r.Context()), protoV2HTTP, j, res)
+	s.observeV2(v, requestIDOr(req.ID, r.Context()), protoV2HTTP, j, records, res)
 	return nil
 }
 

@@ -12,7 +12,7 @@ import (
 // element against the datatype: whole numbers in range for integer types,
 // finite values in range for floats, true/false (or 0/1) for BOOL. The
 // element count must be len(dst). It allocates nothing.
-func decodeJSONNumbers(name string, raw []byte, dt datatype, dst []float32) error {
+func decodeJSONNumbers[T float32 | float64](name string, raw []byte, dt datatype, dst []T) error {
 	lo, hi, integral := dt.bounds()
 	n, depth := 0, 0
 	for i := 0; i < len(raw); {
@@ -30,7 +30,7 @@ func decodeJSONNumbers(name string, raw []byte, dt datatype, dst []float32) erro
 			if dt != dtBool {
 				return fmt.Errorf("input %q element %d is a boolean; datatype %s takes numbers", name, n, dt)
 			}
-			v := float32(0)
+			v := T(0)
 			if c == 't' {
 				v = 1
 			}
@@ -59,7 +59,7 @@ func decodeJSONNumbers(name string, raw []byte, dt datatype, dst []float32) erro
 			if n >= len(dst) {
 				return fmt.Errorf("input %q holds more than the %d elements its shape says", name, len(dst))
 			}
-			dst[n] = float32(f)
+			dst[n] = T(f)
 			n++
 			i = j
 		case c == '"':

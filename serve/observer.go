@@ -28,11 +28,13 @@ type Observation struct {
 	Protocol  string    // "v2_http", "v2_grpc" or "v1_http"
 	Time      time.Time // when the answer was ready
 
-	// Records are the V1 request's instances as the client sent them
-	// (named features); nil for V2 requests and for V1 images and prompts.
+	// Records are the raw records of a table model's request as the client
+	// sent them: V1 instances, or V2 column tensors gathered into rows.
+	// nil for prepared V2 inputs, images and prompts.
 	Records []map[string]any
-	// Inputs are a V2 request's rows as the model took them: N rows of
-	// Width float32 values, row-major (Row(i) is one). nil for V1 records.
+	// Inputs are the rows as the network took them (after preprocessing):
+	// N rows of Width float32 values, row-major (Row(i) is one); nil for V1
+	// records.
 	Inputs []float32
 	Width  int
 
@@ -101,12 +103,12 @@ func (q *observerQueue) close() {
 }
 
 // observeV2 offers a V2 request's rows and answer to the observer.
-func (s *Server) observeV2(v *version, id string, p protocol, j *job, res *predict.Result) {
+func (s *Server) observeV2(v *version, id string, p protocol, j *job, records []map[string]any, res *predict.Result) {
 	if s.observer == nil {
 		return
 	}
 	s.observer.offer(&Observation{
 		Model: v.model, Version: v.label, RequestID: id, Protocol: p.String(), Time: time.Now(),
-		Inputs: slices.Clone(j.x), Width: v.pred.InputSize(), Result: res,
+		Inputs: slices.Clone(j.x), Width: v.pred.InputSize(), Records: records, Result: res,
 	})
 }

@@ -117,10 +117,15 @@ func TestVersionSwapUnderLoad(t *testing.T) {
 		}()
 	}
 	time.Sleep(100 * time.Millisecond)
-	m2 := saveMLP(t, filepath.Join(root, "iris", "2"), 2)
+	// Version 2 is written aside and renamed into place whole, after its
+	// expected answer is known.
+	m2 := saveMLP(t, filepath.Join(root, ".tmp2"), 2)
 	mu.Lock()
 	want["2"] = forward(m2, row, 1)
 	mu.Unlock()
+	if err := os.Rename(filepath.Join(root, ".tmp2"), filepath.Join(root, "iris", "2")); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, "version 2 to answer", func() bool { mu.Lock(); defer mu.Unlock(); return seen["2"] > 50 })
 	// A broken version 3, weights cut short, renamed into place whole.
 	tmp := filepath.Join(root, ".tmp3")
