@@ -103,12 +103,27 @@ type batcher struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	depth  prometheus.Gauge // jobs in the queue
+
+	// holders counts the requests holding the model version (nil: not
+	// known), inside the jobs between enqueue and answer. When every
+	// holder is inside, no request is on its way (being decoded), so a
+	// gathering batch runs at once instead of waiting out the delay for
+	// company that cannot come: the delay costs nothing at low load.
+	holders *atomic.Int64
+	inside  atomic.Int64
+}
+
+// expecting reports whether requests holding the version have yet to
+// reach the queue.
+func (b *batcher) expecting() bool {
+	return b.holders == nil || b.holders.Load() > b.inside.Load()
 }
 
 // newBatcher starts policy.instances workers on m; depth follows the
-// queue's length.
-func newBatcher(m forwarder, p batchPolicy, depth prometheus.Gauge) *batcher {
-	b := &batcher{model: m, policy: p, queue: make(chan *job, p.queue), stop: make(chan struct{}), depth: depth}
+// queue's length; holders (nil: unknown) counts the requests holding the
+// model version.
+func newBatcher(m forwarder, p batchPolicy, depth prometheus.Gauge, holders *atomic.Int64) *batcher {
+	b := &batcher{model: m, policy: p, queue: make(chan *job, p.queue), stop: make(chan struct{}), depth: depth, holders: holders}
 	for range p.instances {
 		b.wg.Add(1)
 		go b.work()
@@ -125,6 +140,7 @@ func (b *batcher) close() {
 		select {
 		case j := <-b.queue:
 			b.depth.Dec()
+			b.inside.Add(-1)
 			if j.state.CompareAndSwap(jobWaiting, jobTaken) {
 				j.done <- errStopped
 			}
@@ -140,10 +156,12 @@ func (b *batcher) close() {
 // batch is writing into its buffers (one Forward, bounded).
 func (b *batcher) run(ctx context.Context, j *job) error {
 	j.enqueued = time.Now()
+	b.inside.Add(1)
 	select {
 	case b.queue <- j:
 		b.depth.Inc()
 	default:
+		b.inside.Add(-1)
 		return ErrQueueFull
 	}
 	select {
@@ -182,6 +200,7 @@ func (b *batcher) work() {
 		}
 		b.depth.Dec()
 		if first.state.Load() != jobWaiting {
+			b.inside.Add(-1)
 			continue
 		}
 		w.jobs = append(w.jobs[:0], first)
@@ -193,8 +212,9 @@ func (b *batcher) work() {
 }
 
 // gather adds waiting jobs to w.jobs until the rows reach maxRows or a
-// preferred size, or the first job has waited policy.delay. A job that
-// would overflow maxRows goes first in the next batch instead.
+// preferred size, or the first job has waited policy.delay, or no other
+// request is on its way (see batcher.holders). A job that would overflow
+// maxRows goes first in the next batch instead.
 func (b *batcher) gather(w *worker, first *job) {
 	rows := first.n
 	wait := b.policy.delay - time.Since(first.enqueued)
@@ -212,6 +232,9 @@ func (b *batcher) gather(w *worker, first *job) {
 	}()
 	for rows < b.policy.maxRows && !b.preferred(rows) {
 		var j *job
+		if timed && !b.expecting() && len(b.queue) == 0 {
+			return // nobody else is on the way: run now
+		}
 		if timed {
 			select {
 			case j = <-b.queue:
@@ -230,6 +253,7 @@ func (b *batcher) gather(w *worker, first *job) {
 		}
 		b.depth.Dec()
 		if j.state.Load() != jobWaiting {
+			b.inside.Add(-1)
 			continue // cancelled while queued: it takes no slot
 		}
 		if rows+j.n > b.policy.maxRows {
@@ -261,6 +285,8 @@ func (b *batcher) execute(w *worker) {
 	for _, j := range w.jobs {
 		if j.state.CompareAndSwap(jobWaiting, jobTaken) {
 			live = append(live, j)
+		} else {
+			b.inside.Add(-1)
 		}
 	}
 	clear(w.jobs[len(live):])
@@ -305,5 +331,6 @@ func (b *batcher) answer(j *job, start time.Time, compute time.Duration, rows in
 	j.queued = start.Sub(j.enqueued)
 	j.compute = compute
 	j.batch = rows
+	b.inside.Add(-1)
 	j.done <- err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func irisNet(t testing.TB) *predict.Predictor {
 func newGated(t testing.TB, p batchPolicy) (*batcher, *gated, *predict.Predictor) {
 	net := irisNet(t)
 	g := &gated{forwarder: net, entered: make(chan int, 16), release: make(chan struct{})}
-	b := newBatcher(g, p, prometheus.NewGauge(prometheus.GaugeOpts{Name: "depth"}))
+	b := newBatcher(g, p, prometheus.NewGauge(prometheus.GaugeOpts{Name: "depth"}), nil)
 	t.Cleanup(func() { close(g.release); b.close() })
 	return b, g, net
 }
@@ -168,7 +169,7 @@ func TestBatcherCancelledRequestTakesNoSlot(t *testing.T) {
 func TestBatcherPreferredSizeRunsAtOnce(t *testing.T) {
 	net := irisNet(t)
 	b := newBatcher(net, batchPolicy{merge: true, maxRows: 8, delay: 10 * time.Second, preferred: []int{2}, queue: 16, instances: 1},
-		prometheus.NewGauge(prometheus.GaugeOpts{Name: "depth"}))
+		prometheus.NewGauge(prometheus.GaugeOpts{Name: "depth"}), nil)
 	defer b.close()
 	start := time.Now()
 	j1, d1 := submit(b, context.Background(), 0)
@@ -187,7 +188,7 @@ func TestBatcherPreferredSizeRunsAtOnce(t *testing.T) {
 func TestBatcherDelayGathers(t *testing.T) {
 	net := irisNet(t)
 	b := newBatcher(net, batchPolicy{merge: true, maxRows: 4, delay: 200 * time.Millisecond, queue: 16, instances: 1},
-		prometheus.NewGauge(prometheus.GaugeOpts{Name: "depth"}))
+		prometheus.NewGauge(prometheus.GaugeOpts{Name: "depth"}), nil)
 	defer b.close()
 	var wg sync.WaitGroup
 	jobs := make([]*job, 4)
@@ -210,7 +211,7 @@ func TestBatcherDelayGathers(t *testing.T) {
 func BenchmarkBatcher(b *testing.B) {
 	net := irisNet(b)
 	bt := newBatcher(net, batchPolicy{merge: true, maxRows: 64, queue: 1024, instances: 1},
-		prometheus.NewGauge(prometheus.GaugeOpts{Name: "depth"}))
+		prometheus.NewGauge(prometheus.GaugeOpts{Name: "depth"}), nil)
 	defer bt.close()
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -235,4 +236,33 @@ func BenchmarkBatcher(b *testing.B) {
 		mu.Unlock()
 	})
 	b.ReportMetric(rows/max(batches, 1), "rows/batch")
+}
+
+// TestBatcherRunsAtOnceWhenNoOneIsComing: with a long delay, a lone request
+// whose version has no other holder runs at once; while another holder is
+// still on its way, the batch waits for it and takes it.
+func TestBatcherRunsAtOnceWhenNoOneIsComing(t *testing.T) {
+	net := irisNet(t)
+	var holders atomic.Int64
+	b := newBatcher(net, batchPolicy{merge: true, maxRows: 8, delay: 10 * time.Second, queue: 16, instances: 1},
+		prometheus.NewGauge(prometheus.GaugeOpts{Name: "depth"}), &holders)
+	defer b.close()
+	holders.Store(1)
+	start := time.Now()
+	j, d := submit(b, context.Background(), 0)
+	if err := <-d; err != nil || j.batch != 1 || time.Since(start) > 5*time.Second {
+		t.Fatalf("lone request: %v, batch %d after %v; want it run at once", err, j.batch, time.Since(start))
+	}
+	holders.Store(2) // a second request is being decoded
+	j1, d1 := submit(b, context.Background(), 1)
+	time.Sleep(50 * time.Millisecond)
+	j2, d2 := submit(b, context.Background(), 2)
+	for _, d := range []chan error{d1, d2} {
+		if err := <-d; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if j1.batch != 2 || j2.batch != 2 {
+		t.Fatalf("batches %d and %d; the first request should have waited for the second", j1.batch, j2.batch)
+	}
 }

@@ -310,11 +310,12 @@ func (r *Repository) loadVersion(m *servedModel, n int64, dir, sig string, cfg C
 	}
 	label := strconv.FormatInt(n, 10)
 	vm := r.metrics.forVersion(m.name, label)
-	return &version{
+	v := &version{
 		model: m.name, number: n, label: label, pred: pred, sig: sig, input: inputName(pred), outputs: buildOutputs(pred),
-		batch: newBatcher(pred, cfg.batching(), vm.depth), metrics: vm,
-		drained: make(chan struct{}, 1),
-	}, nil
+		metrics: vm, drained: make(chan struct{}, 1),
+	}
+	v.batch = newBatcher(pred, cfg.batching(), vm.depth, &v.inflight)
+	return v, nil
 }
 
 // warmUp runs one all-zero row, so the first client meets a model whose
