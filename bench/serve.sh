@@ -71,8 +71,10 @@ try:
 except Exception:
     print("0 0 0 -1"); sys.exit()
 lat = {d["percentage"]: d["latency"] / 1e6 for d in r.get("latencyDistribution") or []}
-# ghz cancels the calls still in flight when the time is up: those are not failures.
-bad = sum(n for k, n in (r.get("statusCodeDistribution") or {}).items() if k not in ("OK", "Canceled"))
+# ghz closes its connections when the time is up, failing the calls still
+# in flight ("the client connection is closing", "transport is closing"):
+# those are the load generator's, not failures of the server.
+bad = sum(n for k, n in (r.get("errorDistribution") or {}).items() if "closing" not in k)
 print(f'{r.get("rps", 0):.0f} {lat.get(50, 0):.2f} {lat.get(99, 0):.2f} {bad}')
 PY
 }
