@@ -68,8 +68,8 @@ type observerQueue struct {
 // ObserverQueueSize is how many observations may wait for the observer.
 const ObserverQueueSize = 4096
 
-func newObserverQueue(o Observer, dropped prometheus.Counter, log *slog.Logger) *observerQueue {
-	q := &observerQueue{ch: make(chan *Observation, ObserverQueueSize), dropped: dropped}
+func newObserverQueue(o Observer, size int, dropped prometheus.Counter, log *slog.Logger) *observerQueue {
+	q := &observerQueue{ch: make(chan *Observation, size), dropped: dropped}
 	q.done.Add(1)
 	go func() {
 		defer q.done.Done()

@@ -2,8 +2,10 @@ package serve
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,3 +146,56 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+// blockingObserver holds Observe until released, like a monitor that
+// fell behind.
+type blockingObserver struct {
+	entered chan struct{}
+	release chan struct{}
+	seen    chan string
+}
+
+func (b *blockingObserver) Observe(o *Observation) {
+	b.entered <- struct{}{}
+	<-b.release
+	b.seen <- o.RequestID
+}
+
+// TestObserverBehindDropsAndCounts: a stuck observer never delays the
+// caller; what does not fit the queue is dropped and counted, what fits
+// is delivered in order, and panics in Observe are contained.
+func TestObserverBehindDropsAndCounts(t *testing.T) {
+	dropped := prometheus.NewCounter(prometheus.CounterOpts{Name: "dropped_total", Help: "x"})
+	obs := &blockingObserver{entered: make(chan struct{}, 8), release: make(chan struct{}), seen: make(chan string, 8)}
+	q := newObserverQueue(obs, 2, dropped, slogDiscard())
+	start := time.Now()
+	q.offer(&Observation{RequestID: "0"})
+	<-obs.entered
+	for i := 1; i < 5; i++ {
+		q.offer(&Observation{RequestID: strconv.Itoa(i)})
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("offering to a stuck observer took %v", d)
+	}
+	// One is inside Observe, two wait, two were dropped.
+	waitFor(t, "the drops to be counted", func() bool { return testutil.ToFloat64(dropped) == 2 })
+	close(obs.release)
+	q.close()
+	close(obs.seen)
+	var got []string
+	for id := range obs.seen {
+		got = append(got, id)
+	}
+	if strings.Join(got, ",") != "0,1,2" {
+		t.Errorf("delivered %v, want 0,1,2 in order", got)
+	}
+	p := newObserverQueue(panicObserver{}, 1, dropped, slogDiscard())
+	p.offer(&Observation{})
+	p.close()
+}
+
+type panicObserver struct{}
+
+func (panicObserver) Observe(*Observation) { panic("monitor bug") }
+
+func slogDiscard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

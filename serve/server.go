@@ -102,7 +102,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registry), started: make(chan struct{})}
 	s.repo = &Repository{root: opts.ModelRepository, single: opts.Model, name: opts.ModelName, load: predict.Load, log: s.log, metrics: s.metrics}
 	if opts.Observer != nil {
-		s.observer = newObserverQueue(opts.Observer, s.metrics.dropped, s.log)
+		s.observer = newObserverQueue(opts.Observer, ObserverQueueSize, s.metrics.dropped, s.log)
 	}
 	s.handler = s.httpHandler()
 	return s, nil

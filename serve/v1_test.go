@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"image"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/predict"
+	"github.com/shenml/shen/train"
 )
 
 func TestV1Records(t *testing.T) {
@@ -146,5 +148,62 @@ func TestV1Images(t *testing.T) {
 	status, resp, _ = call(t, "POST", ts.url+"/v1/models/digits:predict", `{"instances":["bm90IGFuIGltYWdl"]}`, nil)
 	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, "instance 0: decoding the image") {
 		t.Errorf("not an image: %d %v", status, resp)
+	}
+}
+
+// TestV1Prompts trains a tiny character language model on
+// testdata/configs/tiny.txt and continues prompts over V1: the text is
+// predict.Generate's for the same prompt, length, temperature and seed.
+func TestV1Prompts(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "lm.yaml")
+	tiny, err := filepath.Abs(filepath.Join("..", "testdata", "configs", "tiny.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfgPath, `name: lm
+data:
+  path: `+tiny+`
+  format: text
+  text: {level: char, seq: 8}
+  split: {val: 0.2, test: 0}
+model: {kind: transformer, causal: true, d_model: 8, heads: 2}
+train: {epochs: 1, batch_size: 4, optimizer: {name: adam, lr: 0.01}, seed: 1}
+`)
+	cfg, err := train.LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := train.Run(context.Background(), cfg, filepath.Join(dir, "run"), train.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, Options{Model: res.ModelDir})
+	p, err := predict.Load(res.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := p.Generate("Call me", 12, 0.5, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, resp, _ := call(t, "POST", ts.url+"/v1/models/lm:predict", `{"instances":[{"prompt":"Call me","length":12,"temperature":0.5,"seed":7},"Some"]}`, nil)
+	if status != 200 {
+		t.Fatalf("%d %v", status, resp)
+	}
+	preds := resp["predictions"].([]any)
+	if got := preds[0].(map[string]any)["text"]; got != want {
+		t.Errorf("continuation %q, predict.Generate gives %q", got, want)
+	}
+	if got := preds[1].(map[string]any)["text"].(string); !strings.HasPrefix(got, "Some") || len(got) != len("Some")+DefaultGenerateLength {
+		t.Errorf("plain prompt continued to %q", got)
+	}
+	status, resp, _ = call(t, "POST", ts.url+"/v1/models/lm:predict", `{"instances":[{"prompt":"Call","length":-1}]}`, nil)
+	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, "length -1") {
+		t.Errorf("negative length: %d %v", status, resp)
+	}
+	status, resp, _ = call(t, "POST", ts.url+"/v2/models/lm/infer", `{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","data":[1,2,3,4,5,6,7,8]}]}`, nil)
+	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, "language model") {
+		t.Errorf("V2 to a language model: %d %v", status, resp)
 	}
 }
