@@ -49,8 +49,40 @@ func (s *Server) httpHandler() http.Handler {
 	if s.opts.Routes != nil {
 		s.opts.Routes(mux)
 	}
-	return s.middleware(mux)
+	return s.middleware(jsonMuxErrors(mux))
 }
+
+// jsonMuxErrors answers requests that match no route (404) or no method
+// of a route (405) with {"error": "..."} like every other error, instead
+// of the mux's plain text.
+func jsonMuxErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern == "" {
+			h.ServeHTTP(&muxErrorWriter{ResponseWriter: w, r: r}, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// muxErrorWriter turns the mux's plain-text error into a JSON one.
+type muxErrorWriter struct {
+	http.ResponseWriter
+	r *http.Request
+}
+
+func (w *muxErrorWriter) WriteHeader(code int) {
+	w.Header().Del("X-Content-Type-Options")
+	b, _ := json.Marshal(map[string]string{"error": fmt.Sprintf("%s %s: %s", w.r.Method, w.r.URL.Path, strings.ToLower(http.StatusText(code)))})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.ResponseWriter.WriteHeader(code)
+	w.ResponseWriter.Write(b)
+}
+
+// Write drops the mux's text body; WriteHeader wrote the JSON one.
+func (w *muxErrorWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 type ctxKey struct{}
 

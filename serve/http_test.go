@@ -93,6 +93,8 @@ func TestV2Endpoints(t *testing.T) {
 		{"GET", "/v2/models/iris/versions/7/ready", 503, func(m map[string]any) bool { return m["ready"] == false }},
 		{"GET", "/v2/models/nope", 404, func(m map[string]any) bool { return strings.Contains(m["error"].(string), `unknown model "nope"`) }},
 		{"GET", "/v2/models/nope/ready", 404, func(m map[string]any) bool { return m["error"] != nil }},
+		{"GET", "/v3/nothing", 404, func(m map[string]any) bool { return m["error"] == "GET /v3/nothing: not found" }},
+		{"DELETE", "/v2/models/iris", 405, func(m map[string]any) bool { return m["error"] == "DELETE /v2/models/iris: method not allowed" }},
 		{"POST", "/v2/repository/index", 200, func(m map[string]any) bool {
 			l := m["list"].([]any)
 			e := l[0].(map[string]any)
