@@ -24,6 +24,13 @@ import (
 // header's length when binary data follows it.
 const headerLength = "Inference-Header-Content-Length"
 
+// Content types, shared and never modified, so setting them allocates
+// nothing.
+var (
+	applicationJSON = []string{"application/json"}
+	octetStream     = []string{"application/octet-stream"}
+)
+
 // httpHandler routes the V2 REST API, V1 predict, metrics and Options.Routes,
 // behind request ids, logging and (optionally) authentication.
 func (s *Server) httpHandler() http.Handler {
@@ -116,8 +123,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		id := r.Header.Get("X-Request-Id")
 		if id == "" || len(id) > 128 {
 			id = newID()
+			w.Header()["X-Request-Id"] = []string{id}
+		} else {
+			w.Header()["X-Request-Id"] = r.Header["X-Request-Id"][:1] // the client's, not copied
 		}
-		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		public := r.URL.Path == "/v2/health/live" || r.URL.Path == "/v2/health/ready"
@@ -421,9 +430,9 @@ func (s *Server) inferV2(w http.ResponseWriter, r *http.Request, v *version, req
 	h := w.Header()
 	if len(bb) > 0 {
 		h.Set(headerLength, strconv.Itoa(len(hb)))
-		h.Set("Content-Type", "application/octet-stream")
+		h["Content-Type"] = octetStream
 	} else {
-		h.Set("Content-Type", "application/json")
+		h["Content-Type"] = applicationJSON
 	}
 	h.Set("Content-Length", strconv.Itoa(len(hb)+len(bb)))
 	w.Write(hb)
