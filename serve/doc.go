@@ -41,7 +41,8 @@
 // (INT64) and "label" (BYTES) for a classifier, "value" for a regressor.
 // V1 (POST /v1/models/{m}:predict, {"instances": [...]}) takes raw
 // inputs through the artifact's fitted preprocessing: records of named
-// features, base64 images, prompts for language models. Errors are
+// features, time-ordered records for window models (one answer per
+// window), base64 images, prompts for language models. Errors are
 // {"error": "..."} with a status (or gRPC code) that says whose fault it
 // was: 400 bad input, 404 unknown model, 413 too large, 429 queue full,
 // 503 not ready, 504 deadline.

@@ -9,10 +9,13 @@ import (
 	"image"
 	_ "image/jpeg" // decoders for base64 images
 	_ "image/png"
+	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/predict"
 )
 
@@ -30,6 +33,7 @@ type v1Prediction struct {
 	Values        []float32          `json:"values,omitempty"`
 	Text          string             `json:"text,omitempty"`
 	Input         string             `json:"input,omitempty"`
+	Row           *int               `json:"row,omitempty"` // window models: the input row the answer is for
 	Notes         []predict.Note     `json:"notes,omitempty"`
 }
 
@@ -63,7 +67,8 @@ func (s *Server) modelStatusV1(w http.ResponseWriter, r *http.Request) {
 
 // predictV1 serves POST /v1/models/{model}:predict. Instances are raw
 // inputs that go through the artifact's fitted preprocessing: records of
-// named features (table models), base64 images as a string or {"b64": ...}
+// named features (table models), time-ordered records (window models,
+// one answer per window), base64 images as a string or {"b64": ...}
 // (image models), prompts as a string or {"prompt", "length",
 // "temperature", "seed"} (language models), or arrays of numbers (models
 // without preprocessing). Rows go through the model version's batcher.
@@ -112,8 +117,11 @@ func (s *Server) predictV1(w http.ResponseWriter, r *http.Request) {
 // the batcher and answers.
 func (s *Server) runV1(r *http.Request, v *version, instances []json.RawMessage, start time.Time) ([]v1Prediction, error) {
 	p := v.pred
-	if p.Kind() == predict.Text {
+	switch p.Kind() {
+	case predict.Text:
 		return s.generateV1(v, instances)
+	case predict.Window:
+		return s.windowsV1(r, v, instances, start)
 	}
 	var (
 		x       []float32
@@ -254,4 +262,89 @@ func excerpt(raw []byte) string {
 		return string(raw[:60]) + "..."
 	}
 	return string(raw)
+}
+
+// windowsV1 answers a window model: the instances are time-ordered rows
+// (records), cut into windows as in training; one prediction per window,
+// its "row" the input row it is for. Windows are cut per request, so they
+// run as one Forward of their own, not through the batcher.
+func (s *Server) windowsV1(r *http.Request, v *version, instances []json.RawMessage, start time.Time) ([]v1Prediction, error) {
+	records := make([]map[string]any, len(instances))
+	for i, raw := range instances {
+		if err := json.Unmarshal(raw, &records[i]); err != nil || records[i] == nil {
+			return nil, fail(reasonBadRequest, fmt.Errorf("instance %d is not a record of named fields: %s", i, excerpt(raw)))
+		}
+	}
+	f, err := recordsToFrame(records)
+	if err != nil {
+		return nil, fail(reasonBadRequest, err)
+	}
+	res, err := v.pred.Frame(f, "")
+	if err != nil {
+		return nil, fail(reasonBadRequest, err)
+	}
+	v.metrics.counts[protoV1HTTP].Inc()
+	v.metrics.latency[protoV1HTTP].Observe(time.Since(start).Seconds())
+	if s.observer != nil {
+		s.observer.offer(&Observation{Model: v.model, Version: v.label, RequestID: RequestID(r.Context()), Protocol: protoV1HTTP.String(),
+			Time: time.Now(), Records: records, Result: res})
+	}
+	preds := v1Predictions(res)
+	for i := range preds {
+		if i < len(res.Rows) {
+			preds[i].Row = &res.Rows[i]
+		}
+	}
+	return preds, nil
+}
+
+// recordsToFrame makes a table of time-ordered records: a field whose
+// values are all numbers (or missing) is a numeric column, any other a
+// categorical one.
+func recordsToFrame(records []map[string]any) (*data.Frame, error) {
+	var names []string
+	seen := map[string]bool{}
+	for _, r := range records {
+		for k := range r {
+			if !seen[k] {
+				seen[k] = true
+				names = append(names, k)
+			}
+		}
+	}
+	slices.Sort(names)
+	f := &data.Frame{Source: "request"}
+	for _, name := range names {
+		numeric := true
+		for _, r := range records {
+			switch r[name].(type) {
+			case float64, nil:
+			default:
+				numeric = false
+			}
+		}
+		if numeric {
+			col := make([]float64, len(records))
+			for i, r := range records {
+				col[i] = math.NaN()
+				if x, ok := r[name].(float64); ok {
+					col[i] = x
+				}
+			}
+			if err := f.AddNumeric(name, col); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		col := make([]string, len(records))
+		for i, r := range records {
+			if r[name] != nil {
+				col[i] = fmt.Sprint(r[name])
+			}
+		}
+		if err := f.AddCategorical(name, col); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
 }

@@ -8,10 +8,12 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/predict"
 	"github.com/shenml/shen/train"
@@ -205,5 +207,77 @@ train: {epochs: 1, batch_size: 4, optimizer: {name: adam, lr: 0.01}, seed: 1}
 	status, resp, _ = call(t, "POST", ts.url+"/v2/models/lm/infer", `{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","data":[1,2,3,4,5,6,7,8]}]}`, nil)
 	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, "language model") {
 		t.Errorf("V2 to a language model: %d %v", status, resp)
+	}
+}
+
+// TestV1Windows trains a small forecaster on a synthetic series and sends
+// it time-ordered records: one prediction per window, each naming its
+// row, equal to predict.Frame on the same rows.
+func TestV1Windows(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("value\n")
+	for i := range 120 {
+		fmt.Fprintf(&csv, "%.4f\n", 10+5*math.Sin(float64(i)/3))
+	}
+	writeFile(t, filepath.Join(dir, "series.csv"), csv.String())
+	writeFile(t, filepath.Join(dir, "w.yaml"), `name: series
+task: regression
+data:
+  path: series.csv
+  format: csv
+  target: value
+  features: [{name: value, type: numeric}]
+  window: {length: 4, target: next}
+  split: {val: 0.1, test: 0.1}
+preprocessing: {numeric: standardize}
+model: {kind: gru, hidden_size: 4}
+train: {epochs: 2, batch_size: 16, optimizer: {name: adam, lr: 0.01}, seed: 1}
+`)
+	cfg, err := train.LoadConfig(filepath.Join(dir, "w.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := train.Run(context.Background(), cfg, filepath.Join(dir, "run"), train.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, Options{Model: res.ModelDir})
+	p, err := predict.Load(res.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values []float64
+	var instances []string
+	for i := range 7 {
+		v := 10 + 5*math.Sin(float64(i)/3)
+		values = append(values, v)
+		instances = append(instances, fmt.Sprintf(`{"value":%v}`, v))
+	}
+	f := &data.Frame{}
+	if err := f.AddNumeric("value", values); err != nil {
+		t.Fatal(err)
+	}
+	want, err := p.Frame(f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, resp, _ := call(t, "POST", ts.url+"/v1/models/series:predict", `{"instances":[`+strings.Join(instances, ",")+`]}`, nil)
+	if status != 200 {
+		t.Fatalf("%d %v", status, resp)
+	}
+	preds := resp["predictions"].([]any)
+	if len(preds) != want.N || want.N == 0 {
+		t.Fatalf("%d predictions, predict.Frame gives %d", len(preds), want.N)
+	}
+	for i, pr := range preds {
+		m := pr.(map[string]any)
+		if !near([]float32{float32(m["value"].(float64))}, []float32{want.Values[i]}) || m["row"] != float64(want.Rows[i]) {
+			t.Errorf("window %d: %v, predict says %v at row %d", i, m, want.Values[i], want.Rows[i])
+		}
+	}
+	status, resp, _ = call(t, "POST", ts.url+"/v1/models/series:predict", `{"instances":[{"value":1},{"value":2}]}`, nil)
+	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, "window") {
+		t.Errorf("too few rows for a window: %d %v", status, resp)
 	}
 }
