@@ -54,9 +54,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"NaN clip_norm", strings.Replace(base, "epochs: 2", "epochs: 2\n  clip_norm: .nan", 1), "run.yaml:10: train.clip_norm: must be a finite number"},
 		{"infinite lr", strings.Replace(base, "lr: 0.01", "lr: .inf", 1), "run.yaml:10: train.optimizer.lr: must be a finite number"},
 		{"NaN split", strings.Replace(base, "format: sklearn_csv", "format: sklearn_csv\n  split: {val: .nan}", 1), "run.yaml:5: data.split.val: must be a finite number"},
-		{"name ..", strings.Replace(base, "name: t", "name: ..", 1), `run.yaml:1: name: ".." is not a name`},
-		{"name with a path", strings.Replace(base, "name: t", "name: ../../x", 1), `run.yaml:1: name: "../../x" holds a path separator`},
-		{"name with a control character", strings.Replace(base, "name: t", `name: "a\tb"`, 1), `run.yaml:1: name: "a\tb" holds a control character`},
+		{"name ..", strings.Replace(base, "name: t", "name: ..", 1), `run.yaml:1: name: name ".." is not a file name`},
+		{"name with a path", strings.Replace(base, "name: t", "name: ../../x", 1), `run.yaml:1: name: name "../../x" holds a path separator`},
+		{"name with a control character", strings.Replace(base, "name: t", `name: "a\tb"`, 1), `run.yaml:1: name: name "a\tb" holds a control character`},
 		{"split too big", strings.Replace(base, "format: sklearn_csv", "format: sklearn_csv\n  split: {val: 0.5, test: 0.5}", 1), "run.yaml:5: data.split: val + test is 1"},
 		{"bad optimizer", strings.Replace(base, "name: adam", "name: adamx", 1), "run.yaml:10: train.optimizer.name: must be adam"},
 		{"bad monitor", base + "  early_stopping: {patience: 3, monitor: val_r2}\n", "run.yaml:11: train.early_stopping.monitor: \"val_r2\" is not a classification metric"},
@@ -263,5 +263,13 @@ func TestParseConfigBombs(t *testing.T) {
 		if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<20 {
 			t.Errorf("%s: decoding allocated %d MiB", name, grew>>20)
 		}
+	}
+}
+
+// An unknown key suggests the nearest one and lists the keys valid there.
+func TestUnknownKeySuggests(t *testing.T) {
+	_, err := ParseConfig("run.yaml", []byte(strings.Replace(base, "epochs: 2", "epoch: 2", 1)))
+	if err == nil || !strings.Contains(err.Error(), `train.epoch: unknown key (did you mean "epochs"? keys here: epochs, batch_size`) {
+		t.Errorf("error %v", err)
 	}
 }

@@ -107,6 +107,10 @@ type FitOptions struct {
 	// 0-based epoch, the number of batches done in that epoch and the
 	// total number of steps. Tests use it to simulate a crash.
 	OnStep func(epoch, batch int, step int64)
+	// OnEpoch, when set, is called with each finished epoch's results
+	// (after logging, before the checkpoint); an error it returns ends Fit
+	// at once with that error (shen tune prunes trials this way).
+	OnEpoch func(EpochResult) error
 	// FeatureNames names the values of one input sample, when they have
 	// names (a table's preprocessed features; a window repeats them every
 	// step), so that a loss that overflows can name the input at fault.
@@ -367,6 +371,11 @@ func (f *fitter) endEpoch(epochStart time.Time) error {
 		return err
 	}
 	f.endProgress(res)
+	if o.OnEpoch != nil {
+		if err := o.OnEpoch(res); err != nil {
+			return err
+		}
+	}
 	st.Epoch, st.Batch, st.LossSum, st.Seen, st.Correct = epoch+1, 0, 0, 0, 0
 	if o.CheckpointDir != "" {
 		if err := saveCheckpoint(o.CheckpointDir, o, st, f.best); err != nil {
@@ -494,7 +503,7 @@ func checkFit(o *FitOptions) error {
 		if o.Task == Classification && o.ClassWeights != nil {
 			w := tensor.FromSlice(slices.Clone(o.ClassWeights), len(o.ClassWeights))
 			o.Loss = func(out *tensor.Tensor, b *data.Batch) *tensor.Tensor {
-				return nn.CrossEntropyWith(out, tensor.IntFromSlice(b.Y, b.Size), nn.CrossEntropyOptions{Weight: w, IgnoreIndex: -100})
+				return nn.CrossEntropyWith(out, tensor.IntFromSlice(b.Y, b.Size), nn.CrossEntropyOptions{Weight: w})
 			}
 		} else if o.Task == Classification {
 			o.Loss = func(out *tensor.Tensor, b *data.Batch) *tensor.Tensor {

@@ -26,12 +26,18 @@ const (
 	CheckpointsDir = "checkpoints"
 	RunLogFile     = "metrics.jsonl"
 	CleanFile      = "cleaning.json"
+	// TestPredictionsFile holds the test split's rows, truth and
+	// predictions (tables).
+	TestPredictionsFile = "predictions_test.csv"
 )
 
 // RunOptions are the knobs of Run that are not part of the config.
 type RunOptions struct {
 	// Out receives progress and summaries (nil: io.Discard).
 	Out io.Writer
+	// OnEpoch is FitOptions.OnEpoch: called after every epoch; an error
+	// stops the run with that error.
+	OnEpoch func(EpochResult) error
 }
 
 // Result is what Run produced.
@@ -98,7 +104,7 @@ func guardCheckpoints(dir, hash string) error {
 func fileHash(paths ...string) (string, error) {
 	h := sha256.New()
 	for _, p := range paths {
-		f, err := os.Open(p)
+		f, err := safeio.Open(p)
 		if err != nil {
 			return "", err
 		}

@@ -1,8 +1,10 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/shenml/shen/data"
@@ -20,9 +23,14 @@ import (
 	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/predict"
 	"github.com/shenml/shen/report"
 	"github.com/shenml/shen/tensor"
 )
+
+// initMu keeps SetSeed and the model's initialisation together, so runs
+// started at once in one process (shen tune) each get their seed's weights.
+var initMu sync.Mutex
 
 // Run carries out the training run described by cfg in dir: it reads the
 // data, cleans it, splits it, fits the preprocessing on the training split
@@ -31,7 +39,7 @@ import (
 // resumes), evaluates on the test split and saves the artifact in
 // dir/model, with metrics.jsonl, report.html and the SVG charts in dir.
 func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, error) {
-	r := &run{cfg: cfg, dir: dir, out: ro.Out, started: time.Now(), seed: 1, metrics: map[string]float64{}}
+	r := &run{cfg: cfg, dir: dir, out: ro.Out, onEpoch: ro.OnEpoch, started: time.Now(), seed: 1, metrics: map[string]float64{}}
 	if r.out == nil {
 		r.out = io.Discard
 	}
@@ -68,7 +76,7 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 	}
 	defer rl.Close()
 	r.log = rl
-	for _, step := range []func(context.Context) error{r.fit, r.decideThreshold, r.evaluateTest, r.saveArtifact, r.writeReport} {
+	for _, step := range []func(context.Context) error{r.fit, r.decideThreshold, r.evaluateTest, r.saveArtifact, r.writeTestPredictions, r.writeReport} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
@@ -81,6 +89,7 @@ type run struct {
 	cfg        *Config
 	dir        string
 	out        io.Writer
+	onEpoch    func(EpochResult) error
 	started    time.Time
 	seed       uint64
 	configHash string
@@ -150,8 +159,10 @@ func (r *run) buildNet() error {
 	}
 	arch.Outputs = outputs
 	arch.Rescale = p.rescale != nil
+	initMu.Lock()
 	nn.SetSeed(r.seed)
 	net, err := model.Build(arch)
+	initMu.Unlock()
 	if err != nil {
 		return cfg.errAt("model", "%v", err)
 	}
@@ -228,7 +239,7 @@ func (r *run) fit(ctx context.Context) error {
 		ClipNorm: cfg.Train.ClipNorm, EarlyStopping: cfg.Train.EarlyStopping,
 		CheckpointDir: filepath.Join(r.dir, CheckpointsDir), CheckpointEvery: cfg.Train.CheckpointEvery,
 		Progress: out, Task: cfg.Task, Classes: p.classes,
-		ClassWeights: weights, Invert: p.valInvert, Log: r.log,
+		ClassWeights: weights, Invert: p.valInvert, Log: r.log, OnEpoch: r.onEpoch,
 	}
 	if p.pipe != nil {
 		r.fo.FeatureNames = p.pipe.Outputs()
@@ -370,6 +381,9 @@ func (r *run) saveArtifact(context.Context) error {
 	if cfg.Task == Classification {
 		spec.Labels = p.classes
 	}
+	if cfg.Tabular() {
+		spec.Target = cfg.Data.Target
+	}
 	if cfg.Task == LanguageModel {
 		spec.Signature = model.Signature{
 			Inputs:  []model.Tensor{{Name: "input_ids", Datatype: "INT64", Shape: []int{-1, -1}}},
@@ -392,6 +406,59 @@ func (r *run) saveArtifact(context.Context) error {
 	}
 	r.res.Model = m
 	return nil
+}
+
+// writeTestPredictions writes predictions_test.csv: each test row of a
+// table as read (inputs and the true label), the saved artifact's
+// prediction and, for a classifier, every class's probability, so the
+// test results can be checked in any tool.
+func (r *run) writeTestPredictions(context.Context) error {
+	rows := r.p.testRows
+	if rows == nil || rows.NumRows() == 0 {
+		return nil
+	}
+	pr, err := predict.New(r.res.Model)
+	if err != nil {
+		return err
+	}
+	target := r.cfg.Data.Target
+	res, err := pr.Frame(rows.Drop(target), "")
+	if err != nil {
+		return fmt.Errorf("train: predicting the test split: %w", err)
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	head := append(rows.Drop(target).Names(), target, "prediction")
+	for _, c := range res.Classes {
+		head = append(head, "p_"+c)
+	}
+	w.Write(head)
+	inputs := rows.Drop(target)
+	for i := range res.N {
+		rec := make([]string, 0, len(head))
+		for _, c := range inputs.Columns {
+			rec = append(rec, c.Value(i))
+		}
+		truth := rows.Col(target).Value(i)
+		if k, err := strconv.Atoi(truth); err == nil && res.Classes != nil && !slices.Contains(res.Classes, truth) && k >= 0 && k < len(res.Classes) {
+			truth = res.Classes[k] // scikit-learn files hold class indices
+		}
+		rec = append(rec, truth)
+		if res.Classes != nil {
+			rec = append(rec, res.Label(i))
+			for _, p := range res.Probs[i*len(res.Classes) : (i+1)*len(res.Classes)] {
+				rec = append(rec, strconv.FormatFloat(float64(p), 'g', 6, 32))
+			}
+		} else {
+			rec = append(rec, strconv.FormatFloat(float64(res.Values[i*res.Outputs]), 'g', 7, 32))
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	return safeio.WriteFileAtomic(filepath.Join(r.dir, TestPredictionsFile), b.Bytes(), 0o644)
 }
 
 // writeReport renders report.html and its charts from the run log.

@@ -8,7 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // Validate fills defaults and checks every section and their
@@ -19,8 +20,8 @@ func (c *Config) Validate() error {
 		c.lines = map[string]int{}
 	}
 	c.setDefaults()
-	if err := checkRunName(c.Name); err != nil {
-		return c.errAt("name", "%v", err)
+	if err := safeio.CheckName(c.Name); err != nil {
+		return c.errAt("name", "%v; the run directory is one folder inside --out", err)
 	}
 	if err := c.validateNumbers(); err != nil {
 		return err
@@ -658,21 +659,6 @@ func yamlNumber(v any) (float64, bool) {
 		return float64(n), true
 	}
 	return 0, false
-}
-
-// checkRunName refuses a run name that is not one plain path element: the
-// run directory is <out>/<name>, and a name such as ".." or "a/b" would
-// write outside --out (and replace what is there).
-func checkRunName(name string) error {
-	switch {
-	case name == "" || name == "." || name == "..":
-		return fmt.Errorf("%q is not a name for the run directory", name)
-	case strings.ContainsAny(name, `/\`):
-		return fmt.Errorf("%q holds a path separator; the run directory is one folder inside --out", name)
-	case strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }) >= 0:
-		return fmt.Errorf("%q holds a control character or invalid UTF-8", name)
-	}
-	return nil
 }
 
 // validateNumbers refuses NaN and infinite numbers anywhere in the config,

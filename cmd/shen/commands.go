@@ -33,6 +33,7 @@ func quickstartCmd() *cobra.Command {
 
 func trainCmd() *cobra.Command {
 	var cfgPath, out string
+	var tf trainTuneFlags
 	c := &cobra.Command{
 		Use:   "train",
 		Short: "Prepare data, fit, evaluate and save a model artifact as a YAML config says",
@@ -47,13 +48,13 @@ command again after a crash resumes from the last checkpoint.`,
 			if cfgPath == "" {
 				return fmt.Errorf("train: --config is required")
 			}
-			cfg, err := train.LoadConfig(cfgPath)
+			cfg, err := train.LoadConfigWith(cfgPath, tf.sets)
 			if err != nil {
 				return err
 			}
 			dir := filepath.Join(out, cfg.Name)
 			w := cmd.OutOrStdout()
-			res, err := train.Run(cmd.Context(), cfg, dir, train.RunOptions{Out: w})
+			res, err := train.Run(cmd.Context(), cfg, dir, train.RunOptions{Out: w, OnEpoch: tf.onEpoch(w)})
 			if err != nil {
 				return err
 			}
@@ -73,6 +74,7 @@ command again after a crash resumes from the last checkpoint.`,
 	}
 	c.Flags().StringVar(&cfgPath, "config", "", "run config (YAML)")
 	c.Flags().StringVar(&out, "out", "runs", "folder that receives the run directory <out>/<name>")
+	tf.register(c)
 	return c
 }
 

@@ -41,6 +41,8 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(quickstartCmd(), trainCmd(), evaluateCmd(), predictCmd(), inspectCmd())
+	root.AddCommand(tuneCmd())
+	root.AddCommand(configCmd())
 	root.AddCommand(serveCmd())
 	return root
 }
