@@ -43,6 +43,8 @@ func (s *Server) httpHandler() http.Handler {
 	mux.HandleFunc("GET /v2/models/{model}", s.modelMetadata)
 	mux.HandleFunc("GET /v2/models/{model}/versions/{version}", s.modelMetadata)
 	mux.HandleFunc("GET /v2/models/{model}/ready", s.modelReady)
+	mux.HandleFunc("GET /v2/models/{model}/config", s.modelConfig)
+	mux.HandleFunc("GET /v2/models/{model}/versions/{version}/config", s.modelConfig)
 	mux.HandleFunc("GET /v2/models/{model}/versions/{version}/ready", s.modelReady)
 	mux.HandleFunc("POST /v2/models/{model}/infer", s.inferHTTP)
 	mux.HandleFunc("POST /v2/models/{model}/versions/{version}/infer", s.inferHTTP)
@@ -228,6 +230,21 @@ func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	defer v.release()
 	writeJSON(w, http.StatusOK, s.metadata(v))
+}
+
+// modelConfig serves the model configuration extension: the config the
+// model is served with (its config file, or the defaults).
+func (s *Server) modelConfig(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("model")
+	v, err := s.repo.lookup(name, r.PathValue("version"))
+	if err != nil {
+		writeError(w, reasonOf(err), err)
+		return
+	}
+	v.release()
+	cfg := s.repo.Config(name)
+	cfg.Name = name
+	writeJSON(w, http.StatusOK, cfg)
 }
 
 func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {

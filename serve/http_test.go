@@ -89,6 +89,9 @@ func TestV2Endpoints(t *testing.T) {
 		{"GET", "/v2/models/iris/versions/2", 200, func(m map[string]any) bool { return m["name"] == "iris" }},
 		{"GET", "/v2/models/iris/versions/1", 503, func(m map[string]any) bool { return strings.Contains(m["error"].(string), "version 1 is not served") }},
 		{"GET", "/v2/models/iris/ready", 200, func(m map[string]any) bool { return m["ready"] == true }},
+		{"GET", "/v2/models/iris/config", 200, func(m map[string]any) bool {
+			return m["name"] == "iris" && m["max_batch_size"] == float64(64) && m["dynamic_batching"] != nil
+		}},
 		{"GET", "/v2/models/iris/versions/2/ready", 200, func(m map[string]any) bool { return m["ready"] == true }},
 		{"GET", "/v2/models/iris/versions/7/ready", 503, func(m map[string]any) bool { return m["ready"] == false }},
 		{"GET", "/v2/models/nope", 404, func(m map[string]any) bool { return strings.Contains(m["error"].(string), `unknown model "nope"`) }},

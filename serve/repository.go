@@ -436,6 +436,16 @@ func (r *Repository) reason(name string) string {
 	return "not loaded"
 }
 
+// Config is the configuration a model is served with.
+func (r *Repository) Config(name string) Config {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m := r.current()[name]; m != nil {
+		return m.config
+	}
+	return Config{}
+}
+
 // Ready reports whether the first scan is done and every model that is not
 // unloaded serves a version.
 func (r *Repository) Ready() bool {
