@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -204,5 +205,52 @@ func TestRepositoryLoadUnload(t *testing.T) {
 	}
 	if status, _, _ := call(t, "POST", ts.url+"/v2/repository/models/ghost/unload", "", nil); status != 404 {
 		t.Errorf("unloading an unknown model: %d", status)
+	}
+}
+
+// TestReadinessWaitsForEveryModel: a repository with a model that cannot
+// load is live but not ready (the working model serves meanwhile, the
+// index says why); unloading the broken model, or fixing it, makes the
+// server ready.
+func TestReadinessWaitsForEveryModel(t *testing.T) {
+	root, _ := repoWith(t, "iris", "", 1)
+	writeFile(t, filepath.Join(root, "broken", "1", "model.json"), `{"format": "shen-model", "format_version": 1, "architecture": {"kind": "nope"}}`)
+	s, err := New(Options{ModelRepository: root, HTTPAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	h, _ := s.Addrs()
+	url := "http://" + h
+	waitFor(t, "the iris model", func() bool {
+		st, _, _ := call(t, "GET", url+"/v2/models/iris/ready", "", nil)
+		return st == 200
+	})
+	if st, body, _ := call(t, "GET", url+"/v2/health/live", "", nil); st != 200 || body["live"] != true {
+		t.Errorf("live: %d %v", st, body)
+	}
+	if st, body, _ := call(t, "GET", url+"/v2/health/ready", "", nil); st != 503 || body["ready"] != false {
+		t.Errorf("ready with a broken model: %d %v", st, body)
+	}
+	st, body, _ := call(t, "POST", url+"/v2/repository/index", "{}", nil)
+	if st != 200 || !strings.Contains(fmt.Sprint(body), "broken") || !strings.Contains(fmt.Sprint(body), "broken/1/model.json") {
+		t.Errorf("index does not say why broken fails: %v", body)
+	}
+	if st, _, _ := call(t, "POST", url+"/v2/repository/models/broken/unload", "", nil); st != 200 {
+		t.Fatalf("unload: %d", st)
+	}
+	if st, _, _ := call(t, "GET", url+"/v2/health/ready", "", nil); st != 200 {
+		t.Errorf("ready after unloading the broken model: %d", st)
+	}
+	// Fixed on disk and loaded again: ready, and serving.
+	saveMLP(t, filepath.Join(root, "broken", "1"), 3)
+	if st, body, _ := call(t, "POST", url+"/v2/repository/models/broken/load", "", nil); st != 200 {
+		t.Fatalf("load after the fix: %d %v", st, body)
+	}
+	if st, _, _ := call(t, "GET", url+"/v2/health/ready", "", nil); st != 200 {
+		t.Errorf("ready after the fix: %d", st)
 	}
 }

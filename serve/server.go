@@ -153,7 +153,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	s.grpc = s.grpcServer(tlsConf)
-	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	// Bounded reads: a client that trickles its headers or body cannot hold
+	// a connection for ever. No write timeout: generation may take long.
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	errs := make(chan error, 2)
 	s.mu.Lock()
