@@ -87,5 +87,6 @@ resumes from its last checkpoint when run again).`,
 	root.AddCommand(quickstartCmd(), trainCmd(), evaluateCmd(), predictCmd(), inspectCmd())
 	root.AddCommand(tuneCmd())
 	root.AddCommand(configCmd())
+	root.AddCommand(serveCmd())
 	return root
 }
