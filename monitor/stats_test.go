@@ -1,0 +1,161 @@
+package monitor
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"slices"
+	"testing"
+)
+
+// scipyCases is testdata/monitor/scipy.json, written by gen_scipy.py.
+type scipyCases struct {
+	KS2Samp []struct {
+		A, B []float64
+		D, P float64
+	} `json:"ks_2samp"`
+	KSTwoSF []struct {
+		N     int
+		X, SF float64
+	} `json:"kstwo_sf"`
+	KSCDF []struct {
+		X      []float64
+		KnotsX []float64 `json:"knots_x"`
+		KnotsF []float64 `json:"knots_f"`
+		M      int
+		D, P   float64
+	} `json:"ks_cdf"`
+	Wasserstein []struct {
+		U, V []float64
+		W    float64
+	}
+	WassersteinCDF []struct {
+		X      []float64
+		KnotsX []float64 `json:"knots_x"`
+		KnotsF []float64 `json:"knots_f"`
+		W      float64
+	} `json:"wasserstein_cdf"`
+	ChiSquare []struct {
+		Obs, Exp []float64
+		Stat, P  float64
+	}
+	Chi2SF []struct {
+		X, SF float64
+		DF    int
+	} `json:"chi2_sf"`
+	JensenShannon []struct {
+		P, Q     []float64
+		Base, JS float64
+	}
+	PSI []struct {
+		Ref, Cur []float64
+		PSI      float64
+	}
+}
+
+func loadScipy(t *testing.T) *scipyCases {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/monitor/scipy.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &scipyCases{}
+	if err := json.Unmarshal(b, c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.KS2Samp) == 0 || len(c.KSTwoSF) == 0 || len(c.KSCDF) == 0 || len(c.Wasserstein) == 0 ||
+		len(c.WassersteinCDF) == 0 || len(c.ChiSquare) == 0 || len(c.Chi2SF) == 0 || len(c.JensenShannon) == 0 || len(c.PSI) == 0 {
+		t.Fatal("scipy.json lacks cases: rerun gen_scipy.py")
+	}
+	return c
+}
+
+// near reports whether got matches want to a relative tolerance rel, or
+// an absolute one of abs for values near zero.
+func near(got, want, rel, abs float64) bool {
+	return math.Abs(got-want) <= max(abs, rel*math.Abs(want))
+}
+
+func TestKS2SampMatchesSciPy(t *testing.T) {
+	for i, c := range loadScipy(t).KS2Samp {
+		r, err := KS2Samp(c.A, c.B)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !near(r.D, c.D, 1e-12, 1e-15) || !near(r.P, c.P, 1e-9, 1e-14) {
+			t.Errorf("case %d (n=%d m=%d): D %.17g p %.17g (%s), SciPy D %.17g p %.17g", i, len(c.A), len(c.B), r.D, r.P, r.Method, c.D, c.P)
+		}
+	}
+	if _, err := KS2Samp(nil, []float64{1}); err == nil {
+		t.Error("empty sample: no error")
+	}
+}
+
+func TestKolmogorovSFMatchesSciPy(t *testing.T) {
+	for _, c := range loadScipy(t).KSTwoSF {
+		if got := KolmogorovSF(c.N, c.X); !near(got, c.SF, 1e-8, 1e-14) {
+			t.Errorf("kstwo.sf(%v, %d) = %.17g, SciPy %.17g", c.X, c.N, got, c.SF)
+		}
+	}
+}
+
+func TestKSAgainstCDFMatchesSciPy(t *testing.T) {
+	for i, c := range loadScipy(t).KSCDF {
+		r := &RefCDF{X: c.KnotsX, F: c.KnotsF}
+		s := slices.Clone(c.X)
+		slices.Sort(s)
+		got := KSAgainstCDF(s, r.CDF, c.M)
+		if !near(got.D, c.D, 1e-12, 1e-15) || !near(got.P, c.P, 1e-8, 1e-14) {
+			t.Errorf("case %d: D %.17g p %.17g, SciPy D %.17g p %.17g", i, got.D, got.P, c.D, c.P)
+		}
+	}
+}
+
+func TestWassersteinMatchesSciPy(t *testing.T) {
+	c := loadScipy(t)
+	for i, w := range c.Wasserstein {
+		got, err := Wasserstein(w.U, w.V)
+		if err != nil || !near(got, w.W, 1e-12, 1e-15) {
+			t.Errorf("case %d: %.17g (%v), SciPy %.17g", i, got, err, w.W)
+		}
+	}
+	for i, w := range c.WassersteinCDF {
+		r := &RefCDF{X: w.KnotsX, F: w.KnotsF}
+		s := slices.Clone(w.X)
+		slices.Sort(s)
+		if got := WassersteinAgainstCDF(s, r); !near(got, w.W, 1e-9, 1e-12) {
+			t.Errorf("against CDF, case %d: %.17g, quadrature %.17g", i, got, w.W)
+		}
+	}
+}
+
+func TestChiSquareMatchesSciPy(t *testing.T) {
+	c := loadScipy(t)
+	for i, x := range c.ChiSquare {
+		stat, p := ChiSquare(x.Obs, x.Exp)
+		if !near(stat, x.Stat, 1e-12, 1e-15) || !near(p, x.P, 1e-10, 1e-300) {
+			t.Errorf("case %d: stat %.17g p %.17g, SciPy %.17g %.17g", i, stat, p, x.Stat, x.P)
+		}
+	}
+	for _, x := range c.Chi2SF {
+		if got := ChiSquareSF(x.X, x.DF); !near(got, x.SF, 1e-10, 1e-300) {
+			t.Errorf("chi2.sf(%v, %d) = %.17g, SciPy %.17g", x.X, x.DF, got, x.SF)
+		}
+	}
+}
+
+func TestJensenShannonMatchesSciPy(t *testing.T) {
+	for i, x := range loadScipy(t).JensenShannon {
+		if got := JensenShannon(x.P, x.Q, x.Base); !near(got, x.JS, 1e-12, 1e-15) {
+			t.Errorf("case %d (base %v): %.17g, SciPy %.17g", i, x.Base, got, x.JS)
+		}
+	}
+}
+
+func TestPSIMatchesEvidentlyFormula(t *testing.T) {
+	for i, x := range loadScipy(t).PSI {
+		if got := PSI(x.Ref, x.Cur); !near(got, x.PSI, 1e-12, 1e-15) {
+			t.Errorf("case %d: %.17g, want %.17g", i, got, x.PSI)
+		}
+	}
+}
