@@ -157,5 +157,3 @@ func lowerBound(s []float64, v float64) int {
 	}
 	return lo
 }
-
-
