@@ -19,7 +19,9 @@ import (
 // Rule is one alert: it fires when Metric compares with Threshold by Op
 // for For evaluations in a row, and resolves once the metric passes Clear
 // the other way (hysteresis: with Op ">" it resolves below Clear, so a
-// value hovering at the threshold does not flap). Metrics a rule can watch:
+// value hovering at the threshold does not flap): with Op ">" or ">="
+// it resolves once the metric is at or below Clear, with "<" or "<=" at
+// or above it. Metrics a rule can watch:
 //
 //	drift_share          share of input features drifted in the window
 //	dataset_drift        1 when drift_share reached drift.dataset_share
@@ -34,7 +36,11 @@ import (
 //	latency_p50_seconds  median latency
 //
 // A metric with no value yet (no feedback, too few rows) leaves the rule
-// as it is.
+// as it is. The drift metrics (drift_share, dataset_drift,
+// prediction_drift) reach the rules only from evaluations of fresh
+// windows, a whole window of rows after the previous one, so For counts
+// independent windows: each window's tests raise a false alarm at their
+// p_value, two disjoint windows in a row at about its square.
 type Rule struct {
 	Name      string   `yaml:"name" json:"name"`
 	Metric    string   `yaml:"metric" json:"metric"`
@@ -197,22 +203,17 @@ func breaches(r Rule, v float64) bool {
 	}
 }
 
-// cleared reports whether a firing rule's metric passed its clear level.
+// cleared reports whether a firing rule's metric came back to its clear
+// level: at or below it for ">" rules, at or above it for "<" rules; with
+// no clear level, as soon as it no longer breaches the threshold.
 func cleared(r Rule, v float64) bool {
-	c := r.Threshold
-	if r.Clear != nil {
-		c = *r.Clear
-	}
-	if r.Op[0] == '>' {
-		if r.Clear == nil {
-			return !breaches(r, v)
-		}
-		return v < c
-	}
 	if r.Clear == nil {
 		return !breaches(r, v)
 	}
-	return v > c
+	if r.Op[0] == '>' {
+		return v <= *r.Clear
+	}
+	return v >= *r.Clear
 }
 
 func (a *alerter) send(n notification) {

@@ -151,8 +151,14 @@ type categoricalRef struct {
 	names []string
 	freq  []float64
 	n     int // training values
-	fp    *data.FeatureProfile
-	index map[string]int
+	// sample marks a reference learnt from a window of traffic (not the
+	// training data): its counts are as noisy as the window's, so the
+	// chi-squared test compares the two samples (homogeneity) instead of
+	// taking the reference's frequencies as exact.
+	sample bool
+	counts []float64
+	fp     *data.FeatureProfile
+	index  map[string]int
 }
 
 func newCategoricalRef(name, kind string, cats []data.CategoryCount, fp *data.FeatureProfile) *categoricalRef {
@@ -164,6 +170,7 @@ func newCategoricalRef(name, kind string, cats []data.CategoryCount, fp *data.Fe
 	}
 	for _, c := range cats {
 		r.freq = append(r.freq, float64(c.Count)/float64(max(r.n, 1)))
+		r.counts = append(r.counts, float64(c.Count))
 	}
 	return r
 }
@@ -207,6 +214,23 @@ func (c *DriftConfig) categorical(r *categoricalRef, counts []float64, missing i
 	fd.Method = method
 	switch method {
 	case "chisquare":
+		if r.sample {
+			fd.Threshold = c.PValue
+			var a, b []float64
+			for i, rc := range r.counts {
+				if rc+counts[i] > 0 {
+					a, b = append(a, rc), append(b, counts[i])
+				}
+			}
+			if counts[k] > 0 {
+				a, b = append(a, 0), append(b, counts[k])
+			}
+			if len(a) >= 2 {
+				fd.Statistic, fd.PValue = ChiSquareHomogeneity(a, b)
+				fd.Drifted = fd.PValue < c.PValue
+			}
+			return fd
+		}
 		pu := 0.5 / (float64(r.n) + 1)
 		var obs, exp []float64
 		var pooledObs, pooledExp float64 = counts[k], pu * n

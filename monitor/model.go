@@ -91,8 +91,15 @@ type Model struct {
 	lat, out   int
 	latN, outN int
 	scratch    evalScratch
-	predBase   *categoricalRef // prediction reference learnt from the first full window
+	freshRows  int       // rows since the last evaluation that alerted on drift
+	lastFresh  time.Time // when that was
+	// Without training labels in the profile, the prediction reference is
+	// learnt from the first baselineWindows windows of traffic, gathered
+	// here until then.
+	predBase   *categoricalRef
 	valueBase  *numericRef
+	baseCounts []float64
+	baseValues []float64
 	rng        *rand.Rand
 }
 
@@ -339,7 +346,11 @@ func (m *Model) process(o Observation) {
 			m.log.Error("prediction log", "model", m.Name, "err", err)
 		}
 	}
+	if m.ref.prediction == nil && m.predBase == nil && m.valueBase == nil {
+		m.gatherBaseline(o)
+	}
 	m.sinceEval += max(o.Rows, 1)
+	m.freshRows += o.Rows
 	m.maybeEvaluate(t)
 }
 
@@ -431,10 +442,25 @@ func (m *Model) evaluate(now time.Time) {
 	s.Latency, s.ErrorRate = m.recent()
 	if s.Verdict = n >= m.cfg.Window.MinRows; s.Verdict {
 		s.Features, s.Dataset = features, dataset
-		s.Prediction = m.predictionDrift(pred, n)
+		s.Prediction = m.predictionDrift(pred)
+	}
+	// Drift alerts count only evaluations of windows of fresh rows (a
+	// whole window since the last one, or a whole period): overlapping
+	// windows share their rows, so one unlucky sample would otherwise
+	// breach several evaluations in a row, and For would not mean
+	// independent evidence.
+	fresh := m.freshRows >= m.cfg.Window.Size || (m.cfg.Window.Period > 0 && now.Sub(m.lastFresh) >= m.cfg.Window.Period)
+	if fresh && s.Verdict {
+		m.freshRows, m.lastFresh = 0, now
 	}
 	s.Quality = m.quality.snapshot()
-	m.alerts.evaluate(qualityValues(s.Quality, s), now)
+	values := qualityValues(s.Quality, s)
+	if !fresh {
+		delete(values, "drift_share")
+		delete(values, "dataset_drift")
+		delete(values, "prediction_drift")
+	}
+	m.alerts.evaluate(values, now)
 	s.Alerts = m.alerts.snapshot()
 	m.snap.Store(s)
 }
@@ -504,7 +530,7 @@ func (sc *evalScratch) measure(ref *Reference, d *DriftConfig, minRows int, each
 // predictionDrift compares the window's predictions with the training
 // labels (image profiles record them) or, failing those, with the first
 // full window of predictions, which becomes the reference.
-func (m *Model) predictionDrift(pred []float64, n int) *FeatureDrift {
+func (m *Model) predictionDrift(pred []float64) *FeatureDrift {
 	d := &m.cfg.Drift
 	if m.ref.Classes != nil {
 		counts := make([]float64, len(m.ref.Classes)+1)
@@ -516,35 +542,61 @@ func (m *Model) predictionDrift(pred []float64, n int) *FeatureDrift {
 			r = m.predBase
 		}
 		if r == nil {
-			if n < m.cfg.Window.Size {
-				return nil
-			}
-			cats := make([]data.CategoryCount, len(m.ref.Classes))
-			for i, c := range m.ref.Classes {
-				cats[i] = data.CategoryCount{Value: c, Count: int(counts[i])}
-			}
-			m.predBase = newCategoricalRef("prediction", "prediction", cats, nil)
-			r = m.predBase
+			return nil
 		}
 		fd := d.categorical(r, alignCounts(counts, r, m.ref.Classes), 0)
 		return &fd
 	}
-	slices.Sort(pred)
 	if m.valueBase == nil {
-		if n < m.cfg.Window.Size || len(pred) == 0 {
-			return nil
-		}
-		f := &data.Frame{Columns: []*data.Column{{Name: "prediction", Type: data.Numeric, Num: slices.Clone(pred)}}}
-		p := data.NewProfile(f, 10)
-		m.valueBase = &numericRef{name: "prediction", fp: &p.Features[0], cdf: NewRefCDF(&p.Features[0])}
-		if m.valueBase.cdf == nil {
-			m.valueBase = nil
-			return nil
-		}
+		return nil
 	}
+	slices.Sort(pred)
 	fd := d.numeric(m.valueBase, pred, 0)
 	fd.Kind = "prediction"
 	return &fd
+}
+
+// baselineWindows is how many windows of predictions make the prediction
+// reference of a model whose profile has no labels: several, so the
+// reference is much less noisy than the windows compared with it.
+const baselineWindows = 5
+
+// gatherBaseline adds a request's predictions to the baseline and builds
+// the prediction reference once it holds baselineWindows windows.
+func (m *Model) gatherBaseline(o Observation) {
+	target := baselineWindows * m.cfg.Window.Size
+	if m.ref.Classes != nil {
+		if m.baseCounts == nil {
+			m.baseCounts = make([]float64, len(m.ref.Classes))
+		}
+		for _, c := range o.Class {
+			if c >= 0 && c < len(m.baseCounts) {
+				m.baseCounts[c]++
+			}
+		}
+		if sum(m.baseCounts) >= float64(target) {
+			cats := make([]data.CategoryCount, len(m.ref.Classes))
+			for i, c := range m.ref.Classes {
+				cats[i] = data.CategoryCount{Value: c, Count: int(m.baseCounts[i])}
+			}
+			m.predBase = newCategoricalRef("prediction", "prediction", cats, nil)
+			m.predBase.sample = true
+		}
+		return
+	}
+	for i := 0; i < len(o.Values); i += max(o.Outputs, 1) {
+		if v := float64(o.Values[i]); !math.IsNaN(v) {
+			m.baseValues = append(m.baseValues, v)
+		}
+	}
+	if len(m.baseValues) >= target {
+		f := &data.Frame{Columns: []*data.Column{{Name: "prediction", Type: data.Numeric, Num: m.baseValues}}}
+		p := data.NewProfile(f, 10)
+		if cdf := NewRefCDF(&p.Features[0]); cdf != nil {
+			m.valueBase = &numericRef{name: "prediction", fp: &p.Features[0], cdf: cdf}
+		}
+		m.baseValues = nil
+	}
 }
 
 // alignCounts reorders class counts (in class order, plus one) to the

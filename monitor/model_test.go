@@ -107,7 +107,7 @@ func TestDriftAlertFiresOnceAndClears(t *testing.T) {
 	defer m.Close()
 	rng := rand.New(rand.NewPCG(5, 6))
 
-	send(t, m, rng, traffic{}, 1500, "calm")
+	send(t, m, rng, traffic{}, 1500, "calm") // 5 windows: the prediction reference
 	s := m.Snapshot()
 	if s.Dataset.Dataset || s.Prediction == nil || s.Prediction.Drifted {
 		t.Fatalf("in-distribution traffic: dataset drift %v, prediction %+v%s", s.Dataset.Dataset, s.Prediction, describe(s.Features))
@@ -118,6 +118,7 @@ func TestDriftAlertFiresOnceAndClears(t *testing.T) {
 		}
 	}
 
+	// Two fresh windows of 300 shifted rows in a row fire DataDrift.
 	send(t, m, rng, traffic{shift: 1, scale: 1.5, missing: 0.4, newCat: 0.3}, 600, "shifted")
 	s = m.Snapshot()
 	if got := slices.Sorted(func(yield func(string) bool) {
@@ -256,5 +257,27 @@ func TestErrorRateAndLatencyAlerts(t *testing.T) {
 		if a := state(m, name); a.State != "firing" {
 			t.Errorf("%s: %+v", name, a)
 		}
+	}
+}
+
+// TestCalmStreamRaisesNoDriftAlert runs 30000 in-distribution rows (100
+// fresh windows of 300): DataDrift needs two disjoint windows with half
+// the features drifted (about (6·0.05²)² per pair) and must stay silent;
+// PredictionDrift (one test, about 0.05² per pair, so a 22% chance of one
+// firing over 100 windows) may fire at most once.
+func TestCalmStreamRaisesNoDriftAlert(t *testing.T) {
+	spec, prof := testArtifact()
+	m, err := NewModel("toy", "1", spec, prof, testConfig(""), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rng := rand.New(rand.NewPCG(21, 22))
+	send(t, m, rng, traffic{}, 30000, "calm")
+	if a := state(m, "DataDrift"); a.Fired != 0 {
+		t.Errorf("DataDrift fired on calm traffic: %+v", a)
+	}
+	if a := state(m, "PredictionDrift"); a.Fired > 1 {
+		t.Errorf("PredictionDrift fired %d times on calm traffic", a.Fired)
 	}
 }

@@ -292,6 +292,21 @@ func ChiSquare(obs, exp []float64) (stat, p float64) {
 	return stat, ChiSquareSF(stat, len(obs)-1)
 }
 
+// ChiSquareHomogeneity is scipy.stats.chi2_contingency(table,
+// correction=False) for a 2×k table whose rows are a and b: Pearson's
+// test that two samples of counts come from one distribution, degrees of
+// freedom k-1. Columns empty in both rows must be left out first.
+func ChiSquareHomogeneity(a, b []float64) (stat, p float64) {
+	na, nb := sum(a), sum(b)
+	n := na + nb
+	for i := range a {
+		col := a[i] + b[i]
+		ea, eb := na*col/n, nb*col/n
+		stat += (a[i]-ea)*(a[i]-ea)/ea + (b[i]-eb)*(b[i]-eb)/eb
+	}
+	return stat, ChiSquareSF(stat, len(a)-1)
+}
+
 // ChiSquareSF is the chi-squared survival function with df degrees of
 // freedom (scipy.stats.chi2.sf): the regularised upper incomplete gamma
 // Q(df/2, x/2).

@@ -39,6 +39,10 @@ type scipyCases struct {
 		Obs, Exp []float64
 		Stat, P  float64
 	}
+	Chi2Contingency []struct {
+		A, B    []float64
+		Stat, P float64
+	} `json:"chi2_contingency"`
 	Chi2SF []struct {
 		X, SF float64
 		DF    int
@@ -64,7 +68,7 @@ func loadScipy(t *testing.T) *scipyCases {
 		t.Fatal(err)
 	}
 	if len(c.KS2Samp) == 0 || len(c.KSTwoSF) == 0 || len(c.KSCDF) == 0 || len(c.Wasserstein) == 0 ||
-		len(c.WassersteinCDF) == 0 || len(c.ChiSquare) == 0 || len(c.Chi2SF) == 0 || len(c.JensenShannon) == 0 || len(c.PSI) == 0 {
+		len(c.WassersteinCDF) == 0 || len(c.ChiSquare) == 0 || len(c.Chi2Contingency) == 0 || len(c.Chi2SF) == 0 || len(c.JensenShannon) == 0 || len(c.PSI) == 0 {
 		t.Fatal("scipy.json lacks cases: rerun gen_scipy.py")
 	}
 	return c
@@ -135,6 +139,12 @@ func TestChiSquareMatchesSciPy(t *testing.T) {
 		stat, p := ChiSquare(x.Obs, x.Exp)
 		if !near(stat, x.Stat, 1e-12, 1e-15) || !near(p, x.P, 1e-10, 1e-300) {
 			t.Errorf("case %d: stat %.17g p %.17g, SciPy %.17g %.17g", i, stat, p, x.Stat, x.P)
+		}
+	}
+	for i, x := range c.Chi2Contingency {
+		stat, p := ChiSquareHomogeneity(x.A, x.B)
+		if !near(stat, x.Stat, 1e-12, 1e-15) || !near(p, x.P, 1e-10, 1e-300) {
+			t.Errorf("contingency case %d: stat %.17g p %.17g, SciPy %.17g %.17g", i, stat, p, x.Stat, x.P)
 		}
 	}
 	for _, x := range c.Chi2SF {

@@ -100,6 +100,11 @@ for obs, freq in [([16, 18, 16, 14, 12, 12], [1 / 6] * 6),
     res = stats.chisquare(obs, exp)
     out["chisquare"].append({"obs": r(obs), "exp": r(exp), "stat": float(res.statistic), "p": float(res.pvalue)})
 
+out["chi2_contingency"] = []
+for a, b in [([30, 50, 20], [25, 60, 15]), ([100, 5], [80, 30]), ([3, 9, 1, 7], [6, 2, 2, 10])]:
+    res = stats.chi2_contingency(np.array([a, b], float), correction=False)
+    out["chi2_contingency"].append({"a": r(a), "b": r(b), "stat": float(res[0]), "p": float(res[1])})
+
 for df in [1, 2, 3, 5, 9, 20, 100]:
     for x in [0.01, 0.5, 1, 2.5, 7.8, 15, 40, 120, 300]:
         out["chi2_sf"].append({"x": x, "df": df, "sf": float(stats.chi2.sf(x, df))})
