@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"time"
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/model"
@@ -112,3 +113,5 @@ func describe(c []FeatureDrift) string {
 }
 
 var _ = math.NaN
+
+var testTime = time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)

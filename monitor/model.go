@@ -335,7 +335,7 @@ func (m *Model) process(o Observation) {
 			}
 		}
 		dst[m.ref.predSlot] = math.NaN()
-		if r < len(o.Class) {
+		if r < len(o.Class) && o.Class[r] >= 0 && o.Class[r] < len(m.ref.Classes) {
 			dst[m.ref.predSlot] = float64(o.Class[r])
 		} else if k := r * max(o.Outputs, 1); k < len(o.Values) {
 			dst[m.ref.predSlot] = float64(o.Values[k])
@@ -479,13 +479,16 @@ func (sc *evalScratch) measure(ref *Reference, d *DriftConfig, minRows int, each
 			}
 		}
 		for i, s := range ref.categorical {
-			if v := row[s.slot]; v < 0 {
+			if v := row[s.slot]; v < 0 || math.IsNaN(v) {
 				sc.missing[len(ref.numeric)+i]++
 			} else {
 				sc.catCount[i][int(v)]++
 			}
 		}
 		for i, ch := range ref.channels {
+			if math.IsNaN(row[ch.slot]) {
+				continue // a row observed without its image
+			}
 			sc.chMean[i] = append(sc.chMean[i], row[ch.slot])
 			sc.chVar[i] += row[ch.slot+1]
 			for b := range ch.bins {
