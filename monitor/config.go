@@ -20,7 +20,7 @@ import (
 //	    size: 500              # rows compared with the profile: the last N ...
 //	    period: 10m            # ... and, when set, only those younger than this
 //	    min_rows: 30           # fewer rows give no verdict
-//	    evaluate_every: 100    # rows between drift evaluations
+//	    evaluate_every: 500    # rows between drift evaluations (a whole fresh window)
 //	    evaluate_interval: 10s # and at least this often while traffic flows
 //	  drift:
 //	    p_value: 0.05          # tests (KS, chi-squared) flag drift below it
@@ -113,7 +113,7 @@ type LogConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		Queue: 4096,
-		Window: WindowConfig{Size: 500, MinRows: 30, EvaluateEvery: 100,
+		Window: WindowConfig{Size: 500, MinRows: 30, EvaluateEvery: 500,
 			EvaluateInterval: 10 * time.Second},
 		Drift: DriftConfig{PValue: 0.05, Wasserstein: 0.1, JensenShannon: 0.1, PSI: 0.2,
 			TestMaxRows: 1000, NumericMethod: "auto", CategoricalMethod: "auto",
