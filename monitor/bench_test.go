@@ -5,8 +5,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
-	"time"
 	"testing"
+	"time"
 )
 
 // BenchmarkObserve is the whole cost of monitoring per row: Observe on

@@ -48,6 +48,9 @@ var shown = regexp.MustCompile(`data-model="toy" data-metric="([a-z_0-9]+)"(?: d
 // headless Chromium, checks the numbers it shows against /metrics, and
 // saves a screenshot (into $SHEN_DASHBOARD_SCREENSHOT when set).
 func TestDashboardInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the headless Chromium dashboard test takes about 10 s")
+	}
 	bin := chromium(t)
 	srv, m, _ := testServer(t, testConfig(""))
 	rng := rand.New(rand.NewPCG(3, 3))
