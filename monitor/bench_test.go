@@ -30,7 +30,7 @@ func BenchmarkObserve(b *testing.B) {
 			reqs := make([]Observation, distinct)
 			for i := range reqs {
 				recs := traffic{missing: 0.05}.rows(rng, rows)
-				reqs[i] = Observation{RequestID: strconv.Itoa(i), Rows: rows, Records: recs, Class: predict(recs)}
+				reqs[i] = Observation{RequestID: strconv.Itoa(i), Rows: rows, Records: recs, Class: toyPredict(recs)}
 			}
 			for i := range distinct { // warm the window, the pending map and the scratch
 				m.Observe(reqs[i])
@@ -60,7 +60,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	defer m.Close()
 	rng := rand.New(rand.NewPCG(1, 1))
 	recs := traffic{}.rows(rng, 500)
-	m.Observe(Observation{Rows: 500, Records: recs, Class: predict(recs)})
+	m.Observe(Observation{Rows: 500, Records: recs, Class: toyPredict(recs)})
 	m.Flush()
 	b.ReportAllocs()
 	for b.Loop() {

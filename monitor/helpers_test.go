@@ -83,8 +83,8 @@ func testArtifact() (model.Spec, *data.Profile) {
 	return spec, data.NewProfile(f, 10)
 }
 
-// predict is the toy model: "yes" when x1 > 0 (the class index).
-func predict(rows []map[string]any) []int {
+// toyPredict is the toy model: "yes" when x1 > 0 (the class index).
+func toyPredict(rows []map[string]any) []int {
 	out := make([]int, len(rows))
 	for i, r := range rows {
 		if numberOf(r["x1"]) > 0 {

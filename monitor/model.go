@@ -70,7 +70,9 @@ type Model struct {
 	alerts            *alerter
 	plog              *PredictionLog
 
-	snap atomic.Pointer[Snapshot]
+	snap        atomic.Pointer[Snapshot]
+	server      atomic.Pointer[ServerStats] // from the server's own metrics, when it reports them
+	serverDirty atomic.Bool                 // new server figures since the last evaluation
 
 	// Counters read by /metrics while the run goroutine adds to them.
 	cmu         sync.Mutex
@@ -277,7 +279,7 @@ func (m *Model) run() {
 			}
 			m.process(o)
 		case now := <-tick:
-			if m.sinceEval > 0 {
+			if m.sinceEval > 0 || m.serverDirty.Swap(false) {
 				m.evaluate(now)
 			}
 		}
@@ -440,6 +442,12 @@ func (m *Model) evaluate(now time.Time) {
 	}
 	m.lastEval, m.lastReqs = now, s.Requests
 	s.Latency, s.ErrorRate = m.recent()
+	if st := m.server.Load(); st != nil {
+		// The server measures requests (and failures the monitor never
+		// sees) itself: its figures replace the monitor's own.
+		s.Latency, s.ErrorRate, s.Errors = st.Latency, st.ErrorRate, st.Failures
+		s.Requests = max(s.Requests, st.Requests)
+	}
 	if s.Verdict = n >= m.cfg.Window.MinRows; s.Verdict {
 		s.Features, s.Dataset = features, dataset
 		s.Prediction = m.predictionDrift(pred)

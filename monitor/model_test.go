@@ -80,7 +80,7 @@ func send(t *testing.T, m *Model, rng *rand.Rand, tr traffic, rows int, prefix s
 		recs := tr.rows(rng, 10)
 		id := fmt.Sprintf("%s-%d", prefix, i/10)
 		out[id] = recs
-		for !m.Observe(Observation{RequestID: id, Rows: len(recs), Records: recs, Class: predict(recs), Latency: time.Millisecond}) {
+		for !m.Observe(Observation{RequestID: id, Rows: len(recs), Records: recs, Class: toyPredict(recs), Latency: time.Millisecond}) {
 			m.Flush() // the queue is full: let the monitor catch up (a server would drop)
 		}
 	}
@@ -207,7 +207,7 @@ func TestFeedbackMovesQuality(t *testing.T) {
 	// Wrong labels for the rest: the window of 200 is then all wrong.
 	for _, id := range ids[20:] {
 		labels := make([]any, 0, 10)
-		for _, c := range predict(reqs[id]) {
+		for _, c := range toyPredict(reqs[id]) {
 			labels = append(labels, spec.Labels[1-c])
 		}
 		if _, err := m.Feedback(id, labels); err != nil {
@@ -242,7 +242,7 @@ func TestErrorRateAndLatencyAlerts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for i := range 300 {
 		recs := traffic{}.rows(rng, 1)
-		o := Observation{RequestID: fmt.Sprint(i), Rows: 1, Records: recs, Class: predict(recs), Latency: 2 * time.Second}
+		o := Observation{RequestID: fmt.Sprint(i), Rows: 1, Records: recs, Class: toyPredict(recs), Latency: 2 * time.Second}
 		if i%5 == 0 {
 			o = Observation{RequestID: fmt.Sprint(i), Err: "timeout", Latency: 2 * time.Second}
 		}
