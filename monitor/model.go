@@ -413,6 +413,13 @@ type ClassCount struct {
 // snapshot.
 func (m *Model) evaluate(now time.Time) {
 	m.sinceEval = 0
+	if m.plog != nil {
+		// Lines reach the file at least every evaluation, not only when
+		// the buffer fills, so a crash loses little.
+		if err := m.plog.Flush(); err != nil {
+			m.log.Error("prediction log", "model", m.Name, "err", err)
+		}
+	}
 	var since time.Time
 	if p := m.cfg.Window.Period; p > 0 {
 		since = now.Add(-p)

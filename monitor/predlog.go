@@ -119,5 +119,13 @@ func (l *PredictionLog) closeFile() error {
 	return nil
 }
 
+// Flush writes the buffered lines to the file.
+func (l *PredictionLog) Flush() error {
+	if err := l.w.Flush(); err != nil {
+		return fmt.Errorf("monitor: prediction log: %w", err)
+	}
+	return nil
+}
+
 // Close flushes and closes the log.
 func (l *PredictionLog) Close() error { return l.closeFile() }

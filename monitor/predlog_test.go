@@ -54,7 +54,7 @@ func TestPredictionLogKeepsEveryAcceptedLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pred.jsonl")
 	cfg := testConfig("")
 	cfg.Queue = 64
-	cfg.PredictionLog = LogConfig{Path: path, MaxBytes: 64 << 10, MaxFiles: 100, SampleRate: 1}
+	cfg.PredictionLog = LogConfig{Path: path, MaxBytes: 8 << 10, MaxFiles: 1000, SampleRate: 1}
 	m, err := NewModel("toy", "1", spec, prof, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestPredictionLogKeepsEveryAcceptedLine(t *testing.T) {
 	if m.Observe(Observation{RequestID: "late", Rows: 1}) {
 		t.Error("Observe after Close accepted")
 	}
-	logged := readLog(t, path, 100)
+	logged := readLog(t, path, 1000)
 	if len(logged) != len(accepted) {
 		t.Errorf("%d lines logged, %d accepted (%d dropped)", len(logged), len(accepted), m.dropped.Load())
 	}
@@ -96,10 +96,10 @@ func TestPredictionLogKeepsEveryAcceptedLine(t *testing.T) {
 	}
 	rotated, _ := filepath.Glob(path + ".*")
 	if len(rotated) == 0 {
-		t.Error("no rotation past 64 KiB")
+		t.Error("no rotation past 8 KiB")
 	}
 	for _, p := range append(rotated, path) {
-		if st, _ := os.Stat(p); st.Size() > 64<<10+4096 {
+		if st, _ := os.Stat(p); st.Size() > 8<<10+4096 {
 			t.Errorf("%s holds %d bytes, past max_bytes", p, st.Size())
 		}
 	}
