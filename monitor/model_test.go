@@ -281,3 +281,50 @@ func TestCalmStreamRaisesNoDriftAlert(t *testing.T) {
 		t.Errorf("PredictionDrift fired %d times on calm traffic", a.Fired)
 	}
 }
+
+// TestTimeWindowKeepsOnlyRecentRows: with a period, rows older than it
+// leave the window even when it has room.
+func TestTimeWindowKeepsOnlyRecentRows(t *testing.T) {
+	spec, prof := testArtifact()
+	c := testConfig("")
+	c.Window = WindowConfig{Size: 1000, Period: time.Minute, MinRows: 30, EvaluateEvery: 100}
+	m, err := NewModel("toy", "1", spec, prof, c, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rng := rand.New(rand.NewPCG(2, 3))
+	old := time.Now().Add(-time.Hour)
+	shifted := traffic{shift: 2}.rows(rng, 300)
+	m.Observe(Observation{Time: old, Rows: 300, Records: shifted, Class: toyPredict(shifted)})
+	calm := traffic{}.rows(rng, 200)
+	m.Observe(Observation{Rows: 200, Records: calm, Class: toyPredict(calm)})
+	m.Flush()
+	s := m.Snapshot()
+	if s.WindowRows != 200 || drifted(s.Features)["x1"] {
+		t.Errorf("window of the last minute: %d rows, drifted %v", s.WindowRows, drifted(s.Features))
+	}
+}
+
+func TestHubPicksHighestVersion(t *testing.T) {
+	hub, _ := NewHub(nil)
+	spec, prof := testArtifact()
+	for _, v := range []string{"2", "10", "9"} {
+		m, err := NewModel("toy", v, spec, prof, testConfig(""), Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hub.Add(m)
+	}
+	defer hub.Close()
+	if m := hub.Get("toy", ""); m == nil || m.Version != "10" {
+		t.Errorf("latest: %v", m)
+	}
+	hub.Remove("toy", "10")
+	if m := hub.Get("toy", ""); m == nil || m.Version != "9" || len(hub.Models()) != 2 {
+		t.Errorf("after removing 10: %v, %d models", m, len(hub.Models()))
+	}
+	if hub.Get("other", "") != nil {
+		t.Error("unknown model found")
+	}
+}

@@ -52,3 +52,26 @@ func TestReportAgainstArtifact(t *testing.T) {
 		t.Errorf("empty folder: %v", err)
 	}
 }
+
+// FuzzReadPredictionLog reads arbitrary prediction log files: an error
+// naming the line, or records, never a panic.
+func FuzzReadPredictionLog(f *testing.F) {
+	f.Add(`{"time":"2026-12-06T08:00:00Z","model":"toy","version":"1","rows":1,"records":[{"x1":1.5,"cat":"a"}],"latency_ms":1}` + "\n")
+	f.Add(`{"model":"toy","rows":2,"records":[{"x1":null},{}]}` + "\n\n" + `{"model":"toy","rows":1,"inputs":[1,2]}`)
+	f.Add(`{"model":"toy","records":[` + "\n")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, s string) {
+		p := filepath.Join(dir, "log.jsonl")
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := ReadCurrent(p)
+		if err == nil {
+			for _, r := range recs {
+				_ = r["x1"]
+			}
+		} else if !strings.Contains(err.Error(), "log.jsonl") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
+}
