@@ -146,17 +146,12 @@ func rateDrift(k, n, kRef, nRef int, c *DriftConfig) bool {
 // categoricalRef is the reference of a categorical feature or of the
 // predicted classes: category names and their training frequencies.
 type categoricalRef struct {
-	name  string
-	kind  string
-	names []string
-	freq  []float64
-	n     int // training values
-	// sample marks a reference learnt from a window of traffic (not the
-	// training data): its counts are as noisy as the window's, so the
-	// chi-squared test compares the two samples (homogeneity) instead of
-	// taking the reference's frequencies as exact.
-	sample bool
-	counts []float64
+	name   string
+	kind   string
+	names  []string
+	freq   []float64
+	n      int       // training values
+	counts []float64 // training counts, for the two-sample chi-squared test
 	fp     *data.FeatureProfile
 	index  map[string]int
 }
@@ -177,10 +172,7 @@ func newCategoricalRef(name, kind string, cats []data.CategoryCount, fp *data.Fe
 
 // categorical measures a window's category counts (len(names)+1: the last
 // counts values unseen in training) and missing values against the
-// reference. For the chi-squared test, categories expected fewer than 5
-// times in the window are pooled with the unseen ones (the test's usual
-// validity rule), and unseen values are expected with half a training
-// count, so a category never seen in training is a finite, large surprise.
+// reference.
 func (c *DriftConfig) categorical(r *categoricalRef, counts []float64, missing int) FeatureDrift {
 	k := len(r.names)
 	n := 0.0
@@ -214,44 +206,29 @@ func (c *DriftConfig) categorical(r *categoricalRef, counts []float64, missing i
 	fd.Method = method
 	switch method {
 	case "chisquare":
-		if r.sample {
-			fd.Threshold = c.PValue
-			var a, b []float64
-			for i, rc := range r.counts {
-				if rc+counts[i] > 0 {
-					a, b = append(a, rc), append(b, counts[i])
-				}
-			}
-			if counts[k] > 0 {
-				a, b = append(a, 0), append(b, counts[k])
-			}
-			if len(a) >= 2 {
-				fd.Statistic, fd.PValue = ChiSquareHomogeneity(a, b)
-				fd.Drifted = fd.PValue < c.PValue
-			}
-			return fd
-		}
-		pu := 0.5 / (float64(r.n) + 1)
-		var obs, exp []float64
-		var pooledObs, pooledExp float64 = counts[k], pu * n
-		for i, f := range r.freq {
-			e := f * (1 - pu) * n
-			if e < 5 {
-				pooledObs += counts[i]
-				pooledExp += e
+		// Two samples, training counts and window counts, so a small
+		// training set is no more trusted than it deserves (as the KS test
+		// uses the training row count). Columns expected fewer than 5
+		// times in the window are pooled with the unseen values.
+		fd.Threshold = c.PValue
+		total := float64(r.n) + n
+		var a, b []float64
+		poolA, poolB := 0.0, counts[k]
+		for i, rc := range r.counts {
+			if n*(rc+counts[i])/total < 5 {
+				poolA += rc
+				poolB += counts[i]
 				continue
 			}
-			obs = append(obs, counts[i])
-			exp = append(exp, e)
+			a, b = append(a, rc), append(b, counts[i])
 		}
-		obs, exp = append(obs, pooledObs), append(exp, pooledExp)
-		if len(obs) < 2 {
-			fd.Threshold = c.PValue
-			return fd
+		if poolA+poolB > 0 {
+			a, b = append(a, poolA), append(b, poolB)
 		}
-		fd.Statistic, fd.PValue = ChiSquare(obs, exp)
-		fd.Threshold = c.PValue
-		fd.Drifted = fd.PValue < c.PValue
+		if len(a) >= 2 {
+			fd.Statistic, fd.PValue = ChiSquareHomogeneity(a, b)
+			fd.Drifted = fd.PValue < c.PValue
+		}
 	case "jensen_shannon":
 		fd.Statistic, fd.Threshold = JensenShannon(fd.RefShares, counts, 0), c.JensenShannon
 		fd.Drifted = fd.Statistic >= c.JensenShannon

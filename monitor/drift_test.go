@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -25,21 +24,37 @@ func TestDriftFlagsShiftedFeatures(t *testing.T) {
 		{"new category", traffic{newCat: 0.3}, []string{"cat"}},
 		{"everything", traffic{shift: 1, scale: 1.5, missing: 0.4, newCat: 0.3}, []string{"cat", "x1", "x2", "x3"}},
 	}
-	// 500 rows decide by tests (KS, chi-squared), 3000 by distances.
+	// 500 rows decide by tests (KS, chi-squared), 3000 by distances. Each
+	// case runs over 5 draws: a shifted feature must be flagged in every
+	// one; an untouched feature may be flagged by chance (a test's 5%
+	// false alarms) in at most one.
+	const draws = 5
 	for _, rows := range []int{500, 3000} {
 		for _, c := range cases {
-			rng := rand.New(rand.NewPCG(11, uint64(rows)))
-			cmp := ref.CompareRecords(c.traffic.rows(rng, rows), DefaultConfig().Drift)
-			got := slices.Sorted(maps.Keys(drifted(cmp.Features)))
-			if !slices.Equal(got, c.want) {
-				t.Errorf("%d rows, %s: drifted %v, want %v%s", rows, c.name, got, c.want, describe(cmp.Features))
+			flagged, datasets := map[string]int{}, 0
+			var last []FeatureDrift
+			for d := range draws {
+				rng := rand.New(rand.NewPCG(11+uint64(d), uint64(rows)))
+				cmp := ref.CompareRecords(c.traffic.rows(rng, rows), DefaultConfig().Drift)
+				for f := range drifted(cmp.Features) {
+					flagged[f]++
+				}
+				if cmp.Dataset.Dataset {
+					datasets++
+				}
+				if method := cmp.Features[0].Method; (rows <= 1000) != (method == "ks") {
+					t.Errorf("%d rows: x1 decided by %s", rows, method)
+				}
+				last = cmp.Features
 			}
-			if wantDataset := len(c.want) >= 2; cmp.Dataset.Dataset != wantDataset {
-				t.Errorf("%d rows, %s: dataset drift %v (share %v), want %v", rows, c.name, cmp.Dataset.Dataset, cmp.Dataset.Share, wantDataset)
+			for _, f := range []string{"x1", "x2", "x3", "cat"} {
+				want := slices.Contains(c.want, f)
+				if (want && flagged[f] != draws) || (!want && flagged[f] > 1) {
+					t.Errorf("%d rows, %s: %s flagged in %d of %d draws, want %v%s", rows, c.name, f, flagged[f], draws, want, describe(last))
+				}
 			}
-			method := cmp.Features[0].Method
-			if (rows <= 1000) != (method == "ks") {
-				t.Errorf("%d rows: x1 decided by %s", rows, method)
+			if wantDataset := len(c.want) >= 2; (datasets > draws/2) != wantDataset {
+				t.Errorf("%d rows, %s: dataset drift in %d of %d draws, want %v", rows, c.name, datasets, draws, wantDataset)
 			}
 		}
 	}

@@ -598,7 +598,6 @@ func (m *Model) gatherBaseline(o Observation) {
 				cats[i] = data.CategoryCount{Value: c, Count: int(m.baseCounts[i])}
 			}
 			m.predBase = newCategoricalRef("prediction", "prediction", cats, nil)
-			m.predBase.sample = true
 		}
 		return
 	}
