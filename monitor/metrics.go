@@ -212,7 +212,7 @@ func (m *Model) collect(ch chan<- prometheus.Metric) {
 			g(dUnseen, f.UnseenRate, f.Feature)
 		}
 	}
-	if s.Verdict {
+	if s.Verdict && len(s.Features) > 0 {
 		g(dDataset, b2f(s.Dataset.Dataset))
 		g(dShare, s.Dataset.Share)
 	}

@@ -326,15 +326,14 @@ func (m *Model) process(o Observation) {
 	}
 	for r := range o.Rows {
 		dst := m.win.slot(t)
+		dst[m.ref.inSlot] = 1
 		switch {
 		case m.ref.image != nil && in > 0:
 			m.ref.encodeImage(o.Inputs[r*in:(r+1)*in], dst)
-		case r < len(o.Records):
+		case m.ref.image == nil && r < len(o.Records):
 			m.ref.encodeRecord(o.Records[r], dst)
 		default:
-			for i := range dst {
-				dst[i] = math.NaN()
-			}
+			dst[m.ref.inSlot] = 0 // only the answer counts
 		}
 		dst[m.ref.predSlot] = math.NaN()
 		if r < len(o.Class) && o.Class[r] >= 0 && o.Class[r] < len(m.ref.Classes) {
@@ -485,7 +484,15 @@ func (m *Model) evaluate(now time.Time) {
 // dataset. It returns the window's predictions (class indices or values).
 func (sc *evalScratch) measure(ref *Reference, d *DriftConfig, minRows int, each func(fn func(row []float64)) int, features *[]FeatureDrift, dataset *DatasetDrift) []float64 {
 	sc.reset(ref)
+	inputs := 0
 	n := each(func(row []float64) {
+		if v := row[ref.predSlot]; !math.IsNaN(v) {
+			sc.pred = append(sc.pred, v)
+		}
+		if row[ref.inSlot] == 0 {
+			return
+		}
+		inputs++
 		for i, s := range ref.numeric {
 			if v := row[s.slot]; math.IsNaN(v) {
 				sc.missing[i]++
@@ -510,11 +517,8 @@ func (sc *evalScratch) measure(ref *Reference, d *DriftConfig, minRows int, each
 				sc.chBins[i][b] += row[ch.slot+2+b]
 			}
 		}
-		if v := row[ref.predSlot]; !math.IsNaN(v) {
-			sc.pred = append(sc.pred, v)
-		}
 	})
-	if n < minRows {
+	if n < minRows || inputs < minRows {
 		return sc.pred
 	}
 	for i, sn := range ref.numeric {
@@ -667,9 +671,11 @@ func qualityValues(q Quality, s *Snapshot) map[string]float64 {
 	if s.Requests > 0 {
 		v["latency_p99_seconds"], v["latency_p50_seconds"] = s.Latency.P99, s.Latency.P50
 	}
-	if s.Verdict {
+	if s.Verdict && len(s.Features) > 0 {
 		v["drift_share"] = s.Dataset.Share
 		v["dataset_drift"] = b2f(s.Dataset.Dataset)
+	}
+	if s.Verdict {
 		if s.Prediction != nil {
 			v["prediction_drift"] = b2f(s.Prediction.Drifted)
 		}

@@ -328,3 +328,27 @@ func TestHubPicksHighestVersion(t *testing.T) {
 		t.Error("unknown model found")
 	}
 }
+
+// TestPreparedTableRowsCountOnlyTheirAnswers: a table model's V2 rows
+// arrive preprocessed, not as the raw columns the profile describes; they
+// must not read as missing values (no false drift), while their
+// predictions still count.
+func TestPreparedTableRowsCountOnlyTheirAnswers(t *testing.T) {
+	spec, prof := testArtifact()
+	m, err := NewModel("toy", "1", spec, prof, testConfig(""), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for i := range 400 {
+		m.Observe(Observation{RequestID: fmt.Sprint(i), Rows: 1, Inputs: []float32{0.1, -0.3, 1, 0, 0, 1}, Class: []int{i % 2}})
+	}
+	m.Flush()
+	s := m.Snapshot()
+	if len(s.Features) != 0 || s.Dataset.Dataset || s.Rows != 400 || s.Classes[1].Count != 200 {
+		t.Errorf("features %v, dataset %+v, rows %d, classes %v", describe(s.Features), s.Dataset, s.Rows, s.Classes)
+	}
+	if a := state(m, "DataDrift"); a.State != "inactive" {
+		t.Errorf("DataDrift: %+v", a)
+	}
+}

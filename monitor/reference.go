@@ -22,7 +22,10 @@ import (
 //   - an image channel c (pixel_c<c> and pixel_mean_c<c> in the profile):
 //     the image's mean intensity, its intensity variance, and the count of
 //     its pixels in each of the profile's histogram bins;
-//   - the prediction: the class index, or the first regression value.
+//   - the prediction: the class index, or the first regression value;
+//   - whether the row's inputs were observed (1) or only its answer (0:
+//     a table model's V2 rows arrive already preprocessed, so they are not
+//     comparable with the profile of raw columns).
 type Reference struct {
 	Task    string   // classification or regression
 	Classes []string // nil for regression
@@ -31,6 +34,7 @@ type Reference struct {
 	categorical []slotCategorical
 	channels    []slotChannel
 	predSlot    int
+	inSlot      int             // 1 when the row's inputs were observed, 0 when only its answer was
 	prediction  *categoricalRef // predicted classes vs training labels; nil: learnt from the first window
 	width       int
 
@@ -95,8 +99,8 @@ func NewReference(spec model.Spec, p *data.Profile) (*Reference, error) {
 			r.width++
 		}
 	}
-	r.predSlot = r.width
-	r.width++
+	r.predSlot, r.inSlot = r.width, r.width+1
+	r.width += 2
 	if len(p.Labels) > 0 && len(r.Classes) > 0 {
 		r.prediction = newCategoricalRef("prediction", "prediction", p.Labels, nil)
 	}
@@ -239,7 +243,7 @@ func (r *Reference) CompareRecords(records []map[string]any, d DriftConfig) Comp
 	for _, rec := range records {
 		dst := w.slot(time.Time{})
 		r.encodeRecord(rec, dst)
-		dst[r.predSlot] = math.NaN()
+		dst[r.predSlot], dst[r.inSlot] = math.NaN(), 1
 	}
 	return r.compare(w, d)
 }
@@ -258,7 +262,7 @@ func (r *Reference) CompareImages(x []float32, n int, d DriftConfig) (Comparison
 	for i := range n {
 		dst := w.slot(time.Time{})
 		r.encodeImage(x[i*size:(i+1)*size], dst)
-		dst[r.predSlot] = math.NaN()
+		dst[r.predSlot], dst[r.inSlot] = math.NaN(), 1
 	}
 	return r.compare(w, d), nil
 }
