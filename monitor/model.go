@@ -324,7 +324,14 @@ func (m *Model) process(o Observation) {
 	if o.Rows > 0 && len(o.Inputs) > 0 {
 		in = len(o.Inputs) / o.Rows
 	}
-	for r := range o.Rows {
+	// A window model answers once per window of records: the records are
+	// the inputs (one slot row each), the answers fill the first rows'
+	// prediction slots.
+	rows := o.Rows
+	if m.ref.image == nil {
+		rows = max(rows, len(o.Records))
+	}
+	for r := range rows {
 		dst := m.win.slot(t)
 		dst[m.ref.inSlot] = 1
 		switch {
