@@ -63,6 +63,29 @@ type numericRef struct {
 // numeric measures a window's values of one numeric feature (sorted:
 // ascending, NaN removed; missing: the NaNs) against its profile.
 func (c *DriftConfig) numeric(r *numericRef, sorted []float64, missing int) FeatureDrift {
+	fd := c.numericRaw(r, sorted, missing)
+	fd.finite()
+	return fd
+}
+
+// finite clamps what extreme client values (±1e308 and the like) can push
+// past float64's range, so a report always encodes as JSON: infinities
+// become ±MaxFloat64, NaN 0 (a p-value 1).
+func (f *FeatureDrift) finite() {
+	for _, p := range []*float64{&f.Statistic, &f.PSI, &f.Mean, &f.Std} {
+		switch {
+		case math.IsNaN(*p):
+			*p = 0
+		case math.IsInf(*p, 0):
+			*p = math.Copysign(math.MaxFloat64, *p)
+		}
+	}
+	if math.IsNaN(f.PValue) {
+		f.PValue = 1
+	}
+}
+
+func (c *DriftConfig) numericRaw(r *numericRef, sorted []float64, missing int) FeatureDrift {
 	fp := r.fp
 	fd := FeatureDrift{Feature: r.name, Kind: "numeric", Rows: len(sorted), PValue: 1,
 		RefMean: fp.Mean, RefStd: fp.Std, RefMissingRate: fp.MissingRate}
@@ -74,16 +97,21 @@ func (c *DriftConfig) numeric(r *numericRef, sorted []float64, missing int) Feat
 	if len(sorted) == 0 {
 		return fd
 	}
-	var s, ss float64
+	k := float64(len(sorted))
 	for _, v := range sorted {
 		fd.Shares[h.Bin(v)]++
-		s += v
+		fd.Mean += v / k // term by term: no overflow for any finite values
 	}
-	fd.Mean = s / float64(len(sorted))
-	for _, v := range sorted {
-		ss += (v - fd.Mean) * (v - fd.Mean)
+	// Std scaled by the largest deviation, so huge values do not overflow.
+	scale := max(math.Abs(sorted[0]-fd.Mean), math.Abs(sorted[len(sorted)-1]-fd.Mean))
+	if scale > 0 {
+		var ss float64
+		for _, v := range sorted {
+			d := (v - fd.Mean) / scale
+			ss += d * d
+		}
+		fd.Std = scale * math.Sqrt(ss/k)
 	}
-	fd.Std = math.Sqrt(ss / float64(len(sorted)))
 	fd.PSI = PSI(fd.RefShares, fd.Shares)
 	for i := range fd.Shares {
 		fd.Shares[i] /= float64(len(sorted))
@@ -174,6 +202,12 @@ func newCategoricalRef(name, kind string, cats []data.CategoryCount, fp *data.Fe
 // counts values unseen in training) and missing values against the
 // reference.
 func (c *DriftConfig) categorical(r *categoricalRef, counts []float64, missing int) FeatureDrift {
+	fd := c.categoricalRaw(r, counts, missing)
+	fd.finite()
+	return fd
+}
+
+func (c *DriftConfig) categoricalRaw(r *categoricalRef, counts []float64, missing int) FeatureDrift {
 	k := len(r.names)
 	n := 0.0
 	for _, v := range counts {
@@ -194,6 +228,9 @@ func (c *DriftConfig) categorical(r *categoricalRef, counts []float64, missing i
 		fd.Shares[i] = v / n
 	}
 	fd.UnseenRate = counts[k] / n
+	if r.n == 0 {
+		return fd // never observed in training: nothing to compare with
+	}
 	fd.UnseenDrifted = counts[k] > 0 && rateDrift(int(counts[k]), int(n), 0, r.n, c)
 	fd.PSI = PSI(fd.RefShares, counts)
 	method := c.CategoricalMethod

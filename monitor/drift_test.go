@@ -1,8 +1,10 @@
 package monitor
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -90,4 +92,32 @@ func TestSmallWindowsRaiseNoFalseAlarm(t *testing.T) {
 		t.Errorf("dataset drift in %.1f%% of in-distribution 30-row windows", 100*rate)
 	}
 	t.Logf("per-feature false alarms over %d windows: %v; dataset: %d", windows, flags, datasets)
+}
+
+// FuzzCompareRecords measures arbitrary client records (JSON) against the
+// profile: any values, types and sizes must give a report that encodes as
+// JSON (no NaN or infinity), never a panic.
+func FuzzCompareRecords(f *testing.F) {
+	f.Add(`[{"x1": 1.5, "x2": 3, "x3": null, "cat": "a"}]`)
+	f.Add(`[{"x1": 1e308, "x2": -1e308, "x3": "7", "cat": 5}, {"x1": -1e308, "x2": 1e308, "cat": ""}]`)
+	f.Add(`[{"x1": true, "x2": [1], "x3": {"a": 1}, "cat": null}, {}]`)
+	spec, prof := testArtifact()
+	ref, err := NewReference(spec, prof)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var recs []map[string]any
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		if dec.Decode(&recs) != nil {
+			return
+		}
+		for _, cfg := range []DriftConfig{DefaultConfig().Drift, {PValue: 0.05, Wasserstein: 0.1, JensenShannon: 0.1, PSI: 0.2, TestMaxRows: 0, NumericMethod: "auto", CategoricalMethod: "auto", DatasetShare: 0.5}} {
+			c := ref.CompareRecords(recs, cfg)
+			if _, err := json.Marshal(c); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+	})
 }
