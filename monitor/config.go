@@ -35,7 +35,7 @@ import (
 //	  quality:
 //	    window: 200            # labelled rows the online metrics cover
 //	    pending: 10000         # recent predictions kept for feedback
-//	    min_rows: 30           # labelled rows before a quality verdict
+//	    min_rows: 100          # labelled rows before a quality verdict (accuracy at 0.9 then varies by ±0.03)
 //	  alerts:                  # absent: DefaultRules
 //	    - name: AccuracyLow
 //	      metric: accuracy     # see Metrics in alert.go
@@ -118,7 +118,7 @@ func DefaultConfig() Config {
 		Drift: DriftConfig{PValue: 0.05, Wasserstein: 0.1, JensenShannon: 0.1, PSI: 0.2,
 			TestMaxRows: 1000, NumericMethod: "auto", CategoricalMethod: "auto",
 			DatasetShare: 0.5, RateDelta: 0.05},
-		Quality:       QualityConfig{Window: 200, Pending: 10000, MinRows: 30},
+		Quality:       QualityConfig{Window: 200, Pending: 10000, MinRows: 100},
 		PredictionLog: LogConfig{MaxBytes: 64 << 20, MaxFiles: 5, SampleRate: 1},
 	}
 }
