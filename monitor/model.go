@@ -382,16 +382,19 @@ type evalScratch struct {
 // Snapshot is one evaluation of a model: what /metrics, the alerts
 // endpoint and the dashboard show.
 type Snapshot struct {
-	Model      string         `json:"model"`
-	Version    string         `json:"version"`
-	Time       time.Time      `json:"time"`
-	Requests   uint64         `json:"requests"`
-	Errors     uint64         `json:"errors"`
-	Rows       uint64         `json:"rows"`
-	Dropped    uint64         `json:"dropped"`
-	Throughput float64        `json:"throughput"` // requests per second since the previous evaluation
-	ErrorRate  float64        `json:"error_rate"` // of the last 1024 requests
-	Latency    Latency        `json:"latency"`
+	Model      string    `json:"model"`
+	Version    string    `json:"version"`
+	Time       time.Time `json:"time"`
+	Requests   uint64    `json:"requests"`
+	Errors     uint64    `json:"errors"`
+	Rows       uint64    `json:"rows"`
+	Dropped    uint64    `json:"dropped"`
+	Throughput float64   `json:"throughput"` // requests per second since the previous evaluation
+	ErrorRate  float64   `json:"error_rate"` // of the last 1024 requests
+	Latency    Latency   `json:"latency"`
+	// Server holds the server's own request figures when it reports them
+	// (WatchServerMetrics); ErrorRate and Latency then come from it.
+	Server     *ServerStats   `json:"server,omitempty"`
 	WindowRows int            `json:"window_rows"`
 	Verdict    bool           `json:"verdict"` // the window held min_rows rows
 	Features   []FeatureDrift `json:"features"`
@@ -457,9 +460,8 @@ func (m *Model) evaluate(now time.Time) {
 	s.Latency, s.ErrorRate = m.recent()
 	if st := m.server.Load(); st != nil {
 		// The server measures requests (and failures the monitor never
-		// sees) itself: its figures replace the monitor's own.
-		s.Latency, s.ErrorRate, s.Errors = st.Latency, st.ErrorRate, st.Failures
-		s.Requests = max(s.Requests, st.Requests)
+		// sees) itself: its rates replace the monitor's own.
+		s.Latency, s.ErrorRate, s.Server = st.Latency, st.ErrorRate, st
 	}
 	if s.Verdict = n >= m.cfg.Window.MinRows; s.Verdict {
 		s.Features, s.Dataset = features, dataset

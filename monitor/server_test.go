@@ -40,7 +40,7 @@ func TestWatchServerMetricsFeedsErrorAndLatencyAlerts(t *testing.T) {
 	m.Observe(Observation{RequestID: "x", Rows: 1, Class: []int{0}})
 	m.Flush()
 	s := m.Snapshot()
-	if s.ErrorRate != 0.25 || s.Errors != 25 || math.Abs(s.Latency.P50-5.5) > 1e-9 || math.Abs(s.Latency.P99-9.91) > 1e-9 {
+	if s.ErrorRate != 0.25 || s.Server == nil || s.Server.Failures != 25 || math.Abs(s.Latency.P50-5.5) > 1e-9 || math.Abs(s.Latency.P99-9.91) > 1e-9 {
 		t.Errorf("error rate %v errors %d latency %+v", s.ErrorRate, s.Errors, s.Latency)
 	}
 	for _, name := range []string{"ErrorRate", "LatencyHigh"} {
