@@ -15,10 +15,10 @@ import (
 // latency alerts when the server does not hand failed requests and
 // latencies to Observe.
 type ServerStats struct {
-	Requests  uint64  // since the server started
-	Failures  uint64  // since the server started
-	ErrorRate float64 // over the last interval
-	Latency   Latency // over the last interval
+	Requests  uint64  `json:"requests"`   // since the server started
+	Failures  uint64  `json:"failures"`   // since the server started
+	ErrorRate float64 `json:"error_rate"` // over the last interval
+	Latency   Latency `json:"latency"`    // over the last interval
 }
 
 // SetServerStats replaces the monitor's own request figures with the
