@@ -14,6 +14,12 @@ type scipyCases struct {
 		A, B []float64
 		D, P float64
 	} `json:"ks_2samp"`
+	KS2SampGen []struct {
+		N1, N2       int
+		Mul1, Shift1 float64
+		Mul2, Shift2 float64
+		D, P         float64
+	} `json:"ks_2samp_gen"`
 	KSTwoSF []struct {
 		N     int
 		X, SF float64
@@ -67,7 +73,7 @@ func loadScipy(t *testing.T) *scipyCases {
 	if err := json.Unmarshal(b, c); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.KS2Samp) == 0 || len(c.KSTwoSF) == 0 || len(c.KSCDF) == 0 || len(c.Wasserstein) == 0 ||
+	if len(c.KS2Samp) == 0 || len(c.KS2SampGen) == 0 || len(c.KSTwoSF) == 0 || len(c.KSCDF) == 0 || len(c.Wasserstein) == 0 ||
 		len(c.WassersteinCDF) == 0 || len(c.ChiSquare) == 0 || len(c.Chi2Contingency) == 0 || len(c.Chi2SF) == 0 || len(c.JensenShannon) == 0 || len(c.PSI) == 0 {
 		t.Fatal("scipy.json lacks cases: rerun gen_scipy.py")
 	}
@@ -88,6 +94,24 @@ func TestKS2SampMatchesSciPy(t *testing.T) {
 		}
 		if !near(r.D, c.D, 1e-12, 1e-15) || !near(r.P, c.P, 1e-9, 1e-14) {
 			t.Errorf("case %d (n=%d m=%d): D %.17g p %.17g (%s), SciPy D %.17g p %.17g", i, len(c.A), len(c.B), r.D, r.P, r.Method, c.D, c.P)
+		}
+	}
+	// Large samples by formula: the exact path past 1000 values each, and
+	// the asymptotic one past 10000.
+	gen := func(n int, mul, shift float64) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = math.Mod(float64(i)*mul, 1) + shift
+		}
+		return v
+	}
+	for _, c := range loadScipy(t).KS2SampGen {
+		r, err := KS2Samp(gen(c.N1, c.Mul1, c.Shift1), gen(c.N2, c.Mul2, c.Shift2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !near(r.D, c.D, 1e-12, 1e-15) || !near(r.P, c.P, 1e-8, 1e-14) {
+			t.Errorf("n=%d m=%d: D %.17g p %.17g (%s), SciPy D %.17g p %.17g", c.N1, c.N2, r.D, r.P, r.Method, c.D, c.P)
 		}
 	}
 	if _, err := KS2Samp(nil, []float64{1}); err == nil {
