@@ -89,6 +89,8 @@ type Model struct {
 	lastEval   time.Time
 	lastReqs   uint64
 	latencies  []float64 // ring of recent latencies (seconds)
+	latSorted  []float64 // scratch for their percentiles
+	latSeen    bool      // some observation carried a latency
 	outcomes   []bool    // ring of recent outcomes (true: failed)
 	lat, out   int
 	latN, outN int
@@ -293,6 +295,7 @@ func (m *Model) process(o Observation) {
 		t = time.Now()
 	}
 	m.latencies[m.lat] = o.Latency.Seconds()
+	m.latSeen = m.latSeen || o.Latency > 0
 	m.lat = (m.lat + 1) % len(m.latencies)
 	m.latN = min(m.latN+1, len(m.latencies))
 	m.outcomes[m.out] = o.Err != ""
@@ -647,8 +650,11 @@ func alignCounts(counts []float64, r *categoricalRef, classes []string) []float6
 // requests.
 func (m *Model) recent() (Latency, float64) {
 	var l Latency
-	if m.latN > 0 {
-		s := slices.Clone(m.latencies[:m.latN])
+	if m.latN > 0 && m.latSeen && m.server.Load() == nil {
+		// Sorted in a reused buffer; skipped when the server reports
+		// latencies itself or none were ever given.
+		m.latSorted = append(m.latSorted[:0], m.latencies[:m.latN]...)
+		s := m.latSorted
 		slices.Sort(s)
 		q := func(p float64) float64 { return s[min(int(math.Ceil(p*float64(len(s))))-1, len(s)-1)] }
 		l = Latency{P50: q(0.5), P90: q(0.9), P99: q(0.99)}
