@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	pmodel "github.com/prometheus/common/model"
 )
@@ -43,6 +44,40 @@ func headless(t *testing.T, bin string, args ...string) []byte {
 }
 
 var shown = regexp.MustCompile(`data-model="toy" data-metric="([a-z_0-9]+)"(?: data-feature="([^"]+)")?(?: data-alert="([^"]+)")? data-value="([^"]*)"`)
+
+// sampleOf finds the value of a shen_monitor_<name> sample whose labels
+// include want (a "quantile" entry picks a summary's quantile).
+func sampleOf(families map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
+	f := families["shen_monitor_"+name]
+	if f == nil {
+		return 0, false
+	}
+next:
+	for _, mt := range f.Metric {
+		have := map[string]string{}
+		for _, l := range mt.Label {
+			have[l.GetName()] = l.GetValue()
+		}
+		for k, v := range want {
+			if k != "quantile" && have[k] != v {
+				continue next
+			}
+		}
+		switch {
+		case mt.Counter != nil:
+			return mt.Counter.GetValue(), true
+		case mt.Gauge != nil:
+			return mt.Gauge.GetValue(), true
+		case mt.Summary != nil:
+			for _, q := range mt.Summary.Quantile {
+				if fmt.Sprint(q.GetQuantile()) == want["quantile"] {
+					return q.GetValue(), true
+				}
+			}
+		}
+	}
+	return 0, false
+}
 
 // TestDashboardInChromium loads the dashboard from a live server in
 // headless Chromium, checks the numbers it shows against /metrics, and
@@ -87,38 +122,7 @@ func TestDashboardInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// metric finds a sample of family name whose labels include want.
-	metric := func(name string, want map[string]string) (float64, bool) {
-		f := families["shen_monitor_"+name]
-		if f == nil {
-			return 0, false
-		}
-	next:
-		for _, mt := range f.Metric {
-			have := map[string]string{}
-			for _, l := range mt.Label {
-				have[l.GetName()] = l.GetValue()
-			}
-			for k, v := range want {
-				if k != "quantile" && have[k] != v {
-					continue next
-				}
-			}
-			switch {
-			case mt.Counter != nil:
-				return mt.Counter.GetValue(), true
-			case mt.Gauge != nil:
-				return mt.Gauge.GetValue(), true
-			case mt.Summary != nil:
-				for _, q := range mt.Summary.Quantile {
-					if fmt.Sprint(q.GetQuantile()) == want["quantile"] {
-						return q.GetValue(), true
-					}
-				}
-			}
-		}
-		return 0, false
-	}
+	metric := func(name string, want map[string]string) (float64, bool) { return sampleOf(families, name, want) }
 	checked := 0
 	for _, mt := range matches {
 		name, feature, alert, raw := mt[1], mt[2], mt[3], mt[4]
