@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,8 @@ import (
 //	error_rate           failed share of the recent requests
 //	latency_p99_seconds  99th percentile latency of the recent requests
 //	latency_p50_seconds  median latency
+//	feature_drift:NAME   1 when input feature NAME drifted (values, missing
+//	                     or unseen rate), e.g. feature_drift:income
 //
 // A metric with no value yet (no feedback, too few rows) leaves the rule
 // as it is. The drift metrics (drift_share, dataset_drift,
@@ -60,8 +63,8 @@ func (r *Rule) check() error {
 	switch {
 	case r.Name == "":
 		return errors.New("name is empty")
-	case !oneOf(r.Metric, RuleMetrics...):
-		return fmt.Errorf("metric %q is not one of %v", r.Metric, RuleMetrics)
+	case !oneOf(r.Metric, RuleMetrics...) && !(strings.HasPrefix(r.Metric, "feature_drift:") && len(r.Metric) > len("feature_drift:")):
+		return fmt.Errorf("metric %q is not one of %v or feature_drift:NAME", r.Metric, RuleMetrics)
 	case !oneOf(r.Op, ">", ">=", "<", "<="):
 		return fmt.Errorf("op %q: want >, >=, < or <=", r.Op)
 	case r.For < 0:

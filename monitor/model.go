@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -482,9 +483,11 @@ func (m *Model) evaluate(now time.Time) {
 	s.Quality = m.quality.snapshot()
 	values := qualityValues(s.Quality, s)
 	if !fresh {
-		delete(values, "drift_share")
-		delete(values, "dataset_drift")
-		delete(values, "prediction_drift")
+		for k := range values {
+			if k == "drift_share" || k == "dataset_drift" || k == "prediction_drift" || strings.HasPrefix(k, "feature_drift:") {
+				delete(values, k)
+			}
+		}
 	}
 	m.alerts.evaluate(values, now)
 	s.Alerts = m.alerts.snapshot()
@@ -689,6 +692,9 @@ func qualityValues(q Quality, s *Snapshot) map[string]float64 {
 	if s.Verdict && len(s.Features) > 0 {
 		v["drift_share"] = s.Dataset.Share
 		v["dataset_drift"] = b2f(s.Dataset.Dataset)
+		for i := range s.Features {
+			v["feature_drift:"+s.Features[i].Feature] = b2f(s.Features[i].Any())
+		}
 	}
 	if s.Verdict {
 		if s.Prediction != nil {

@@ -100,7 +100,10 @@ func state(m *Model, alert string) Alert {
 func TestDriftAlertFiresOnceAndClears(t *testing.T) {
 	spec, prof := testArtifact()
 	hook := newReceiver(t)
-	m, err := NewModel("toy", "1", spec, prof, testConfig(hook.srv.URL), Options{Logger: slog.New(slog.DiscardHandler)})
+	cfg := testConfig(hook.srv.URL)
+	zero := 0.0
+	cfg.Alerts = append(DefaultRules(cfg.Drift), Rule{Name: "CatDrift", Metric: "feature_drift:cat", Op: ">=", Threshold: 1, Clear: &zero, For: 2})
+	m, err := NewModel("toy", "1", spec, prof, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +138,9 @@ func TestDriftAlertFiresOnceAndClears(t *testing.T) {
 	}
 	if a := state(m, "PredictionDrift"); a.State != "firing" {
 		t.Errorf("PredictionDrift after x1 shifted (predictions mostly yes): %+v", a)
+	}
+	if a := state(m, "CatDrift"); a.State != "firing" {
+		t.Errorf("CatDrift (feature_drift:cat) after a new category: %+v", a)
 	}
 
 	send(t, m, rng, traffic{}, 900, "calm-again")

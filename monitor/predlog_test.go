@@ -158,6 +158,7 @@ monitoring:
 		{"monitoring:\n  drift: {p_value: 2}\n", "p_value"},
 		{"monitoring:\n  drift: {numeric_method: t}\n", "numeric_method"},
 		{"monitoring:\n  alerts: [{name: A, metric: nope, op: '>'}]\n", "alerts[0]: metric"},
+		{"monitoring:\n  alerts: [{name: A, metric: 'feature_drift:', op: '>'}]\n", "alerts[0]: metric"},
 		{"monitoring:\n  alerts: [{name: A, metric: accuracy, op: '<', threshold: 0.8, clear: 0.7}]\n", "firing side"},
 		{"monitoring:\n  alerts: [{name: A, metric: accuracy, op: '<'}, {name: A, metric: f1, op: '<'}]\n", "used twice"},
 		{"monitoring:\n  webhooks: [{url: ''}]\n", "webhooks[0]"},
