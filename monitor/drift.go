@@ -126,7 +126,9 @@ func (c *DriftConfig) numericRaw(r *numericRef, sorted []float64, missing int) F
 	fd.Method = method
 	switch method {
 	case "ks":
-		ks := KSAgainstCDF(sorted, r.cdf.CDF, r.cdf.N)
+		g := make([]float64, len(sorted))
+		r.cdf.cdfSorted(sorted, g)
+		ks := ksAgainst(sorted, func(i int) float64 { return g[i] }, r.cdf.N)
 		fd.Statistic, fd.PValue, fd.Threshold = ks.D, ks.P, c.PValue
 		fd.Drifted = ks.P < c.PValue
 	case "wasserstein":

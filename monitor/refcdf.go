@@ -157,3 +157,25 @@ func lowerBound(s []float64, v float64) int {
 	}
 	return lo
 }
+
+// cdfSorted writes the reference CDF at each of sorted (ascending) into
+// out, walking the knots once: O(n + knots) instead of a binary search
+// per value. It equals calling CDF on each value.
+func (r *RefCDF) cdfSorted(sorted, out []float64) {
+	k, n := 0, len(r.X)
+	for i, v := range sorted {
+		switch {
+		case v < r.X[0]:
+			out[i] = 0
+			continue
+		case v >= r.X[n-1]:
+			out[i] = 1
+			continue
+		}
+		for k+1 < n && r.X[k+1] <= v {
+			k++
+		}
+		x0, x1 := r.X[k], r.X[k+1]
+		out[i] = r.F[k] + (r.F[k+1]-r.F[k])*(v-x0)/(x1-x0)
+	}
+}

@@ -159,14 +159,20 @@ func clip01(p float64) float64 { return min(max(p, 0), 1) }
 // training row count and the test is exactly as sure as the two-sample
 // test on the raw data would be. It allocates nothing.
 func KSAgainstCDF(sorted []float64, cdf func(float64) float64, refN int) KSResult {
+	return ksAgainst(sorted, func(i int) float64 { return cdf(sorted[i]) }, refN)
+}
+
+// ksAgainst is KSAgainstCDF with the reference CDF at sorted[i] given as
+// g(i).
+func ksAgainst(sorted []float64, g func(i int) float64, refN int) KSResult {
 	n := len(sorted)
 	if n == 0 {
 		return KSResult{P: 1, Method: "asymp"}
 	}
 	var d float64
 	fn := float64(n)
-	for i, v := range sorted {
-		g := cdf(v)
+	for i := range sorted {
+		g := g(i)
 		d = max(d, float64(i+1)/fn-g, g-float64(i)/fn)
 	}
 	en := n

@@ -133,6 +133,13 @@ func TestKSAgainstCDFMatchesSciPy(t *testing.T) {
 		s := slices.Clone(c.X)
 		slices.Sort(s)
 		got := KSAgainstCDF(s, r.CDF, c.M)
+		g := make([]float64, len(s))
+		r.cdfSorted(s, g)
+		for i, v := range s {
+			if g[i] != r.CDF(v) {
+				t.Fatalf("cdfSorted at %v: %v, CDF %v", v, g[i], r.CDF(v))
+			}
+		}
 		if !near(got.D, c.D, 1e-12, 1e-15) || !near(got.P, c.P, 1e-8, 1e-14) {
 			t.Errorf("case %d: D %.17g p %.17g, SciPy D %.17g p %.17g", i, got.D, got.P, c.D, c.P)
 		}
