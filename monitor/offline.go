@@ -71,14 +71,23 @@ func readTable(path string) (*data.Frame, error) {
 
 // ReadCurrent reads the rows to compare with the reference as records: a
 // data file (CSV, TSV, JSONL) or a prediction log (JSONL lines with
-// "records", as PredictionLog writes; its rotated files are not read).
+// "records", as PredictionLog writes, read with its rotated files
+// path.N ... path.1 first, oldest to newest).
 func ReadCurrent(path string) ([]map[string]any, error) {
 	isLog, err := isPredictionLog(path)
 	if err != nil {
 		return nil, err
 	}
 	if isLog {
-		return readPredictionLog(path)
+		var out []map[string]any
+		for _, p := range append(rotatedLogs(path), path) {
+			recs, err := readPredictionLog(p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, recs...)
+		}
+		return out, nil
 	}
 	f, err := readTable(path)
 	if err != nil {
@@ -102,6 +111,20 @@ func ReadCurrent(path string) ([]map[string]any, error) {
 		}
 	}
 	return recs, nil
+}
+
+// rotatedLogs lists path.1, path.2, ... that exist, oldest (highest
+// number) first.
+func rotatedLogs(path string) []string {
+	var out []string
+	for i := 1; ; i++ {
+		p := fmt.Sprintf("%s.%d", path, i)
+		if _, err := os.Stat(p); err != nil {
+			break
+		}
+		out = append([]string{p}, out...)
+	}
+	return out
 }
 
 // isPredictionLog reports whether the file's first line is a prediction

@@ -73,7 +73,7 @@ func TestMonitorReport(t *testing.T) {
 
 	// A prediction log as the current data.
 	logPath := filepath.Join(dir, "pred.jsonl")
-	l, err := monitor.OpenPredictionLog(monitor.LogConfig{Path: logPath, MaxBytes: 1 << 20, MaxFiles: 1, SampleRate: 1})
+	l, err := monitor.OpenPredictionLog(monitor.LogConfig{Path: logPath, MaxBytes: 4096, MaxFiles: 100, SampleRate: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +86,9 @@ func TestMonitorReport(t *testing.T) {
 	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if rotated, _ := filepath.Glob(logPath + ".*"); len(rotated) == 0 {
+		t.Fatal("the log did not rotate")
 	}
 	out, err = run(t, "monitor", "report", "--reference", ref, "--current", logPath)
 	if err != nil || !strings.Contains(out, "(100 rows)") || !strings.Contains(out, "DATASET DRIFT") {
