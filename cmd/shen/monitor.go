@@ -94,7 +94,7 @@ data drifted; the verdict is in the output.`,
 		},
 	}
 	c.Flags().StringVar(&ref, "reference", "", "model artifact folder, profile.json, or reference data file (CSV, TSV, JSONL)")
-	c.Flags().StringVar(&cur, "current", "", "current data file (CSV, TSV, JSONL) or prediction log (JSONL)")
+	c.Flags().StringVar(&cur, "current", "", "current data file (CSV, TSV, JSONL) or prediction log (JSONL; its rotated files .1, .2, ... are read too)")
 	c.Flags().StringVar(&htmlOut, "html", "", "also write a self-contained HTML page with charts here")
 	c.Flags().StringVar(&config, "config", "", "model config.yaml whose monitoring: section sets the thresholds")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
