@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"math"
+	"slices"
 
 	"github.com/shenml/shen/data"
 )
@@ -113,6 +114,7 @@ func (c *DriftConfig) numericRaw(r *numericRef, sorted []float64, missing int) F
 		fd.Std = scale * math.Sqrt(ss/k)
 	}
 	fd.PSI = PSI(fd.RefShares, fd.Shares)
+	counts := slices.Clone(fd.Shares)
 	for i := range fd.Shares {
 		fd.Shares[i] /= float64(len(sorted))
 	}
@@ -122,9 +124,46 @@ func (c *DriftConfig) numericRaw(r *numericRef, sorted []float64, missing int) F
 		if len(sorted) <= c.TestMaxRows {
 			method = "ks"
 		}
+		// A feature taking few distinct values (counts, codes, a constant)
+		// has a step CDF that the profile's piecewise-linear curve cannot
+		// follow, so KS and Wasserstein would see a difference that is
+		// only the curve's: compare the histogram bins instead, whose
+		// training counts are exact (as Evidently treats numeric features
+		// with few values as categorical).
+		if distinct(sorted) <= discreteValues {
+			method = "jensen_shannon"
+			if len(sorted) <= c.TestMaxRows {
+				method = "chisquare"
+			}
+		}
 	}
 	fd.Method = method
 	switch method {
+	case "chisquare", "jensen_shannon":
+		// Values outside the training range count apart (the histogram
+		// would fold them into its end bins): training had none of them,
+		// so they are to these comparisons what unseen categories are.
+		ref := make([]float64, len(h.Counts)+1)
+		for i, n := range h.Counts {
+			ref[i] = float64(n)
+		}
+		cur := append(counts, 0)
+		for _, v := range sorted {
+			if v < fp.Min || v > fp.Max {
+				cur[h.Bin(v)]--
+				cur[len(h.Counts)]++
+			}
+		}
+		if method == "jensen_shannon" {
+			fd.Statistic, fd.Threshold = JensenShannon(ref, cur, 0), c.JensenShannon
+			fd.Drifted = fd.Statistic >= c.JensenShannon
+			break
+		}
+		fd.Threshold = c.PValue
+		if a, b := pooled(ref[:len(h.Counts)], cur[:len(h.Counts)], cur[len(h.Counts):]); len(a) >= 2 {
+			fd.Statistic, fd.PValue = ChiSquareHomogeneity(a, b)
+			fd.Drifted = fd.PValue < c.PValue
+		}
 	case "ks":
 		g := make([]float64, len(sorted))
 		r.cdf.cdfSorted(sorted, g)
@@ -145,6 +184,42 @@ func (c *DriftConfig) numericRaw(r *numericRef, sorted []float64, missing int) F
 		fd.Drifted = fd.PSI >= c.PSI
 	}
 	return fd
+}
+
+// discreteValues is how few distinct values in a window make a numeric
+// feature discrete (see numeric).
+const discreteValues = 20
+
+// distinct counts the distinct values of sorted.
+func distinct(sorted []float64) int {
+	n := 0
+	for i, v := range sorted {
+		if i == 0 || v != sorted[i-1] {
+			n++
+		}
+	}
+	return n
+}
+
+// pooled prepares a two-sample chi-squared table from reference counts a
+// and window counts b: columns the window would expect fewer than 5 times
+// are pooled into one, with extra window counts (values the reference
+// never had) added to the pool. Columns empty in both rows are dropped.
+func pooled(a, b []float64, extra []float64) (ra, rb []float64) {
+	na, nb := sum(a), sum(b)+sum(extra)
+	poolA, poolB := 0.0, sum(extra)
+	for i := range a {
+		if nb*(a[i]+b[i])/(na+nb) < 5 {
+			poolA += a[i]
+			poolB += b[i]
+			continue
+		}
+		ra, rb = append(ra, a[i]), append(rb, b[i])
+	}
+	if poolA+poolB > 0 {
+		ra, rb = append(ra, poolA), append(rb, poolB)
+	}
+	return ra, rb
 }
 
 // missing decides whether the missing rate moved: a chi-squared test of
@@ -250,21 +325,7 @@ func (c *DriftConfig) categoricalRaw(r *categoricalRef, counts []float64, missin
 		// uses the training row count). Columns expected fewer than 5
 		// times in the window are pooled with the unseen values.
 		fd.Threshold = c.PValue
-		total := float64(r.n) + n
-		var a, b []float64
-		poolA, poolB := 0.0, counts[k]
-		for i, rc := range r.counts {
-			if n*(rc+counts[i])/total < 5 {
-				poolA += rc
-				poolB += counts[i]
-				continue
-			}
-			a, b = append(a, rc), append(b, counts[i])
-		}
-		if poolA+poolB > 0 {
-			a, b = append(a, poolA), append(b, poolB)
-		}
-		if len(a) >= 2 {
+		if a, b := pooled(r.counts, counts[:k], counts[k:]); len(a) >= 2 {
 			fd.Statistic, fd.PValue = ChiSquareHomogeneity(a, b)
 			fd.Drifted = fd.PValue < c.PValue
 		}

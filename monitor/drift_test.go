@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/model"
 )
 
 func TestDriftFlagsShiftedFeatures(t *testing.T) {
@@ -120,4 +123,54 @@ func FuzzCompareRecords(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDiscreteFeatures: integer codes and constants have step CDFs; they
+// are compared bin by bin, so in-distribution windows are flagged at the
+// test's rate and shifted ones always.
+func TestDiscreteFeatures(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 5))
+	draw := func(n int, shift int) []map[string]any {
+		out := make([]map[string]any, n)
+		for i := range out {
+			k := 0
+			for rng.Float64() < 0.6 && k < 8 { // geometric counts 0..8
+				k++
+			}
+			out[i] = map[string]any{"rooms": float64(k + shift), "flag": 0.0}
+		}
+		return out
+	}
+	train := &data.Frame{}
+	recs := draw(3000, 0)
+	rooms, flags := make([]float64, len(recs)), make([]float64, len(recs))
+	for i, r := range recs {
+		rooms[i], flags[i] = r["rooms"].(float64), r["flag"].(float64)
+	}
+	train.AddNumeric("rooms", rooms)
+	train.AddNumeric("flag", flags)
+	ref, err := NewReference(model.Spec{Name: "d"}, data.NewProfile(train, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rows := range []int{30, 500, 3000} {
+		flagged := map[string]int{}
+		const windows = 100
+		for range windows {
+			for f := range drifted(ref.CompareRecords(draw(rows, 0), DefaultConfig().Drift).Features) {
+				flagged[f]++
+			}
+		}
+		if flagged["rooms"] > 10 || flagged["flag"] > 0 {
+			t.Errorf("%d rows in distribution: flagged %v of %d windows", rows, flagged, windows)
+		}
+		shifted := draw(rows, 1)
+		for _, r := range shifted[:rows/3] {
+			r["flag"] = 1.0
+		}
+		c := ref.CompareRecords(shifted, DefaultConfig().Drift)
+		if got := drifted(c.Features); !got["rooms"] || !got["flag"] || (rows <= 1000) != (c.Features[0].Method == "chisquare") {
+			t.Errorf("%d rows shifted: %v%s", rows, got, describe(c.Features))
+		}
+	}
 }
