@@ -88,5 +88,6 @@ resumes from its last checkpoint when run again).`,
 	root.AddCommand(tuneCmd())
 	root.AddCommand(configCmd())
 	root.AddCommand(serveCmd())
+	root.AddCommand(monitorCmd())
 	return root
 }
