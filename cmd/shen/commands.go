@@ -96,6 +96,9 @@ func inspectCmd() *cobra.Command {
 			if dir == "" {
 				return usagef("inspect: --model is required")
 			}
+			if strings.HasSuffix(dir, ".onnx") {
+				return inspectONNX(cmd.OutOrStdout(), dir, asJSON)
+			}
 			m, err := model.Load(dir)
 			if err != nil {
 				return err

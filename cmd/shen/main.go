@@ -89,5 +89,6 @@ resumes from its last checkpoint when run again).`,
 	root.AddCommand(configCmd())
 	root.AddCommand(serveCmd())
 	root.AddCommand(monitorCmd())
+	root.AddCommand(onnxCmd(), importCmd(), exportCmd())
 	return root
 }
