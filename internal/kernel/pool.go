@@ -25,14 +25,17 @@ import (
 
 // runner is the unit of work the pool runs. Internal callers (Sgemm) pass a
 // pointer to a pooled struct, which converts to an interface without
-// allocating; Parallel wraps a plain func the same way.
+// allocating; Parallel wraps a plain func the same way. slot numbers the
+// participants of one call densely from 0 (the caller is 0), so a runner can
+// give each participant its own scratch while chunks are handed out
+// dynamically.
 type runner interface {
-	run(lo, hi int)
+	run(lo, hi, slot int)
 }
 
 type funcRunner func(lo, hi int)
 
-func (f funcRunner) run(lo, hi int) { f(lo, hi) }
+func (f funcRunner) run(lo, hi, _ int) { f(lo, hi) }
 
 type job struct {
 	r      runner
@@ -41,6 +44,7 @@ type job struct {
 	next   atomic.Int32
 	done   atomic.Int32
 	refs   atomic.Int32
+	slots  atomic.Int32  // participants so far (slot numbers handed out)
 	finish chan struct{} // buffered(1): the helper that completes the last chunk signals the caller
 }
 
@@ -52,16 +56,21 @@ func (j *job) chunkRange(i int) (int, int) {
 }
 
 // work claims and runs chunks until none are left. It reports whether this
-// participant completed the final chunk.
+// participant completed the final chunk. A participant that arrives after
+// every chunk was claimed takes no slot.
 func (j *job) work() bool {
 	last := false
+	slot := -1
 	for {
 		i := j.next.Add(1) - 1
 		if i >= j.chunks {
 			return last
 		}
+		if slot < 0 {
+			slot = int(j.slots.Add(1) - 1)
+		}
 		lo, hi := j.chunkRange(int(i))
-		j.r.run(lo, hi)
+		j.r.run(lo, hi, slot)
 		if j.done.Add(1) == j.chunks {
 			last = true
 		}
@@ -88,37 +97,77 @@ var (
 	spawned int // worker goroutines started so far (they never exit)
 )
 
-// spinFor is how long a worker keeps polling for the next job before it
-// parks. Waking a parked goroutine's thread costs tens of microseconds on a
-// VM, which would eat most of a 256³ product; GEMM-heavy code calls back to
-// back, so a short poll (yielding the processor each round) keeps the
-// second core engaged at the price of a little idle CPU after a burst.
-const spinFor = 50 * time.Microsecond
+// spinFor is how long an idle worker keeps polling for the next job before it
+// parks, and spinWait how long a caller polls for its helpers to finish
+// before it blocks. Waking a parked goroutine's thread costs tens of
+// microseconds on a VM (BenchmarkParallelWake), which would eat most of a
+// 128³ product; training steps issue parallel calls a few tens of
+// microseconds apart, so a worker that polls across those gaps keeps the
+// second core engaged. The poll is a PAUSE loop on one shared word (the
+// token queue's length): unlike runtime.Gosched it takes no scheduler lock,
+// so it costs the other thread nothing.
+const (
+	spinFor  = 100 * time.Microsecond
+	spinWait = 200 * time.Microsecond
+)
+
+// spinRounds is how many PAUSE rounds pass between clock reads while
+// polling: a clock read costs about as much as a few dozen pauses.
+const spinRounds = 64
+
+// pollTokens polls the token queue for up to spinFor and returns a job, or
+// nil when the time ran out.
+func pollTokens() *job {
+	var start time.Time
+	for round := 0; ; round++ {
+		if len(tokens) > 0 {
+			select {
+			case j := <-tokens:
+				return j
+			default: // another worker took it
+			}
+		}
+		if round%spinRounds == 0 {
+			if round == 0 {
+				start = time.Now()
+			} else if time.Since(start) > spinFor {
+				return nil
+			}
+		}
+		cpuRelax()
+	}
+}
 
 func worker() {
 	for {
-		var j *job
-		select {
-		case j = <-tokens:
-		default:
-			start := time.Now()
-			for j == nil {
-				select {
-				case j = <-tokens:
-				default:
-					if time.Since(start) > spinFor {
-						j = <-tokens
-					} else {
-						runtime.Gosched()
-					}
-				}
-			}
+		j := pollTokens()
+		if j == nil {
+			j = <-tokens
 		}
 		if j.work() {
 			j.finish <- struct{}{}
 		}
 		j.release()
 	}
+}
+
+// waitDone waits until every chunk of j is done: a PAUSE poll first (a
+// helper usually finishes within microseconds of the caller), then the
+// finish signal, which the participant completing the last chunk always
+// sends and the caller must always consume.
+func (j *job) waitDone() {
+	var start time.Time
+	for round := 0; j.done.Load() < j.chunks; round++ {
+		if round%spinRounds == 0 {
+			if round == 0 {
+				start = time.Now()
+			} else if time.Since(start) > spinWait {
+				break
+			}
+		}
+		cpuRelax()
+	}
+	<-j.finish
 }
 
 // ensureWorkers starts goroutines so that at least n-1 workers exist.
@@ -175,37 +224,43 @@ func SetThreads(n int) int {
 // while other callers keep the workers busy, the caller runs the remaining
 // chunks itself, so it cannot deadlock. In steady state it does not allocate
 // (fn itself must not escape-allocate at the call site); the cost of a
-// parallel call is roughly a channel send per helper and a wake-up, a few
-// microseconds, so grain should make each chunk worth well more than that.
+// parallel call is a channel send per helper plus, when the helper had
+// parked, a wake-up of tens of microseconds (BenchmarkParallelOverhead,
+// BenchmarkParallelWake), so grain should make each chunk worth well more
+// than that.
 func Parallel(n, grain int, fn func(lo, hi int)) {
-	parallel(n, grain, 0, funcRunner(fn))
-}
-
-// parallel is Parallel for internal runners; maxChunks>0 caps the chunk count
-// (Sgemm wants exactly one chunk per packing buffer).
-func parallel(n, grain, maxChunks int, r runner) {
 	if n <= 0 {
 		return
 	}
-	if grain < 1 {
-		grain = 1
-	}
-	// More threads than Ps would only queue behind each other (and a token
-	// no P can serve keeps its job alive), so GOMAXPROCS caps the setting.
-	t := min(Threads(), runtime.GOMAXPROCS(0))
-	chunks := n / grain
-	if chunks > t {
-		chunks = t
-	}
-	if maxChunks > 0 && chunks > maxChunks {
-		chunks = maxChunks
-	}
+	grain = max(grain, 1)
+	chunks := min(n/grain, maxThreads())
 	if chunks <= 1 {
-		r.run(0, n)
+		fn(0, n)
 		return
 	}
-	if int(spawnedFast.Load()) < chunks-1 {
-		ensureWorkers(chunks)
+	parallel(n, chunks, chunks, funcRunner(fn))
+}
+
+// maxThreads is Threads capped by GOMAXPROCS: more threads than Ps would only
+// queue behind each other (and a token no P can serve keeps its job alive).
+func maxThreads() int {
+	return min(Threads(), runtime.GOMAXPROCS(0))
+}
+
+// parallel runs r over [0,n) split into chunks contiguous chunks, handed out
+// one at a time to the caller and up to helpers-1 woken workers (so at most
+// helpers slots). More chunks than helpers balance the load when a helper
+// wakes late or loses its core to another process: whoever is running takes
+// the next chunk, and the caller never waits for a chunk nobody started.
+func parallel(n, chunks, helpers int, r runner) {
+	helpers = min(helpers, chunks)
+	if chunks <= 1 || helpers <= 1 {
+		// One participant: the chunking is invisible, run it in one go.
+		r.run(0, n, 0)
+		return
+	}
+	if int(spawnedFast.Load()) < helpers-1 {
+		ensureWorkers(helpers)
 	}
 	var j *job
 	select {
@@ -216,9 +271,10 @@ func parallel(n, grain, maxChunks int, r runner) {
 	j.r, j.n, j.chunks = r, n, int32(chunks)
 	j.next.Store(0)
 	j.done.Store(0)
+	j.slots.Store(0)
 	j.refs.Store(1)
 	sent := 0
-	for i := 1; i < chunks; i++ {
+	for i := 1; i < helpers; i++ {
 		j.refs.Add(1)
 		select {
 		case tokens <- j:
@@ -229,7 +285,7 @@ func parallel(n, grain, maxChunks int, r runner) {
 	}
 	if !j.work() {
 		// Somebody else holds the last chunk and will signal when done.
-		<-j.finish
+		j.waitDone()
 	}
 	// When the work was quicker than a wake-up, our tokens are still queued
 	// and keep the job alive; take back up to as many tokens as we sent,

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // checkCoverage runs Parallel and verifies every index is visited exactly once.
@@ -164,6 +165,8 @@ func TestParallelNoAlloc(t *testing.T) {
 	}
 }
 
+// BenchmarkParallelOverhead times an empty two-chunk parallel-for called back
+// to back: the dispatch cost when the helper is already polling.
 func BenchmarkParallelOverhead(b *testing.B) {
 	defer SetThreads(SetThreads(2))
 	var sink atomic.Int64
@@ -172,4 +175,39 @@ func BenchmarkParallelOverhead(b *testing.B) {
 	for b.Loop() {
 		Parallel(2, 1, fn)
 	}
+}
+
+// BenchmarkParallelWake times an empty two-chunk parallel-for whose helper
+// has parked (each call follows a pause longer than spinFor), and reports
+// how late the helper starts its chunk after the call began (wake_us): the
+// price of a parallel call after idle time, which is what a minimum grain
+// must repay.
+func BenchmarkParallelWake(b *testing.B) {
+	defer SetThreads(SetThreads(2))
+	var start time.Time
+	var lateNs atomic.Int64
+	var helped atomic.Int64
+	fn := func(lo, hi int) {
+		if lo > 0 {
+			lateNs.Add(int64(time.Since(start)))
+			helped.Add(1)
+			return
+		}
+		// The caller's chunk lasts long enough for any wake-up to land.
+		for time.Since(start) < 300*time.Microsecond {
+			cpuRelax()
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		time.Sleep(2 * spinFor)
+		b.StartTimer()
+		start = time.Now()
+		Parallel(2, 1, fn)
+	}
+	if h := helped.Load(); h > 0 {
+		b.ReportMetric(float64(lateNs.Load())/float64(h)/1e3, "wake_us")
+	}
+	b.ReportMetric(float64(helped.Load())/float64(b.N), "helped/op")
 }

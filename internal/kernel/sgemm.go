@@ -173,7 +173,7 @@ type gemmCtx struct {
 	// blocking of this call and the current N slice
 	kSlices, kcMax, ncMax int
 	jc, nc                int
-	chunks                int  // parallel chunks
+	chunks, helpers       int  // parallel chunks and participants (one packing buffer each)
 	splitN                bool // chunks split N strips instead of M strips
 
 	bstate []atomic.Int32 // per (K slice, strip): 0 unpacked, 1 packing, 2 packed
@@ -218,22 +218,14 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	g.lda, g.ldb, g.ldc = lda, ldb, ldc
 	g.mk = mk
 
-	threads := Threads()
+	threads := maxThreads()
 	if m*n*k < parWork {
 		threads = 1
 	}
 	mStrips := (m + mk.mr - 1) / mk.mr
 	// Split rows between threads when each gets a few strips; otherwise (short
-	// wide products) split the N strips and let each thread pack all of A.
-	chunks := threads
+	// wide products) split the N strips and let each chunk pack all of A.
 	g.splitN = mStrips < 4*threads
-	if g.splitN {
-		chunks = min(chunks, (min(n, ncBlk)+mk.nr-1)/mk.nr)
-	} else {
-		chunks = min(chunks, mStrips)
-	}
-	chunks = max(chunks, 1)
-	g.chunks = chunks
 
 	// Equal K slices no deeper than kcBlk: an uneven last slice wastes a pass.
 	kSlices := (k + kcBlk - 1) / kcBlk
@@ -248,12 +240,17 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	if need := kSlices * (ncMax / mk.nr); len(g.bstate) < need {
 		g.bstate = make([]atomic.Int32, need)
 	}
-	mcMax := min(mcBlk, (m+mk.mr-1)/mk.mr*mk.mr)
-	for len(g.abuf) < chunks {
+	items := mStrips
+	if g.splitN {
+		items = ncMax / mk.nr
+	}
+	g.chunks, g.helpers = gemmChunks(items, threads, 2*int64(m)*int64(ncMax)*int64(k))
+	for len(g.abuf) < g.helpers {
 		g.abuf = append(g.abuf, nil)
 		g.tiles = append(g.tiles, nil)
 	}
-	for i := 0; i < chunks; i++ {
+	mcMax := min(mcBlk, (m+mk.mr-1)/mk.mr*mk.mr)
+	for i := 0; i < g.helpers; i++ {
 		g.abuf[i] = grow(g.abuf[i], kcMax*mcMax)
 		g.tiles[i] = grow(g.tiles[i], mk.mr*mk.nr)
 	}
@@ -270,7 +267,7 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		for i := range g.bstate[:nStrips*kSlices] {
 			g.bstate[i].Store(0)
 		}
-		parallel(chunks, 1, chunks, g)
+		parallel(g.chunks, g.chunks, g.helpers, g)
 	}
 	g.a, g.b, g.c = nil, nil, nil
 	select {
@@ -279,11 +276,33 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	}
 }
 
-// run is the pool entry point: chunks [lo,hi) of the compute phase.
-func (g *gemmCtx) run(lo, hi int) {
+// run is the pool entry point: chunks [lo,hi) of the compute phase, on the
+// packing buffers of participant slot.
+func (g *gemmCtx) run(lo, hi, slot int) {
 	for ch := lo; ch < hi; ch++ {
-		g.compute(ch)
+		g.compute(ch, slot)
 	}
+}
+
+// minChunkFlops is the least work one chunk of a parallel Sgemm gets: about
+// 20 µs of one core, several times the cost of handing a chunk over, so
+// cutting a product finer for balance never costs more than it saves.
+const minChunkFlops = 1 << 21
+
+// chunksPerThread is how many chunks per thread a large product is cut into,
+// so that a helper that wakes late or is descheduled by another process
+// holds up at most a small share of the product (the others take the rest).
+const chunksPerThread = 4
+
+// gemmChunks decides how a product of the given flops over items strips is
+// cut: chunks pieces (each at least minChunkFlops and one strip) run by up
+// to helpers participants.
+func gemmChunks(items, threads int, flops int64) (chunks, helpers int) {
+	if threads <= 1 || items <= 1 {
+		return 1, 1
+	}
+	chunks = int(min(int64(items), int64(chunksPerThread*threads), max(flops/minChunkFlops, 1)))
+	return chunks, min(threads, chunks)
 }
 
 // ensureB makes sure strip s of K slice pc is packed (state index idx): it
@@ -300,8 +319,12 @@ func (g *gemmCtx) ensureB(buf []float32, idx, s, pc, kc int) {
 		f.Store(2)
 		return
 	}
-	for f.Load() != 2 {
-		runtime.Gosched()
+	for i := 1; f.Load() != 2; i++ {
+		if i%1024 == 0 {
+			runtime.Gosched() // the packer lost its core: let it have ours
+		} else {
+			cpuRelax()
+		}
 	}
 }
 
@@ -365,7 +388,7 @@ func (g *gemmCtx) packA(dst []float32, i0, mc, pc, kc int) {
 
 // compute runs chunk ch of the current block: its share of M strips (or of N
 // strips when splitN), packing A in mcBlk-row blocks into its own buffer.
-func (g *gemmCtx) compute(ch int) {
+func (g *gemmCtx) compute(ch, slot int) {
 	mr, nr := g.mk.mr, g.mk.nr
 	nStrips := (g.nc + nr - 1) / nr
 	mStrips := (g.m + mr - 1) / mr
@@ -377,7 +400,7 @@ func (g *gemmCtx) compute(ch int) {
 		r0 = ch * mStrips / g.chunks * mr
 		r1 = min(g.m, (ch+1)*mStrips/g.chunks*mr)
 	}
-	abuf, tile := g.abuf[ch], g.tiles[ch]
+	abuf, tile := g.abuf[slot], g.tiles[slot]
 	mcStep := mcBlk / mr * mr
 	for ic := r0; ic < r1; ic += mcStep {
 		mc := min(mcStep, r1-ic)
