@@ -104,15 +104,18 @@ var (
 // 128³ product; training steps issue parallel calls a few tens of
 // microseconds apart, so a worker that polls across those gaps keeps the
 // second core engaged. The poll is a PAUSE loop on one shared word (the
-// token queue's length): unlike runtime.Gosched it takes no scheduler lock,
-// so it costs the other thread nothing.
+// token queue's length), yielding the processor only every spinRounds
+// rounds: a runtime.Gosched per round takes the scheduler lock millions of
+// times a second, but never yielding would starve goroutines waiting for
+// this P (the GC's mark worker takes one of two Ps, and then the caller's
+// own helper could not run while the caller polls).
 const (
 	spinFor  = 100 * time.Microsecond
 	spinWait = 200 * time.Microsecond
 )
 
-// spinRounds is how many PAUSE rounds pass between clock reads while
-// polling: a clock read costs about as much as a few dozen pauses.
+// spinRounds is how many PAUSE rounds (a few microseconds) pass between
+// clock reads and yields while polling.
 const spinRounds = 64
 
 // pollTokens polls the token queue for up to spinFor and returns a job, or
@@ -132,6 +135,8 @@ func pollTokens() *job {
 				start = time.Now()
 			} else if time.Since(start) > spinFor {
 				return nil
+			} else {
+				runtime.Gosched()
 			}
 		}
 		cpuRelax()
@@ -163,6 +168,8 @@ func (j *job) waitDone() {
 				start = time.Now()
 			} else if time.Since(start) > spinWait {
 				break
+			} else {
+				runtime.Gosched()
 			}
 		}
 		cpuRelax()
