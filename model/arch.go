@@ -367,7 +367,7 @@ func OutputShape(m nn.Layer, input []int) (out []int, err error) {
 	}()
 	nn.Train(m, false)
 	defer nn.Train(m, true)
-	tensor.NoGrad(func() {
+	nn.NoGrad(m, func() {
 		x := tensor.Zeros(append([]int{1}, input...)...)
 		out = append([]int(nil), m.Forward(x).Shape()[1:]...)
 	})

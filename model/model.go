@@ -422,11 +422,13 @@ func loadWeights(net nn.Module, f *safetensors.File, path string) error {
 }
 
 // Predict runs a batch of input features [N, input...] through the network
-// in evaluation mode without recording gradients, and returns the raw
-// outputs (logits for classification).
+// without recording gradients (nn.NoGrad over the network's parameters,
+// so training elsewhere in the process is unaffected), and returns the raw
+// outputs (logits for classification). The network must be in evaluation
+// mode, as Load leaves it.
 func (m *Model) Predict(x *tensor.Tensor) *tensor.Tensor {
 	var out *tensor.Tensor
-	tensor.NoGrad(func() { out = m.Net.Forward(x) })
+	nn.NoGrad(m.Net, func() { out = m.Net.Forward(x) })
 	return out
 }
 

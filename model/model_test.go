@@ -56,7 +56,7 @@ func TestRoundTrip(t *testing.T) {
 					d[i] = float32(i % a.Outputs)
 				}
 			}
-			tensor.NoGrad(func() { m.Net.Forward(x) })
+			nn.NoGrad(m.Net, func() { m.Net.Forward(x) })
 			nn.Train(m.Net, false)
 			want := m.Predict(x).Data()
 			dir := t.TempDir()

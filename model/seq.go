@@ -140,12 +140,13 @@ func (m *LanguageModel) Forward(x *tensor.Tensor) *tensor.Tensor {
 // Generate appends n tokens to the prompt ids, each sampled from the
 // softmax of the last position's logits divided by temperature (greedy
 // when temperature <= 0), using the generator g. It returns the new ids.
+// m must be in evaluation mode (nn.Train(m, false); Load leaves it so):
+// Generate does not switch it, so that goroutines may generate at once.
 func (m *LanguageModel) Generate(prompt []int64, n int, temperature float32, g *tensor.RNG) []int64 {
-	nn.Train(m, false)
 	ids := append([]int64(nil), prompt...)
 	var out []int64
 	seq := m.MaxLen()
-	tensor.NoGrad(func() {
+	nn.NoGrad(m, func() {
 		for range n {
 			ctx := ids[max(0, len(ids)-seq):]
 			logits := m.ForwardIDs(tensor.IntFromSlice(ctx, 1, len(ctx)))

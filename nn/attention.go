@@ -239,13 +239,7 @@ func (a *attnCore) run(src [3]*tensor.Tensor, off [3]int) (*tensor.Tensor, *tens
 	}
 	a.checkMasks()
 
-	track := tensor.GradEnabled()
-	if track {
-		track = false
-		for _, t := range inputs {
-			track = track || t.RequiresGrad()
-		}
-	}
+	track := tensor.NeedsGrad(inputs...)
 	// saved holds P (softmax probabilities) and, with dropout, P' (the
 	// dropped and rescaled probabilities that multiply V).
 	n := B * H * L * S

@@ -215,9 +215,9 @@ func TestAttentionFiniteDifference(t *testing.T) {
 			old := xd[i]
 			xd[i] = old + h
 			var lp, lm float64
-			tensor.NoGrad(func() { _, lp = eval() })
+			tensor.NoGrad([]*tensor.Tensor{q, kv}, func() { _, lp = eval() })
 			xd[i] = old - h
-			tensor.NoGrad(func() { _, lm = eval() })
+			tensor.NoGrad([]*tensor.Tensor{q, kv}, func() { _, lm = eval() })
 			xd[i] = old
 			num := (lp - lm) / (2 * h)
 			if d := math.Abs(num - float64(gd[i])); d > 2e-3+1e-2*math.Abs(num) {
@@ -437,7 +437,7 @@ func TestAttentionRetainGraph(t *testing.T) {
 		}
 	}
 	out.FreeGraph()
-	tensor.NoGrad(func() {
+	tensor.NoGrad(append(Parameters(m), x), func() {
 		y, _ := m.Forward(x, x, x, AttentionOptions{})
 		if y.RequiresGrad() || !y.IsLeaf() {
 			t.Errorf("output under NoGrad records history")

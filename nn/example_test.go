@@ -38,8 +38,8 @@ func Example() {
 	}
 	fmt.Println("loss fell:", last < first/2)
 
-	nn.Train(net, false) // evaluation mode
-	tensor.NoGrad(func() {
+	nn.Train(net, false)    // evaluation mode
+	nn.NoGrad(net, func() { // like torch.no_grad(), scoped to net's parameters
 		pred := tensor.Argmax(net.Forward(x), 1, false)
 		fmt.Println("predictions:", pred.Data())
 	})

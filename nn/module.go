@@ -167,6 +167,14 @@ func LoadStateDict(m Module, values map[string]*tensor.Tensor) error {
 	return nil
 }
 
+// NoGrad runs fn with gradient recording off for m's parameters, as
+// `with torch.no_grad(): model(x)` does: a forward pass of m inside fn
+// builds no graph (inputs that themselves require gradients still
+// record). It is scoped to m, not to the goroutine or the process, so a
+// model validated or served here never stops another goroutine's training
+// from recording; several goroutines may run NoGrad over one model at once.
+func NoGrad(m Module, fn func()) { tensor.NoGrad(Parameters(m), fn) }
+
 // ZeroGrad clears the gradients of every parameter of m in place.
 func ZeroGrad(m Module) {
 	for _, p := range Parameters(m) {
@@ -193,18 +201,20 @@ func (s *Sequential) Members() Members {
 }
 
 // Forward runs x through every layer in order. Without gradients
-// (inference under tensor.NoGrad) each intermediate result goes back to the
-// buffer pool as soon as the next layer has consumed it, so repeated
-// predictions reuse the same memory; the caller's x and the result are
-// never released.
+// (inference under NoGrad, or with parameters that do not require them)
+// each intermediate result goes back to the buffer pool as soon as the
+// next layer has consumed it, so repeated predictions reuse the same
+// memory; the caller's x and the result are never released.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
-	recording := tensor.GradEnabled()
-	for i, l := range s.Layers {
+	in := x
+	for _, l := range s.Layers {
 		y := l.Forward(x)
-		// x is an intermediate made by layer i-1: release it, unless y is a
-		// view of it (Flatten), which then inherits the release, or it is
-		// a parameter some layer returned.
-		if !recording && i > 0 && !x.RequiresGrad() {
+		// x is an intermediate made by layer i-1: release it when no
+		// recorded op saved it for Backward (y carries no history), unless
+		// y is a view of it (Flatten), which then inherits the release, or
+		// x is a parameter some layer returned, or the caller's input
+		// passed through (Dropout in evaluation mode).
+		if x != in && x != y && !x.RequiresGrad() && !y.RequiresGrad() {
 			if x.SharesStorage(y) {
 				y.TakeOwnership(x)
 			} else {

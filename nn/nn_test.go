@@ -147,7 +147,7 @@ func TestSequentialInferenceReleases(t *testing.T) {
 	want := slices.Clone(net.Forward(x).Data()) // with gradients: nothing released
 	for range 3 {
 		var got []float32
-		tensor.NoGrad(func() { got = slices.Clone(net.Forward(x).Data()) })
+		NoGrad(net, func() { got = slices.Clone(net.Forward(x).Data()) })
 		if !slices.Equal(got, want) {
 			t.Fatalf("inference output %v, want %v", got, want)
 		}

@@ -331,15 +331,7 @@ func (r *RNNBase) Forward(x *tensor.Tensor, state *RNNState, lengths []int) (*te
 	for _, p := range r.params {
 		inputs = append(inputs, p[:]...)
 	}
-	rec := false
-	if tensor.GradEnabled() {
-		for _, in := range inputs {
-			if in != nil && in.RequiresGrad() {
-				rec = true
-				break
-			}
-		}
-	}
+	rec := tensor.NeedsGrad(inputs...)
 
 	p := r.plan(T, B, lengths, r.Training() && r.dropout > 0 && L > 1)
 	outShape := []int{T, B, D * H}

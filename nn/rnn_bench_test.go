@@ -52,7 +52,7 @@ func BenchmarkLSTMMNISTRowsInference(b *testing.B) {
 	x := tensor.RandN(tensor.NewRNG(1), 28, 64, 28)
 	b.ReportAllocs()
 	for b.Loop() {
-		tensor.NoGrad(func() {
+		NoGrad(m, func() {
 			out, fin := m.Forward(x, nil, nil)
 			out.Release()
 			fin.H.Release()

@@ -169,7 +169,7 @@ func rnnFiniteDiff(t *testing.T, m *RNNBase, x *tensor.Tensor, st *RNNState, len
 		m.RandomState = RandomState{Seed: seed} // the same dropout masks every pass
 		var out *tensor.Tensor
 		var fin *RNNState
-		tensor.NoGrad(func() { out, fin = m.Forward(x, st, lengths) })
+		NoGrad(m, func() { out, fin = m.Forward(x, st, lengths) })
 		outs := []*tensor.Tensor{out, fin.H, fin.C}
 		s := 0.0
 		for i, o := range outs {

@@ -78,7 +78,7 @@ func BenchmarkInference(b *testing.B) {
 					defer kernel.SetThreads(kernel.SetThreads(threads))
 					b.ReportAllocs()
 					for b.Loop() {
-						tensor.NoGrad(func() { m.net.Forward(x).Release() })
+						nn.NoGrad(m.net, func() { m.net.Forward(x).Release() })
 					}
 					b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
 					b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "µs/batch")

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 )
 
@@ -21,24 +22,48 @@ type node struct {
 	mark     uint64    // traversal stamp
 }
 
-// gradDisabled counts open NoGrad scopes. It is process-wide, as
-// torch.no_grad is per thread: Go has no goroutine-local state, and the
-// places that disable gradients (evaluation, serving) do not train at the
-// same time in the same process.
-var gradDisabled atomic.Int32
-
 var traversal atomic.Uint64
 
-// NoGrad runs fn with gradient recording off: ops inside it build no graph,
-// as in PyTorch's torch.no_grad(). Use it for validation and inference.
-func NoGrad(fn func()) {
-	gradDisabled.Add(1)
-	defer gradDisabled.Add(-1)
+// NoGrad runs fn with gradient recording off for the tensors ts: an op
+// inside fn records history only if some input requires gradients and is
+// not among ts (nor computed from them inside fn). Pass a model's
+// parameters (nn.NoGrad does) to run it for validation or inference, as
+// torch.no_grad() does.
+//
+// Unlike torch.no_grad, which is per thread, the scope is the tensors, not
+// the goroutine or the process: Go has no goroutine-local state, and a
+// process-wide switch would silently stop a training loop in another
+// goroutine from recording gradients. Several goroutines may hold NoGrad
+// scopes over the same tensors at once (concurrent inference with one
+// model); ops on other tensors, in this goroutine or any other, record as
+// usual.
+func NoGrad(ts []*Tensor, fn func()) {
+	for _, t := range ts {
+		if t != nil {
+			atomic.AddInt32(&t.gradOff, 1)
+		}
+	}
+	defer func() {
+		for _, t := range ts {
+			if t != nil {
+				atomic.AddInt32(&t.gradOff, -1)
+			}
+		}
+	}()
 	fn()
 }
 
-// GradEnabled reports whether ops currently record autograd history.
-func GradEnabled() bool { return gradDisabled.Load() == 0 }
+// NeedsGrad reports whether an op on these inputs records history: some
+// input requires gradients and is not inside a NoGrad scope. Fused ops
+// built on Record use it to skip saving state for Backward.
+func NeedsGrad(inputs ...*Tensor) bool {
+	for _, in := range inputs {
+		if in != nil && in.requiresGrad && atomic.LoadInt32(&in.gradOff) == 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // SetRequiresGrad marks a leaf tensor as one whose gradient Backward
 // computes, and returns it. It panics on a tensor produced by an op.
@@ -91,17 +116,7 @@ func (t *Tensor) Detach() *Tensor {
 // record attaches history to out when gradients are on and any input needs
 // them. It returns out for chaining.
 func record(out *Tensor, op string, inputs []*Tensor, backward func(g *Tensor, grads []*Tensor)) *Tensor {
-	if gradDisabled.Load() != 0 {
-		return out
-	}
-	need := false
-	for _, in := range inputs {
-		if in != nil && in.requiresGrad {
-			need = true
-			break
-		}
-	}
-	if !need {
+	if !NeedsGrad(inputs...) {
 		return out
 	}
 	out.requiresGrad = true
@@ -140,7 +155,7 @@ func (t *Tensor) Backward() {
 // graph's saved state is kept so Backward can run through it again.
 func (t *Tensor) BackwardWith(grad *Tensor, retainGraph bool) {
 	if !t.requiresGrad {
-		panic("tensor: Backward on a tensor that does not require grad (no input required gradients, or it was made under NoGrad)")
+		panic("tensor: Backward on a tensor that does not require grad (no input required gradients, or they were inside a NoGrad scope)")
 	}
 	ownSeed := grad == nil
 	if ownSeed {
@@ -156,8 +171,40 @@ func (t *Tensor) BackwardWith(grad *Tensor, retainGraph bool) {
 		return
 	}
 	order := topoOrder(t)
-	gradDisabled.Add(1)
-	defer gradDisabled.Add(-1)
+	// The backward functions compute with saved tensors that require
+	// gradients; they must not record history. Turning recording off for
+	// this graph's tensors alone (not process-wide) keeps training in
+	// other goroutines recording while this Backward runs.
+	graphTensors := graphMembers(order)
+	NoGrad(graphTensors, func() { t.runBackward(order, grad) })
+	if ownSeed {
+		grad.releaseOwned()
+	}
+	if !retainGraph {
+		for _, x := range order {
+			x.node.freed = true
+			x.node.backward = nil
+		}
+	}
+	t.node.graph = order
+}
+
+// graphMembers lists the tensors of a graph: its non-leaf tensors (order)
+// and every input they were computed from.
+func graphMembers(order []*Tensor) []*Tensor {
+	ts := slices.Clone(order)
+	for _, x := range order {
+		for _, in := range x.node.inputs {
+			if in != nil && in.node == nil {
+				ts = append(ts, in)
+			}
+		}
+	}
+	return ts
+}
+
+// runBackward propagates grad from t through order (see BackwardWith).
+func (t *Tensor) runBackward(order []*Tensor, grad *Tensor) {
 
 	var temps []*Tensor
 	t.pending = grad
@@ -204,16 +251,6 @@ func (t *Tensor) BackwardWith(grad *Tensor, retainGraph bool) {
 	for _, tmp := range temps {
 		tmp.releaseOwned()
 	}
-	if ownSeed {
-		grad.releaseOwned()
-	}
-	if !retainGraph {
-		for _, x := range order {
-			x.node.freed = true
-			x.node.backward = nil
-		}
-	}
-	t.node.graph = order
 }
 
 // accumulateLeaf adds g into leaf's Grad, allocating it on first use. The

@@ -78,14 +78,14 @@ func TestDetachStopsGradient(t *testing.T) {
 func TestNoGradBuildsNoGraph(t *testing.T) {
 	x := FromSlice([]float32{1, 2}).SetRequiresGrad(true)
 	var y *Tensor
-	NoGrad(func() {
-		if GradEnabled() {
-			t.Error("GradEnabled inside NoGrad")
+	NoGrad([]*Tensor{x}, func() {
+		if NeedsGrad(x) {
+			t.Error("NeedsGrad(x) inside NoGrad over x")
 		}
 		y = Sum(GELU(Mul(x, x)), false)
 	})
-	if !GradEnabled() {
-		t.Error("GradEnabled false after NoGrad returned")
+	if !NeedsGrad(x) {
+		t.Error("NeedsGrad(x) false after NoGrad returned")
 	}
 	if y.RequiresGrad() || !y.IsLeaf() {
 		t.Fatal("an op under NoGrad recorded history")
@@ -214,5 +214,43 @@ func TestZeroGradIsLazyButExact(t *testing.T) {
 		if v != 4 {
 			t.Fatalf("grad[%d] = %v, want 4", i, v)
 		}
+	}
+}
+
+// NoGrad is scoped to the tensors it names: another goroutine's ops on
+// other tensors keep recording while the scope is open, which is what
+// lets a process serve one model while it trains another.
+func TestNoGradScopedToTensors(t *testing.T) {
+	served := FromSlice([]float32{1, 2}).SetRequiresGrad(true)
+	trained := FromSlice([]float32{3, 4}).SetRequiresGrad(true)
+	inside := make(chan struct{})
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		NoGrad([]*Tensor{served}, func() {
+			close(inside)
+			<-done
+		})
+	}()
+	<-inside
+	y := Sum(Mul(trained, trained), false)
+	close(done)
+	<-finished
+	if !y.RequiresGrad() || y.IsLeaf() {
+		t.Fatal("an op on other tensors recorded nothing while a NoGrad scope was open elsewhere")
+	}
+	y.Backward()
+	if g := trained.Grad().Data(); g[0] != 6 || g[1] != 8 {
+		t.Fatalf("gradient %v, want [6 8]", g)
+	}
+	// Nested and concurrent scopes over one tensor count, not toggle.
+	NoGrad([]*Tensor{served}, func() {
+		NoGrad([]*Tensor{served}, func() {})
+		if NeedsGrad(served) {
+			t.Error("the outer scope ended with the inner one")
+		}
+	})
+	if !NeedsGrad(served) {
+		t.Error("scope did not end")
 	}
 }

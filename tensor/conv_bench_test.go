@@ -42,7 +42,7 @@ func BenchmarkConv2D(b *testing.B) {
 		up := RandN(rng, probe.Shape()...)
 		b.Run(cb.name+"/fwd", func(b *testing.B) {
 			b.ReportAllocs()
-			NoGrad(func() {
+			NoGrad([]*Tensor{x, w, bias}, func() {
 				for b.Loop() {
 					Conv2D(x, w, bias, cb.opt).Release()
 				}
@@ -101,7 +101,7 @@ func BenchmarkMaxPool2D(b *testing.B) {
 		name := fmt.Sprintf("%dx%dx%dx%d", shape[0], shape[1], shape[2], shape[3])
 		b.Run(name+"/fwd", func(b *testing.B) {
 			b.ReportAllocs()
-			NoGrad(func() {
+			NoGrad([]*Tensor{x}, func() {
 				for b.Loop() {
 					MaxPool2D(x, opt).Release()
 				}

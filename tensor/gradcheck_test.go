@@ -42,7 +42,7 @@ func gradCheck(inputs []*Tensor, fn func(x []*Tensor) *Tensor) error {
 	out.BackwardWith(up, false)
 	loss := func() float64 {
 		var l float64
-		NoGrad(func() {
+		NoGrad(inputs, func() {
 			od := fn(inputs).Data()
 			for i, v := range od {
 				l += float64(v) * float64(ud[i])
@@ -229,7 +229,7 @@ func TestGradCheck(t *testing.T) {
 // shifted returns t + s as a fresh leaf.
 func shifted(t *Tensor, s float32) *Tensor {
 	var out *Tensor
-	NoGrad(func() { out = AddScalar(t, s) })
+	NoGrad([]*Tensor{t}, func() { out = AddScalar(t, s) })
 	return out
 }
 

@@ -17,7 +17,7 @@ func BenchmarkLinear(b *testing.B) {
 	flops := 2.0 * 256 * 784 * 512
 	b.Run("fwd", func(b *testing.B) {
 		b.ReportAllocs()
-		NoGrad(func() {
+		NoGrad([]*Tensor{x, w, bias}, func() {
 			for b.Loop() {
 				Linear(x, w, bias).Release()
 			}

@@ -22,9 +22,12 @@ type Tensor struct {
 	// Autograd state. A leaf has node == nil; requiresGrad marks tensors
 	// whose gradient Backward computes.
 	requiresGrad bool
-	grad         *Tensor
-	node         *node
-	pending      *Tensor // gradient being accumulated during Backward (non-leaves)
+	// gradOff counts the NoGrad scopes open over this tensor (atomic:
+	// several goroutines may run inference with one model at once).
+	gradOff int32
+	grad    *Tensor
+	node    *node
+	pending *Tensor // gradient being accumulated during Backward (non-leaves)
 
 	owner bool // this header allocated st: only the owner releases it
 

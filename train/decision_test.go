@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/model"
 )
 
@@ -100,7 +101,7 @@ train: {epochs: 40, batch_size: 16, optimizer: {lr: 0.01}}
 		t.Fatal(err)
 	}
 	tail := f.Take(seq(120)[96-13:])
-	ev, err := EvaluateFrame(m, tail, "v")
+	ev, err := predictor(t, m).EvaluateFrame(tail, "v")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,8 @@ train: {epochs: 40, batch_size: 16, optimizer: {lr: 0.01}}
 	}
 	// predict gives the same forecasts in the target's units, plus one past
 	// the end.
-	p, n, err := PredictFrame(m, tail, "v")
+	p, err := predictor(t, m).Frame(tail, "v")
+	n := resultN(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +131,13 @@ train: {epochs: 40, batch_size: 16, optimizer: {lr: 0.01}}
 		t.Errorf("forecast past the end %v, the series would be near %v", last, 20+0.6*120)
 	}
 	// The transform needs the target's values at predict time.
-	if _, _, err := PredictFrame(m, tail.Drop("v"), ""); err == nil {
+	if _, err := predictor(t, m).Frame(tail.Drop("v"), ""); err == nil {
 		t.Error("predict without the target column: no error")
 	}
 	// A non-positive value cannot take the log.
 	bad := tail.Clone()
 	bad.Col("v").Num[3] = 0
-	if _, _, err := PredictFrame(m, bad, "v"); err == nil || !strings.Contains(err.Error(), "not positive") {
+	if _, err := predictor(t, m).Frame(bad, "v"); err == nil || !strings.Contains(err.Error(), "not positive") {
 		t.Errorf("log of 0: %v", err)
 	}
 }
@@ -163,7 +165,7 @@ func TestWindowSeries(t *testing.T) {
 func TestBestF1Threshold(t *testing.T) {
 	// Sorted: 0.9(1) 0.8(1) 0.7(0) 0.6(1) 0.2(0) 0.1(0). Cuts: after 0.9
 	// F1 2/4=0.5... after 0.8 F1 4/5=0.8, after 0.6 F1 6/7=0.857.
-	tc, err := BestF1Threshold([]float32{0.1, 0.9, 0.7, 0.2, 0.8, 0.6}, []int{0, 1, 0, 0, 1, 1})
+	tc, err := metrics.BestF1Threshold([]float32{0.1, 0.9, 0.7, 0.2, 0.8, 0.6}, []int{0, 1, 0, 0, 1, 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,16 +173,16 @@ func TestBestF1Threshold(t *testing.T) {
 		t.Errorf("%+v, want threshold 0.4 (between 0.6 and 0.2), F1 6/7", tc)
 	}
 	// Equal scores are never split.
-	tc, _ = BestF1Threshold([]float32{0.5, 0.5, 0.3}, []int{1, 0, 0})
+	tc, _ = metrics.BestF1Threshold([]float32{0.5, 0.5, 0.3}, []int{1, 0, 0})
 	if math.Abs(tc.Threshold-0.4) > 1e-6 {
 		t.Errorf("ties: threshold %v, want 0.4", tc.Threshold)
 	}
 	// No positives: the lowest threshold with no false alarm.
-	tc, _ = BestF1Threshold([]float32{0.2, 0.7}, []int{0, 0})
+	tc, _ = metrics.BestF1Threshold([]float32{0.2, 0.7}, []int{0, 0})
 	if !(tc.Threshold > 0.7 && tc.Threshold < 0.7001) || tc.F1 != 0 || tc.FP != 0 {
 		t.Errorf("no positives: %+v", tc)
 	}
-	if _, err := BestF1Threshold([]float32{0.2}, []int{2}); err == nil {
+	if _, err := metrics.BestF1Threshold([]float32{0.2}, []int{2}); err == nil {
 		t.Error("label 2: no error")
 	}
 }
@@ -241,7 +243,8 @@ train: {epochs: 4, batch_size: 32, optimizer: {lr: 0.01}, class_weights: balance
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, n, err := PredictFrame(m, f, "label")
+	p, err := predictor(t, m).Frame(f, "label")
+	n := resultN(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,11 +268,11 @@ train: {epochs: 4, batch_size: 32, optimizer: {lr: 0.01}, class_weights: balance
 		}
 	}
 	// evaluate scores with the same threshold.
-	ev, err := EvaluateFrame(m, f, "label")
+	ev, err := predictor(t, m).EvaluateFrame(f, "label")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantP, wantR := safeDiv(float64(tp), float64(tp+fp)), safeDiv(float64(tp), float64(tp+fn))
+	wantP, wantR := float64(tp)/float64(max(tp+fp, 1)), float64(tp)/float64(max(tp+fn, 1))
 	if math.Abs(ev.Metrics["precision"]-wantP) > 1e-9 || math.Abs(ev.Metrics["recall"]-wantR) > 1e-9 {
 		t.Errorf("evaluate precision %v recall %v; predict gives %v %v", ev.Metrics["precision"], ev.Metrics["recall"], wantP, wantR)
 	}

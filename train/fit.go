@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
+	"github.com/shenml/shen/report"
 	"github.com/shenml/shen/tensor"
 )
 
@@ -144,7 +146,7 @@ type History struct {
 	ResumedFrom int64 `json:"resumed_from,omitempty"`
 	// LastValReport is the full classification report of the best epoch's
 	// validation (nil for regression or without validation).
-	LastValReport *ClassificationReport `json:"-"`
+	LastValReport *metrics.ClassificationReport `json:"-"`
 }
 
 // lowerIsBetter reports whether a monitored name improves downwards.
@@ -175,7 +177,7 @@ type fitState struct {
 
 // Fit trains opts.Model: for each epoch it runs every training batch
 // (forward, loss, ZeroGrad, Backward, optional clipping, Step, FreeGraph),
-// then validates under tensor.NoGrad in evaluation mode, logs, steps the
+// then validates under nn.NoGrad in evaluation mode, logs, steps the
 // schedules, keeps the best weights, checkpoints and checks early
 // stopping. A cancelled ctx stops it between batches with ctx.Err(),
 // without writing anything more (as a crash would). Memory: one copy of
@@ -286,7 +288,7 @@ func Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			res.TrainAccuracy = float64(st.Correct) / float64(st.Seen)
 		}
 		monitored := res.TrainLoss
-		var report *ClassificationReport
+		var report *metrics.ClassificationReport
 		if opts.Val != nil {
 			ev, err := evaluate(m, opts.Val, &opts)
 			if err != nil {
@@ -460,7 +462,7 @@ func monitorValue(monitor string, r EpochResult) (float64, error) {
 // correct counts rows of logits whose argmax equals the label.
 func correct(logits *tensor.Tensor, y []int64) int {
 	n := 0
-	tensor.NoGrad(func() {
+	tensor.NoGrad([]*tensor.Tensor{logits}, func() {
 		for i, p := range tensor.Argmax(logits, 1, false).Data() {
 			if p == y[i] {
 				n++
@@ -470,26 +472,11 @@ func correct(logits *tensor.Tensor, y []int64) int {
 	return n
 }
 
-// Evaluation is the result of evaluating a model on a loader.
-type Evaluation struct {
-	// Loss is the mean loss.
-	Loss float64
-	// Metrics are the task's scalar metrics (accuracy, macro_f1, roc_auc,
-	// log_loss, ... or mae, mse, rmse, r2).
-	Metrics map[string]float64
-	// Report is the full classification report (nil for regression).
-	Report *ClassificationReport
-	// Regression is the regression report (nil for classification).
-	Regression *RegressionReport
-	// Samples is the number of samples evaluated.
-	Samples int
-}
-
 // Evaluate runs model over every batch of l in evaluation mode without
 // gradients and computes the loss and metrics of task (Classification,
 // with classes, or Regression). input and loss may be nil for the
 // defaults of FitOptions. The model is left in evaluation mode.
-func Evaluate(model nn.Layer, l *data.Loader, task string, classes []string, input func(*data.Batch) *tensor.Tensor, loss func(*tensor.Tensor, *data.Batch) *tensor.Tensor) (*Evaluation, error) {
+func Evaluate(model nn.Layer, l *data.Loader, task string, classes []string, input func(*data.Batch) *tensor.Tensor, loss func(*tensor.Tensor, *data.Batch) *tensor.Tensor) (*metrics.Evaluation, error) {
 	o := FitOptions{Model: model, Optimizer: nopOptimizer{}, Train: l, Val: l, Epochs: 1, Task: task, Classes: classes, Input: input, Loss: loss}
 	if err := checkFit(&o); err != nil {
 		return nil, err
@@ -497,14 +484,14 @@ func Evaluate(model nn.Layer, l *data.Loader, task string, classes []string, inp
 	return evaluate(model, l, &o)
 }
 
-func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*Evaluation, error) {
+func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*metrics.Evaluation, error) {
 	nn.Train(m, false)
 	defer nn.Train(m, true)
-	ev := &Evaluation{}
-	var cm *ClassificationMetrics
-	var rm RegressionMetrics
+	ev := &metrics.Evaluation{}
+	var cm *metrics.ClassificationMetrics
+	var rm metrics.RegressionMetrics
 	if o.Task == Classification {
-		cm = NewClassificationMetrics(o.Classes)
+		cm = metrics.NewClassificationMetrics(o.Classes)
 		cm.Threshold = o.Threshold
 	}
 	var lossSum float64
@@ -514,7 +501,7 @@ func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*Evaluation, error) {
 		if err != nil {
 			return nil, err
 		}
-		tensor.NoGrad(func() {
+		nn.NoGrad(o.Model, func() {
 			out := o.Model.Forward(o.Input(b))
 			loss := o.Loss(out, b)
 			lossSum += float64(loss.Item()) * float64(b.Size)
@@ -574,7 +561,7 @@ func logEpoch(l *RunLog, r EpochResult, task string, wall time.Duration) error {
 	if l == nil {
 		return nil
 	}
-	tr := Record{Epoch: r.Epoch, Step: r.Step, Split: SplitTrain, Loss: r.TrainLoss, LR: r.LR, WallSeconds: wall.Seconds()}
+	tr := report.Record{Epoch: r.Epoch, Step: r.Step, Split: report.SplitTrain, Loss: r.TrainLoss, LR: r.LR, WallSeconds: wall.Seconds()}
 	if task == Classification {
 		tr.Metrics = map[string]float64{"accuracy": r.TrainAccuracy}
 	}
@@ -584,7 +571,7 @@ func logEpoch(l *RunLog, r EpochResult, task string, wall time.Duration) error {
 	if r.Val == nil {
 		return nil
 	}
-	return l.Write(Record{Epoch: r.Epoch, Step: r.Step, Split: SplitVal, Loss: r.ValLoss, Metrics: r.Val, LR: r.LR, WallSeconds: wall.Seconds()})
+	return l.Write(report.Record{Epoch: r.Epoch, Step: r.Step, Split: report.SplitVal, Loss: r.ValLoss, Metrics: r.Val, LR: r.LR, WallSeconds: wall.Seconds()})
 }
 
 // copyState copies every parameter and buffer of m.

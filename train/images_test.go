@@ -13,6 +13,8 @@ import (
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/predict"
+	"github.com/shenml/shen/report"
 )
 
 // writeIDXPair writes n images of size x size pixels in two classes
@@ -81,7 +83,7 @@ func splitInputs(t *testing.T, p *prepared) map[int][]float32 {
 
 // checkSameInputs fails unless every image read for serving equals, bit
 // for bit, the input training gave the network for that image.
-func checkSameInputs(t *testing.T, s *ImageSamples, train map[int][]float32) {
+func checkSameInputs(t *testing.T, s *predict.ImageSamples, train map[int][]float32) {
 	t.Helper()
 	if len(train) != s.N {
 		t.Fatalf("training saw %d images, ReadImages read %d", len(train), s.N)
@@ -155,7 +157,7 @@ train: {epochs: 3, batch_size: 8, optimizer: {lr: 0.01}}
 	}
 
 	// The labels file is found by name; inputs match training bit for bit.
-	s, err := ReadImages(m, ip, "")
+	s, err := predictor(t, m).ReadImages(ip, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,14 +165,14 @@ train: {epochs: 3, batch_size: 8, optimizer: {lr: 0.01}}
 		t.Fatalf("labels %v names %v", s.Labels, s.Names[:4])
 	}
 	checkSameInputs(t, s, splitInputs(t, p))
-	ev, err := EvaluateImages(m, s)
+	ev, err := predictor(t, m).EvaluateImages(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ev.Samples != 40 || ev.Report.Accuracy < 0.9 {
 		t.Errorf("evaluation: %d samples, accuracy %v", ev.Samples, ev.Report.Accuracy)
 	}
-	pr, err := Predict(m, s.X, s.N)
+	pr, err := predictor(t, m).Tensor(s.X, s.N)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,11 +198,11 @@ train: {epochs: 3, batch_size: 8, optimizer: {lr: 0.01}}
 
 	// An explicit labels file of the wrong length is an error naming both.
 	_, lp2 := writeIDXPair(t, t.TempDir(), "other", 5, 6)
-	if _, err := ReadImages(m, ip, lp2); err == nil || !strings.Contains(err.Error(), lp2) || !strings.Contains(err.Error(), ip) {
+	if _, err := predictor(t, m).ReadImages(ip, lp2); err == nil || !strings.Contains(err.Error(), lp2) || !strings.Contains(err.Error(), ip) {
 		t.Errorf("wrong labels file: %v", err)
 	}
 	// A PNG of another size is resized to the model's input.
-	x, err := ReadImages(m, filepath.Join("..", "testdata", "images", "vertical", "0.png"), "")
+	x, err := predictor(t, m).ReadImages(filepath.Join("..", "testdata", "images", "vertical", "0.png"), "")
 	if err != nil || x.N != 1 || len(x.X) != 36 || x.Labels != nil {
 		t.Errorf("PNG for an IDX model: %v %+v", err, x)
 	}
@@ -235,10 +237,10 @@ func TestImageFolderArtifact(t *testing.T) {
 	if in := m.Spec.Image; in == nil || in.Normalize == nil || len(in.Normalize.Mean) != 3 || !slices.Equal(m.Spec.Labels, []string{"horizontal", "vertical"}) {
 		t.Fatalf("spec image %+v labels %v", m.Spec.Image, m.Spec.Labels)
 	}
-	if f := m.Profile.Feature("pixel_mean_c2"); f == nil || f.Count != res.Sizes[SplitTrain] {
+	if f := m.Profile.Feature("pixel_mean_c2"); f == nil || f.Count != res.Sizes[report.SplitTrain] {
 		t.Errorf("profile has no per-image mean of channel 2: %+v", m.Profile.Features)
 	}
-	s, err := ReadImages(m, root, "")
+	s, err := predictor(t, m).ReadImages(root, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,19 +252,19 @@ func TestImageFolderArtifact(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSameInputs(t, s, splitInputs(t, p))
-	if _, err := EvaluateImages(m, s); err != nil {
+	if _, err := predictor(t, m).EvaluateImages(s); err != nil {
 		t.Fatal(err)
 	}
 	// One file, and a flat folder of files, read as in the class folders.
-	one, err := ReadImages(m, filepath.Join(root, "vertical", "2.png"), "")
+	one, err := predictor(t, m).ReadImages(filepath.Join(root, "vertical", "2.png"), "")
 	if err != nil || one.N != 1 || one.Labels != nil || !slices.Equal(one.X, s.X[6*192:7*192]) {
 		t.Fatalf("single file: %v", err)
 	}
-	flat, err := ReadImages(m, filepath.Join(root, "horizontal"), "")
+	flat, err := predictor(t, m).ReadImages(filepath.Join(root, "horizontal"), "")
 	if err != nil || flat.N != 4 || flat.Labels != nil || !slices.Equal(flat.X, s.X[:4*192]) {
 		t.Fatalf("flat folder: %v", err)
 	}
-	if _, err := EvaluateImages(m, flat); err == nil {
+	if _, err := predictor(t, m).EvaluateImages(flat); err == nil {
 		t.Error("evaluation without labels succeeded")
 	}
 	// A class folder the model does not know is an error naming it.
@@ -270,17 +272,17 @@ func TestImageFolderArtifact(t *testing.T) {
 	os.MkdirAll(filepath.Join(bad, "diagonal"), 0o755)
 	b, _ := os.ReadFile(filepath.Join(root, "vertical", "0.png"))
 	os.WriteFile(filepath.Join(bad, "diagonal", "x.png"), b, 0o644)
-	if _, err := ReadImages(m, bad, ""); err == nil || !strings.Contains(err.Error(), `"diagonal"`) {
+	if _, err := predictor(t, m).ReadImages(bad, ""); err == nil || !strings.Contains(err.Error(), `"diagonal"`) {
 		t.Errorf("unknown class folder: %v", err)
 	}
 	// An IDX file of another size is resized and turned RGB.
 	ip, lp := writeIDXPair(t, t.TempDir(), "g", 4, 5)
-	if s, err := ReadImages(m, ip, lp); err != nil || s.N != 4 || len(s.X) != 4*192 {
+	if s, err := predictor(t, m).ReadImages(ip, lp); err != nil || s.N != 4 || len(s.X) != 4*192 {
 		t.Errorf("IDX for an RGB 8x8 model: %v", err)
 	}
 	// A table model refuses images.
 	iris, _ := trainIris(t)
-	if _, err := ReadImages(iris.Model, root, ""); err == nil || !strings.Contains(err.Error(), "table rows") {
+	if _, err := predictor(t, iris.Model).ReadImages(root, ""); err == nil || !strings.Contains(err.Error(), "table rows") {
 		t.Errorf("images for a table model: %v", err)
 	}
 }
@@ -295,7 +297,7 @@ func TestIDXLabelsFor(t *testing.T) {
 		"images.idx":                "labels.idx",
 		"train-images-idx3-ubyte":   "",
 	} {
-		got := IDXLabelsFor(filepath.Join(dir, in))
+		got := predict.IDXLabelsFor(filepath.Join(dir, in))
 		if want != "" {
 			want = filepath.Join(dir, want)
 		}
@@ -326,7 +328,7 @@ func FuzzReadImagesIDX(f *testing.F) {
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, err := ReadImages(m, p, "")
+		s, err := predictor(t, m).ReadImages(p, "")
 		if err != nil {
 			if !strings.Contains(err.Error(), p) {
 				t.Fatalf("error %q does not name the file", err)

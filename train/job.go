@@ -18,9 +18,11 @@ import (
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/internal/kernel"
+	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
+	"github.com/shenml/shen/report"
 	"github.com/shenml/shen/tensor"
 )
 
@@ -50,7 +52,7 @@ type Result struct {
 	History *History
 	// Test is the evaluation of the restored best model on the test split
 	// (nil when the test fraction is 0).
-	Test *Evaluation
+	Test *metrics.Evaluation
 	// Clean is the cleaning report (tabular data).
 	Clean *data.CleanReport
 	// Model is the saved artifact.
@@ -92,7 +94,7 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 	}
 	if p.clean != nil {
 		b, _ := json.MarshalIndent(p.clean, "", "  ")
-		if err := WriteFileAtomic(filepath.Join(dir, CleanFile), b, 0o644); err != nil {
+		if err := report.WriteFileAtomic(filepath.Join(dir, CleanFile), b, 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -217,7 +219,7 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 		return nil, err
 	}
 	res := &Result{Dir: dir, ModelDir: filepath.Join(dir, ModelDir), Classes: p.classes, History: hist, Clean: p.clean,
-		Sizes: map[string]int{SplitTrain: p.trainN, SplitVal: p.valN, SplitTest: p.testN}}
+		Sizes: map[string]int{report.SplitTrain: p.trainN, report.SplitVal: p.valN, report.SplitTest: p.testN}}
 
 	metrics := map[string]float64{}
 	if len(hist.Epochs) > 0 {
@@ -293,7 +295,7 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 		if threshold != nil && ev.Report != nil {
 			fmt.Fprintf(out, "test at threshold %.4g: %q precision %.4f recall %.4f F1 %.4f\n", *threshold, p.classes[1], ev.Metrics["precision"], ev.Metrics["recall"], ev.Metrics["f1"])
 		}
-		if err := rl.Write(Record{Epoch: hist.BestEpoch, Step: hist.Steps, Split: SplitTest, Loss: ev.Loss, Metrics: ev.Metrics, WallSeconds: time.Since(started).Seconds()}); err != nil {
+		if err := rl.Write(report.Record{Epoch: hist.BestEpoch, Step: hist.Steps, Split: report.SplitTest, Loss: ev.Loss, Metrics: ev.Metrics, WallSeconds: time.Since(started).Seconds()}); err != nil {
 			return nil, err
 		}
 	}
@@ -336,7 +338,7 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	rs := RunSummary{
+	rs := report.RunSummary{
 		Title:   "Training report: " + cfg.Name,
 		Records: recs, Started: started, TrainingTime: time.Since(started), Dataset: res.Sizes,
 		Config: map[string]string{
@@ -351,12 +353,12 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 		rs.Metric = "r2"
 	}
 	if res.Test != nil {
-		rs.EvalSplit = SplitTest
+		rs.EvalSplit = report.SplitTest
 		rs.Classification, rs.Regression = res.Test.Report, res.Test.Regression
 	} else if hist.LastValReport != nil {
 		rs.Classification = hist.LastValReport
 	}
-	if err := WriteReport(dir, rs); err != nil {
+	if err := report.WriteReport(dir, rs); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -400,7 +402,7 @@ func guardCheckpoints(dir, hash string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return WriteFileAtomic(p, []byte(hash+"\n"), 0o644)
+	return report.WriteFileAtomic(p, []byte(hash+"\n"), 0o644)
 }
 
 // fileHash returns the hex sha256 of the files' bytes, in order.
@@ -501,9 +503,9 @@ func setSchedule(fo *FitOptions, s ScheduleConfig, stepsPerEpoch int) error {
 
 // chooseThreshold runs net over the validation loader and picks the
 // binary threshold that maximises the F1 of class 1 (BestF1Threshold).
-func chooseThreshold(net nn.Layer, val *data.Loader, o *FitOptions) (ThresholdChoice, error) {
+func chooseThreshold(net nn.Layer, val *data.Loader, o *FitOptions) (metrics.ThresholdChoice, error) {
 	if val == nil {
-		return ThresholdChoice{}, errors.New("auto needs validation samples; the validation split is empty")
+		return metrics.ThresholdChoice{}, errors.New("auto needs validation samples; the validation split is empty")
 	}
 	nn.Train(net, false)
 	defer nn.Train(net, true)
@@ -511,9 +513,9 @@ func chooseThreshold(net nn.Layer, val *data.Loader, o *FitOptions) (ThresholdCh
 	var labels []int
 	for b, err := range val.Epoch(0) {
 		if err != nil {
-			return ThresholdChoice{}, err
+			return metrics.ThresholdChoice{}, err
 		}
-		tensor.NoGrad(func() {
+		nn.NoGrad(o.Model, func() {
 			p := tensor.Softmax(o.Model.Forward(o.Input(b)), 1)
 			for i, v := range p.Data() {
 				if i%2 == 1 {
@@ -524,7 +526,7 @@ func chooseThreshold(net nn.Layer, val *data.Loader, o *FitOptions) (ThresholdCh
 		})
 		labels = append(labels, toInts(b.Y)...)
 	}
-	tc, err := BestF1Threshold(scores, labels)
+	tc, err := metrics.BestF1Threshold(scores, labels)
 	if err != nil {
 		return tc, err
 	}

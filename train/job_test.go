@@ -9,6 +9,8 @@ import (
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/predict"
+	"github.com/shenml/shen/report"
 )
 
 // trainIris runs testdata/configs/iris.yaml into a temporary directory.
@@ -30,10 +32,10 @@ func TestRunIrisEndToEnd(t *testing.T) {
 	if res.Test == nil || res.Test.Report.Accuracy < 0.9 {
 		t.Fatalf("test evaluation %+v, want accuracy >= 0.9", res.Test)
 	}
-	if res.Sizes[SplitTrain]+res.Sizes[SplitVal]+res.Sizes[SplitTest] != 150 {
+	if res.Sizes[report.SplitTrain]+res.Sizes[report.SplitVal]+res.Sizes[report.SplitTest] != 150 {
 		t.Errorf("split sizes %v", res.Sizes)
 	}
-	for _, f := range []string{"model/model.json", "model/weights.safetensors", "model/profile.json", RunLogFile, ReportHTML, LossCurveSVG, ConfusionMatrixSVGFile, "checkpoints/" + CheckpointFile} {
+	for _, f := range []string{"model/model.json", "model/weights.safetensors", "model/profile.json", RunLogFile, report.ReportHTML, report.LossCurveSVG, report.ConfusionMatrixSVGFile, "checkpoints/" + CheckpointFile} {
 		if _, err := os.Stat(filepath.Join(res.Dir, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
@@ -43,7 +45,7 @@ func TestRunIrisEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := m.Spec
-	if s.Task != Classification || len(s.Labels) != 3 || s.Labels[0] != "setosa" || s.Preprocessing == nil || m.Profile == nil || m.Profile.Rows != res.Sizes[SplitTrain] {
+	if s.Task != Classification || len(s.Labels) != 3 || s.Labels[0] != "setosa" || s.Preprocessing == nil || m.Profile == nil || m.Profile.Rows != res.Sizes[report.SplitTrain] {
 		t.Errorf("spec %+v", s)
 	}
 	if s.Training.ConfigHash == "" || len(s.Training.DataHash) != 64 || s.Training.Seed != 1 || s.Training.Metrics["test_accuracy"] != res.Test.Report.Accuracy {
@@ -53,7 +55,7 @@ func TestRunIrisEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last, ok := LastRecord(recs, SplitTest); !ok || last.Metrics["accuracy"] != res.Test.Report.Accuracy {
+	if last, ok := report.LastRecord(recs, report.SplitTest); !ok || last.Metrics["accuracy"] != res.Test.Report.Accuracy {
 		t.Errorf("run log has no matching test record: %+v", last)
 	}
 	// Running the same config again in the same directory resumes from
@@ -74,16 +76,18 @@ func TestRunIrisEndToEnd(t *testing.T) {
 
 func TestArtifactRoundTrip(t *testing.T) {
 	res, cfg := trainIris(t)
-	f, err := ReadTable(cfg.DataPath(cfg.Data.Path))
+	f, err := predict.ReadTable(cfg.DataPath(cfg.Data.Path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The in-memory model and pipeline against the saved and reloaded ones.
-	x1, n, err := Features(res.Model, f, "target")
+	pr1 := predictor(t, res.Model)
+	x1, _, err := pr1.FrameFeatures(f, "target")
+	n := f.NumRows()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p1, err := Predict(res.Model, x1, n)
+	p1, err := pr1.Tensor(x1, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +95,8 @@ func TestArtifactRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x2, _, err := Features(m, f, "target")
+	pr2 := predictor(t, m)
+	x2, _, err := pr2.FrameFeatures(f, "target")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +105,7 @@ func TestArtifactRoundTrip(t *testing.T) {
 			t.Fatalf("reloaded preprocessing: feature %d is %v, was %v", i, x2[i], x1[i])
 		}
 	}
-	p2, err := Predict(m, x2, n)
+	p2, err := pr2.Tensor(x2, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,20 +124,20 @@ func TestArtifactRoundTrip(t *testing.T) {
 			t.Fatalf("TransformRow feature %d: %v, Transform gave %v", j, v, x1[j])
 		}
 	}
-	ev, err := EvaluateFrame(m, f, "target")
+	ev, err := pr2.EvaluateFrame(f, "target")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ev.Samples != 150 || ev.Report.Accuracy < 0.9 {
 		t.Errorf("evaluation on the whole file: %d samples, accuracy %v", ev.Samples, ev.Report.Accuracy)
 	}
-	if LabelColumn(m, f) != "target" {
-		t.Errorf("LabelColumn = %q", LabelColumn(m, f))
+	if pr2.LabelColumn(f) != "target" {
+		t.Errorf("LabelColumn = %q", pr2.LabelColumn(f))
 	}
 }
 
 func TestReadTableSklearn(t *testing.T) {
-	f, err := ReadTable(filepath.Join("..", "testdata", "configs", "iris.csv"))
+	f, err := predict.ReadTable(filepath.Join("..", "testdata", "configs", "iris.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,4 +145,23 @@ func TestReadTableSklearn(t *testing.T) {
 		t.Errorf("read %d rows, columns %v", f.NumRows(), f.Names())
 	}
 	_ = data.Numeric
+}
+
+// predictor is the inference layer over m, failing the test if it cannot
+// be built.
+func predictor(t testing.TB, m *model.Model) *predict.Predictor {
+	t.Helper()
+	p, err := predict.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// resultN is the number of answers in r (0 for nil).
+func resultN(r *predict.Result) int {
+	if r == nil {
+		return 0
+	}
+	return r.N
 }

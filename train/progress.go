@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shenml/shen/report"
 	"golang.org/x/term"
 )
 
@@ -154,7 +155,7 @@ func (p *Progress) EndEpoch(stats ...Stat) {
 	}
 	b = p.appendEpoch(b)
 	b = append(b, " done in "...)
-	b = appendDuration(b, elapsed)
+	b = report.AppendDuration(b, elapsed)
 	b = appendStats(b, stats)
 	b = p.appendRate(b, elapsed)
 	if p.Interactive {
@@ -271,7 +272,7 @@ func (p *Progress) appendETA(b []byte, elapsed time.Duration) []byte {
 	}
 	eta := time.Duration(float64(elapsed) * float64(p.steps-p.step) / float64(p.step))
 	b = append(b, " ETA "...)
-	return appendDuration(b, eta)
+	return report.AppendDuration(b, eta)
 }
 
 func appendBar(b []byte, step, steps, width int) []byte {
@@ -305,28 +306,6 @@ func appendStatValue(b []byte, v float64) []byte {
 	}
 	return strconv.AppendFloat(b, v, 'f', 4, 64)
 }
-
-// appendDuration writes d as m:ss, or h:mm:ss from an hour up.
-func appendDuration(b []byte, d time.Duration) []byte {
-	s := int64(d.Round(time.Second) / time.Second)
-	if s < 0 {
-		s = 0
-	}
-	h, m, sec := s/3600, s/60%60, s%60
-	if h > 0 {
-		b = strconv.AppendInt(b, h, 10)
-		b = append(b, ':')
-		b = append(b, byte('0'+m/10), byte('0'+m%10))
-	} else {
-		b = strconv.AppendInt(b, m, 10)
-	}
-	b = append(b, ':')
-	return append(b, byte('0'+sec/10), byte('0'+sec%10))
-}
-
-// FormatDuration formats d as m:ss, or h:mm:ss from an hour up, rounded to
-// the second: the form the progress line uses for ETA and epoch time.
-func FormatDuration(d time.Duration) string { return string(appendDuration(nil, d)) }
 
 // FormatStats formats stats as "name value name value", as the progress
 // line does.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shenml/shen/report"
 )
 
 // fakeClock advances only when told to.
@@ -154,7 +156,7 @@ func TestFormatDuration(t *testing.T) {
 		{-time.Second, "0:00"},
 	}
 	for _, tc := range tests {
-		if got := FormatDuration(tc.d); got != tc.want {
+		if got := report.FormatDuration(tc.d); got != tc.want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", tc.d, got, tc.want)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shenml/shen/report"
 )
 
 func TestRunLogRoundTrip(t *testing.T) {
@@ -17,10 +19,10 @@ func TestRunLogRoundTrip(t *testing.T) {
 	}
 	fixed := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	l.Now = func() time.Time { return fixed }
-	in := []Record{
-		{Epoch: 1, Step: 100, Split: SplitTrain, Loss: 0.9, Metrics: map[string]float64{"accuracy": 0.7}, LR: 1e-3, SamplesPerSec: 1234.5, WallSeconds: 10},
-		{Epoch: 1, Step: 100, Split: SplitVal, Loss: 0.8, Metrics: map[string]float64{"accuracy": 0.75}, WallSeconds: 11},
-		{Epoch: 2, Step: 200, Split: SplitTrain, Loss: math.NaN(), Metrics: map[string]float64{"accuracy": math.Inf(1)}, WallSeconds: 20},
+	in := []report.Record{
+		{Epoch: 1, Step: 100, Split: report.SplitTrain, Loss: 0.9, Metrics: map[string]float64{"accuracy": 0.7}, LR: 1e-3, SamplesPerSec: 1234.5, WallSeconds: 10},
+		{Epoch: 1, Step: 100, Split: report.SplitVal, Loss: 0.8, Metrics: map[string]float64{"accuracy": 0.75}, WallSeconds: 11},
+		{Epoch: 2, Step: 200, Split: report.SplitTrain, Loss: math.NaN(), Metrics: map[string]float64{"accuracy": math.Inf(1)}, WallSeconds: 20},
 	}
 	for _, r := range in {
 		if err := l.Write(r); err != nil {
@@ -53,13 +55,13 @@ func TestRunLogRoundTrip(t *testing.T) {
 	if !math.IsNaN(out[2].Loss) || !math.IsNaN(out[2].Metrics["accuracy"]) {
 		t.Errorf("non-finite values read back as %v %v", out[2].Loss, out[2].Metrics)
 	}
-	if r, ok := LastRecord(out, SplitVal); !ok || r.Epoch != 1 || r.Split != SplitVal {
+	if r, ok := report.LastRecord(out, report.SplitVal); !ok || r.Epoch != 1 || r.Split != report.SplitVal {
 		t.Errorf("LastRecord(val) = %+v, %v", r, ok)
 	}
-	if r, ok := LastRecord(out, ""); !ok || r.Epoch != 2 {
+	if r, ok := report.LastRecord(out, ""); !ok || r.Epoch != 2 {
 		t.Errorf("LastRecord(\"\") = %+v", r)
 	}
-	if _, ok := LastRecord(out, SplitTest); ok {
+	if _, ok := report.LastRecord(out, report.SplitTest); ok {
 		t.Error("LastRecord found a test record")
 	}
 }
@@ -79,7 +81,7 @@ func TestRunLogTornLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Write(Record{Epoch: 2, Step: 20, Split: SplitTrain, Loss: 0.4}); err != nil {
+	if err := l.Write(report.Record{Epoch: 2, Step: 20, Split: report.SplitTrain, Loss: 0.4}); err != nil {
 		t.Fatal(err)
 	}
 	l.Close()

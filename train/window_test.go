@@ -67,14 +67,19 @@ train: {epochs: 3, batch_size: 16, optimizer: {lr: 0.01}}
 	if m.Spec.Window == nil || m.Spec.Window.Length != 8 || !m.Spec.Architecture.Rescale {
 		t.Fatalf("spec window %+v", m.Spec.Window)
 	}
-	x, n, rows, err := WindowFeatures(m, f)
+	pr := predictor(t, m)
+	x, ws, err := pr.Windows(f)
 	if err != nil {
 		t.Fatal(err)
+	}
+	n, rows := len(ws), make([]int, len(ws))
+	for i, w := range ws {
+		rows[i] = w.Label
 	}
 	if n != 113 || rows[0] != 8 || rows[n-1] != -1 || len(x) != n*8 {
 		t.Fatalf("%d windows, label rows %d..%d", n, rows[0], rows[n-1])
 	}
-	ev, err := EvaluateFrame(m, f, LabelColumn(m, f))
+	ev, err := pr.EvaluateFrame(f, pr.LabelColumn(f))
 	if err != nil {
 		t.Fatal(err)
 	}

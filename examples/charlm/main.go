@@ -153,7 +153,7 @@ func validationLoss(m *charLM, val []int64, seq, batch int) float64 {
 	n := (len(val) - 1) / seq
 	var sum float64
 	var count int
-	tensor.NoGrad(func() {
+	nn.NoGrad(m, func() {
 		for i := 0; i < n; i += batch {
 			b := min(batch, n-i)
 			ids := make([]int64, 0, b*seq)
@@ -173,6 +173,7 @@ func validationLoss(m *charLM, val []int64, seq, batch int) float64 {
 // generate samples n characters after prompt, one at a time, from the
 // softmax of the model's last-position logits (temperature 0.8).
 func generate(m *charLM, vocab *data.Vocab, prompt string, n, seq int, seed uint64) string {
+	nn.Train(m, false)
 	defer nn.Train(m, true)
 	return prompt + vocab.Decode(m.Generate(vocab.Encode(prompt), n, 0.8, tensor.NewRNG(seed)))
 }

@@ -16,7 +16,8 @@ import (
 	"time"
 
 	"github.com/shenml/shen/data"
-	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/predict"
+	"github.com/shenml/shen/report"
 	"github.com/shenml/shen/train"
 )
 
@@ -95,7 +96,7 @@ func Run(ctx context.Context, w io.Writer, dir string) error {
 	fmt.Fprintf(w, "4. evaluate on %d held-out test digits: accuracy %.4f, macro F1 %.4f\n\n%s\n",
 		res.Test.Samples, res.Test.Report.Accuracy, res.Test.Report.MacroF1, indent(res.Test.Report.String()))
 
-	m, err := model.Load(res.ModelDir)
+	pr, err := predict.Load(res.ModelDir)
 	if err != nil {
 		return err
 	}
@@ -104,14 +105,11 @@ func Run(ctx context.Context, w io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
-	x, n, err := train.Features(m, f.Drop("c64"), "")
+	p, err := pr.Frame(f.Drop("c64"), "")
 	if err != nil {
 		return err
 	}
-	p, err := train.Predict(m, x, n)
-	if err != nil {
-		return err
-	}
+	n := p.N
 	fmt.Fprintln(w, "6. predict the first 5 rows of the file with the reloaded model:")
 	for i := range n {
 		k := p.Class[i]
@@ -121,7 +119,7 @@ func Run(ctx context.Context, w io.Writer, dir string) error {
 		}
 	}
 	fmt.Fprintf(w, "\ndone in %.1fs. Files in %s:\n", time.Since(start).Seconds(), dir)
-	for _, n := range []string{"run.yaml", train.ModelDir + "/", train.RunLogFile, train.ReportHTML, train.LossCurveSVG, train.ConfusionMatrixSVGFile} {
+	for _, n := range []string{"run.yaml", train.ModelDir + "/", train.RunLogFile, report.ReportHTML, report.LossCurveSVG, report.ConfusionMatrixSVGFile} {
 		fmt.Fprintf(w, "   %s\n", filepath.Join(dir, n))
 	}
 	fmt.Fprintf(w, "next: shen inspect --model %s\n      shen predict --model %s --input FILE.csv\n", res.ModelDir, res.ModelDir)

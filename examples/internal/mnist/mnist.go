@@ -216,7 +216,7 @@ func Evaluate(model nn.Layer, ds *data.ArrayDataset, input func(b *data.Batch) *
 		if err != nil {
 			return 0, err
 		}
-		tensor.NoGrad(func() {
+		nn.NoGrad(model, func() {
 			out := model.Forward(input(b))
 			correct += Correct(out, b.Y)
 			out.Release()

@@ -1,12 +1,15 @@
-// Package train holds the pieces of a training run that sit around the fit
-// loop: streaming metrics, the epoch progress bar, the metrics.jsonl run log
-// and the HTML/SVG run report.
+// Package metrics scores predictions: accuracy, per-class precision,
+// recall and F1, confusion matrices, ROC AUC (binary and one-vs-rest),
+// log loss, the F1-best decision threshold, and MAE, MSE, RMSE and R² for
+// regression, as scikit-learn computes them (checked against it to 1e-9).
 //
-// The metrics work on plain Go slices ([]int labels, []float32 probabilities,
-// []float64 regression values), not on tensors, so that serving and
-// monitoring can reuse them and tests can check them against scikit-learn
-// without a model in the loop.
-package train
+// The metrics work on plain Go slices ([]int labels, []float32
+// probabilities, []float64 regression values), not on tensors, so that
+// training, evaluation of saved models, tuning and monitoring share them
+// and tests check them without a model in the loop. Streaming
+// accumulators (ClassificationMetrics, RegressionMetrics) take batches and
+// keep O(classes²) state.
+package metrics
 
 import (
 	"errors"
@@ -24,7 +27,7 @@ const logLossEps = 2.220446049250313e-16
 // for empty input. It panics if the lengths differ.
 func Accuracy(pred, labels []int) float64 {
 	if len(pred) != len(labels) {
-		panic(fmt.Sprintf("train.Accuracy: %d predictions for %d labels", len(pred), len(labels)))
+		panic(fmt.Sprintf("metrics.Accuracy: %d predictions for %d labels", len(pred), len(labels)))
 	}
 	if len(pred) == 0 {
 		return 0
@@ -191,16 +194,16 @@ type ThresholdChoice struct {
 // threshold with no false alarm, just above the highest score.
 func BestF1Threshold(scores []float32, labels []int) (ThresholdChoice, error) {
 	if len(scores) != len(labels) || len(scores) == 0 {
-		return ThresholdChoice{}, fmt.Errorf("train: %d scores for %d labels", len(scores), len(labels))
+		return ThresholdChoice{}, fmt.Errorf("metrics: %d scores for %d labels", len(scores), len(labels))
 	}
 	idx := make([]int, len(scores))
 	pos := 0
 	for i, s := range scores {
 		if s != s {
-			return ThresholdChoice{}, fmt.Errorf("train: score %d is NaN", i)
+			return ThresholdChoice{}, fmt.Errorf("metrics: score %d is NaN", i)
 		}
 		if labels[i] != 0 && labels[i] != 1 {
-			return ThresholdChoice{}, fmt.Errorf("train: label %d at %d is not 0 or 1", labels[i], i)
+			return ThresholdChoice{}, fmt.Errorf("metrics: label %d at %d is not 0 or 1", labels[i], i)
 		}
 		idx[i] = i
 		pos += labels[i]
@@ -302,7 +305,7 @@ type ClassificationMetrics struct {
 // classes.
 func NewClassificationMetrics(classes []string) *ClassificationMetrics {
 	if len(classes) < 2 {
-		panic(fmt.Sprintf("train.NewClassificationMetrics: need at least 2 classes, got %d", len(classes)))
+		panic(fmt.Sprintf("metrics.NewClassificationMetrics: need at least 2 classes, got %d", len(classes)))
 	}
 	return &ClassificationMetrics{KeepScores: true, classes: slices.Clone(classes), cm: NewConfusionMatrix(classes)}
 }
@@ -324,7 +327,7 @@ func (m *ClassificationMetrics) checkLabels(labels []int) error {
 	k := len(m.classes)
 	for i, y := range labels {
 		if y < 0 || y >= k {
-			return fmt.Errorf("train: label %d at batch index %d is outside [0, %d)", y, i, k)
+			return fmt.Errorf("metrics: label %d at batch index %d is outside [0, %d)", y, i, k)
 		}
 	}
 	return nil
@@ -336,7 +339,7 @@ func (m *ClassificationMetrics) checkLabels(labels []int) error {
 // index is outside [0, k).
 func (m *ClassificationMetrics) Add(pred, labels []int) error {
 	if len(pred) != len(labels) {
-		return fmt.Errorf("train: %d predictions for %d labels", len(pred), len(labels))
+		return fmt.Errorf("metrics: %d predictions for %d labels", len(pred), len(labels))
 	}
 	if err := m.checkLabels(labels); err != nil {
 		return err
@@ -344,7 +347,7 @@ func (m *ClassificationMetrics) Add(pred, labels []int) error {
 	k := len(m.classes)
 	for i, p := range pred {
 		if p < 0 || p >= k {
-			return fmt.Errorf("train: prediction %d at batch index %d is outside [0, %d)", p, i, k)
+			return fmt.Errorf("metrics: prediction %d at batch index %d is outside [0, %d)", p, i, k)
 		}
 	}
 	for i, p := range pred {
@@ -363,14 +366,14 @@ func (m *ClassificationMetrics) Add(pred, labels []int) error {
 func (m *ClassificationMetrics) AddProbs(probs []float32, labels []int) error {
 	k := len(m.classes)
 	if len(probs) != len(labels)*k {
-		return fmt.Errorf("train: %d probabilities for %d labels × %d classes", len(probs), len(labels), k)
+		return fmt.Errorf("metrics: %d probabilities for %d labels × %d classes", len(probs), len(labels), k)
 	}
 	if err := m.checkLabels(labels); err != nil {
 		return err
 	}
 	for i, p := range probs {
 		if p != p {
-			return fmt.Errorf("train: probability at batch row %d, class %d is NaN", i/k, i%k)
+			return fmt.Errorf("metrics: probability at batch row %d, class %d is NaN", i/k, i%k)
 		}
 	}
 	for i, y := range labels {
@@ -405,12 +408,12 @@ func (m *ClassificationMetrics) AddProbs(probs []float32, labels []int) error {
 func (m *ClassificationMetrics) AddRows(probs [][]float32, labels []int) error {
 	k := len(m.classes)
 	if len(probs) != len(labels) {
-		return fmt.Errorf("train: %d probability rows for %d labels", len(probs), len(labels))
+		return fmt.Errorf("metrics: %d probability rows for %d labels", len(probs), len(labels))
 	}
 	flat := make([]float32, 0, len(probs)*k)
 	for i, row := range probs {
 		if len(row) != k {
-			return fmt.Errorf("train: probability row %d has %d values, want %d", i, len(row), k)
+			return fmt.Errorf("metrics: probability row %d has %d values, want %d", i, len(row), k)
 		}
 		flat = append(flat, row...)
 	}
@@ -422,10 +425,10 @@ func (m *ClassificationMetrics) AddRows(probs [][]float32, labels []int) error {
 // at least 0.5. The accumulator must have exactly two classes.
 func (m *ClassificationMetrics) AddBinary(scores []float32, labels []int) error {
 	if len(m.classes) != 2 {
-		return fmt.Errorf("train: AddBinary needs 2 classes, the accumulator has %d", len(m.classes))
+		return fmt.Errorf("metrics: AddBinary needs 2 classes, the accumulator has %d", len(m.classes))
 	}
 	if len(scores) != len(labels) {
-		return fmt.Errorf("train: %d scores for %d labels", len(scores), len(labels))
+		return fmt.Errorf("metrics: %d scores for %d labels", len(scores), len(labels))
 	}
 	probs := make([]float32, 2*len(scores))
 	for i, s := range scores {
@@ -542,7 +545,7 @@ func safeDiv(a, b float64) float64 {
 
 // ErrUndefinedAUC is returned by ROCAUC and ROCAUCOvR when the labels hold
 // only one class, where the ROC curve is not defined.
-var ErrUndefinedAUC = errors.New("train: ROC AUC is undefined with only one class present in the labels")
+var ErrUndefinedAUC = errors.New("metrics: ROC AUC is undefined with only one class present in the labels")
 
 // ROCAUC returns the area under the ROC curve of scores for binary labels
 // (1 positive, 0 negative). It is the Mann-Whitney rank statistic: the
@@ -551,12 +554,12 @@ var ErrUndefinedAUC = errors.New("train: ROC AUC is undefined with only one clas
 // treatment of ties. It costs one sort, O(n log n), and O(n) memory.
 func ROCAUC(scores []float32, labels []int) (float64, error) {
 	if len(scores) != len(labels) {
-		return 0, fmt.Errorf("train: %d scores for %d labels", len(scores), len(labels))
+		return 0, fmt.Errorf("metrics: %d scores for %d labels", len(scores), len(labels))
 	}
 	pos := make([]bool, len(labels))
 	for i, y := range labels {
 		if y != 0 && y != 1 {
-			return 0, fmt.Errorf("train: binary label %d at index %d is not 0 or 1", y, i)
+			return 0, fmt.Errorf("metrics: binary label %d at index %d is not 0 or 1", y, i)
 		}
 		pos[i] = y == 1
 	}
@@ -569,7 +572,7 @@ func binaryAUC(scores []float32, pos []bool) (float64, error) {
 	for i := range idx {
 		idx[i] = int32(i)
 		if scores[i] != scores[i] {
-			return 0, fmt.Errorf("train: score at index %d is NaN", i)
+			return 0, fmt.Errorf("metrics: score at index %d is NaN", i)
 		}
 		if pos[i] {
 			nPos++
@@ -617,7 +620,7 @@ func binaryAUC(scores []float32, pos []bool) (float64, error) {
 // raises an error instead); if no class is left, it returns ErrUndefinedAUC.
 func ROCAUCOvR(probs []float32, k int, labels []int) (float64, error) {
 	if k < 2 || len(probs) != len(labels)*k {
-		return 0, fmt.Errorf("train: %d probabilities for %d labels × %d classes", len(probs), len(labels), k)
+		return 0, fmt.Errorf("metrics: %d probabilities for %d labels × %d classes", len(probs), len(labels), k)
 	}
 	n := len(labels)
 	col := make([]float32, n)
@@ -627,7 +630,7 @@ func ROCAUCOvR(probs []float32, k int, labels []int) (float64, error) {
 	for c := range k {
 		for i, y := range labels {
 			if y < 0 || y >= k {
-				return 0, fmt.Errorf("train: label %d at index %d is outside [0, %d)", y, i, k)
+				return 0, fmt.Errorf("metrics: label %d at index %d is outside [0, %d)", y, i, k)
 			}
 			col[i] = probs[i*k+c]
 			pos[i] = y == c
@@ -654,7 +657,7 @@ func ROCAUCOvR(probs []float32, k int, labels []int) (float64, error) {
 // and each row is renormalised to sum to 1. Empty input gives 0.
 func LogLoss(probs []float32, k int, labels []int) (float64, error) {
 	if k < 1 || len(probs) != len(labels)*k {
-		return 0, fmt.Errorf("train: %d probabilities for %d labels × %d classes", len(probs), len(labels), k)
+		return 0, fmt.Errorf("metrics: %d probabilities for %d labels × %d classes", len(probs), len(labels), k)
 	}
 	if len(labels) == 0 {
 		return 0, nil
@@ -662,7 +665,7 @@ func LogLoss(probs []float32, k int, labels []int) (float64, error) {
 	var s float64
 	for i, y := range labels {
 		if y < 0 || y >= k {
-			return 0, fmt.Errorf("train: label %d at index %d is outside [0, %d)", y, i, k)
+			return 0, fmt.Errorf("metrics: label %d at index %d is outside [0, %d)", y, i, k)
 		}
 		s += rowLogLoss(probs[i*k:(i+1)*k], y)
 	}
@@ -705,7 +708,7 @@ type RegressionMetrics struct {
 // and counts nothing, if the lengths differ.
 func (m *RegressionMetrics) Add(pred, target []float64) error {
 	if len(pred) != len(target) {
-		return fmt.Errorf("train: %d predictions for %d targets", len(pred), len(target))
+		return fmt.Errorf("metrics: %d predictions for %d targets", len(pred), len(target))
 	}
 	for i, p := range pred {
 		y := target[i]

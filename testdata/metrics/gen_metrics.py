@@ -1,8 +1,8 @@
-"""Generate testdata/train/metrics.json: random label/score sets and
+"""Generate testdata/metrics/metrics.json: random label/score sets and
 scikit-learn's metrics on them, the reference for train/metrics_test.go.
 
 Run from the repository root with Debian's python3-sklearn:
-    /usr/bin/python3 testdata/train/gen_metrics.py
+    /usr/bin/python3 testdata/metrics/gen_metrics.py
 
 Probabilities are float32 values written as the float64 they equal, so the
 Go side reads exactly what sklearn saw.
@@ -116,6 +116,6 @@ t = np.full(10, 1.5)
 reg.append({"name": "regression_exact_const", "target": t.tolist(), "pred": t.tolist(),
             "mae": 0.0, "mse": 0.0, "rmse": 0.0, "r2": M.r2_score(t, t)})
 
-with open("testdata/train/metrics.json", "w") as fh:
+with open("testdata/metrics/metrics.json", "w") as fh:
     json.dump({"sklearn": sklearn.__version__, "classification": cases, "regression": reg}, fh)
     fh.write("\n")

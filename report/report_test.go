@@ -1,8 +1,9 @@
-package train
+package report
 
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shenml/shen/metrics"
 )
 
 // wellFormed parses b as XML to the end and returns the element names seen.
@@ -139,7 +142,7 @@ func TestConfusionMatrixSVG(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cm := NewConfusionMatrix(tc.classes)
+			cm := metrics.NewConfusionMatrix(tc.classes)
 			for i := range cm.Counts {
 				cm.Counts[i][i] = int64(10 + i)
 				cm.Counts[i][(i+1)%len(cm.Counts)] += 3
@@ -165,7 +168,7 @@ func TestConfusionMatrixSVG(t *testing.T) {
 }
 
 func sampleSummary() RunSummary {
-	m := NewClassificationMetrics([]string{"setosa", "versicolor", "virginica"})
+	m := metrics.NewClassificationMetrics([]string{"setosa", "versicolor", "virginica"})
 	_ = m.AddProbs([]float32{
 		0.9, 0.05, 0.05,
 		0.1, 0.8, 0.1,
@@ -217,7 +220,7 @@ func TestRenderReport(t *testing.T) {
 	// Regression-only report.
 	buf.Reset()
 	s.Classification = nil
-	s.Regression = &RegressionReport{Samples: 9, MAE: 0.5, MSE: 0.25, RMSE: 0.5, R2: 0.875}
+	s.Regression = &metrics.RegressionReport{Samples: 9, MAE: 0.5, MSE: 0.25, RMSE: 0.5, R2: 0.875}
 	if err := RenderReport(&buf, s); err != nil {
 		t.Fatal(err)
 	}
@@ -267,4 +270,12 @@ func TestWriteFileAtomic(t *testing.T) {
 	if err := WriteFileAtomic(filepath.Join(t.TempDir(), "missing", "f"), nil, 0o644); err == nil {
 		t.Error("write into a missing folder succeeded")
 	}
+}
+
+func classNames(k int) []string {
+	c := make([]string, k)
+	for i := range c {
+		c[i] = fmt.Sprintf("c%d", i)
+	}
+	return c
 }

@@ -1,4 +1,4 @@
-package train
+package metrics
 
 import (
 	"encoding/json"
@@ -50,7 +50,7 @@ type goldenMetrics struct {
 
 func loadGolden(t *testing.T) goldenMetrics {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/train/metrics.json")
+	b, err := os.ReadFile("../testdata/metrics/metrics.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package train
+package predict
 
 import (
 	"errors"
@@ -7,12 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/model"
 )
 
@@ -38,7 +38,7 @@ func IsImageData(path string) bool {
 	if err == nil && st.IsDir() {
 		return true
 	}
-	if isImageFile(path) || formatFromName(path) == "idx" {
+	if isImageFile(path) || data.FormatOf(path) == "idx" {
 		return true
 	}
 	f, err := os.Open(path)
@@ -78,7 +78,7 @@ func IDXLabelsFor(images string) string {
 	return ""
 }
 
-// ReadImages reads path as input for the image model m (see
+// ReadImages reads path as input for an image model (see
 // model.ImageInputOf), converting every image as training did:
 //
 //   - an IDX file of unsigned bytes [n, rows, cols] (gzipped or not):
@@ -95,14 +95,15 @@ func IDXLabelsFor(images string) string {
 // and turned grey (ITU-R 601 luma) or RGB as data.LoadImage does. The
 // fitted normalisation of the artifact is applied last. Errors name the
 // file at fault.
-func ReadImages(m *model.Model, path, labels string) (*ImageSamples, error) {
+func (p *Predictor) ReadImages(path, labels string) (*ImageSamples, error) {
+	m := p.m
 	in := model.ImageInputOf(m.Spec)
-	if in == nil {
-		return nil, fmt.Errorf("%s: the model %q takes table rows, not images", path, m.Spec.Name)
+	if p.kind != Image {
+		return nil, fmt.Errorf("%s: the model %q takes %s, not images", path, m.Spec.Name, p.kind)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, pathErr(err)
+		return nil, statErr(err)
 	}
 	var s *ImageSamples
 	switch {
@@ -176,7 +177,7 @@ func readIDXImages(m *model.Model, in *model.ImageInput, path, labels string) (*
 	}
 	s.Labels = make([]int64, n)
 	for i, y := range ys {
-		k, ok := classIndex(m.Spec.Labels, strconv.FormatInt(y, 10))
+		k, ok := labelIndex(m.Spec.Labels, strconv.FormatInt(y, 10))
 		if !ok {
 			return nil, fmt.Errorf("%s: label %d of image %d is not one of the model's classes %v", labels, y, i, m.Spec.Labels)
 		}
@@ -185,23 +186,11 @@ func readIDXImages(m *model.Model, in *model.ImageInput, path, labels string) (*
 	return s, nil
 }
 
-// classIndex maps a label to its index in classes: by name, else as an
-// index when it is an integer in range.
-func classIndex(classes []string, v string) (int, bool) {
-	if k := slices.Index(classes, v); k >= 0 {
-		return k, true
-	}
-	if j, err := strconv.Atoi(v); err == nil && j >= 0 && j < len(classes) {
-		return j, true
-	}
-	return 0, false
-}
-
 // readImageDir reads a folder of images, or of class sub-folders.
 func readImageDir(m *model.Model, in *model.ImageInput, root string) (*ImageSamples, error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
-		return nil, pathErr(err)
+		return nil, statErr(err)
 	}
 	s := &ImageSamples{}
 	for _, e := range entries {
@@ -218,7 +207,7 @@ func readImageDir(m *model.Model, in *model.ImageInput, root string) (*ImageSamp
 			}
 			files, err := os.ReadDir(filepath.Join(root, e.Name()))
 			if err != nil {
-				return nil, pathErr(err)
+				return nil, statErr(err)
 			}
 			k, ok := -1, false
 			for _, f := range files {
@@ -226,7 +215,7 @@ func readImageDir(m *model.Model, in *model.ImageInput, root string) (*ImageSamp
 					continue
 				}
 				if !ok {
-					if k, ok = classIndex(m.Spec.Labels, e.Name()); !ok {
+					if k, ok = labelIndex(m.Spec.Labels, e.Name()); !ok {
 						return nil, fmt.Errorf("%s: class folder %q is not one of the model's classes %v", root, e.Name(), m.Spec.Labels)
 					}
 				}
@@ -264,18 +253,60 @@ func readImageDir(m *model.Model, in *model.ImageInput, root string) (*ImageSamp
 	return s, nil
 }
 
-// EvaluateImages scores the image model m on labelled samples from
+// EvaluateImages scores an image model on labelled samples from
 // ReadImages.
-func EvaluateImages(m *model.Model, s *ImageSamples) (*Evaluation, error) {
+func (p *Predictor) EvaluateImages(s *ImageSamples) (*metrics.Evaluation, error) {
 	if s.Labels == nil {
 		return nil, errors.New("the images have no labels (give the IDX labels file, or class sub-folders)")
 	}
 	if s.N == 0 {
 		return nil, errors.New("no images")
 	}
-	ds, err := data.NewArrayDataset(s.X, slices.Clone(m.Spec.Architecture.Input), s.Labels)
+	return p.evaluateClasses(s.X, s.Labels)
+}
+
+// statErr drops the operation from a file system error ("stat x: no such
+// file" becomes "x: no such file"): the path is what the user needs.
+func statErr(err error) error {
+	if pe, ok := errors.AsType[*os.PathError](err); ok {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// Images answers decoded images (PNG or JPEG through image.Decode, or
+// made in memory): each is resized bilinearly to the model's input size,
+// turned grey (ITU-R 601 luma) or RGB, and normalised with the statistics
+// fitted in training, exactly as training read its images.
+func (p *Predictor) Images(imgs []image.Image) (*Result, error) {
+	x, err := p.PrepareImages(imgs)
 	if err != nil {
 		return nil, err
 	}
-	return evaluateClasses(m, ds)
+	return p.Tensor(x, len(imgs))
+}
+
+// PrepareImages is the preprocessing half of Images: the model inputs of
+// the images, len(imgs)*InputSize values.
+func (p *Predictor) PrepareImages(imgs []image.Image) ([]float32, error) {
+	in := model.ImageInputOf(p.m.Spec)
+	if p.kind != Image {
+		return nil, fmt.Errorf("predict: the model takes %s, not images", p.kind)
+	}
+	if len(imgs) == 0 {
+		return nil, errors.New("predict: no images")
+	}
+	x := make([]float32, len(imgs)*p.inSize)
+	for i, img := range imgs {
+		if img == nil || img.Bounds().Empty() {
+			return nil, &RowError{Row: i, Err: errors.New("empty image")}
+		}
+		if err := data.ImageToCHW(img, x[i*p.inSize:(i+1)*p.inSize], in.Channels, in.Height, in.Width); err != nil {
+			return nil, &RowError{Row: i, Err: err}
+		}
+	}
+	if err := in.Apply(x); err != nil {
+		return nil, err
+	}
+	return x, nil
 }

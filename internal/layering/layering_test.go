@@ -1,0 +1,105 @@
+package layering
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/shenml/shen/"
+
+// forbidden maps a package to the packages it must never reach, directly
+// or through others.
+var forbidden = map[string][]string{
+	"tensor":  {"nn", "optim", "data", "model", "predict", "metrics", "report", "train"},
+	"nn":      {"data", "model", "predict", "metrics", "report", "train"},
+	"data":    {"model", "predict", "metrics", "report", "train"},
+	"model":   {"predict", "metrics", "report", "train"},
+	"metrics": {"model", "predict", "report", "train"},
+	"report":  {"predict", "train"},
+	"predict": {"report", "train"},
+	"serve":   {"train", "tune"},
+	"monitor": {"train", "tune", "serve"},
+	"onnx":    {"train"},
+}
+
+// imports returns each package's imports of this module (non-test files).
+func imports(t *testing.T, root string) map[string][]string {
+	graph := map[string][]string{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		pkg := filepath.ToSlash(rel)
+		for _, im := range f.Imports {
+			p, _ := strconv.Unquote(im.Path.Value)
+			if dep, ok := strings.CutPrefix(p, module); ok && !slices.Contains(graph[pkg], dep) {
+				graph[pkg] = append(graph[pkg], dep)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return graph
+}
+
+// reach returns every package pkg imports, directly or not, with the
+// chain that leads to it.
+func reach(graph map[string][]string, pkg string) map[string]string {
+	seen := map[string]string{}
+	var walk func(p, via string)
+	walk = func(p, via string) {
+		for _, d := range graph[p] {
+			if _, ok := seen[d]; !ok {
+				seen[d] = via + " -> " + d
+				walk(d, seen[d])
+			}
+		}
+	}
+	walk(pkg, pkg)
+	return seen
+}
+
+func TestImportDirection(t *testing.T) {
+	graph := imports(t, filepath.Join("..", ".."))
+	for pkg, bad := range forbidden {
+		r := reach(graph, pkg)
+		for _, b := range bad {
+			for dep, chain := range r {
+				if dep == b || strings.HasPrefix(dep, b+"/") {
+					t.Errorf("%s must not import %s: %s", pkg, b, chain)
+				}
+			}
+		}
+	}
+	if len(graph["predict"]) == 0 || len(graph["train"]) == 0 {
+		t.Fatalf("import graph looks empty: %v", graph)
+	}
+}
+
+// The checker itself: a graph with a forbidden path is caught.
+func TestReachFindsIndirectImports(t *testing.T) {
+	g := map[string][]string{"predict": {"model"}, "model": {"train"}}
+	if chain, ok := reach(g, "predict")["train"]; !ok || chain != "predict -> model -> train" {
+		t.Errorf("reach missed predict -> model -> train: %q", chain)
+	}
+}
