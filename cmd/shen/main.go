@@ -41,5 +41,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(quickstartCmd(), trainCmd(), evaluateCmd(), predictCmd(), inspectCmd())
+	root.AddCommand(quantizeCmd())
 	return root
 }
