@@ -207,15 +207,26 @@ func im2col(dst, x []int8, g convShape, k, kp int) {
 			for ci := 0; ci < g.c; ci++ {
 				plane := x[ci*g.h*g.w : (ci+1)*g.h*g.w]
 				for ky := 0; ky < g.kh; ky++ {
+					seg := row[p : p+g.kw]
+					p += g.kw
 					iy := oy*g.sh - g.ph + ky*g.dh
-					for kx := 0; kx < g.kw; kx++ {
-						ix := ox*g.sw - g.pw + kx*g.dw
+					if iy < 0 || iy >= g.h {
+						clear(seg)
+						continue
+					}
+					line := plane[iy*g.w : (iy+1)*g.w]
+					ix0 := ox*g.sw - g.pw
+					if g.dw == 1 && ix0 >= 0 && ix0+g.kw <= g.w {
+						copy(seg, line[ix0:]) // inside the input: one run
+						continue
+					}
+					for kx := range seg {
+						ix := ix0 + kx*g.dw
 						var v int8
-						if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
-							v = plane[iy*g.w+ix]
+						if ix >= 0 && ix < g.w {
+							v = line[ix]
 						}
-						row[p] = v
-						p++
+						seg[kx] = v
 					}
 				}
 			}

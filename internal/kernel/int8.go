@@ -11,8 +11,8 @@ import (
 // scale) by int8 weights (per-output-channel symmetric scales) with int32
 // accumulation; the caller turns the int32 sums back into floats with the
 // two scales. Both operands keep K contiguous (activations m×K, weights
-// n×K as a Linear layer stores them), padded with zeros to a multiple of
-// Int8Align so that every assembly kernel runs whole vectors.
+// n×K as a Linear layer stores them), padded with zeros to Int8Pad(K) so
+// that every assembly kernel runs whole vectors.
 //
 // Kernels, chosen at init: AVX512-VNNI (VPDPBUSD: 64 byte products a
 // step; the activations are biased by +128 to make them unsigned and the
@@ -21,25 +21,31 @@ import (
 // the noasm tag. All three give bit-identical int32 sums: integer
 // arithmetic is exact while |values| <= 127 and K < 2^17.
 
-// Int8Align is the padding of the K dimension of Int8Weights and of the
-// activation rows given to Int8Gemm (one zmm register of bytes).
-const Int8Align = 64
+// int8Align is the padding of the K dimension of Int8Weights and of the
+// activation rows given to Int8Gemm: one step of the kernel in use (64
+// bytes for VNNI, 16 for AVX2 and pure Go), so small K (a 5x5 convolution
+// of one channel: 25) wastes little.
+var int8Align = 16
 
 // maxInt8K bounds K so that sums of products of values in [-127, 127]
 // (and of the +128 bias of the VNNI path) fit in int32 with room to spare.
 const maxInt8K = 1 << 16
 
 // Int8Weights is the right-hand operand of Int8Gemm, prepared once per
-// layer: N rows of K int8 values, each padded with zeros to KPad, and the
-// row sums the VNNI kernel needs.
+// layer: N rows of K int8 values, each padded with zeros to KPad, then zero
+// rows up to a multiple of 4 (the kernels' block), and the row sums the
+// VNNI kernel needs.
 type Int8Weights struct {
 	N, K, KPad int
-	Data       []int8  // N*KPad
-	Sums       []int32 // per row: the sum of its values
+	Data       []int8  // NPad()*KPad
+	Sums       []int32 // per row (NPad of them): the sum of its values
 }
 
-// Int8Pad returns k rounded up to a multiple of Int8Align.
-func Int8Pad(k int) int { return (k + Int8Align - 1) / Int8Align * Int8Align }
+// NPad is N rounded up to the kernels' block of 4 rows.
+func (w *Int8Weights) NPad() int { return (w.N + 3) &^ 3 }
+
+// Int8Pad returns k rounded up to the kernels' step (16 or 64 bytes).
+func Int8Pad(k int) int { return (k + int8Align - 1) / int8Align * int8Align }
 
 // NewInt8Weights copies w (n rows of k values, row-major) into padded rows.
 // It panics if the sizes disagree or k is out of the supported range.
@@ -48,7 +54,8 @@ func NewInt8Weights(n, k int, w []int8) *Int8Weights {
 		panic(fmt.Sprintf("kernel.NewInt8Weights: %d values for %dx%d (k at most %d)", len(w), n, k, maxInt8K))
 	}
 	kp := Int8Pad(k)
-	q := &Int8Weights{N: n, K: k, KPad: kp, Data: make([]int8, n*kp), Sums: make([]int32, n)}
+	q := &Int8Weights{N: n, K: k, KPad: kp}
+	q.Data, q.Sums = make([]int8, q.NPad()*kp), make([]int32, q.NPad())
 	for j := 0; j < n; j++ {
 		row := q.Data[j*kp : j*kp+k]
 		copy(row, w[j*k:(j+1)*k])
@@ -83,7 +90,7 @@ func QuantizeInt8(dst []int8, x []float32, scale float32) []int8 {
 
 // An int8 kernel computes the 2x4 block C[r][j] = A_r·B_j for two
 // activation rows a0, a1 and four weight rows starting at b (stride ldb),
-// over kp (a multiple of Int8Align) values, writing four int32 to c0 and
+// over kp (a multiple of int8Align) values, writing four int32 to c0 and
 // to c1. sums holds the four weight rows' sums (used by the VNNI kernel).
 // int8Block (per architecture) calls the one numbered kind directly, so
 // that the pointers need not escape as they would through a func value.
@@ -127,9 +134,10 @@ type int8Ctx struct {
 	c    []int32
 	ldc  int
 	kern int
-	// spare, per participant, takes the second output row of a pair
-	// when m is odd and the kernel runs the last row twice.
-	spare [][4]int32
+	// spare, per participant, takes the outputs a block computes past
+	// the matrix: the second row of a pair when m is odd (the kernel runs
+	// the last row twice) and the padding rows of the last block of 4.
+	spare [][2][4]int32
 }
 
 var freeInt8Ctx = make(chan *int8Ctx, 8)
@@ -163,7 +171,7 @@ func Int8Gemm(m int, a []int8, w *Int8Weights, c []int32, ldc int) {
 		threads = 1
 	}
 	for len(g.spare) < threads {
-		g.spare = append(g.spare, [4]int32{})
+		g.spare = append(g.spare, [2][4]int32{})
 	}
 	chunks := min(pairs, chunksPerThread*threads)
 	parallel(pairs, chunks, threads, g)
@@ -177,28 +185,35 @@ func Int8Gemm(m int, a []int8, w *Int8Weights, c []int32, ldc int) {
 // run computes the row pairs [lo, hi).
 func (g *int8Ctx) run(lo, hi, slot int) {
 	w, kp, ldc := g.w, g.w.KPad, g.ldc
-	n4 := 0
-	if g.kern != int8Generic {
-		n4 = w.N &^ 3
-	}
 	spare := &g.spare[slot]
 	for p := lo; p < hi; p++ {
 		i0 := 2 * p
 		i1 := min(i0+1, g.m-1)
 		a0, a1 := g.a[i0*kp:(i0+1)*kp], g.a[i1*kp:(i1+1)*kp]
 		c0, c1 := g.c[i0*ldc:i0*ldc+w.N], g.c[i1*ldc:i1*ldc+w.N]
-		for j := 0; j < n4; j += 4 {
-			out1 := &c1[j]
-			if i1 == i0 {
-				out1 = &spare[0]
-			}
-			int8Block(g.kern, kp, &a0[0], &a1[0], &w.Data[j*kp], kp, &w.Sums[j], &c0[j], out1)
-		}
-		for j := n4; j < w.N; j++ {
-			b := w.Data[j*kp : (j+1)*kp]
-			c0[j] = dotInt8(a0, b)
-			if i1 != i0 {
+		if g.kern == int8Generic {
+			for j := 0; j < w.N; j++ {
+				b := w.Data[j*kp : (j+1)*kp]
+				c0[j] = dotInt8(a0, b)
 				c1[j] = dotInt8(a1, b)
+			}
+			continue
+		}
+		for j := 0; j < w.N; j += 4 {
+			out0, out1 := &spare[0][0], &spare[1][0]
+			whole := j+4 <= w.N
+			if whole {
+				out0 = &c0[j]
+				if i1 != i0 {
+					out1 = &c1[j]
+				}
+			}
+			int8Block(g.kern, kp, &a0[0], &a1[0], &w.Data[j*kp], kp, &w.Sums[j], out0, out1)
+			if !whole {
+				copy(c0[j:], spare[0][:w.N-j])
+				if i1 != i0 {
+					copy(c1[j:], spare[1][:w.N-j])
+				}
 			}
 		}
 	}

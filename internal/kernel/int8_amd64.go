@@ -22,7 +22,7 @@ var hasVNNI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
 func init() {
 	switch {
 	case hasVNNI:
-		int8Micro, int8Name = int8VNNI, "avx512vnni"
+		int8Micro, int8Name, int8Align = int8VNNI, "avx512vnni", 64
 	case cpu.X86.HasAVX2:
 		int8Micro, int8Name = int8AVX2, "avx2"
 	}

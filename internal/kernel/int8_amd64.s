@@ -3,7 +3,7 @@
 #include "textflag.h"
 
 // func int8x2x4AVX2(kp int, a0, a1, b *int8, ldb int, sums, c0, c1 *int32)
-// Two activation rows by four weight rows, kp (a multiple of 64) int8
+// Two activation rows by four weight rows, kp (a multiple of 16) int8
 // values each: 16 bytes per step are sign-extended to int16 (VPMOVSXBW)
 // and multiplied pairwise into int32 (VPMADDWD). Y0-Y3 accumulate row a0
 // against b0-b3, Y4-Y7 row a1. sums is unused (the VNNI kernel needs it).
