@@ -59,13 +59,19 @@ func (j *job) chunkRange(i int) (int, int) {
 // participant completed the final chunk. A participant that arrives after
 // every chunk was claimed takes no slot.
 func (j *job) work() bool {
-	last := false
+	last, _ := j.workCount()
+	return last
+}
+
+// workCount is work that also reports how many chunks it ran.
+func (j *job) workCount() (last bool, ran int) {
 	slot := -1
 	for {
 		i := j.next.Add(1) - 1
 		if i >= j.chunks {
-			return last
+			return last, ran
 		}
+		ran++
 		if slot < 0 {
 			slot = int(j.slots.Add(1) - 1)
 		}
@@ -177,6 +183,51 @@ func (j *job) waitDone() {
 	<-j.finish
 }
 
+// Contention backoff. On a machine shared with other processes a helper
+// can lose its core in the middle of a chunk it claimed; the caller then
+// waits for the operating system to run it again (milliseconds), and two
+// threads end up slower than one. A caller that waited for its helpers
+// much longer than one of its own chunks took treats that as contention
+// and runs the next soloCalls parallel calls alone (doubling, up to
+// maxSolo, while the contention lasts), then tries helpers again; a call
+// whose helpers kept pace resets the backoff.
+const (
+	minSolo = 16
+	maxSolo = 1024
+	// lateSlack is how much later than the caller's own chunk a helper
+	// may finish before it counts as held up (a wake-up, a stray
+	// interrupt).
+	lateSlack = 100 * time.Microsecond
+)
+
+var (
+	soloLeft atomic.Int32 // parallel calls still to run alone
+	soloNext atomic.Int32 // the length of the next backoff
+)
+
+// runSolo reports whether this parallel call runs on the caller alone
+// because of recent contention.
+func runSolo() bool {
+	if soloLeft.Load() <= 0 {
+		return false
+	}
+	return soloLeft.Add(-1) >= 0
+}
+
+// judgeWait records how long a caller waited for its helpers after its own
+// last chunk, against the time one of its chunks took.
+func judgeWait(waited, perChunk time.Duration) {
+	if waited <= 2*perChunk+lateSlack {
+		if soloNext.Load() != minSolo {
+			soloNext.Store(minSolo)
+		}
+		return
+	}
+	next := max(soloNext.Load(), minSolo)
+	soloLeft.Store(next)
+	soloNext.Store(min(2*next, maxSolo))
+}
+
 // ensureWorkers starts goroutines so that at least n-1 workers exist.
 func ensureWorkers(n int) {
 	spawnMu.Lock()
@@ -261,7 +312,7 @@ func maxThreads() int {
 // the next chunk, and the caller never waits for a chunk nobody started.
 func parallel(n, chunks, helpers int, r runner) {
 	helpers = min(helpers, chunks)
-	if chunks <= 1 || helpers <= 1 {
+	if chunks <= 1 || helpers <= 1 || runSolo() {
 		// One participant: the chunking is invisible, run it in one go.
 		r.run(0, n, 0)
 		return
@@ -290,9 +341,14 @@ func parallel(n, chunks, helpers int, r runner) {
 			j.refs.Add(-1)
 		}
 	}
-	if !j.work() {
+	start := time.Now()
+	if last, ran := j.workCount(); !last {
 		// Somebody else holds the last chunk and will signal when done.
+		mine := time.Since(start)
 		j.waitDone()
+		judgeWait(time.Since(start)-mine, mine/time.Duration(max(ran, 1)))
+	} else {
+		judgeWait(0, 0)
 	}
 	// When the work was quicker than a wake-up, our tokens are still queued
 	// and keep the job alive; take back up to as many tokens as we sent,

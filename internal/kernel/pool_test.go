@@ -211,3 +211,40 @@ func BenchmarkParallelWake(b *testing.B) {
 	}
 	b.ReportMetric(float64(helped.Load())/float64(b.N), "helped/op")
 }
+
+// TestContentionBackoff checks the backoff rule: a caller that waited for
+// its helpers far longer than its own chunk took runs the next calls alone,
+// for a doubling number of calls while that repeats, and a call whose
+// helpers kept pace resets it.
+func TestContentionBackoff(t *testing.T) {
+	soloLeft.Store(0)
+	soloNext.Store(minSolo)
+	defer func() { soloLeft.Store(0); soloNext.Store(minSolo) }()
+	judgeWait(50*time.Microsecond, 100*time.Microsecond) // kept pace
+	if runSolo() {
+		t.Fatal("solo after a call whose helpers kept pace")
+	}
+	for _, want := range []int{minSolo, 2 * minSolo, 4 * minSolo} {
+		judgeWait(5*time.Millisecond, 20*time.Microsecond) // held up
+		n := 0
+		for runSolo() {
+			n++
+		}
+		if n != want {
+			t.Fatalf("backoff ran %d calls alone, want %d", n, want)
+		}
+	}
+	judgeWait(0, 0)
+	judgeWait(5*time.Millisecond, 20*time.Microsecond)
+	n := 0
+	for runSolo() {
+		n++
+	}
+	if n != minSolo {
+		t.Fatalf("after a calm call the backoff is %d calls, want %d", n, minSolo)
+	}
+	// In backoff, Parallel still covers every index, on the caller.
+	defer SetThreads(SetThreads(2))
+	judgeWait(5*time.Millisecond, 0)
+	checkCoverage(t, 100, 1)
+}
