@@ -80,17 +80,17 @@ const bf16KC = 512
 // bf16Ctx carries one SgemmBF16 K slice through the pool; recycled with
 // its buffers, so steady-state calls do not allocate.
 type bf16Ctx struct {
-	kern           bf16Kernel
-	transA         bool
-	m, n           int
-	alpha          float32
-	a, c           []float32
-	lda, ldc       int
-	pc, kc, pairs  int
-	bp             []uint32   // packed B of the slice, all strips
-	ap             [][]uint32 // per participant: the packed A block
-	tile           [][]float32
-	nStrips, slots int
+	kern          bf16Kernel
+	transA        bool
+	m, n          int
+	alpha         float32
+	a, c          []float32
+	lda, ldc      int
+	pc, kc, pairs int
+	bp            []uint32   // packed B of the slice, all strips
+	ap            [][]uint32 // per participant: the packed A block
+	tile          [][]float32
+	nStrips       int
 }
 
 var freeBF16 = make(chan *bf16Ctx, 4)
