@@ -188,12 +188,12 @@ func (j *job) waitDone() {
 // waits for the operating system to run it again (milliseconds), and two
 // threads end up slower than one. A caller that waited for its helpers
 // much longer than one of its own chunks took treats that as contention
-// and runs the next soloCalls parallel calls alone (doubling, up to
+// and runs the next parallel calls alone (16, doubling up to
 // maxSolo, while the contention lasts), then tries helpers again; a call
 // whose helpers kept pace resets the backoff.
 const (
 	minSolo = 16
-	maxSolo = 1024
+	maxSolo = 256
 	// lateSlack is how much later than the caller's own chunk a helper
 	// may finish before it counts as held up (a wake-up, a stray
 	// interrupt).
