@@ -30,9 +30,11 @@ func absMax(x []float32) float32 {
 	return m
 }
 
-// code is the reference quantiser: round half to even, clamp to ±127.
+// code is the reference quantiser: v·(1/scale) in float32, clamped to
+// ±127, rounded half to even.
 func code(v, scale float32) float64 {
-	return math.Max(-127, math.Min(127, math.RoundToEven(float64(v)/float64(scale))))
+	y := float64(float32(v * (1 / scale)))
+	return math.RoundToEven(math.Max(-127, math.Min(127, y)))
 }
 
 // TestLinearExact checks the quantised Linear against a float64 emulation

@@ -68,24 +68,33 @@ func NewInt8Weights(n, k int, w []int8) *Int8Weights {
 	return q
 }
 
-// QuantizeInt8 writes round(x/scale) clamped to [-127, 127] into dst (the
-// symmetric int8 code of x; ties round to even as torch.quantize_per_tensor
-// does) and returns dst. scale must be positive; len(dst) >= len(x).
+// QuantizeInt8 writes the symmetric int8 code of x for step scale into dst
+// and returns dst: x·(1/scale) in float32, clamped to [-127, 127], rounded
+// to nearest with ties to even (as torch.quantize_per_tensor rounds); NaN
+// codes as 0. scale must be positive; len(dst) >= len(x). The float32
+// arithmetic is what the AVX2 loop does, so both give the same codes.
 func QuantizeInt8(dst []int8, x []float32, scale float32) []int8 {
-	inv := 1 / float64(scale)
+	inv := 1 / scale
 	dst = dst[:len(x)]
-	for i, v := range x {
-		r := math.RoundToEven(float64(v) * inv)
-		if r > 127 {
-			r = 127
-		} else if r < -127 {
-			r = -127
-		} else if r != r { // NaN: no code means it; 0 keeps the product finite
-			r = 0
-		}
-		dst[i] = int8(r)
+	done := quantizeVec(dst, x, inv)
+	for i, v := range x[done:] {
+		dst[done+i] = quantizeOne(v, inv)
 	}
 	return dst
+}
+
+// quantizeOne is the code of one value (see QuantizeInt8).
+func quantizeOne(v, inv float32) int8 {
+	y := float32(v * inv)
+	switch {
+	case y != y: // NaN: no code means it; 0 keeps the products finite
+		return 0
+	case y > 127:
+		return 127
+	case y < -127:
+		return -127
+	}
+	return int8(math.RoundToEven(float64(y)))
 }
 
 // An int8 kernel computes the 2x4 block C[r][j] = A_r·B_j for two

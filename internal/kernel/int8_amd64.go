@@ -17,6 +17,22 @@ func int8x2x4AVX2(kp int, a0, a1, b *int8, ldb int, sums, c0, c1 *int32)
 //go:noescape
 func int8x2x4VNNI(kp int, a0, a1, b *int8, ldb int, sums, c0, c1 *int32)
 
+// quantizeAVX2 codes len(x) (a multiple of 32) floats as quantizeOne does.
+//
+//go:noescape
+func quantizeAVX2(dst []int8, x []float32, inv float32)
+
+// quantizeVec codes the longest multiple of 32 values of x with AVX2 and
+// returns how many it did.
+func quantizeVec(dst []int8, x []float32, inv float32) int {
+	n := len(x) &^ 31
+	if !cpu.X86.HasAVX2 || n == 0 {
+		return 0
+	}
+	quantizeAVX2(dst[:n], x[:n], inv)
+	return n
+}
+
 var hasVNNI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
 
 func init() {

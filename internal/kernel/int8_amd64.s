@@ -165,3 +165,70 @@ vloop:
 	VMOVDQU X4, (DX)
 	VZEROUPPER
 	RET
+
+// func quantizeAVX2(dst []int8, x []float32, inv float32)
+// 32 floats a step: y = x·inv, NaN lanes zeroed (VCMPPS unordered +
+// VANDNPS), clamped to [-127, 127], rounded to nearest even by VCVTPS2DQ
+// (MXCSR's default mode, which Go keeps), then packed to bytes; the packs
+// interleave 128-bit lanes, which VPERMQ puts back in order.
+TEXT ·quantizeAVX2(SB), NOSPLIT, $0-52
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+	VBROADCASTSS inv+48(FP), Y15
+	MOVL $0x42fe0000, AX // 127.0
+	MOVL AX, X14
+	VBROADCASTSS X14, Y14
+	MOVL $0xc2fe0000, AX // -127.0
+	MOVL AX, X13
+	VBROADCASTSS X13, Y13
+	XORQ AX, AX
+
+qloop:
+	VMULPS (SI)(AX*4), Y15, Y0
+	VMULPS 32(SI)(AX*4), Y15, Y1
+	VMULPS 64(SI)(AX*4), Y15, Y2
+	VMULPS 96(SI)(AX*4), Y15, Y3
+	VCMPPS $3, Y0, Y0, Y4
+	VANDNPS Y0, Y4, Y0
+	VCMPPS $3, Y1, Y1, Y4
+	VANDNPS Y1, Y4, Y1
+	VCMPPS $3, Y2, Y2, Y4
+	VANDNPS Y2, Y4, Y2
+	VCMPPS $3, Y3, Y3, Y4
+	VANDNPS Y3, Y4, Y3
+	VMINPS Y14, Y0, Y0
+	VMINPS Y14, Y1, Y1
+	VMINPS Y14, Y2, Y2
+	VMINPS Y14, Y3, Y3
+	VMAXPS Y13, Y0, Y0
+	VMAXPS Y13, Y1, Y1
+	VMAXPS Y13, Y2, Y2
+	VMAXPS Y13, Y3, Y3
+	VCVTPS2DQ Y0, Y0
+	VCVTPS2DQ Y1, Y1
+	VCVTPS2DQ Y2, Y2
+	VCVTPS2DQ Y3, Y3
+	VPACKSSDW Y1, Y0, Y0 // lanes: [x0 lo, x1 lo | x0 hi, x1 hi]
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0 // [x0l x1l x2l x3l | x0h x1h x2h x3h] in dwords
+	VMOVDQU ·quantPerm<>(SB), Y5
+	VPERMD Y0, Y5, Y0
+	VMOVDQU Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT  qloop
+	VZEROUPPER
+	RET
+
+// quantPerm restores element order after the two packs: the dwords come out
+// as x0[0:4] x1[0:4] x2[0:4] x3[0:4] x0[4:8] x1[4:8] x2[4:8] x3[4:8].
+DATA ·quantPerm<>+0(SB)/4, $0
+DATA ·quantPerm<>+4(SB)/4, $4
+DATA ·quantPerm<>+8(SB)/4, $1
+DATA ·quantPerm<>+12(SB)/4, $5
+DATA ·quantPerm<>+16(SB)/4, $2
+DATA ·quantPerm<>+20(SB)/4, $6
+DATA ·quantPerm<>+24(SB)/4, $3
+DATA ·quantPerm<>+28(SB)/4, $7
+GLOBL ·quantPerm<>(SB), RODATA|NOPTR, $32

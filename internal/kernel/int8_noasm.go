@@ -11,3 +11,5 @@ func int8Block(kind, kp int, a0, a1, b *int8, ldb int, sums, c0, c1 *int32) {
 // int8Kernels lists the kernels this CPU can run, for the tests: none
 // beyond pure Go here.
 func int8Kernels() map[string]int { return map[string]int{} }
+
+func quantizeVec(dst []int8, x []float32, inv float32) int { return 0 }

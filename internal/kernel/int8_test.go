@@ -157,3 +157,25 @@ func BenchmarkInt8Gemm(b *testing.B) {
 		}
 	}
 }
+
+// TestQuantizeInt8Vector checks the AVX2 loop against quantizeOne on
+// ties, the clamps, NaN, infinities, huge values and random data.
+func TestQuantizeInt8Vector(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	x := make([]float32, 32*9+7)
+	for i := range x {
+		x[i] = (r.Float32()*2 - 1) * 160
+	}
+	special := []float32{0.5, 1.5, 2.5, -0.5, -1.5, 126.5, -126.5, 127.49, 127.5, 1e30, -1e30, 3e9,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), -0.0, 0.49999997}
+	copy(x[3:], special)
+	copy(x[40:], special)
+	for _, scale := range []float32{1, 0.5, 0.37} {
+		got := QuantizeInt8(make([]int8, len(x)), x, scale)
+		for i, v := range x {
+			if want := quantizeOne(v, 1/scale); got[i] != want {
+				t.Fatalf("scale %v: code of %v = %d, want %d", scale, v, got[i], want)
+			}
+		}
+	}
+}
