@@ -50,10 +50,10 @@ type job struct {
 
 // chunkRange returns the half-open item range of chunk i: chunks are as equal
 // as possible and contiguous.
-func (j *job) chunkRange(i int) (int, int) {
-	c := int(j.chunks)
-	return i * j.n / c, (i + 1) * j.n / c
-}
+func (j *job) chunkRange(i int) (int, int) { return chunkBounds(i, j.n, int(j.chunks)) }
+
+// chunkBounds is chunk i of n items cut into chunks contiguous pieces.
+func chunkBounds(i, n, chunks int) (int, int) { return i * n / chunks, (i + 1) * n / chunks }
 
 // work claims and runs chunks until none are left. It reports whether this
 // participant completed the final chunk. A participant that arrives after
@@ -312,9 +312,19 @@ func maxThreads() int {
 // the next chunk, and the caller never waits for a chunk nobody started.
 func parallel(n, chunks, helpers int, r runner) {
 	helpers = min(helpers, chunks)
-	if chunks <= 1 || helpers <= 1 || runSolo() {
+	if chunks <= 1 || helpers <= 1 {
 		// One participant: the chunking is invisible, run it in one go.
 		r.run(0, n, 0)
+		return
+	}
+	if runSolo() {
+		// Alone, but chunk by chunk: callers may reduce per chunk (partial
+		// sums per chunk, then added), and the float result must not
+		// depend on whether helpers took part.
+		for i := 0; i < chunks; i++ {
+			lo, hi := chunkBounds(i, n, chunks)
+			r.run(lo, hi, 0)
+		}
 		return
 	}
 	if int(spawnedFast.Load()) < helpers-1 {

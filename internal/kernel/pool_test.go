@@ -243,8 +243,14 @@ func TestContentionBackoff(t *testing.T) {
 	if n != minSolo {
 		t.Fatalf("after a calm call the backoff is %d calls, want %d", n, minSolo)
 	}
-	// In backoff, Parallel still covers every index, on the caller.
+	// In backoff, Parallel still covers every index, on the caller, in the
+	// same chunks as with helpers (callers may sum per chunk).
 	defer SetThreads(SetThreads(2))
 	judgeWait(5*time.Millisecond, 0)
 	checkCoverage(t, 100, 1)
+	var chunks [][2]int
+	Parallel(100, 1, func(lo, hi int) { chunks = append(chunks, [2]int{lo, hi}) })
+	if runtime.GOMAXPROCS(0) >= 2 && (len(chunks) != 2 || chunks[0] != [2]int{0, 50} || chunks[1] != [2]int{50, 100}) {
+		t.Fatalf("solo Parallel ran chunks %v, want [0,50) and [50,100)", chunks)
+	}
 }
