@@ -167,7 +167,7 @@ func TestQuantizeInt8Vector(t *testing.T) {
 		x[i] = (r.Float32()*2 - 1) * 160
 	}
 	special := []float32{0.5, 1.5, 2.5, -0.5, -1.5, 126.5, -126.5, 127.49, 127.5, 1e30, -1e30, 3e9,
-		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), -0.0, 0.49999997}
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), float32(math.Copysign(0, -1)), 0.49999997}
 	copy(x[3:], special)
 	copy(x[40:], special)
 	for _, scale := range []float32{1, 0.5, 0.37} {
