@@ -272,6 +272,13 @@ func BenchmarkSgemm(b *testing.B) {
 		{"mlp_fwd", 256, 512, 784, false, false}, // X[256x784]·W[784x512]
 		{"mlp_dW", 784, 512, 256, true, false},   // Xᵀ·dY
 		{"mlp_dX", 256, 784, 512, false, true},   // dY·Wᵀ
+		// One batch-64 step of the MNIST MLP (784-512-256-10): the small
+		// products where two threads must still beat one.
+		{"b64_fwd1", 64, 512, 784, false, false},
+		{"b64_dW1", 784, 512, 64, true, false},
+		{"b64_fwd2", 64, 256, 512, false, false},
+		{"b64_dW2", 512, 256, 64, true, false},
+		{"b64_dX2", 64, 512, 256, false, true},
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, s := range shapes {
