@@ -90,5 +90,6 @@ resumes from its last checkpoint when run again).`,
 	root.AddCommand(serveCmd())
 	root.AddCommand(monitorCmd())
 	root.AddCommand(onnxCmd(), importCmd(), exportCmd())
+	root.AddCommand(quantizeCmd())
 	return root
 }
