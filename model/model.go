@@ -15,6 +15,7 @@ import (
 	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/model/safetensors"
 	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/quant"
 	"github.com/shenml/shen/tensor"
 )
 
@@ -87,6 +88,11 @@ type Spec struct {
 	// split by train.threshold: auto, or given). Nil: the most probable class.
 	Threshold *float64 `json:"threshold,omitempty"`
 	Training  Training `json:"training"`
+	// Quantization, when set (by shen quantize), makes Load run the
+	// network's Linear and Conv2D layers in int8 with these calibrated
+	// input scales (package quant). weights.safetensors stays float32:
+	// the int8 weight codes follow from it.
+	Quantization *quant.Spec `json:"quantization,omitempty"`
 }
 
 // ImageInput is the preprocessing of an image model: every image is
@@ -422,6 +428,11 @@ func Load(dir string) (*Model, error) {
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	nn.Train(m.Net, false)
+	if q := spec.Quantization; q != nil {
+		if m.Net, err = quant.Apply(m.Net, q); err != nil {
+			return nil, fmt.Errorf("model: %s: %w", specPath, err)
+		}
+	}
 	return m, nil
 }
 
