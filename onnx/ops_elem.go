@@ -1,8 +1,11 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/shenml/shen/internal/kernel"
 )
@@ -571,6 +574,9 @@ func castTo(a, out *Tensor, dt DType) error {
 	default:
 		return fmt.Errorf("cast to %s is not supported", dt)
 	}
+	if a.DType == String {
+		return castString(a, out, dt)
+	}
 	out.set(dt, a.Shape)
 	switch {
 	case a.DType.isFloat() && dt.isFloat():
@@ -643,6 +649,27 @@ func variadicInt(x *exec, op string, in []*Tensor, out *Tensor) error {
 				}
 			}
 		})
+	}
+	return nil
+}
+
+// castString parses strings into numbers as ONNX Cast does ("INF",
+// "-inf" and "NaN" included).
+func castString(a, out *Tensor, dt DType) error {
+	out.set(dt, a.Shape)
+	for i, s := range a.S {
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return fmt.Errorf("cannot cast %q to %s", s, dt)
+		}
+		switch {
+		case dt.isFloat():
+			out.F[i] = float32(v)
+		case dt == Bool:
+			out.I[i] = b2i(v != 0)
+		default:
+			out.I[i] = wrapInt(int64(v), dt)
+		}
 	}
 	return nil
 }
