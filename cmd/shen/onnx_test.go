@@ -40,7 +40,7 @@ func copyDir(t *testing.T, src string) string {
 
 func TestONNXCheck(t *testing.T) {
 	out, err := run(t, "onnx", "check", torchCNN)
-	if err != nil || !strings.Contains(out, `pass  test_data_set_0  output "logprobs"`) {
+	if err != nil || !strings.Contains(out, `pass  test_data_set_0  output "logprobs"`) || !strings.Contains(out, "1 of 1 outputs pass") {
 		t.Fatalf("check of a passing folder: %v\n%s", err, out)
 	}
 	// A stored output that the model does not give: exit status 1.
