@@ -36,6 +36,7 @@ type version struct {
 	outputs  []outputSpec
 	sig      string // fingerprint of the artifact's files
 	metrics  *versionMetrics
+	stats    versionStats
 	inflight atomic.Int64
 	retired  atomic.Bool
 	drained  chan struct{}

@@ -107,6 +107,7 @@ func (s *Server) predictV1(w http.ResponseWriter, r *http.Request) {
 	defer v.release()
 	preds, err := s.runV1(r, v, req.Instances, start)
 	if err != nil {
+		v.failed(time.Since(start))
 		s.httpFail(w, protoV1HTTP, name, v.label, err)
 		return
 	}
@@ -166,6 +167,7 @@ func (s *Server) runV1(r *http.Request, v *version, instances []json.RawMessage,
 	res := p.Answer(j.out, n)
 	res.Notes = notes
 	v.metrics.observe(protoV1HTTP, j, time.Since(start))
+	v.succeeded(j, time.Since(start))
 	if s.observer != nil {
 		ob := &Observation{Model: v.model, Version: v.label, RequestID: RequestID(r.Context()), Protocol: protoV1HTTP.String(),
 			Time: time.Now(), Records: records, Result: res}
@@ -285,6 +287,9 @@ func (s *Server) windowsV1(r *http.Request, v *version, instances []json.RawMess
 	}
 	v.metrics.counts[protoV1HTTP].Inc()
 	v.metrics.latency[protoV1HTTP].Observe(time.Since(start).Seconds())
+	v.stats.success.add(time.Since(start))
+	v.stats.inferences.Add(int64(res.N))
+	v.stats.last.Store(time.Now().UnixMilli())
 	if s.observer != nil {
 		s.observer.offer(&Observation{Model: v.model, Version: v.label, RequestID: RequestID(r.Context()), Protocol: protoV1HTTP.String(),
 			Time: time.Now(), Records: records, Result: res})
