@@ -89,14 +89,26 @@ type servedModel struct {
 	config    Config
 	configSig string
 	failed    map[int64]failedLoad // versions whose files failed to load
-	unloaded  bool                 // unloaded through the API: polling leaves it
-	reason    string               // why it serves nothing, or the last load error
+	// Read lock-free by readiness probes and failing lookups, so a long
+	// load (which holds Repository.mu) never stalls them.
+	unloaded atomic.Bool            // unloaded through the API: polling leaves it
+	reason   atomic.Pointer[string] // why it serves nothing, or the last load error
 }
 
 // failedLoad is a version whose load failed: retried when its files change.
 type failedLoad struct {
 	sig    string
 	reason string
+}
+
+func (m *servedModel) setReason(s string) { m.reason.Store(&s) }
+
+// why is the model's last reason ("" when it serves as it should).
+func (m *servedModel) why() string {
+	if p := m.reason.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // served is the published version list.
@@ -165,7 +177,7 @@ func (r *Repository) Scan() error {
 	}
 	r.models.Store(&next)
 	for _, name := range slices.Sorted(mapKeys(next)) {
-		if m := next[name]; !m.unloaded {
+		if m := next[name]; !m.unloaded.Load() {
 			if err := r.sync(m); err != nil && first == nil {
 				first = err
 			}
@@ -196,7 +208,7 @@ func (r *Repository) current() map[string]*servedModel {
 func (r *Repository) sync(m *servedModel) error {
 	cfg, cfgSig, err := r.config(m)
 	if err != nil {
-		m.reason = err.Error()
+		m.setReason(err.Error())
 		r.log.Error("model config rejected; the model keeps what it serves", "model", m.name, "err", err)
 		r.metrics.loadFailures.WithLabelValues(m.name).Inc()
 		return err
@@ -205,7 +217,7 @@ func (r *Repository) sync(m *servedModel) error {
 	m.config, m.configSig = cfg, cfgSig
 	present, err := r.present(m)
 	if err != nil {
-		m.reason = err.Error()
+		m.setReason(err.Error())
 		return err
 	}
 	wanted := cfg.Versions(slices.Sorted(mapKeys(present)))
@@ -226,7 +238,7 @@ func (r *Repository) sync(m *servedModel) error {
 		v, err := r.loadVersion(m, n, dir, sig, cfg, cur)
 		if err != nil {
 			m.failed[n] = failedLoad{sig, err.Error()}
-			m.reason = err.Error()
+			m.setReason(err.Error())
 			r.metrics.loadFailures.WithLabelValues(m.name).Inc()
 			r.log.Error("model version failed to load; the working versions keep serving", "model", m.name, "version", n, "dir", dir, "err", err)
 			if first == nil {
@@ -249,9 +261,9 @@ func (r *Repository) sync(m *servedModel) error {
 	slices.SortFunc(next, func(a, b *version) int { return int(a.number - b.number) })
 	r.publish(m, next)
 	if len(next) > 0 && first == nil {
-		m.reason = ""
-	} else if len(next) == 0 && m.reason == "" {
-		m.reason = "no version folder holds an artifact"
+		m.setReason("")
+	} else if len(next) == 0 && m.why() == "" {
+		m.setReason("no version folder holds an artifact")
 	}
 	return first
 }
@@ -429,10 +441,8 @@ func (r *Repository) lookup(name, ver string) (*version, error) {
 }
 
 func (r *Repository) reason(name string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if m := r.current()[name]; m != nil && m.reason != "" {
-		return m.reason
+	if m := r.current()[name]; m != nil && m.why() != "" {
+		return m.why()
 	}
 	return "not loaded"
 }
@@ -453,10 +463,8 @@ func (r *Repository) Ready() bool {
 	if !r.scanned.Load() {
 		return false
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	for _, m := range r.current() {
-		if !m.unloaded && len(m.served()) == 0 {
+		if !m.unloaded.Load() && len(m.served()) == 0 {
 			return false
 		}
 	}
@@ -482,13 +490,13 @@ func (r *Repository) Load(name string) error {
 		next[name] = m
 		r.models.Store(&next)
 	}
-	m.unloaded = false
+	m.unloaded.Store(false)
 	clear(m.failed) // an explicit load retries what failed
 	if err := r.sync(m); err != nil {
 		return err
 	}
 	if len(m.served()) == 0 {
-		return fmt.Errorf("%w: %q: %s", errNotReady, name, m.reason)
+		return fmt.Errorf("%w: %q: %s", errNotReady, name, m.why())
 	}
 	return nil
 }
@@ -510,8 +518,8 @@ func (r *Repository) Unload(name string) error {
 	if m == nil {
 		return fmt.Errorf("%w %q", errUnknownModel, name)
 	}
-	m.unloaded = true
-	m.reason = "unloaded"
+	m.unloaded.Store(true)
+	m.setReason("unloaded")
 	r.publish(m, nil)
 	return nil
 }
@@ -543,7 +551,7 @@ func (r *Repository) Index() []IndexEntry {
 			}
 		}
 		if len(vs) == 0 && len(m.failed) == 0 {
-			out = append(out, IndexEntry{Name: name, State: StateUnavailable, Reason: m.reason})
+			out = append(out, IndexEntry{Name: name, State: StateUnavailable, Reason: m.why()})
 		}
 	}
 	return out
