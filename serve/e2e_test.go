@@ -348,3 +348,59 @@ func TestGrpcurlThroughReflection(t *testing.T) {
 		t.Errorf("grpcurl health: %s", out)
 	}
 }
+
+// TestBinaryVersionSwapOverGRPC publishes version 2 into the repository of
+// a running `shen serve` while gRPC clients keep calling: version 2 takes
+// over and no call fails.
+func TestBinaryVersionSwapOverGRPC(t *testing.T) {
+	root, _ := repoWith(t, "iris", "max_batch_size: 16\ndynamic_batching: {max_queue_delay_microseconds: 100}\n", 1)
+	p := startBinary(t, "--model-repository", root, "--poll-interval", "50ms", "--log-level", "info")
+	waitReady(t, "http://"+p.http)
+	c := inference.NewGRPCInferenceServiceClient(dialGRPC(t, p.grpc))
+	req := &inference.ModelInferRequest{ModelName: "iris",
+		Inputs:  []*inference.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "FP32", Shape: []int64{1, 4}, Contents: &inference.InferTensorContents{Fp32Contents: irisRows[:4]}}},
+		Outputs: []*inference.ModelInferRequest_InferRequestedOutputTensor{{Name: "output"}}}
+	var mu sync.Mutex
+	byVersion := map[string]int{}
+	var failures []error
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				r, err := c.ModelInfer(ctx, req)
+				cancel()
+				mu.Lock()
+				if err != nil {
+					failures = append(failures, err)
+				} else {
+					byVersion[r.ModelVersion]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	saveMLP(t, filepath.Join(root, ".v2"), 2)
+	if err := os.Rename(filepath.Join(root, ".v2"), filepath.Join(root, "iris", "2")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "version 2 to answer", func() bool { mu.Lock(); defer mu.Unlock(); return byVersion["2"] > 20 })
+	close(stop)
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Fatalf("%d calls failed during the swap, first: %v", len(failures), failures[0])
+	}
+	if byVersion["1"] == 0 {
+		t.Errorf("answers by version: %v", byVersion)
+	}
+	t.Logf("answers by version: %v", byVersion)
+}
