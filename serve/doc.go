@@ -42,10 +42,12 @@
 // V1 (POST /v1/models/{m}:predict, {"instances": [...]}) takes raw
 // inputs through the artifact's fitted preprocessing: records of named
 // features, time-ordered records for window models (one answer per
-// window), base64 images, prompts for language models. Errors are
-// {"error": "..."} with a status (or gRPC code) that says whose fault it
-// was: 400 bad input, 404 unknown model, 413 too large, 429 queue full,
-// 503 not ready, 504 deadline.
+// window), base64 images, prompts for language models. Triton's model
+// configuration (GET .../config) and statistics (GET .../stats)
+// extensions are served too. Errors are {"error": "..."} with a status
+// (or gRPC code) that says whose fault it was: 400 bad input, 404 unknown
+// model or route, 405 wrong method, 413 too large, 429 queue full, 503 not
+// ready, 504 deadline.
 //
 // # Dynamic batching
 //
