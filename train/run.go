@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -118,6 +119,10 @@ func (r *run) prepareData() error {
 	}
 	r.p = p
 	if p.clean != nil {
+		for _, k := range slices.Sorted(maps.Keys(p.clean.Filled)) {
+			v := p.clean.Filled[k]
+			fmt.Fprintf(out, "preprocessing: filled %d missing values of %s with the training %s %s (serving fills them the same way)\n", v.Count, k, v.Strategy, v.Value)
+		}
 		b, _ := json.MarshalIndent(p.clean, "", "  ")
 		if err := safeio.WriteFileAtomic(filepath.Join(r.dir, CleanFile), b, 0o644); err != nil {
 			return err

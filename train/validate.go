@@ -71,6 +71,18 @@ func (c *Config) validateData() error {
 	} else if d.Labels != "" {
 		return c.errAt("data.labels", "is only for format idx (format is %s)", d.Format)
 	}
+	if len(d.ClassNames) > 0 {
+		if d.Format != "idx" {
+			return c.errAt("data.class_names", "is only for format idx (image folders are named by their class, tables hold their labels)")
+		}
+		seen := map[string]bool{}
+		for i, n := range d.ClassNames {
+			if n == "" || seen[n] {
+				return c.errAt(fmt.Sprintf("data.class_names[%d]", i), "class name %q is empty or given twice", n)
+			}
+			seen[n] = true
+		}
+	}
 	if d.Header != nil && d.Format != "csv" && d.Format != "tsv" {
 		return c.errAt("data.header", "is only for csv and tsv files")
 	}
@@ -124,7 +136,7 @@ func (c *Config) validateFeatures() error {
 			return c.errAt(key+".name", "%q is the target, not a feature (only a forecasting window, target: next, takes past values of its target as input)", f.Name)
 		}
 		switch f.Type {
-		case "", "numeric", "category":
+		case "", "numeric", "category", "date":
 		case "text":
 			return c.errAt(key+".type", "text features need a sequence model, which shen train does not build yet")
 		case "image":
