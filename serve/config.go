@@ -37,6 +37,10 @@ type Config struct {
 	VersionPolicy   *VersionPolicy   `yaml:"version_policy,omitempty" json:"version_policy,omitempty"`
 	DynamicBatching *DynamicBatching `yaml:"dynamic_batching,omitempty" json:"dynamic_batching,omitempty"`
 	InstanceGroup   []InstanceGroup  `yaml:"instance_group,omitempty" json:"instance_group,omitempty"`
+	// Monitoring is the monitor package's section (drift windows, alert
+	// rules, prediction log); the server keeps it for the monitor and does
+	// not read it.
+	Monitoring any `yaml:"monitoring,omitempty" json:"monitoring,omitempty"`
 }
 
 // VersionPolicy picks the versions to serve; at most one field is set.

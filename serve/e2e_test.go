@@ -14,6 +14,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -403,4 +404,49 @@ func TestBinaryVersionSwapOverGRPC(t *testing.T) {
 		t.Errorf("answers by version: %v", byVersion)
 	}
 	t.Logf("answers by version: %v", byVersion)
+}
+
+// TestBinaryMonitor runs `shen serve --monitor`: answered requests reach
+// the version's monitor, ground truth joins them through the feedback
+// endpoint, alerts, the snapshot and the dashboard are served beside V2,
+// and /metrics holds both the server's and the monitor's series.
+func TestBinaryMonitor(t *testing.T) {
+	root := t.TempDir()
+	copyArtifact(t, trainedIris(t), filepath.Join(root, "iris", "1"))
+	writeFile(t, filepath.Join(root, "iris", "config.yaml"), "max_batch_size: 8\nmonitoring: {}\n")
+	p := startBinary(t, "--model-repository", root, "--monitor")
+	url := "http://" + p.http
+	waitReady(t, url)
+	status, resp, _ := call(t, "POST", url+"/v1/models/iris:predict", `{"instances":[{"f0":5.1,"f1":3.5,"f2":1.4,"f3":0.2}]}`, map[string]string{"X-Request-Id": "mon-1"})
+	if status != 200 {
+		t.Fatalf("%d %v", status, resp)
+	}
+	label := resp["predictions"].([]any)[0].(map[string]any)["label"]
+	var joined float64
+	for deadline := time.Now().Add(10 * time.Second); joined != 1 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, fb, _ := call(t, "POST", url+"/v2/models/iris/feedback", `{"request_id":"mon-1","labels":["`+label.(string)+`"]}`, nil)
+		joined, _ = fb["joined"].(float64)
+	}
+	if joined != 1 {
+		t.Fatalf("feedback for the answered request never joined")
+	}
+	for _, path := range []string{"/v2/models/iris/alerts", "/v2/models/iris/monitor", "/monitor/api/models", "/"} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+	}
+	resp2, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp2.Body)
+	resp2.Body.Close()
+	if !strings.Contains(string(b), "shen_inference_requests_total") || !strings.Contains(string(b), "shen_monitor") {
+		t.Errorf("/metrics lacks the server's or the monitor's series")
+	}
 }

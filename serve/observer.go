@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/predict"
 )
 
@@ -18,6 +19,19 @@ import (
 // requests. An Observation belongs to the observer: it may keep it.
 type Observer interface {
 	Observe(o *Observation)
+}
+
+// VersionObserver is an Observer that also hears when a model version
+// starts and stops being served, so it can keep state per version (a
+// monitor's windows and alerts). VersionLoaded is called just before the
+// version is published, with its artifact and the model's folder (where
+// its config file lives; "" for a single artifact); VersionUnloaded after
+// the version is retired. Both are called from the repository's scan, so
+// they should return quickly.
+type VersionObserver interface {
+	Observer
+	VersionLoaded(name, version string, m *model.Model, modelDir string)
+	VersionUnloaded(name, version string)
 }
 
 // Observation is one served request.

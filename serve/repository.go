@@ -130,6 +130,7 @@ type Repository struct {
 	load     func(dir string) (*predict.Predictor, error)
 	log      *slog.Logger
 	metrics  *metrics
+	versions VersionObserver // nil: nobody listens
 	mu       sync.Mutex
 	models   atomic.Pointer[map[string]*servedModel]
 	scanned  atomic.Bool
@@ -356,6 +357,13 @@ func warmUp(p *predict.Predictor) error {
 // drops, in the background, each after its requests finish.
 func (r *Repository) publish(m *servedModel, next []*version) {
 	old := m.served()
+	for _, v := range next {
+		if r.versions != nil && findVersion(old, v.number) == nil {
+			// Before publishing, so the listener knows the version before
+			// its first request.
+			r.versions.VersionLoaded(m.name, v.label, v.pred.Model(), m.dir)
+		}
+	}
 	m.versions.Store(&next)
 	for _, v := range next {
 		r.metrics.ready.WithLabelValues(m.name, v.label).Set(1)
@@ -368,6 +376,9 @@ func (r *Repository) publish(m *servedModel, next []*version) {
 				o.retire(r.metrics)
 				if findVersion(next, o.number) == nil {
 					r.log.Info("model version retired", "model", m.name, "version", o.number)
+					if r.versions != nil {
+						r.versions.VersionUnloaded(m.name, o.label)
+					}
 				} else {
 					r.metrics.ready.WithLabelValues(m.name, o.label).Set(1)
 				}

@@ -106,6 +106,7 @@ func New(opts Options) (*Server, error) {
 	s.repo = &Repository{root: opts.ModelRepository, single: opts.Model, name: opts.ModelName, load: predict.Load, log: s.log, metrics: s.metrics}
 	if opts.Observer != nil {
 		s.observer = newObserverQueue(opts.Observer, ObserverQueueSize, s.metrics.dropped, s.log)
+		s.repo.versions, _ = opts.Observer.(VersionObserver)
 	}
 	s.handler = s.httpHandler()
 	return s, nil
