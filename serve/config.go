@@ -31,6 +31,7 @@ var ConfigFiles = []string{"config.yaml", "config.yml", "config.json"}
 //	  max_queue_size: 1024               # waiting requests before 429; 0: 1024
 //	instance_group:                 # model instances, each one Forward at a time
 //	  - count: 2
+//	monitoring: {...}               # package monitor's section; not read here
 type Config struct {
 	Name            string           `yaml:"name,omitempty" json:"name,omitempty"`
 	MaxBatchSize    int              `yaml:"max_batch_size" json:"max_batch_size"`

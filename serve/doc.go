@@ -68,7 +68,8 @@
 //     request id, the V1 records or the V2 input rows, the
 //     *predict.Result) on its own goroutine through a bounded queue;
 //     when it falls behind, observations are dropped and counted, never
-//     delaying a request.
+//     delaying a request. A VersionObserver also hears when versions
+//     load (with their artifact and config folder) and retire.
 //   - Registry is the Prometheus registry the server registers its
 //     metrics on and /metrics serves; the monitor adds its own series.
 //   - Routes mounts extra handlers on the server's HTTP mux (feedback,
