@@ -266,7 +266,7 @@ func (g *grpcService) run(ctx context.Context, v *version, req *inference.ModelI
 	}
 	v.metrics.observe(protoV2GRPC, j, time.Since(start))
 	v.succeeded(j, time.Since(start))
-	g.s.observeV2(v, requestIDOr(req.Id, ctx), protoV2GRPC, j, records, res)
+	g.s.observeV2(v, requestIDOr(req.Id, ctx), protoV2GRPC, j, records, res, time.Since(start))
 	return resp, nil
 }
 

@@ -462,7 +462,7 @@ func (s *Server) inferV2(w http.ResponseWriter, r *http.Request, v *version, req
 	binOut.Write(bb)
 	v.metrics.observe(protoV2HTTP, j, time.Since(start))
 	v.succeeded(j, time.Since(start))
-	s.observeV2(v, requestIDOr(req.ID, r.Context()), protoV2HTTP, j, records, res)
+	s.observeV2(v, requestIDOr(req.ID, r.Context()), protoV2HTTP, j, records, res, time.Since(start))
 	return nil
 }
 

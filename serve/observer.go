@@ -38,9 +38,10 @@ type VersionObserver interface {
 type Observation struct {
 	Model     string
 	Version   string
-	RequestID string    // the request's id: the V2 body's "id", else X-Request-Id or the server's
-	Protocol  string    // "v2_http", "v2_grpc" or "v1_http"
-	Time      time.Time // when the answer was ready
+	RequestID string        // the request's id: the V2 body's "id", else X-Request-Id or the server's
+	Protocol  string        // "v2_http", "v2_grpc" or "v1_http"
+	Time      time.Time     // when the answer was ready
+	Latency   time.Duration // from the request's arrival to its answer
 
 	// Records are the raw records of a table model's request as the client
 	// sent them: V1 instances, or V2 column tensors gathered into rows.
@@ -117,12 +118,12 @@ func (q *observerQueue) close() {
 }
 
 // observeV2 offers a V2 request's rows and answer to the observer.
-func (s *Server) observeV2(v *version, id string, p protocol, j *job, records []map[string]any, res *predict.Result) {
+func (s *Server) observeV2(v *version, id string, p protocol, j *job, records []map[string]any, res *predict.Result, latency time.Duration) {
 	if s.observer == nil {
 		return
 	}
 	s.observer.offer(&Observation{
-		Model: v.model, Version: v.label, RequestID: id, Protocol: p.String(), Time: time.Now(),
+		Model: v.model, Version: v.label, RequestID: id, Protocol: p.String(), Time: time.Now(), Latency: latency,
 		Inputs: slices.Clone(j.x), Width: v.pred.InputSize(), Records: records, Result: res,
 	})
 }

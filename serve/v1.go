@@ -170,7 +170,7 @@ func (s *Server) runV1(r *http.Request, v *version, instances []json.RawMessage,
 	v.succeeded(j, time.Since(start))
 	if s.observer != nil {
 		ob := &Observation{Model: v.model, Version: v.label, RequestID: RequestID(r.Context()), Protocol: protoV1HTTP.String(),
-			Time: time.Now(), Records: records, Result: res}
+			Time: time.Now(), Latency: time.Since(start), Records: records, Result: res}
 		if records == nil {
 			ob.Inputs, ob.Width = x, p.InputSize()
 		}
@@ -292,7 +292,7 @@ func (s *Server) windowsV1(r *http.Request, v *version, instances []json.RawMess
 	v.stats.last.Store(time.Now().UnixMilli())
 	if s.observer != nil {
 		s.observer.offer(&Observation{Model: v.model, Version: v.label, RequestID: RequestID(r.Context()), Protocol: protoV1HTTP.String(),
-			Time: time.Now(), Records: records, Result: res})
+			Time: time.Now(), Latency: time.Since(start), Records: records, Result: res})
 	}
 	preds := v1Predictions(res)
 	for i := range preds {

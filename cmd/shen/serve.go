@@ -228,7 +228,7 @@ func (s *serveMonitor) Observe(o *serve.Observation) {
 	if mm == nil || o.Result == nil {
 		return
 	}
-	mo := monitor.Observation{RequestID: o.RequestID, Time: o.Time, Rows: o.Rows(), Records: o.Records,
+	mo := monitor.Observation{RequestID: o.RequestID, Time: o.Time.Add(-o.Latency), Latency: o.Latency, Rows: o.Rows(), Records: o.Records,
 		Class: o.Result.Class, Values: o.Result.Values, Outputs: o.Result.Outputs}
 	if o.Records == nil {
 		mo.Inputs = o.Inputs
