@@ -18,7 +18,7 @@ var fieldDocs = map[string]string{
 	"Architecture.HiddenSize":     "HiddenSize is the recurrent state width per direction (lstm, gru).",
 	"Architecture.Input":          "Input is the shape of one sample, without the batch dimension: [features] for mlp, [channels, height, width] for cnn, [steps, features] for lstm, gru and transformer, [steps] of token ids for a causal transformer language model.",
 	"Architecture.Kernel":         "Kernel is the square convolution kernel size (cnn; default 3).",
-	"Architecture.Kind":           "Kind is \"mlp\", \"cnn\", \"layers\", \"lstm\", \"gru\" or \"transformer\", or the name of a custom architecture registered with Register.",
+	"Architecture.Kind":           "Kind is \"mlp\", \"cnn\", \"layers\", \"lstm\", \"gru\" or \"transformer\", or the name of a custom architecture registered with Register, or a kind registered with RegisterBuilder such as \"onnx\" (a model.onnx in the artifact, run by package onnx; imported with `shen import`).",
 	"Architecture.Layers":         "Layers is the explicit layer list (kind \"layers\").",
 	"Architecture.MaxLen":         "MaxLen is the number of learned positions (default: the input steps).",
 	"Architecture.Norm":           "Norm is pre (default) or post: where the encoder layers normalise.",
