@@ -148,7 +148,7 @@ func TestV1Images(t *testing.T) {
 		}
 	}
 	status, resp, _ = call(t, "POST", ts.url+"/v1/models/digits:predict", `{"instances":["bm90IGFuIGltYWdl"]}`, nil)
-	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, "instance 0: decoding the image") {
+	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, "instance 0: image: unknown format") {
 		t.Errorf("not an image: %d %v", status, resp)
 	}
 }
