@@ -2,16 +2,15 @@ package data
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // BadValuePolicy says what a reader does with a value it cannot parse as the
@@ -66,6 +65,10 @@ type CSVOptions struct {
 	LazyQuotes bool
 	// MaxRows stops after this many data rows when > 0.
 	MaxRows int
+	// MaxDecompressed caps what a .gz file may decompress to, in bytes;
+	// 0 means safeio's default (100 times the compressed size, at least
+	// 64 MiB), so a small gzip bomb is refused after the cap.
+	MaxDecompressed int64
 }
 
 // ReadCSV reads a delimited text file into a Frame, decompressing it when the
@@ -73,7 +76,7 @@ type CSVOptions struct {
 // whole file's text in memory while inferring types; use CSVStream for files
 // larger than memory.
 func ReadCSV(path string, opts CSVOptions) (*Frame, error) {
-	r, closeFn, err := openMaybeGzip(path)
+	r, closeFn, err := openData(path, opts.MaxDecompressed)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +89,9 @@ func ReadCSV(path string, opts CSVOptions) (*Frame, error) {
 
 // ReadCSVFrom is ReadCSV on an open reader; name is used in messages.
 func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
+	if _, ok := r.(*lineLimiter); !ok {
+		r = &lineLimiter{r: r, name: name} // stdin and requests get the line cap too
+	}
 	br := bufio.NewReader(r)
 	for i := 0; i < opts.SkipLines; i++ {
 		if _, err := br.ReadString('\n'); err != nil {
@@ -153,6 +159,9 @@ func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 			}
 			return nil, fmt.Errorf("%s:%d: %s", name, line, msg)
 		}
+		if err := checkRecord(name, line, rec, b.names); err != nil {
+			return nil, err
+		}
 		b.addRow(line, rec)
 		if opts.MaxRows > 0 && b.lines.n >= opts.MaxRows {
 			break
@@ -186,6 +195,16 @@ func csvReadError(name string, skipped int, err error) error {
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s:%d:%d: %w", name, pe.Line+skipped, pe.Column, pe.Err)
 	}
+	return nameOnce(name, err)
+}
+
+// nameOnce returns err from reading the file name, prefixed with the name
+// unless err names it already (the gzip reader's cap, the line cap, an
+// *os.PathError), so that a message names the file exactly once.
+func nameOnce(name string, err error) error {
+	if strings.Contains(err.Error(), name) {
+		return err
+	}
 	return fmt.Errorf("%s: %w", name, err)
 }
 
@@ -196,23 +215,6 @@ func validDelim(r rune) bool {
 func isTSV(path string) bool {
 	p := strings.ToLower(strings.TrimSuffix(strings.ToLower(path), ".gz"))
 	return strings.HasSuffix(p, ".tsv") || strings.HasSuffix(p, ".tab")
-}
-
-// openMaybeGzip opens path, decompressing when it ends in .gz.
-func openMaybeGzip(path string) (io.Reader, func() error, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("data: %w", err)
-	}
-	if !strings.HasSuffix(strings.ToLower(path), ".gz") {
-		return f, f.Close, nil
-	}
-	zr, err := gzip.NewReader(bufio.NewReader(f))
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("data: %s: not a valid gzip file: %w", path, err)
-	}
-	return zr, func() error { zr.Close(); return f.Close() }, nil
 }
 
 // rawTable collects string cells before type inference.
@@ -256,15 +258,6 @@ func missingSet(m []string) map[string]bool {
 	return s
 }
 
-// parseNumber parses a finite float after trimming spaces.
-func parseNumber(s string) (float64, bool) {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, false
-	}
-	return v, true
-}
-
 // build infers types and converts the raw cells into a Frame.
 func (t *rawTable) build(opts CSVOptions) (*Frame, error) {
 	for name, typ := range opts.Types {
@@ -291,8 +284,8 @@ func (t *rawTable) build(opts CSVOptions) (*Frame, error) {
 					continue
 				}
 				nonMissing++
-				if _, ok := parseNumber(s); ok {
-					parsed++
+				if _, ok := parseNumber(s); ok || numberProblem(strings.TrimSpace(s)) != "" {
+					parsed++ // a bad number is still a number: never a category
 				}
 			}
 			typ = Categorical
@@ -307,6 +300,13 @@ func (t *rawTable) build(opts CSVOptions) (*Frame, error) {
 				s = strings.TrimSpace(s)
 				if !miss[s] {
 					col.Cat[i] = s
+				}
+				if !utf8.ValidString(s) {
+					is := Issue{File: t.file, Line: t.lines[i], Column: name, Value: s, Msg: invalidUTF8(s)}
+					if t.fieldNums {
+						is.Field = j + 1
+					}
+					return nil, is
 				}
 			}
 		} else {
@@ -323,7 +323,7 @@ func (t *rawTable) build(opts CSVOptions) (*Frame, error) {
 				}
 				col.Num[i] = math.NaN()
 				is := Issue{File: t.file, Line: t.lines[i], Column: name, Value: s,
-					Msg: fmt.Sprintf("cannot parse %q as a finite number", truncate(s, 40))}
+					Msg: badNumberMsg(s)}
 				if t.fieldNums {
 					is.Field = j + 1
 				}
@@ -343,19 +343,12 @@ func (t *rawTable) build(opts CSVOptions) (*Frame, error) {
 	return f, nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
-
 // ReadSklearnCSV reads a scikit-learn dataset CSV (iris, breast_cancer):
 // a first line "count,features,class0,class1,..." then rows of features
 // with the class index last. Columns are named f0..f{d-1} and "target"; the
 // class names come back in classes.
 func ReadSklearnCSV(path string) (f *Frame, classes []string, err error) {
-	r, closeFn, err := openMaybeGzip(path)
+	r, closeFn, err := openData(path, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -363,16 +356,19 @@ func ReadSklearnCSV(path string) (f *Frame, classes []string, err error) {
 	br := bufio.NewReader(r)
 	first, err := br.ReadString('\n')
 	if err != nil && first == "" {
-		return nil, nil, fmt.Errorf("%s:1: missing the count line: %w", path, ioErr(err))
+		if err != io.EOF {
+			return nil, nil, err // names the file
+		}
+		return nil, nil, fmt.Errorf("%s:1: missing the count line: the file is empty", path)
 	}
 	parts := strings.Split(strings.TrimSpace(first), ",")
 	if len(parts) < 2 {
-		return nil, nil, fmt.Errorf("%s:1: want count,features,classes..., got %q", path, truncate(first, 60))
+		return nil, nil, fmt.Errorf("%s:1: want count,features,classes..., got %s", path, excerpt(first))
 	}
 	n, err1 := strconv.Atoi(parts[0])
 	d, err2 := strconv.Atoi(parts[1])
 	if err1 != nil || err2 != nil || n < 0 || d <= 0 || d > 1<<16 {
-		return nil, nil, fmt.Errorf("%s:1: bad count or feature number in %q", path, truncate(first, 60))
+		return nil, nil, fmt.Errorf("%s:1: bad count or feature number in %s", path, excerpt(first))
 	}
 	names := make([]string, d+1)
 	types := map[string]ColumnType{}
@@ -443,6 +439,9 @@ func (b *csvBuilder) setNames(names []string) error {
 		if seen[n] {
 			return fmt.Errorf("duplicate column name %q", n)
 		}
+		if !utf8.ValidString(n) || len(n) > MaxValueBytes {
+			return fmt.Errorf("column name %s is not valid UTF-8 or longer than %d bytes", excerpt(n), MaxValueBytes)
+		}
 		seen[n] = true
 	}
 	b.names = append([]string(nil), names...)
@@ -512,8 +511,13 @@ func (b *csvBuilder) addRow(line int, rec []string) {
 			c.num.add(math.NaN())
 		default:
 			c.nonMiss++
-			if c.typ == Auto && b.thr == 1 {
-				// One bad value makes an inferred column categorical.
+			if numberProblem(t) != "" {
+				// Inf, NaN or beyond float32: a bad number, never a
+				// reason to read the column as categories.
+				c.parsed++
+			} else if c.typ == Auto && b.thr == 1 {
+				// One value that is not a number makes an inferred
+				// column categorical.
 				c.toCat()
 				c.cats.add(t)
 				continue
@@ -638,15 +642,24 @@ func (b *csvBuilder) build() (*Frame, error) {
 		if !c.cat && c.typ == Auto && !(c.parsed == c.nonMiss || float64(c.parsed) >= b.thr*float64(c.nonMiss)) {
 			c.toCat()
 		}
+
 		col := &Column{Name: name, Type: Numeric}
 		if c.cat {
 			col.Type = Categorical
 			col.Cat = c.cats.all()
+			// A value that is not UTF-8 would be stored mangled (JSON
+			// replaces its bytes) and the artifact would reject its own
+			// training file; training and prediction both refuse it here.
+			for k, v := range col.Cat {
+				if !utf8.ValidString(v) {
+					return nil, Issue{File: b.file, Line: lines[k], Field: j + 1, Column: name, Value: v, Msg: invalidUTF8(v)}
+				}
+			}
 		} else {
 			col.Num = c.num.all()
 			for _, bv := range c.bad {
 				is := Issue{File: b.file, Line: lines[bv.row], Field: j + 1, Column: name, Value: bv.raw,
-					Msg: fmt.Sprintf("cannot parse %q as a finite number", truncate(bv.raw, 40))}
+					Msg: badNumberMsg(bv.raw)}
 				if opts.BadValues != BadValueMissing {
 					return nil, is
 				}

@@ -3,14 +3,18 @@
 //
 // The package has five layers, each usable on its own:
 //
-//   - Readers: ReadCSV (CSV/TSV, gzip), ReadJSONL, ReadIDX (MNIST), ReadImageFolder
-//     and BuildVocab for plain text. Tabular readers return a *Frame of named
-//     numeric or categorical columns; every bad value is either an error or a
-//     recorded Issue naming file:line:column.
+//   - Readers: ReadCSV (CSV/TSV), ReadJSONL, ReadIDX (MNIST), ReadText (a text
+//     corpus) and ReadImageFolder. Each opens regular files only and reads
+//     name.gz through a decompressor capped by internal/safeio, so a gzip
+//     bomb is refused after the cap. Tabular readers return a *Frame of named
+//     numeric or categorical columns; every bad value (text in a numeric
+//     column, Inf, a number beyond float32, text that is not UTF-8) is either
+//     an error or a recorded Issue naming file:line:column, never a silent
+//     change of the column's type.
 //   - Cleaning: Clean drops or imputes missing values, clips outliers and drops
 //     duplicates, and returns a CleanReport listing every change it made.
 //   - Transforms: a Pipeline of steps (standardise, min-max, robust, log1p,
-//     clip, impute, one-hot, ordinal, tokens) fitted on the training split only
+//     clip, impute, one-hot, ordinal, tokens, dates) fitted on the training split only
 //     and serialisable to JSON so that serving applies exactly the same steps.
 //     ImageNormalize and ImageAugment work on CHW images.
 //   - Splits: Split (train/validation/test, optionally stratified) and KFold,

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // ColumnType says how a column's values are stored.
@@ -158,7 +158,7 @@ func (i Issue) Error() string {
 		}
 	}
 	if i.Column != "" {
-		fmt.Fprintf(&b, ": column %q", i.Column)
+		b.WriteString(": column " + excerpt(i.Column))
 	}
 	b.WriteString(": ")
 	b.WriteString(i.Msg)
@@ -257,7 +257,7 @@ func (f *Frame) Select(names ...string) (*Frame, error) {
 	for _, name := range names {
 		c := f.Col(name)
 		if c == nil {
-			return nil, fmt.Errorf("data: %s: no column %q (have %s)", f.name(), name, strings.Join(f.Names(), ", "))
+			return nil, fmt.Errorf("data: %s: no column %q (have %s)", f.name(), name, f.ColumnList())
 		}
 		n.Columns = append(n.Columns, c)
 	}
@@ -305,8 +305,11 @@ func (f *Frame) add(c *Column) error {
 }
 
 // Float32 returns the named numeric columns (all numeric columns when names
-// is empty) as a row-major flat []float32 and its width. Missing values stay
-// NaN; categorical columns are an error (encode them with a Pipeline).
+// is empty) as a row-major flat []float32 and its width: the int is the
+// number of columns (values per row), not the number of rows, which is
+// len(values)/width (or NumRows()); tensor.FromSlice(values, rows, width)
+// makes the [rows, width] matrix. Missing values stay NaN; categorical
+// columns are an error (encode them with a Pipeline).
 func (f *Frame) Float32(names ...string) ([]float32, int, error) {
 	cols := f.Columns
 	if len(names) > 0 {
@@ -348,30 +351,11 @@ func (f *Frame) line(i int) int {
 }
 
 // WriteFileAtomic writes b to path through a temporary file in the same
-// folder and a rename, so readers never see a partial file.
+// folder, synced, renamed and the folder synced (safeio.WriteFileAtomic),
+// so readers, and the file after a crash, never see a partial file.
 func WriteFileAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(name, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-		return fmt.Errorf("data: write %s: %w", path, err)
+	if err := safeio.WriteFileAtomic(path, b, 0o644); err != nil {
+		return fmt.Errorf("data: %w", err)
 	}
 	return nil
 }

@@ -2,12 +2,12 @@ package data
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // maxIDXElems bounds the element count an IDX header may declare (4 GiB of
@@ -28,28 +28,39 @@ type IDX struct {
 // gzip-compressed or not (detected from the content). A truncated or corrupt
 // file is an error naming the file and what is wrong.
 func ReadIDX(path string) (*IDX, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	defer f.Close()
-	return ReadIDXFrom(f, path)
+	limit := int64(maxIDXElems + 4 + 4*255)
+	if st, err := f.Stat(); err == nil {
+		limit = min(limit, safeio.DecompressedLimit(st.Size()))
+	}
+	return readIDX(f, path, limit)
 }
 
-// ReadIDXFrom is ReadIDX on an open reader; name is used in messages.
+// ReadIDXFrom is ReadIDX on an open reader; name is used in messages. A
+// gzip stream may decompress to at most the largest IDX file accepted.
 func ReadIDXFrom(r io.Reader, name string) (*IDX, error) {
+	return readIDX(r, name, maxIDXElems+4+4*255)
+}
+
+// readIDX reads an IDX stream, decompressing it (to at most limit bytes)
+// when it starts with the gzip magic.
+func readIDX(r io.Reader, name string, limit int64) (*IDX, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		zr, err := safeio.NewGzipReader(br, name, limit)
 		if err != nil {
-			return nil, fmt.Errorf("data: %s: bad gzip header: %w", name, err)
+			return nil, fmt.Errorf("data: %w", err)
 		}
 		defer zr.Close()
 		br = bufio.NewReaderSize(zr, 1<<16)
 	}
 	var hdr [4]byte
 	if _, err := io.ReadFull(br, hdr[:]); err != nil {
-		return nil, fmt.Errorf("data: %s: truncated IDX header (need 4 magic bytes): %w", name, ioErr(err))
+		return nil, idxErr(name, "truncated IDX header (need 4 magic bytes)", err)
 	}
 	if hdr[0] != 0 || hdr[1] != 0 {
 		return nil, fmt.Errorf("data: %s: not an IDX file: magic % x should start with 00 00", name, hdr)
@@ -63,7 +74,7 @@ func ReadIDXFrom(r io.Reader, name string) (*IDX, error) {
 	}
 	dimBytes := make([]byte, 4*nd)
 	if _, err := io.ReadFull(br, dimBytes); err != nil {
-		return nil, fmt.Errorf("data: %s: truncated IDX header (need %d dimension sizes): %w", name, nd, ioErr(err))
+		return nil, idxErr(name, fmt.Sprintf("truncated IDX header (need %d dimension sizes)", nd), err)
 	}
 	dims := make([]int, nd)
 	total := uint64(1)
@@ -84,13 +95,13 @@ func ReadIDXFrom(r io.Reader, name string) (*IDX, error) {
 		n, err := io.ReadFull(br, data[len(data):len(data)+int(chunk)])
 		data = data[:len(data)+n]
 		if err != nil {
-			return nil, fmt.Errorf("data: %s: truncated IDX data: header %v declares %d bytes, file has %d: %w", name, dims, total, len(data), ioErr(err))
+			return nil, idxErr(name, fmt.Sprintf("truncated IDX data: header %v declares %d bytes, file has %d", dims, total, len(data)), err)
 		}
 	}
 	if _, err := br.ReadByte(); err == nil {
 		return nil, fmt.Errorf("data: %s: corrupt IDX file: extra bytes after the %d declared by header %v", name, total, dims)
 	} else if err != io.EOF {
-		return nil, fmt.Errorf("data: %s: %w", name, err)
+		return nil, fmt.Errorf("data: %w", err) // names the file
 	}
 	return &IDX{Dims: dims, Data: data}, nil
 }
@@ -104,11 +115,14 @@ func slicesGrow(b []byte, n int) []byte {
 	return nb
 }
 
-func ioErr(err error) error {
+// idxErr reports a failed read of the IDX stream name: at its end, what
+// was missing; otherwise the error itself, which names the file already
+// (a read error, or the gzip reader's corrupt stream or size cap).
+func idxErr(name, what string, err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return errors.New("unexpected end of file")
+		return fmt.Errorf("data: %s: %s: unexpected end of file", name, what)
 	}
-	return err
+	return fmt.Errorf("data: %w", err)
 }
 
 // LoadMNISTImages reads an IDX image file (n x rows x cols) and returns the

@@ -108,7 +108,7 @@ func (e *LabelEncoder) Encode(f *Frame, col string) ([]int64, error) {
 			if v == "" {
 				return nil, Issue{File: f.name(), Line: f.line(i), Column: col, Msg: "label is missing"}
 			}
-			return nil, Issue{File: f.name(), Line: f.line(i), Column: col, Value: v, Msg: fmt.Sprintf("unknown class %q", truncate(v, 40))}
+			return nil, Issue{File: f.name(), Line: f.line(i), Column: col, Value: v, Msg: "unknown class " + excerpt(v)}
 		}
 		out[i] = id
 	}

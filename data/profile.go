@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strconv"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // ProfileQuantiles are the quantiles recorded for every numeric feature.
@@ -275,7 +276,7 @@ func (p *Profile) Save(path string) error { return writeJSONAtomic(path, p) }
 
 // LoadProfile reads a profile written by Save.
 func LoadProfile(path string) (*Profile, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxJSON)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}

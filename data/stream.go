@@ -129,7 +129,7 @@ type stopErr struct{}
 func (stopErr) Error() string { return "stopped" }
 
 func (s *CSVStream) run(epoch int, yield func(*Batch, error) bool) error {
-	r, closeFn, err := openMaybeGzip(s.path)
+	r, closeFn, err := openData(s.path, s.opts.CSV.MaxDecompressed)
 	if err != nil {
 		return err
 	}
@@ -330,6 +330,9 @@ func (s *CSVStream) run(epoch int, yield func(*Batch, error) bool) error {
 			}
 			return fmt.Errorf("%s:%d: record has %d fields, expected %d", name, line, len(rec), nfields)
 		}
+		if err := checkRecord(name, line, rec, nil); err != nil {
+			return err
+		}
 		for k, f := range want {
 			c := chunk.Columns[k]
 			v := strings.TrimSpace(rec[pos[k]])
@@ -346,7 +349,7 @@ func (s *CSVStream) run(epoch int, yield func(*Batch, error) bool) error {
 				if x, ok = parseNumber(v); !ok {
 					if o.BadValues != BadValueMissing {
 						return Issue{File: name, Line: line, Field: pos[k] + 1, Column: f.Name, Value: v,
-							Msg: fmt.Sprintf("cannot parse %q as a finite number", truncate(v, 40))}
+							Msg: badNumberMsg(v)}
 					}
 					x = math.NaN()
 				}

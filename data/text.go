@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // TokenLevel says how text is split into tokens.
@@ -239,7 +240,7 @@ func (v *Vocab) Save(path string) error { return writeJSONAtomic(path, v) }
 
 // LoadVocab reads a vocabulary written by Save.
 func LoadVocab(path string) (*Vocab, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxJSON)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}

@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // PipelineVersion is the JSON format version written by Pipeline.MarshalJSON.
@@ -27,7 +28,7 @@ type Field struct {
 
 // Step is one fitted transform of a Pipeline. Steps are made by Standardize,
 // MinMax, Robust, Log1p, Clip, Impute, ImputeConstant, OneHot, Ordinal,
-// Tokens and DropColumns.
+// Tokens, DateFeatures and DropColumns.
 type Step interface {
 	// Kind names the step in JSON ("standardize", "onehot", ...).
 	Kind() string
@@ -206,8 +207,14 @@ func anyToFloat(v any) (float64, error) {
 	case nil:
 		return math.NaN(), nil
 	case float64:
+		if math.IsInf(x, 0) || math.Abs(x) > math.MaxFloat32 { // NaN: missing
+			return 0, fmt.Errorf("%s", badNumberMsg(strconv.FormatFloat(x, 'g', -1, 64)))
+		}
 		return x, nil
 	case float32:
+		if math.IsInf(float64(x), 0) {
+			return 0, fmt.Errorf("%s", badNumberMsg(strconv.FormatFloat(float64(x), 'g', -1, 32)))
+		}
 		return float64(x), nil
 	case int:
 		return float64(x), nil
@@ -227,7 +234,7 @@ func anyToFloat(v any) (float64, error) {
 		if f, ok := parseNumber(x); ok {
 			return f, nil
 		}
-		return 0, fmt.Errorf("cannot parse %q as a number", truncate(x, 40))
+		return 0, fmt.Errorf("%s", badNumberMsg(x))
 	}
 	return 0, fmt.Errorf("want a number, got %T", v)
 }
@@ -262,7 +269,7 @@ func (p *Pipeline) conform(f *Frame) (*Frame, error) {
 	for _, in := range p.inputs {
 		c := f.Col(in.Name)
 		if c == nil {
-			return nil, fmt.Errorf("data: %s: input column %q is absent (have %s)", f.name(), in.Name, strings.Join(f.Names(), ", "))
+			return nil, fmt.Errorf("data: %s: input column %q is absent (have %s)", f.name(), in.Name, f.ColumnList())
 		}
 		switch {
 		case c.Type == in.Type:
@@ -282,7 +289,7 @@ func (p *Pipeline) conform(f *Frame) (*Frame, error) {
 				v, ok := parseNumber(s)
 				if !ok {
 					return nil, Issue{File: f.name(), Line: f.line(i), Column: c.Name, Value: s,
-						Msg: fmt.Sprintf("cannot parse %q as a number (the column was numeric in training)", truncate(s, 40))}
+						Msg: badNumberMsg(s) + " (the column was numeric in training)"}
 				}
 				nc.Num[i] = v
 			}
@@ -397,7 +404,7 @@ func (p *Pipeline) Save(path string) error { return writeJSONAtomic(path, p) }
 
 // LoadPipeline reads a pipeline written by Save.
 func LoadPipeline(path string) (*Pipeline, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxJSON)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
@@ -426,6 +433,8 @@ func newStep(kind string) Step {
 		return &dropStep{}
 	case "tokens":
 		return &tokensStep{}
+	case "dates":
+		return &dateStep{}
 	}
 	return nil
 }
@@ -448,7 +457,7 @@ func resolve(f *Frame, cols []string, t ColumnType) []string {
 func column(f *Frame, name string, t ColumnType) (*Column, int, error) {
 	i := f.index(name)
 	if i < 0 {
-		return nil, -1, fmt.Errorf("no column %q (have %s)", name, strings.Join(f.Names(), ", "))
+		return nil, -1, fmt.Errorf("no column %q (have %s)", name, f.ColumnList())
 	}
 	c := f.Columns[i]
 	if t != Auto && c.Type != t {
@@ -902,22 +911,7 @@ func (s *onehotStep) apply(f *Frame) (*Frame, error) {
 		}
 		repl[i] = cols
 	}
-	out := &Frame{Source: f.Source, Lines: f.Lines, Issues: f.Issues}
-	seen := map[string]bool{}
-	for i, c := range f.Columns {
-		cols, ok := repl[i]
-		if !ok {
-			cols = []*Column{c}
-		}
-		for _, nc := range cols {
-			if seen[nc.Name] {
-				return nil, fmt.Errorf("output column %q already exists", nc.Name)
-			}
-			seen[nc.Name] = true
-			out.Columns = append(out.Columns, nc)
-		}
-	}
-	return out, nil
+	return replaceColumns(f, repl)
 }
 
 // ordinalStep maps categories to 1..K, missing and unknown to 0.

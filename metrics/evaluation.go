@@ -15,4 +15,3 @@ type Evaluation struct {
 	// Samples is the number of samples evaluated.
 	Samples int
 }
-

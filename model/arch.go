@@ -1,7 +1,9 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/shenml/shen/nn"
@@ -12,8 +14,14 @@ import (
 // hyperparameters, or an explicit list of layers. It is stored in
 // model.json and read from training configs.
 type Architecture struct {
-	// Kind is "mlp", "cnn", "layers", "lstm", "gru" or "transformer".
+	// Kind is "mlp", "cnn", "layers", "lstm", "gru" or "transformer", or
+	// the name of a custom architecture registered with Register, or a
+	// kind registered with RegisterBuilder such as "onnx" (a model.onnx in
+	// the artifact, run by package onnx; imported with `shen import`).
 	Kind string `json:"kind" yaml:"kind"`
+	// Config is a registered architecture's configuration, as JSON (see
+	// Register and Custom); unused by the built-in kinds.
+	Config json.RawMessage `json:"config,omitempty" yaml:"-"`
 	// Input is the shape of one sample, without the batch dimension:
 	// [features] for mlp, [channels, height, width] for cnn, [steps,
 	// features] for lstm, gru and transformer, [steps] of token ids for a
@@ -51,9 +59,11 @@ type Architecture struct {
 	// Bidirectional adds a reversed pass (lstm, gru); the head sees both
 	// directions' last hidden states.
 	Bidirectional bool `json:"bidirectional,omitempty" yaml:"bidirectional"`
-	// DModel is the encoder width and Heads its attention heads (transformer).
+	// DModel is the encoder width (transformer).
 	DModel int `json:"d_model,omitempty" yaml:"d_model"`
-	Heads  int `json:"heads,omitempty" yaml:"heads"`
+	// Heads is the number of attention heads, dividing d_model
+	// (transformer).
+	Heads int `json:"heads,omitempty" yaml:"heads"`
 	// FF is the feed-forward width of the encoder layers (default 4·d_model).
 	FF int `json:"ff,omitempty" yaml:"ff"`
 	// Norm is pre (default) or post: where the encoder layers normalise.
@@ -93,17 +103,25 @@ func (r *Rescale) Forward(x *tensor.Tensor) *tensor.Tensor {
 type LayerSpec struct {
 	// Type is linear, conv2d, maxpool2d, avgpool2d, flatten, dropout,
 	// batchnorm, layernorm, or an activation name.
-	Type    string  `json:"type" yaml:"type"`
-	Out     int     `json:"out,omitempty" yaml:"out"`
-	Kernel  int     `json:"kernel,omitempty" yaml:"kernel"`
-	Stride  int     `json:"stride,omitempty" yaml:"stride"`
-	Padding int     `json:"padding,omitempty" yaml:"padding"`
-	P       float32 `json:"p,omitempty" yaml:"p"`
+	Type string `json:"type" yaml:"type"`
+	// Out is the output width of linear and the output channels of conv2d.
+	Out int `json:"out,omitempty" yaml:"out"`
+	// Kernel is the square kernel size of conv2d and pooling.
+	Kernel int `json:"kernel,omitempty" yaml:"kernel"`
+	// Stride is the step of conv2d (default 1) and pooling (default kernel).
+	Stride int `json:"stride,omitempty" yaml:"stride"`
+	// Padding is the zero padding of conv2d and pooling (default 0).
+	Padding int `json:"padding,omitempty" yaml:"padding"`
+	// P is the drop probability of dropout, in [0, 1).
+	P float32 `json:"p,omitempty" yaml:"p"`
 }
 
 // Build constructs the network described by a, with fresh weights from the
 // nn package's seeded generator. The error names the field at fault.
 func Build(a Architecture) (nn.Layer, error) {
+	if net, ok, err := buildRegistered(a); ok {
+		return net, err
+	}
 	if len(a.Input) == 0 {
 		return nil, fmt.Errorf("architecture: input shape is required")
 	}
@@ -118,11 +136,15 @@ func Build(a Architecture) (nn.Layer, error) {
 			return nil, fmt.Errorf("architecture: input shape %v has a dimension that is not positive", a.Input)
 		}
 	}
-	if a.Dropout < 0 || a.Dropout >= 1 {
+	if !(a.Dropout >= 0 && a.Dropout < 1) {
 		return nil, fmt.Errorf("architecture: dropout must be in [0, 1), got %g", a.Dropout)
 	}
-	if n := parameterBound(a); n > MaxParameters {
-		return nil, fmt.Errorf("architecture: about %.3g parameters, more than the %d this build allows (a typo in a size?)", n, MaxParameters)
+	if err := checkLayerNumbers(a); err != nil {
+		return nil, err
+	}
+	b := bound(a)
+	if err := b.check(); err != nil {
+		return nil, err
 	}
 	switch a.Kind {
 	case "lstm", "gru":
@@ -136,7 +158,10 @@ func Build(a Architecture) (nn.Layer, error) {
 	case "layers":
 		return buildLayers(a)
 	}
-	return nil, fmt.Errorf("architecture: unknown kind %q (want mlp, cnn, layers, lstm, gru or transformer)", a.Kind)
+	if externalBuilders[a.Kind] != nil {
+		return nil, fmt.Errorf("architecture: kind %q is built from its artifact's files by model.Load, not from a config", a.Kind)
+	}
+	return nil, notRegistered(a.Kind)
 }
 
 // MaxParameters bounds the size of a network Build makes (1 GiB of float32
@@ -144,47 +169,191 @@ func Build(a Architecture) (nn.Layer, error) {
 // error instead of an allocation that takes the machine down.
 const MaxParameters = 1 << 28
 
-// parameterBound over-estimates the parameter count of a, in float64 so
-// that absurd sizes cannot overflow, without allocating anything.
-func parameterBound(a Architecture) float64 {
+// MaxActivations bounds the values one sample makes flow through any one
+// layer (its input, padded input, im2col buffer or output; 256 MiB of
+// float32), so a padding of 100000 or a huge image is refused before the
+// first forward pass allocates it.
+const MaxActivations = 1 << 26
+
+// sizeBound is an over-estimate of what a network costs, in float64 so
+// that absurd sizes cannot overflow, computed without allocating anything.
+type sizeBound struct {
+	params float64
+	acts   float64 // the largest per-sample buffer of any layer
+	where  string  // the layer of acts
+}
+
+// act records a per-sample buffer of n values made by the layer where.
+func (b *sizeBound) act(n float64, where string) {
+	if n > b.acts {
+		b.acts, b.where = n, where
+	}
+}
+
+// check reports a network over MaxParameters or MaxActivations.
+func (b *sizeBound) check() error {
+	if b.acts > MaxActivations {
+		return fmt.Errorf("architecture: %s: about %.3g values per sample, more than the %d this build allows (check its padding, stride, kernel and the input shape)", b.where, b.acts, MaxActivations)
+	}
+	if b.params > MaxParameters {
+		return fmt.Errorf("architecture: about %.3g parameters, more than the %d this build allows (a typo in a size?)", b.params, MaxParameters)
+	}
+	return nil
+}
+
+// bound over-estimates the parameters and the largest per-sample buffer
+// of a, following the shapes through convolutions (with their padding and
+// stride) and pooling windows.
+func bound(a Architecture) sizeBound {
 	f := func(v int) float64 { return float64(max(v, 1)) }
+	var b sizeBound
 	in := 1.0
 	for _, d := range a.Input {
 		in *= f(d)
 	}
+	b.act(in, "the input")
 	feat := f(a.Input[len(a.Input)-1]) // per-step features of a sequence
+	steps := f(a.Input[0])
 	widest := f(a.Outputs)
 	for _, h := range a.Hidden {
 		widest = max(widest, f(h))
 	}
-	head := 0.0 // the hidden Linear stack and the output layer
-	prev := in
-	for _, h := range append(append([]int(nil), a.Hidden...), a.Outputs) {
-		head += (prev + 1) * f(h)
-		prev = f(h)
+	head := func(prev float64) { // the hidden Linear stack and the output layer
+		for _, h := range append(append([]int(nil), a.Hidden...), a.Outputs) {
+			b.params += (prev + 1) * f(h)
+			b.act(f(h), "a hidden layer")
+			prev = f(h)
+		}
 	}
-	total := head
 	layers := f(a.NumLayers)
-	k := f(a.Kernel) * f(a.Kernel)
-	c := f(a.Input[0])
-	for _, o := range a.Channels {
-		total += c*f(o)*k + f(o)
-		c = f(o)
+	switch {
+	case a.Kind == "cnn" && len(a.Input) == 3:
+		b.params += cnnBound(a, &b)
+	case a.Kind == "layers":
+		layersBound(a, &b)
+	case a.Kind == "mlp":
+		head(in)
 	}
-	for _, l := range a.Layers {
-		kk := f(l.Kernel) * f(l.Kernel)
-		total += (in + 1) * f(l.Out) * max(1, kk)
+	if a.Kind == "cnn" && len(a.Input) != 3 {
+		head(in)
 	}
 	if a.HiddenSize > 0 {
 		h := f(a.HiddenSize)
-		total += 4 * h * (feat + 2*h + 2) * layers * 2 // 4 gates, both directions
-		total += (2*h + 1) * widest
+		b.params += 4 * h * (feat + 2*h + 2) * layers * 2 // 4 gates, both directions
+		b.params += (2*h + 1) * widest
+		b.act(steps*8*h*layers, "the recurrent layers")
+		head(2 * h)
 	}
 	if a.DModel > 0 {
 		d := f(a.DModel)
-		total += (feat+f(a.Outputs))*d + layers*(4*d*d+2*d*f(a.FF)+10*d) + f(a.MaxLen)*d
+		b.params += (feat+f(a.Outputs))*d + layers*(4*d*d+2*d*f(a.FF)+10*d) + f(a.MaxLen)*d
+		b.act(f(a.Heads)*steps*steps, "attention")
+		b.act(steps*max(d, f(a.FF), f(a.Outputs)), "the encoder")
+		head(d)
 	}
-	return total
+	return b
+}
+
+// cnnBound follows a cnn's convolutions (each with a 2x2 max pool) and
+// returns their parameters plus the head's, recording buffers in b.
+func cnnBound(a Architecture, b *sizeBound) float64 {
+	f := func(v int) float64 { return float64(max(v, 1)) }
+	k := a.Kernel
+	if k == 0 {
+		k = 3
+	}
+	pad := float64(k / 2)
+	if a.Padding != nil {
+		pad = float64(max(*a.Padding, 0))
+	}
+	kf := f(k)
+	c, h, w := f(a.Input[0]), f(a.Input[1]), f(a.Input[2])
+	params := 0.0
+	for i, o := range a.Channels {
+		where := fmt.Sprintf("convolution %d", i)
+		params += c*f(o)*kf*kf + f(o)
+		b.act(c*(h+2*pad)*(w+2*pad), where+" (padded input)")
+		h, w = max(h+2*pad-kf+1, 1), max(w+2*pad-kf+1, 1)
+		b.act(c*kf*kf*h*w, where+" (im2col)")
+		b.act(f(o)*h*w, where)
+		h, w, c = max(math.Floor(h/2), 1), max(math.Floor(w/2), 1), f(o)
+	}
+	prev := c * h * w
+	for _, hd := range append(append([]int(nil), a.Hidden...), a.Outputs) {
+		params += (prev + 1) * f(hd)
+		prev = f(hd)
+	}
+	return params
+}
+
+// layersBound follows an explicit layer list's shapes, stopping where a
+// shape stops making sense (Build reports that layer).
+func layersBound(a Architecture, b *sizeBound) {
+	f := func(v int) float64 { return float64(max(v, 1)) }
+	shape := make([]float64, len(a.Input))
+	for i, d := range a.Input {
+		shape[i] = f(d)
+	}
+	prod := func() float64 {
+		n := 1.0
+		for _, d := range shape {
+			n *= d
+		}
+		return n
+	}
+	for i, l := range a.Layers {
+		where := fmt.Sprintf("layers[%d] (%s)", i, l.Type)
+		switch strings.ToLower(l.Type) {
+		case "linear":
+			b.params += (shape[len(shape)-1] + 1) * f(l.Out)
+			shape = []float64{f(l.Out)}
+		case "conv2d":
+			if len(shape) != 3 {
+				return
+			}
+			k, st, pad := f(l.Kernel), f(l.Stride), float64(max(l.Padding, 0))
+			b.params += shape[0]*f(l.Out)*k*k + f(l.Out)
+			ph, pw := shape[1]+2*pad, shape[2]+2*pad
+			b.act(shape[0]*ph*pw, where+" (padded input)")
+			h, w := math.Floor((ph-k)/st)+1, math.Floor((pw-k)/st)+1
+			if h < 1 || w < 1 {
+				return
+			}
+			b.act(shape[0]*k*k*h*w, where+" (im2col)")
+			shape = []float64{f(l.Out), h, w}
+		case "maxpool2d", "avgpool2d":
+			if len(shape) != 3 {
+				return
+			}
+			k := f(max(l.Kernel, 2))
+			shape = []float64{shape[0], math.Floor(shape[1] / k), math.Floor(shape[2] / k)}
+		case "flatten":
+			shape = []float64{prod()}
+		case "batchnorm", "layernorm":
+			b.params += 4 * shape[0] * shape[len(shape)-1]
+		}
+		b.act(prod(), where)
+	}
+}
+
+// checkLayerNumbers refuses sizes no layer can take: negative padding,
+// kernel or stride, and dropout probabilities outside [0, 1) or NaN.
+func checkLayerNumbers(a Architecture) error {
+	if a.Kernel < 0 || (a.Padding != nil && *a.Padding < 0) {
+		return fmt.Errorf("architecture: kernel and padding must not be negative")
+	}
+	for i, l := range a.Layers {
+		if l.Kernel < 0 || l.Stride < 0 || l.Padding < 0 || l.Out < 0 {
+			return fmt.Errorf("architecture: layers[%d] (%s): out, kernel, stride and padding must not be negative", i, l.Type)
+		}
+		if strings.EqualFold(l.Type, "dropout") && !(l.P >= 0 && l.P < 1) {
+			return fmt.Errorf("architecture: layers[%d] (dropout): p must be in [0, 1), got %g", i, l.P)
+		}
+		if l.Kernel > 0 && l.Padding > l.Kernel {
+			return fmt.Errorf("architecture: layers[%d] (%s): padding %d is larger than the kernel %d", i, l.Type, l.Padding, l.Kernel)
+		}
+	}
+	return nil
 }
 
 // activation returns the layer for an activation name.

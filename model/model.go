@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/model/safetensors"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/quant"
@@ -67,6 +68,9 @@ type Spec struct {
 	Signature     Signature    `json:"signature"`
 	// Labels names the classes in output order (classification).
 	Labels []string `json:"labels,omitempty"`
+	// Target names the label column of the table the model was trained
+	// on, so that evaluation finds it and prediction leaves it out.
+	Target string `json:"target,omitempty"`
 	// Preprocessing is the fitted pipeline that turns raw input rows into
 	// the model's input features; absent when inputs are already features.
 	Preprocessing *data.Pipeline `json:"preprocessing,omitempty"`
@@ -123,8 +127,11 @@ func (p *ImageInput) check() error {
 	if p.Channels != 1 && p.Channels != 3 {
 		return fmt.Errorf("image.channels must be 1 or 3, got %d", p.Channels)
 	}
-	if p.Height <= 0 || p.Width <= 0 {
-		return fmt.Errorf("image.height and image.width must be positive, got %dx%d", p.Height, p.Width)
+	if p.Height <= 0 || p.Width <= 0 || p.Height > MaxImageSide || p.Width > MaxImageSide {
+		return fmt.Errorf("image.height and image.width must be in [1, %d], got %dx%d", MaxImageSide, p.Height, p.Width)
+	}
+	if p.values() > MaxImageValues {
+		return fmt.Errorf("image: %dx%dx%d is more than the %d values this build reads per image", p.Channels, p.Height, p.Width, MaxImageValues)
 	}
 	if n := p.Normalize; n != nil {
 		if len(n.Mean) != p.Channels || len(n.Std) != p.Channels {
@@ -243,6 +250,66 @@ func New(spec Spec) (*Model, error) {
 	return &Model{Spec: spec, Net: net}, nil
 }
 
+// ExternalBuilder builds the network of an artifact whose graph is a file
+// in the artifact directory rather than an architecture Build knows: kind
+// "onnx" runs the artifact's model.onnx (package onnx registers it). Such
+// a network has no parameters of its own, so weights.safetensors is empty.
+type ExternalBuilder func(a Architecture, dir string) (nn.Layer, error)
+
+var externalBuilders = map[string]ExternalBuilder{}
+
+// RegisterBuilder makes Load build architectures of kind with b. It is
+// meant for package init functions and panics on a kind registered twice.
+func RegisterBuilder(kind string, b ExternalBuilder) {
+	if _, dup := externalBuilders[kind]; dup {
+		panic("model: RegisterBuilder called twice for kind " + kind)
+	}
+	externalBuilders[kind] = b
+}
+
+// bareLoaders load folders that hold a model file other frameworks wrote
+// and no model.json (a Triton-style version folder with a bare
+// model.onnx), by that file's name; see RegisterBareLoader.
+var bareLoaders = map[string]func(dir string) (*Model, error){}
+
+// RegisterBareLoader makes Load accept a folder without model.json that
+// holds file, loading it with load (package onnx registers model.onnx).
+// It is meant for package init functions.
+func RegisterBareLoader(file string, load func(dir string) (*Model, error)) {
+	if _, dup := bareLoaders[file]; dup {
+		panic("model: RegisterBareLoader called twice for " + file)
+	}
+	bareLoaders[file] = load
+}
+
+// loadBare loads dir through a registered bare loader when dir has no
+// model.json; ok is false when none applies.
+func loadBare(dir string) (m *Model, ok bool, err error) {
+	if _, err := os.Stat(filepath.Join(dir, SpecFile)); !errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	for file, load := range bareLoaders {
+		if _, err := os.Stat(filepath.Join(dir, file)); err == nil {
+			m, err := load(dir)
+			return m, true, err
+		}
+	}
+	return nil, false, nil
+}
+
+// newIn is New for an artifact in dir, where external kinds find their file.
+func newIn(spec Spec, dir string) (*Model, error) {
+	b := externalBuilders[spec.Architecture.Kind]
+	if b == nil {
+		return New(spec)
+	}
+	net, err := b(spec.Architecture, dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Spec: spec, Net: net}, nil
+}
+
 // Save writes the artifact into dir (created if needed). Each file is
 // written to a temporary name and renamed, so a crash leaves either the
 // old file or the new one, never a torn one.
@@ -300,14 +367,25 @@ func DefaultSignature(a Architecture) Signature {
 	}
 }
 
-// Load reads the artifact in dir: it checks the format version, rebuilds
-// the network from the architecture, and requires every parameter and
-// buffer in weights.safetensors with the right shape. Errors name the file
-// and the tensor or field at fault; a truncated or corrupted file is an
-// error, never a panic.
+// Load reads the artifact in dir and checks it as a whole, so that what
+// loads can run. A folder with no model.json but a model file a bare
+// loader was registered for (RegisterBareLoader: package onnx's
+// model.onnx) is loaded by that loader instead. For an artifact, what
+// loads can run: the format version, every model.json field against every
+// other (Spec.Check), the network built from the architecture and run
+// once on a zero sample to check its output shape against the task, and
+// every parameter and buffer in weights.safetensors with the right shape.
+// Files are read only when regular (a FIFO or a link to /dev/zero is
+// refused) and within caps: model.json and profile.json safeio.MaxJSON,
+// the weights what the architecture's tensors can take. Errors name the
+// file and the field or tensor at fault; a truncated, corrupted or lying
+// file is an error, never a panic.
 func Load(dir string) (*Model, error) {
+	if m, ok, err := loadBare(dir); ok {
+		return m, err
+	}
 	specPath := filepath.Join(dir, SpecFile)
-	raw, err := os.ReadFile(specPath)
+	raw, err := safeio.ReadFile(specPath, safeio.MaxJSON)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
@@ -321,40 +399,33 @@ func Load(dir string) (*Model, error) {
 	if spec.FormatVersion < 1 || spec.FormatVersion > FormatVersion {
 		return nil, fmt.Errorf("model: %s: format_version %d is not supported by this Shen (reads 1 to %d)", specPath, spec.FormatVersion, FormatVersion)
 	}
-	if err := spec.checkDecision(); err != nil {
+	if err := spec.Check(); err != nil {
 		return nil, fmt.Errorf("model: %s: %w", specPath, err)
 	}
-	if spec.Image != nil {
-		if err := spec.Image.check(); err != nil {
-			return nil, fmt.Errorf("model: %s: %w", specPath, err)
-		}
-		n := 1
-		for _, d := range spec.Architecture.Input {
-			n *= d
-		}
-		if im := spec.Image; im.Channels*im.Height*im.Width != n {
-			return nil, fmt.Errorf("model: %s: image input %v holds %d values, the architecture's input %v takes %d", specPath, im.Shape(), im.Channels*im.Height*im.Width, spec.Architecture.Input, n)
-		}
-	}
-	m, err := New(spec)
-	if err != nil {
-		return nil, fmt.Errorf("model: %s: %w", specPath, err)
-	}
+	// Read the weights before building the network, so that a spec
+	// declaring far more parameters than the file holds costs nothing.
 	wpath := filepath.Join(dir, WeightsFile)
-	f, err := safetensors.ReadFile(wpath)
+	f, err := readWeights(wpath, spec.Architecture)
 	if err != nil {
 		return nil, err
+	}
+	m, err := newIn(spec, dir)
+	if err != nil {
+		return nil, fmt.Errorf("model: %s: %w", specPath, err)
+	}
+	if err := checkOutputShape(m); err != nil {
+		return nil, fmt.Errorf("model: %s: %w", specPath, err)
 	}
 	if err := loadWeights(m.Net, f, wpath); err != nil {
 		return nil, err
 	}
 	ppath := filepath.Join(dir, ProfileFile)
-	if _, err := os.Stat(ppath); err == nil {
+	if _, err := os.Lstat(ppath); err == nil {
 		if m.Profile, err = data.LoadProfile(ppath); err != nil {
 			return nil, err
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+		return nil, fmt.Errorf("model: %w", err)
 	}
 	nn.Train(m.Net, false)
 	if q := spec.Quantization; q != nil {
@@ -365,26 +436,61 @@ func Load(dir string) (*Model, error) {
 	return m, nil
 }
 
-// checkDecision checks the fields that change how outputs become
-// predictions: the threshold and the window's target transform.
-func (s *Spec) checkDecision() error {
-	if t := s.Threshold; t != nil {
-		if s.Task != "classification" || len(s.Labels) != 2 {
-			return fmt.Errorf("threshold is for binary classifiers; the model is a %s with %d labels", s.Task, len(s.Labels))
-		}
-		if !(*t > 0 && *t < 1) {
-			return fmt.Errorf("threshold must be in (0, 1), got %v", *t)
-		}
+// checkOutputShape runs the fresh network on one zero sample and checks
+// the output is what the task needs: [outputs], or [steps, vocabulary]
+// for a language model. Build has bounded every buffer, so this costs at
+// most one sample's forward pass.
+func checkOutputShape(m *Model) error {
+	a := m.Spec.Architecture
+	out, err := OutputShape(m.Net, a.Input)
+	if err != nil {
+		return fmt.Errorf("architecture: %w", err)
 	}
-	if w := s.Window; w != nil && w.Transforms() {
-		if s.Task != "regression" || w.Target != "next" {
-			return fmt.Errorf("window.log and window.difference are for forecasters (task regression, window target next), got %s with target %q", s.Task, w.Target)
-		}
-		if s.Architecture.Outputs > 1 {
-			return fmt.Errorf("window.log and window.difference need one output, the architecture has %d", s.Architecture.Outputs)
-		}
+	want := []int{a.Outputs}
+	if m.Spec.Task == TaskLanguageModel {
+		want = []int{a.Input[0], a.Outputs}
+	}
+	if !slices.Equal(out, want) {
+		return fmt.Errorf("architecture: the network gives %v per sample, task %s with outputs %d needs %v", out, m.Spec.Task, a.Outputs, want)
 	}
 	return nil
+}
+
+// readWeights reads the safetensors file of an artifact of architecture
+// a: no larger than a's parameters can fill (8 bytes per value, the widest
+// dtype, plus the largest header), checked against the file's size before
+// reading, and holding values enough for a's parameters (whose count
+// bound over-estimates by at most about 6 times), so that neither a huge
+// file nor a spec declaring a huge network over a small file costs memory.
+// Errors name the file.
+func readWeights(path string, a Architecture) (*safetensors.File, error) {
+	want := bound(a).params
+	limit := 8 + safetensors.MaxHeaderSize + 8*int64(min(want, MaxParameters))
+	b, err := safeio.ReadFile(path, limit)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	f, err := safetensors.Read(b)
+	if err != nil {
+		var e *safetensors.Error
+		if errors.As(err, &e) {
+			e.File = path
+			return nil, err // names the file and tensor
+		}
+		return nil, fmt.Errorf("model: %s: %w", path, err)
+	}
+	var have float64
+	for _, t := range f.Tensors {
+		n := 1.0
+		for _, d := range t.Shape {
+			n *= float64(d)
+		}
+		have += n
+	}
+	if want > 8*have+1<<20 && want <= MaxParameters {
+		return nil, fmt.Errorf("model: %s: holds %.0f values, the architecture in %s needs about %.3g (weights of another model?)", path, have, SpecFile, want)
+	}
+	return f, nil
 }
 
 // loadWeights copies every state-dict entry of net from f, checking
@@ -444,30 +550,8 @@ func (m *Model) Predict(x *tensor.Tensor) *tensor.Tensor {
 }
 
 // WriteFileAtomic writes b to path through a temporary file in the same
-// directory, synced and renamed, so readers see the old or the new content.
+// directory, synced, renamed and the directory synced, so readers (and
+// the file after a crash) see the old or the new content, never a mix.
 func WriteFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return err
-	}
-	if err := os.Chmod(name, 0o644); err != nil {
-		os.Remove(name)
-		return err
-	}
-	return os.Rename(name, path)
+	return safeio.WriteFileAtomic(path, b, 0o644)
 }

@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/metrics"
@@ -24,7 +23,7 @@ import (
 func (p *Predictor) EvaluateFrame(f *data.Frame, target string) (*metrics.Evaluation, error) {
 	tc := f.Col(target)
 	if tc == nil {
-		return nil, fmt.Errorf("no label column %q (columns: %s)", target, strings.Join(f.Names(), ", "))
+		return nil, fmt.Errorf("no label column %q (columns: %s)", target, f.ColumnList())
 	}
 	var x []float32
 	var err error
@@ -58,6 +57,9 @@ func (p *Predictor) EvaluateFrame(f *data.Frame, target string) (*metrics.Evalua
 		return nil, errors.New("no rows")
 	}
 	if p.classes == nil {
+		if p.outputs != 1 {
+			return nil, fmt.Errorf("the model predicts %d values per row; evaluation scores one label column", p.outputs)
+		}
 		if tc.Type != data.Numeric {
 			return nil, fmt.Errorf("label column %q is not numeric", target)
 		}

@@ -143,8 +143,9 @@ func (p *Predictor) Threshold() *float64 { return p.m.Spec.Threshold }
 
 // Forward runs n prepared samples x (n*InputSize values, sample-major) and
 // writes the raw network outputs (logits for a classifier) into out
-// (n*Outputs values). It refuses NaN and infinite inputs (naming the
-// sample) rather than answering with NaN. In steady state it allocates
+// (n*Outputs values). It refuses NaN and infinite inputs, and inputs that
+// overflow the network to a NaN or infinite output (naming the sample),
+// rather than answering with NaN. In steady state it allocates
 // only tensor headers: activations come from and return to the buffer
 // pool. Safe for concurrent use.
 func (p *Predictor) Forward(x []float32, n int, out []float32) error {
@@ -168,6 +169,9 @@ func (p *Predictor) Forward(x []float32, n int, out []float32) error {
 		y := p.m.Net.Forward(xt)
 		copy(out[s*p.outputs:e*p.outputs], y.Data())
 		y.Release()
+	}
+	if i := firstNonFinite(out); i >= 0 {
+		return &RowError{Row: i / p.outputs, Err: fmt.Errorf("the model's output %d is %v: an input far outside the training range overflowed the network", i%p.outputs, out[i])}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,6 +88,9 @@ func (p *Predictor) Frame(f *data.Frame, skip string) (*Result, error) {
 // which must match the input size.
 func (p *Predictor) FrameFeatures(f *data.Frame, skip string) ([]float32, [][]Note, error) {
 	if pipe := p.m.Spec.Preprocessing; pipe != nil && p.kind == Table {
+		if missing, _ := p.Columns(f); len(missing) > 0 {
+			return nil, nil, fmt.Errorf("the input lacks %d of the model's columns: %s (it has %s)", len(missing), strings.Join(missing, ", "), f.ColumnList())
+		}
 		notes, err := p.frameNotes(f, pipe.InputUses(), nil)
 		if err != nil {
 			return nil, nil, err
@@ -133,15 +137,37 @@ func (p *Predictor) InputColumns() []string {
 	return names
 }
 
-// LabelColumn returns the column of f that the artifact does not take as
-// an input (the label of an evaluation file), or "" when there is none or
-// more than one. For a window model it is the forecast or label column.
+// Columns compares f's columns with the ones a table or window model
+// reads: those it lacks, and those it has that the model does not read
+// (a label, an id; they are ignored).
+func (p *Predictor) Columns(f *data.Frame) (missing, extra []string) {
+	want := p.InputColumns()
+	for _, n := range want {
+		if f.Col(n) == nil {
+			missing = append(missing, n)
+		}
+	}
+	for _, n := range f.Names() {
+		if !slices.Contains(want, n) {
+			extra = append(extra, n)
+		}
+	}
+	return missing, extra
+}
+
+// LabelColumn returns the label column of f: the artifact's training
+// target when f has it, else the one column the artifact does not take
+// as an input ("" when there is none or more than one). For a window
+// model it is the forecast or label column.
 func (p *Predictor) LabelColumn(f *data.Frame) string {
 	if w := p.m.Spec.Window; w != nil {
 		if f.Col(w.Column) != nil {
 			return w.Column
 		}
 		return ""
+	}
+	if t := p.m.Spec.Target; t != "" && f.Col(t) != nil {
+		return t
 	}
 	if p.m.Spec.Preprocessing == nil {
 		return ""

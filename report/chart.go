@@ -69,11 +69,47 @@ func (c LineChart) SVG() []byte {
 		height = 360
 	}
 	const left, right, top, bottom = 72.0, 20.0, 40.0, 52.0
-	pw, ph := float64(width)-left-right, float64(height)-top-bottom
+	f := frame{left: left, top: top, pw: float64(width) - left - right, ph: float64(height) - top - bottom}
+	f.fit(c.Series)
+	var w svgWriter
+	w.open(width, height)
+	if c.Title != "" {
+		w.label(float64(width)/2, 22, "middle", ` font-size="15" font-weight="bold"`, c.Title)
+	}
+	f.axes(&w)
+	if c.XLabel != "" {
+		w.label(left+f.pw/2, float64(height)-12, "middle", "", c.XLabel)
+	}
+	if c.YLabel != "" {
+		w.f(`<text x="0" y="0" text-anchor="middle" transform="translate(16 %.1f) rotate(-90)">`, top+f.ph/2)
+		w.text(c.YLabel)
+		w.b.WriteString("</text>\n")
+	}
+	for i, s := range c.Series {
+		f.series(&w, s, palette[i%len(palette)])
+	}
+	f.legend(&w, c.Series)
+	w.b.WriteString("</svg>\n")
+	return w.b.Bytes()
+}
 
+// frame is the plot area of a line chart and the data range it shows.
+type frame struct {
+	left, top, pw, ph      float64 // plot area in pixels
+	xmin, xmax, ymin, ymax float64
+	xt, yt                 []float64 // tick positions
+	xstep, ystep           float64
+}
+
+func (f *frame) px(x float64) float64 { return f.left + (x-f.xmin)/(f.xmax-f.xmin)*f.pw }
+func (f *frame) py(y float64) float64 { return f.top + (f.ymax-y)/(f.ymax-f.ymin)*f.ph }
+
+// fit sets the data range to the series' finite points, padded, and
+// picks the ticks (whole numbers on an integer x axis such as epochs).
+func (f *frame) fit(series []Series) {
 	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	intX := true
-	for _, s := range c.Series {
+	for _, s := range series {
 		for i, x := range s.X {
 			if i >= len(s.Y) || !finite(s.Y[i]) || !finite(x) {
 				continue
@@ -94,120 +130,111 @@ func (c LineChart) SVG() []byte {
 		ymin, ymax = ymin-d, ymax+d
 	}
 	pad := (ymax - ymin) * 0.05
-	ymin, ymax = ymin-pad, ymax+pad
-	xt, xstep := niceTicks(xmin, xmax, 6)
-	if intX && xstep < 1 {
-		xt, xstep = nil, 1
-		for v := math.Ceil(xmin); v <= xmax; v++ {
-			xt = append(xt, v)
+	f.xmin, f.xmax, f.ymin, f.ymax = xmin, xmax, ymin-pad, ymax+pad
+	f.xt, f.xstep = niceTicks(f.xmin, f.xmax, 6)
+	if intX && f.xstep < 1 {
+		f.xt, f.xstep = nil, 1
+		for v := math.Ceil(f.xmin); v <= f.xmax; v++ {
+			f.xt = append(f.xt, v)
 		}
 	}
-	yt, ystep := niceTicks(ymin, ymax, 5)
-	px := func(x float64) float64 { return left + (x-xmin)/(xmax-xmin)*pw }
-	py := func(y float64) float64 { return top + (ymax-y)/(ymax-ymin)*ph }
+	f.yt, f.ystep = niceTicks(f.ymin, f.ymax, 5)
+}
 
-	var w svgWriter
-	w.open(width, height)
-	if c.Title != "" {
-		w.label(float64(width)/2, 22, "middle", ` font-size="15" font-weight="bold"`, c.Title)
-	}
-	// Grid, ticks and tick labels.
+// axes draws the grid, the frame and the tick labels.
+func (f *frame) axes(w *svgWriter) {
 	w.b.WriteString(`<g stroke="#e5e5e5" stroke-width="1">` + "\n")
-	for _, v := range yt {
-		w.f(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`+"\n", left, py(v), left+pw, py(v))
+	for _, v := range f.yt {
+		w.f(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`+"\n", f.left, f.py(v), f.left+f.pw, f.py(v))
 	}
-	for _, v := range xt {
-		w.f(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`+"\n", px(v), top, px(v), top+ph)
+	for _, v := range f.xt {
+		w.f(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`+"\n", f.px(v), f.top, f.px(v), f.top+f.ph)
 	}
 	w.b.WriteString("</g>\n")
-	w.f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="none" stroke="#333333"/>`+"\n", left, top, pw, ph)
+	w.f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="none" stroke="#333333"/>`+"\n", f.left, f.top, f.pw, f.ph)
 	w.b.WriteString(`<g fill="#333333">` + "\n")
-	for _, v := range yt {
-		w.label(left-6, py(v)+4, "end", "", formatTick(v, ystep))
+	for _, v := range f.yt {
+		w.label(f.left-6, f.py(v)+4, "end", "", formatTick(v, f.ystep))
 	}
-	for _, v := range xt {
-		w.label(px(v), top+ph+16, "middle", "", formatTick(v, xstep))
+	for _, v := range f.xt {
+		w.label(f.px(v), f.top+f.ph+16, "middle", "", formatTick(v, f.xstep))
 	}
 	w.b.WriteString("</g>\n")
-	if c.XLabel != "" {
-		w.label(left+pw/2, float64(height)-12, "middle", "", c.XLabel)
+}
+
+// series draws one line (broken at non-finite points) and, for up to 60
+// points, its markers.
+func (f *frame) series(w *svgWriter, s Series, color string) {
+	dash := ""
+	if s.Dashed {
+		dash = ` stroke-dasharray="6 4"`
 	}
-	if c.YLabel != "" {
-		w.f(`<text x="0" y="0" text-anchor="middle" transform="translate(16 %.1f) rotate(-90)">`, top+ph/2)
-		w.text(c.YLabel)
-		w.b.WriteString("</text>\n")
+	var d strings.Builder
+	pen := false
+	n := min(len(s.X), len(s.Y))
+	for j := range n {
+		if !finite(s.X[j]) || !finite(s.Y[j]) {
+			pen = false
+			continue
+		}
+		cmd := 'L'
+		if !pen {
+			cmd = 'M'
+		}
+		fmt.Fprintf(&d, "%c%.2f %.2f ", cmd, f.px(s.X[j]), f.py(s.Y[j]))
+		pen = true
 	}
-	// Lines and markers.
-	for i, s := range c.Series {
-		color := palette[i%len(palette)]
+	if d.Len() > 0 {
+		w.f(`<path d="%s" fill="none" stroke="%s" stroke-width="2"%s/>`+"\n", strings.TrimSpace(d.String()), color, dash)
+	}
+	if n <= 60 {
+		w.f(`<g fill="%s">`+"\n", color)
+		for j := range n {
+			if finite(s.X[j]) && finite(s.Y[j]) {
+				w.f(`<circle cx="%.2f" cy="%.2f" r="3"/>`+"\n", f.px(s.X[j]), f.py(s.Y[j]))
+			}
+		}
+		w.b.WriteString("</g>\n")
+	}
+}
+
+// legend draws the series names inside the plot, in the corner that hides
+// the fewest points.
+func (f *frame) legend(w *svgWriter, series []Series) {
+	if len(series) == 0 {
+		return
+	}
+	maxLen := 0
+	for _, s := range series {
+		maxLen = max(maxLen, utf8.RuneCountInString(s.Name))
+	}
+	lw, lh := 40+7*float64(maxLen), 8+18*float64(len(series))
+	lx, ly, best := 0.0, 0.0, -1
+	right, bottom := f.left+f.pw, f.top+f.ph
+	for _, corner := range [][2]float64{{right - lw - 8, f.top + 8}, {right - lw - 8, bottom - lh - 8}, {f.left + 8, f.top + 8}, {f.left + 8, bottom - lh - 8}} {
+		hidden := 0
+		for _, s := range series {
+			for j := range min(len(s.X), len(s.Y)) {
+				x, y := f.px(s.X[j]), f.py(s.Y[j])
+				if x >= corner[0]-4 && x <= corner[0]+lw+4 && y >= corner[1]-4 && y <= corner[1]+lh+4 {
+					hidden++
+				}
+			}
+		}
+		if best < 0 || hidden < best {
+			lx, ly, best = corner[0], corner[1], hidden
+		}
+	}
+	w.f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>`+"\n", lx, ly, lw, lh)
+	for i, s := range series {
+		y := ly + 16 + 18*float64(i)
 		dash := ""
 		if s.Dashed {
 			dash = ` stroke-dasharray="6 4"`
 		}
-		var d strings.Builder
-		pen := false
-		n := min(len(s.X), len(s.Y))
-		for j := range n {
-			if !finite(s.X[j]) || !finite(s.Y[j]) {
-				pen = false
-				continue
-			}
-			cmd := 'L'
-			if !pen {
-				cmd = 'M'
-			}
-			fmt.Fprintf(&d, "%c%.2f %.2f ", cmd, px(s.X[j]), py(s.Y[j]))
-			pen = true
-		}
-		if d.Len() > 0 {
-			w.f(`<path d="%s" fill="none" stroke="%s" stroke-width="2"%s/>`+"\n", strings.TrimSpace(d.String()), color, dash)
-		}
-		if n <= 60 {
-			w.f(`<g fill="%s">`+"\n", color)
-			for j := range n {
-				if finite(s.X[j]) && finite(s.Y[j]) {
-					w.f(`<circle cx="%.2f" cy="%.2f" r="3"/>`+"\n", px(s.X[j]), py(s.Y[j]))
-				}
-			}
-			w.b.WriteString("</g>\n")
-		}
+		w.f(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"%s/>`+"\n", lx+6, y-4, lx+30, y-4, palette[i%len(palette)], dash)
+		w.label(lx+36, y, "start", "", s.Name)
 	}
-	// Legend, inside the plot.
-	if len(c.Series) > 0 {
-		maxLen := 0
-		for _, s := range c.Series {
-			maxLen = max(maxLen, utf8.RuneCountInString(s.Name))
-		}
-		lw, lh := 40+7*float64(maxLen), 8+18*float64(len(c.Series))
-		// Put the legend in the corner that hides the fewest points.
-		lx, ly, best := 0.0, 0.0, -1
-		for _, corner := range [][2]float64{{left + pw - lw - 8, top + 8}, {left + pw - lw - 8, top + ph - lh - 8}, {left + 8, top + 8}, {left + 8, top + ph - lh - 8}} {
-			hidden := 0
-			for _, s := range c.Series {
-				for j := range min(len(s.X), len(s.Y)) {
-					x, y := px(s.X[j]), py(s.Y[j])
-					if x >= corner[0]-4 && x <= corner[0]+lw+4 && y >= corner[1]-4 && y <= corner[1]+lh+4 {
-						hidden++
-					}
-				}
-			}
-			if best < 0 || hidden < best {
-				lx, ly, best = corner[0], corner[1], hidden
-			}
-		}
-		w.f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>`+"\n", lx, ly, lw, lh)
-		for i, s := range c.Series {
-			y := ly + 16 + 18*float64(i)
-			dash := ""
-			if s.Dashed {
-				dash = ` stroke-dasharray="6 4"`
-			}
-			w.f(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"%s/>`+"\n", lx+6, y-4, lx+30, y-4, palette[i%len(palette)], dash)
-			w.label(lx+36, y, "start", "", s.Name)
-		}
-	}
-	w.b.WriteString("</svg>\n")
-	return w.b.Bytes()
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

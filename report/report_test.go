@@ -253,25 +253,6 @@ func TestWriteReport(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomic(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f.txt")
-	for _, content := range []string{"first", "second, longer"} {
-		if err := WriteFileAtomic(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		b, _ := os.ReadFile(path)
-		if string(b) != content {
-			t.Errorf("read %q, want %q", b, content)
-		}
-	}
-	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v", st.Mode())
-	}
-	if err := WriteFileAtomic(filepath.Join(t.TempDir(), "missing", "f"), nil, 0o644); err == nil {
-		t.Error("write into a missing folder succeeded")
-	}
-}
-
 func classNames(k int) []string {
 	c := make([]string, k)
 	for i := range c {

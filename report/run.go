@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/metrics"
 )
 
@@ -236,7 +237,7 @@ func RenderReport(w io.Writer, s RunSummary) error {
 // WriteReport writes report.html and the standalone charts loss.svg,
 // metric.svg and (with a classification report) confusion_matrix.svg into
 // dir, creating dir if needed. Each file is written atomically (see
-// WriteFileAtomic), so a reader never sees half a report.
+// safeio.WriteFileAtomic), so a reader never sees half a report.
 func WriteReport(dir string, s RunSummary) error {
 	s = s.withDefaults()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -258,52 +259,9 @@ func WriteReport(dir string, s RunSummary) error {
 	}
 	files = append(files, file{ReportHTML, html.Bytes()})
 	for _, f := range files {
-		if err := WriteFileAtomic(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
+		if err := safeio.WriteFileAtomic(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory, synced and then renamed over path, so that readers and crashes
-// see either the old file or the whole new one.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(name)
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	// Sync the directory so the rename itself survives a crash.
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }

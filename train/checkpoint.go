@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -152,6 +153,9 @@ func loadCheckpoint(dir string, o *FitOptions) (*checkpoint, error) {
 	if ck.Version != checkpointVersion {
 		return nil, fmt.Errorf("train: checkpoint %s: version %d, this Shen reads %d", path, ck.Version, checkpointVersion)
 	}
+	if err := checkState(&ck, o); err != nil {
+		return nil, fmt.Errorf("train: checkpoint %s: %w (delete the directory to start over)", path, err)
+	}
 	if n := nn.NumParameters(o.Model); ck.Params != n {
 		return nil, fmt.Errorf("train: checkpoint %s: holds a model of %d parameters, this one has %d (delete the directory to start over)", path, ck.Params, n)
 	}
@@ -187,4 +191,40 @@ func loadCheckpoint(dir string, o *FitOptions) (*checkpoint, error) {
 		}
 	}
 	return &ck, nil
+}
+
+// checkState refuses a checkpoint whose progress cannot belong to this
+// run (a tampered or foreign file): positions outside the run, counts that
+// contradict each other, weight files outside the checkpoint directory.
+func checkState(ck *checkpoint, o *FitOptions) error {
+	st := &ck.State
+	for _, name := range []string{ck.Weights, ck.BestWeights} {
+		if name != "" && (name != filepath.Base(name) || name == "." || name == "..") {
+			return fmt.Errorf("weights file %q is not a file name inside the checkpoint directory", name)
+		}
+	}
+	if ck.Weights == "" {
+		return errors.New("names no weights file")
+	}
+	batches := o.Train.Len()
+	switch {
+	case st.Epoch < 0 || st.Epoch > o.Epochs:
+		return fmt.Errorf("epoch %d is outside the run's %d epochs", st.Epoch, o.Epochs)
+	case st.Batch < 0 || st.Batch > batches || (st.Epoch == o.Epochs && st.Batch != 0):
+		return fmt.Errorf("batch %d is outside the epoch's %d batches", st.Batch, batches)
+	case st.Step < 0 || st.Seen < 0 || st.Correct < 0 || st.Correct > st.Seen || st.Bad < 0:
+		return fmt.Errorf("counts step %d, seen %d, correct %d, bad epochs %d are impossible", st.Step, st.Seen, st.Correct, st.Bad)
+	case math.IsNaN(st.LossSum) || math.IsInf(st.LossSum, 0) || st.LossSum < 0:
+		return fmt.Errorf("loss sum %v is not a finite non-negative number", st.LossSum)
+	case len(st.History) != st.Epoch:
+		return fmt.Errorf("holds %d epoch results for %d finished epochs", len(st.History), st.Epoch)
+	case st.BestEpoch < 0 || st.BestEpoch > st.Epoch:
+		return fmt.Errorf("best epoch %d is not one of the %d finished epochs", st.BestEpoch, st.Epoch)
+	}
+	for i, h := range st.History {
+		if h.Epoch != i+1 || h.TrainAccuracy < 0 || h.TrainAccuracy > 1 {
+			return fmt.Errorf("epoch result %d (epoch %d, training accuracy %v) is inconsistent", i+1, h.Epoch, h.TrainAccuracy)
+		}
+	}
+	return nil
 }

@@ -2,7 +2,9 @@ package train
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -48,6 +50,13 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad format", strings.Replace(base, "format: sklearn_csv", "format: xls", 1), "run.yaml:4: data.format: must be csv"},
 		{"missing file", strings.Replace(base, "path: iris.csv", "path: nope.csv", 1), "run.yaml:3: data.path: "},
 		{"no epochs", strings.Replace(base, "epochs: 2", "epochs: 0", 1), "run.yaml:9: train.epochs: must be positive"},
+		{"NaN dropout", strings.Replace(base, "hidden: [8]", "hidden: [8]\n  dropout: .nan", 1), "run.yaml:8: model.dropout: must be a finite number"},
+		{"NaN clip_norm", strings.Replace(base, "epochs: 2", "epochs: 2\n  clip_norm: .nan", 1), "run.yaml:10: train.clip_norm: must be a finite number"},
+		{"infinite lr", strings.Replace(base, "lr: 0.01", "lr: .inf", 1), "run.yaml:10: train.optimizer.lr: must be a finite number"},
+		{"NaN split", strings.Replace(base, "format: sklearn_csv", "format: sklearn_csv\n  split: {val: .nan}", 1), "run.yaml:5: data.split.val: must be a finite number"},
+		{"name ..", strings.Replace(base, "name: t", "name: ..", 1), `run.yaml:1: name: name ".." is not a file name`},
+		{"name with a path", strings.Replace(base, "name: t", "name: ../../x", 1), `run.yaml:1: name: name "../../x" holds a path separator`},
+		{"name with a control character", strings.Replace(base, "name: t", `name: "a\tb"`, 1), `run.yaml:1: name: name "a\tb" holds a control character`},
 		{"split too big", strings.Replace(base, "format: sklearn_csv", "format: sklearn_csv\n  split: {val: 0.5, test: 0.5}", 1), "run.yaml:5: data.split: val + test is 1"},
 		{"bad optimizer", strings.Replace(base, "name: adam", "name: adamx", 1), "run.yaml:10: train.optimizer.name: must be adam"},
 		{"bad monitor", base + "  early_stopping: {patience: 3, monitor: val_r2}\n", "run.yaml:11: train.early_stopping.monitor: \"val_r2\" is not a classification metric"},
@@ -231,4 +240,36 @@ func FuzzConfig(f *testing.F) {
 			t.Fatalf("accepted an invalid config: %+v", cfg)
 		}
 	})
+}
+
+// YAML that would cost a decoder far more than it holds (an alias bomb,
+// deep nesting) is refused before decoding, in bounded memory.
+func TestParseConfigBombs(t *testing.T) {
+	var bomb strings.Builder
+	bomb.WriteString("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&bomb, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	deep := "name: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n"
+	for name, doc := range map[string]string{"billion laughs": bomb.String(), "deep flow nesting": deep} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := ParseConfig("bomb.yaml", []byte(doc))
+		runtime.ReadMemStats(&after)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), "bomb.yaml") {
+			t.Errorf("%s: error %v, want a ConfigError naming the file", name, err)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<20 {
+			t.Errorf("%s: decoding allocated %d MiB", name, grew>>20)
+		}
+	}
+}
+
+// An unknown key suggests the nearest one and lists the keys valid there.
+func TestUnknownKeySuggests(t *testing.T) {
+	_, err := ParseConfig("run.yaml", []byte(strings.Replace(base, "epochs: 2", "epoch: 2", 1)))
+	if err == nil || !strings.Contains(err.Error(), `train.epoch: unknown key (did you mean "epochs"? keys here: epochs, batch_size`) {
+		t.Errorf("error %v", err)
+	}
 }

@@ -3,7 +3,6 @@ package train
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // ConfigError is a config problem at a position in the file.
@@ -42,7 +42,7 @@ func (e *ConfigError) Error() string {
 
 // LoadConfig reads and checks the config file at path.
 func LoadConfig(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxConfig)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -51,8 +51,15 @@ func LoadConfig(path string) (*Config, error) {
 
 // ParseConfig decodes YAML config bytes strictly and checks them (see
 // Config.Validate). name is used in messages and to resolve data paths.
-func ParseConfig(name string, b []byte) (*Config, error) {
+func ParseConfig(name string, b []byte) (*Config, error) { return parseConfig(name, b, nil) }
+
+func parseConfig(name string, b []byte, sets []Override) (*Config, error) {
 	cfg := &Config{File: name, Raw: b, lines: map[string]int{}}
+	// Bound nesting and alias expansion before any parser or decoder
+	// recurses over the document: a 1 KB alias bomb must fail at once.
+	if ye, ok := errors.AsType[*safeio.YAMLError](safeio.CheckYAML(b)); ok {
+		return nil, &ConfigError{File: name, Line: ye.Line, Msg: ye.Msg}
+	}
 	f, err := parser.ParseBytes(b, 0)
 	if err != nil {
 		return nil, yamlError(name, err, nil)
@@ -81,6 +88,9 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 		if _, ok := f.Docs[0].Body.(*ast.MappingValueNode); !ok {
 			return nil, &ConfigError{File: name, Line: 1, Msg: "must be a mapping with data, model and train sections"}
 		}
+	}
+	if err := cfg.applyOverrides(sets); err != nil {
+		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -201,7 +211,7 @@ func yamlError(file string, err error, idx *keyIndex) error {
 		if tk != nil {
 			ce.Key = joinKey(parentKey(ce.Key), tk.Value)
 		}
-		ce.Msg = "unknown key"
+		ce.Msg = "unknown key" + keyHint(ce.Key)
 	}
 	var oe *yaml.OverflowError
 	if errors.As(err, &oe) {
@@ -281,4 +291,65 @@ func (c *Config) Tabular() bool {
 		return true
 	}
 	return false
+}
+
+// keyHint suggests the key a misspelt one was meant to be and lists the
+// keys valid beside it: ` (did you mean "epochs"? keys here: ...)`.
+func keyHint(key string) string {
+	t := typeAt(reflect.TypeFor[Config](), parentKey(key))
+	if t == nil || t.Kind() != reflect.Struct {
+		return ""
+	}
+	names := tagNames(t)
+	leaf := key[strings.LastIndexByte(key, '.')+1:]
+	hint := " ("
+	if s := suggest(leaf, names); s != "" {
+		hint += fmt.Sprintf("did you mean %q? ", s)
+	}
+	return hint + "keys here: " + strings.Join(names, ", ") + ")"
+}
+
+// typeAt returns the type of the value at a dotted config key ("" is the
+// whole config), looking through pointers, list indices and maps; nil for
+// a key that leads nowhere.
+func typeAt(t reflect.Type, key string) reflect.Type {
+	for _, part := range strings.Split(key, ".") {
+		if part == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(part, "[")
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch t.Kind() {
+		case reflect.Struct:
+			f, ok := fieldOfTag(t, name)
+			if !ok {
+				return nil
+			}
+			t = f.Type
+		case reflect.Map:
+			t = t.Elem()
+		default:
+			return nil
+		}
+		for strings.Contains(part, "[") && (t.Kind() == reflect.Slice || t.Kind() == reflect.Pointer) {
+			t = t.Elem()
+			part = part[strings.IndexByte(part, ']')+1:]
+		}
+	}
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	return t
+}
+
+// fieldOfTag finds the field of struct type t with yaml key name.
+func fieldOfTag(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() && yamlName(f) == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }

@@ -107,6 +107,14 @@ type FitOptions struct {
 	// 0-based epoch, the number of batches done in that epoch and the
 	// total number of steps. Tests use it to simulate a crash.
 	OnStep func(epoch, batch int, step int64)
+	// OnEpoch, when set, is called with each finished epoch's results
+	// (after logging, before the checkpoint); an error it returns ends Fit
+	// at once with that error (shen tune prunes trials this way).
+	OnEpoch func(EpochResult) error
+	// FeatureNames names the values of one input sample, when they have
+	// names (a table's preprocessed features; a window repeats them every
+	// step), so that a loss that overflows can name the input at fault.
+	FeatureNames []string
 }
 
 // EpochResult holds the numbers of one finished epoch.
@@ -187,183 +195,254 @@ func Fit(ctx context.Context, opts FitOptions) (*History, error) {
 	if err := checkFit(&opts); err != nil {
 		return nil, err
 	}
-	m := opts.Model
-	params := nn.Parameters(m)
-	st := &fitState{}
-	hist := &History{Monitor: opts.EarlyStopping.Monitor}
-	var best map[string][]float32
-	if opts.CheckpointDir != "" {
-		ck, err := loadCheckpoint(opts.CheckpointDir, &opts)
-		if err != nil {
-			return nil, err
-		}
-		if ck != nil {
-			st = &ck.State
-			best = ck.Best
-			hist.ResumedFrom = st.Step
-			if opts.Progress != nil {
-				fmt.Fprintf(opts.Progress, "resuming from %s: epoch %d, batch %d, step %d\n", opts.CheckpointDir, st.Epoch+1, st.Batch, st.Step)
-			}
-		}
+	f := &fitter{o: &opts, params: nn.Parameters(opts.Model), st: &fitState{}, hist: &History{Monitor: opts.EarlyStopping.Monitor}}
+	if err := f.resume(); err != nil {
+		return nil, err
 	}
-	var prog *Progress
 	if opts.Progress != nil {
-		prog = NewProgress(opts.Progress, opts.Epochs)
-		defer prog.Close()
+		f.prog = NewProgress(opts.Progress, opts.Epochs)
+		defer f.prog.Close()
 	}
-	start := time.Now()
-	lr := func() float64 { return opts.Optimizer.Groups()[0].LR }
-
-	for st.Epoch < opts.Epochs && !st.Stopped {
-		epoch := st.Epoch
+	f.start = time.Now()
+	for f.st.Epoch < opts.Epochs && !f.st.Stopped {
 		epochStart := time.Now()
-		nn.Train(m, true)
-		if prog != nil {
-			prog.StartEpoch(epoch+1, opts.Train.Len())
-			if st.Batch > 0 {
-				prog.Step(int(st.Seen))
-			}
-		}
-		bi := 0
-		for b, err := range opts.Train.Epoch(epoch) {
-			if err != nil {
-				return hist, fmt.Errorf("train: epoch %d: %w", epoch+1, err)
-			}
-			if bi < st.Batch { // done before the checkpoint we resumed from
-				bi++
-				continue
-			}
-			if err := ctx.Err(); err != nil {
-				return hist, err
-			}
-			out := m.Forward(opts.Input(b))
-			loss := opts.Loss(out, b)
-			lv := float64(loss.Item())
-			if math.IsNaN(lv) || math.IsInf(lv, 0) {
-				loss.FreeGraph()
-				return hist, fmt.Errorf("train: epoch %d batch %d: the loss is %v (lower the learning rate or clip gradients)", epoch+1, bi+1, lv)
-			}
-			if opts.Task == Classification && b.Y != nil {
-				st.Correct += int64(correct(out, b.Y))
-			}
-			opts.Optimizer.ZeroGrad()
-			loss.Backward()
-			if opts.ClipNorm > 0 {
-				optim.ClipGradNorm(params, opts.ClipNorm, 2)
-			}
-			opts.Optimizer.Step()
-			loss.FreeGraph()
-			if opts.Scheduler != nil && opts.SchedulePerStep {
-				opts.Scheduler.Step()
-			}
-			st.LossSum += lv * float64(b.Size)
-			st.Seen += int64(b.Size)
-			st.Step++
-			bi++
-			st.Batch = bi
-			if prog != nil {
-				stats := []Stat{{"loss", st.LossSum / float64(st.Seen)}}
-				if opts.Task == Classification {
-					stats = append(stats, Stat{"acc", float64(st.Correct) / float64(st.Seen)})
-				}
-				prog.Step(b.Size, stats...)
-			}
-			if opts.CheckpointDir != "" && opts.CheckpointEvery > 0 && st.Step%int64(opts.CheckpointEvery) == 0 && bi < opts.Train.Len() {
-				if err := saveCheckpoint(opts.CheckpointDir, &opts, st, best); err != nil {
-					return hist, err
-				}
-			}
-			if opts.OnStep != nil {
-				opts.OnStep(epoch, bi, st.Step)
-			}
+		if err := f.trainEpoch(ctx); err != nil {
+			return f.hist, err
 		}
 		if err := ctx.Err(); err != nil {
-			return hist, err
+			return f.hist, err
 		}
-		if st.Seen == 0 {
-			return hist, fmt.Errorf("train: epoch %d had no training batches", epoch+1)
-		}
-		res := EpochResult{Epoch: epoch + 1, Step: st.Step, TrainLoss: st.LossSum / float64(st.Seen)}
-		if opts.Task == Classification {
-			res.TrainAccuracy = float64(st.Correct) / float64(st.Seen)
-		}
-		monitored := res.TrainLoss
-		var report *metrics.ClassificationReport
-		if opts.Val != nil {
-			ev, err := evaluate(m, opts.Val, &opts)
-			if err != nil {
-				return hist, err
-			}
-			res.ValLoss, res.Val, report = ev.Loss, ev.Metrics, ev.Report
-			monitored, err = monitorValue(hist.Monitor, res)
-			if err != nil {
-				return hist, err
-			}
-		}
-		if opts.Scheduler != nil && !opts.SchedulePerStep {
-			opts.Scheduler.Step()
-		}
-		if opts.Plateau != nil {
-			opts.Plateau.StepMetric(monitored)
-		}
-		res.LR = lr()
-		res.Seconds = time.Since(epochStart).Seconds()
-
-		improved := st.Best == nil
-		if !improved {
-			d := opts.EarlyStopping.MinDelta
-			if lowerIsBetter(hist.Monitor) {
-				improved = monitored < *st.Best-d
-			} else {
-				improved = monitored > *st.Best+d
-			}
-		}
-		if improved {
-			v := monitored
-			st.Best, st.BestEpoch, st.Bad = &v, epoch+1, 0
-			if !opts.KeepLast {
-				best = copyState(m)
-			}
-			hist.LastValReport = report
-		} else {
-			st.Bad++
-		}
-		if p := opts.EarlyStopping.Patience; p > 0 && st.Bad >= p {
-			st.Stopped = true
-		}
-		st.History = append(st.History, res)
-		if err := logEpoch(opts.Log, res, opts.Task, time.Since(start)); err != nil {
-			return hist, err
-		}
-		if prog != nil {
-			stats := []Stat{{"loss", res.TrainLoss}}
-			if opts.Task == Classification {
-				stats = append(stats, Stat{"acc", res.TrainAccuracy})
-			}
-			if opts.Val != nil {
-				stats = append(stats, Stat{"val_loss", res.ValLoss})
-				if v, ok := res.Val["accuracy"]; ok {
-					stats = append(stats, Stat{"val_acc", v})
-				}
-				if v, ok := res.Val["r2"]; ok {
-					stats = append(stats, Stat{"val_r2", v})
-				}
-			}
-			prog.EndEpoch(stats...)
-		}
-		st.Epoch, st.Batch, st.LossSum, st.Seen, st.Correct = epoch+1, 0, 0, 0, 0
-		if opts.CheckpointDir != "" {
-			if err := saveCheckpoint(opts.CheckpointDir, &opts, st, best); err != nil {
-				return hist, err
-			}
-		}
-		if st.Stopped && prog != nil {
-			fmt.Fprintf(opts.Progress, "early stopping: %s has not improved for %d epochs (best %.4f at epoch %d)\n",
-				hist.Monitor, opts.EarlyStopping.Patience, *st.Best, st.BestEpoch)
+		if err := f.endEpoch(epochStart); err != nil {
+			return f.hist, err
 		}
 	}
-	if best != nil && !opts.KeepLast {
-		if err := restoreState(m, best); err != nil {
+	return f.finish()
+}
+
+// fitter is the state of one Fit.
+type fitter struct {
+	o      *FitOptions
+	params []*tensor.Tensor
+	st     *fitState
+	hist   *History
+	best   map[string][]float32 // weights of the best epoch
+	prog   *Progress
+	start  time.Time
+}
+
+// resume loads the checkpoint in o.CheckpointDir, if there is one.
+func (f *fitter) resume() error {
+	o := f.o
+	if o.CheckpointDir == "" {
+		return nil
+	}
+	ck, err := loadCheckpoint(o.CheckpointDir, o)
+	if err != nil || ck == nil {
+		return err
+	}
+	f.st, f.best = &ck.State, ck.Best
+	f.hist.ResumedFrom = f.st.Step
+	if o.Log != nil {
+		if err := o.Log.Rewind(f.st.Epoch); err != nil {
+			return err
+		}
+	}
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "resuming from %s: epoch %d, batch %d, step %d\n", o.CheckpointDir, f.st.Epoch+1, f.st.Batch, f.st.Step)
+	}
+	return nil
+}
+
+// trainEpoch runs the training batches of the epoch in progress, from
+// the batch a resumed checkpoint stopped at.
+func (f *fitter) trainEpoch(ctx context.Context) error {
+	o, st := f.o, f.st
+	epoch := st.Epoch
+	nn.Train(o.Model, true)
+	if f.prog != nil {
+		f.prog.StartEpoch(epoch+1, o.Train.Len())
+		if st.Batch > 0 {
+			f.prog.Step(int(st.Seen))
+		}
+	}
+	bi := 0
+	for b, err := range o.Train.Epoch(epoch) {
+		if err != nil {
+			return fmt.Errorf("train: epoch %d: %w", epoch+1, err)
+		}
+		if bi < st.Batch { // done before the checkpoint we resumed from
+			bi++
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := f.step(b, epoch, bi); err != nil {
+			return err
+		}
+		bi++
+		st.Batch = bi
+		if o.CheckpointDir != "" && o.CheckpointEvery > 0 && st.Step%int64(o.CheckpointEvery) == 0 && bi < o.Train.Len() {
+			if err := saveCheckpoint(o.CheckpointDir, o, st, f.best); err != nil {
+				return err
+			}
+		}
+		if o.OnStep != nil {
+			o.OnStep(epoch, bi, st.Step)
+		}
+	}
+	return nil
+}
+
+// step is one optimizer step on batch b (batch bi of epoch).
+func (f *fitter) step(b *data.Batch, epoch, bi int) error {
+	o, st := f.o, f.st
+	out := o.Model.Forward(o.Input(b))
+	loss := o.Loss(out, b)
+	lv := float64(loss.Item())
+	if math.IsNaN(lv) || math.IsInf(lv, 0) {
+		loss.FreeGraph()
+		if culprit := hugeInput(b, o.FeatureNames); culprit != "" {
+			return fmt.Errorf("train: epoch %d batch %d: the loss is %v: %s; values this large overflow the network, so clean or rescale that input (data.cleaning.clip, preprocessing)", epoch+1, bi+1, lv, culprit)
+		}
+		return fmt.Errorf("train: epoch %d batch %d: the loss is %v (lower the learning rate or clip gradients)", epoch+1, bi+1, lv)
+	}
+	if o.Task == Classification && b.Y != nil {
+		st.Correct += int64(correct(out, b.Y))
+	}
+	o.Optimizer.ZeroGrad()
+	loss.Backward()
+	if o.ClipNorm > 0 {
+		optim.ClipGradNorm(f.params, o.ClipNorm, 2)
+	}
+	o.Optimizer.Step()
+	loss.FreeGraph()
+	if o.Scheduler != nil && o.SchedulePerStep {
+		o.Scheduler.Step()
+	}
+	st.LossSum += lv * float64(b.Size)
+	st.Seen += int64(b.Size)
+	st.Step++
+	if f.prog != nil {
+		stats := []Stat{{"loss", st.LossSum / float64(st.Seen)}}
+		if o.Task == Classification {
+			stats = append(stats, Stat{"acc", float64(st.Correct) / float64(st.Seen)})
+		}
+		f.prog.Step(b.Size, stats...)
+	}
+	return nil
+}
+
+// endEpoch validates, steps the epoch schedules, keeps the best weights,
+// checks early stopping, logs and checkpoints the finished epoch.
+func (f *fitter) endEpoch(epochStart time.Time) error {
+	o, st, hist := f.o, f.st, f.hist
+	epoch := st.Epoch
+	if st.Seen == 0 {
+		return fmt.Errorf("train: epoch %d had no training batches", epoch+1)
+	}
+	res := EpochResult{Epoch: epoch + 1, Step: st.Step, TrainLoss: st.LossSum / float64(st.Seen)}
+	if o.Task == Classification {
+		res.TrainAccuracy = float64(st.Correct) / float64(st.Seen)
+	}
+	monitored := res.TrainLoss
+	var report *metrics.ClassificationReport
+	if o.Val != nil {
+		ev, err := evaluate(o.Model, o.Val, o)
+		if err != nil {
+			return err
+		}
+		res.ValLoss, res.Val, report = ev.Loss, ev.Metrics, ev.Report
+		if monitored, err = monitorValue(hist.Monitor, res); err != nil {
+			return err
+		}
+	}
+	if o.Scheduler != nil && !o.SchedulePerStep {
+		o.Scheduler.Step()
+	}
+	if o.Plateau != nil {
+		o.Plateau.StepMetric(monitored)
+	}
+	res.LR = o.Optimizer.Groups()[0].LR
+	res.Seconds = time.Since(epochStart).Seconds()
+	f.track(monitored, report)
+	st.History = append(st.History, res)
+	if err := logEpoch(o.Log, res, o.Task, time.Since(f.start)); err != nil {
+		return err
+	}
+	f.endProgress(res)
+	if o.OnEpoch != nil {
+		if err := o.OnEpoch(res); err != nil {
+			return err
+		}
+	}
+	st.Epoch, st.Batch, st.LossSum, st.Seen, st.Correct = epoch+1, 0, 0, 0, 0
+	if o.CheckpointDir != "" {
+		if err := saveCheckpoint(o.CheckpointDir, o, st, f.best); err != nil {
+			return err
+		}
+	}
+	if st.Stopped && f.prog != nil {
+		fmt.Fprintf(o.Progress, "early stopping: %s has not improved for %d epochs (best %.4f at epoch %d)\n",
+			hist.Monitor, o.EarlyStopping.Patience, *st.Best, st.BestEpoch)
+	}
+	return nil
+}
+
+// track keeps the best epoch by the monitored value and decides early
+// stopping.
+func (f *fitter) track(monitored float64, report *metrics.ClassificationReport) {
+	o, st := f.o, f.st
+	improved := st.Best == nil
+	if !improved {
+		d := o.EarlyStopping.MinDelta
+		if lowerIsBetter(f.hist.Monitor) {
+			improved = monitored < *st.Best-d
+		} else {
+			improved = monitored > *st.Best+d
+		}
+	}
+	if improved {
+		v := monitored
+		st.Best, st.BestEpoch, st.Bad = &v, st.Epoch+1, 0
+		if !o.KeepLast {
+			f.best = copyState(o.Model)
+		}
+		f.hist.LastValReport = report
+	} else {
+		st.Bad++
+	}
+	if p := o.EarlyStopping.Patience; p > 0 && st.Bad >= p {
+		st.Stopped = true
+	}
+}
+
+// endProgress closes the epoch's progress line with its results.
+func (f *fitter) endProgress(res EpochResult) {
+	if f.prog == nil {
+		return
+	}
+	stats := []Stat{{"loss", res.TrainLoss}}
+	if f.o.Task == Classification {
+		stats = append(stats, Stat{"acc", res.TrainAccuracy})
+	}
+	if f.o.Val != nil {
+		stats = append(stats, Stat{"val_loss", res.ValLoss})
+		if v, ok := res.Val["accuracy"]; ok {
+			stats = append(stats, Stat{"val_acc", v})
+		}
+		if v, ok := res.Val["r2"]; ok {
+			stats = append(stats, Stat{"val_r2", v})
+		}
+	}
+	f.prog.EndEpoch(stats...)
+}
+
+// finish restores the best weights and fills the history.
+func (f *fitter) finish() (*History, error) {
+	o, st, hist := f.o, f.st, f.hist
+	if f.best != nil && !o.KeepLast {
+		if err := restoreState(o.Model, f.best); err != nil {
 			return hist, err
 		}
 	}
@@ -374,7 +453,7 @@ func Fit(ctx context.Context, opts FitOptions) (*History, error) {
 	}
 	hist.StoppedEarly = st.Stopped
 	hist.Steps = st.Step
-	nn.Train(m, false)
+	nn.Train(o.Model, false)
 	return hist, nil
 }
 
@@ -424,7 +503,7 @@ func checkFit(o *FitOptions) error {
 		if o.Task == Classification && o.ClassWeights != nil {
 			w := tensor.FromSlice(slices.Clone(o.ClassWeights), len(o.ClassWeights))
 			o.Loss = func(out *tensor.Tensor, b *data.Batch) *tensor.Tensor {
-				return nn.CrossEntropyWith(out, tensor.IntFromSlice(b.Y, b.Size), nn.CrossEntropyOptions{Weight: w, IgnoreIndex: -100})
+				return nn.CrossEntropyWith(out, tensor.IntFromSlice(b.Y, b.Size), nn.CrossEntropyOptions{Weight: w})
 			}
 		} else if o.Task == Classification {
 			o.Loss = func(out *tensor.Tensor, b *data.Batch) *tensor.Tensor {
@@ -603,3 +682,34 @@ func (nopOptimizer) ZeroGrad()                         {}
 func (nopOptimizer) Groups() []*optim.Group            { return nil }
 func (nopOptimizer) StateDict() optim.State            { return optim.State{} }
 func (nopOptimizer) LoadStateDict(s optim.State) error { return nil }
+
+// hugeInputLimit is the magnitude above which an input value, after the
+// preprocessing, is taken to be the cause of an overflowing loss.
+const hugeInputLimit = 1e6
+
+// hugeInput describes the largest input value of the batch when it is not
+// finite or beyond hugeInputLimit, naming its feature, or returns "".
+func hugeInput(b *data.Batch, names []string) string {
+	width := 1
+	for _, d := range b.XShape[1:] {
+		width *= d
+	}
+	worst, at := 0.0, -1
+	for i, v := range b.X {
+		a := math.Abs(float64(v))
+		if math.IsNaN(a) {
+			a = math.Inf(1)
+		}
+		if a > worst {
+			worst, at = a, i
+		}
+	}
+	if at < 0 || worst <= hugeInputLimit {
+		return ""
+	}
+	feature := fmt.Sprintf("input value %d", at%width)
+	if len(names) > 0 {
+		feature = fmt.Sprintf("input %q", names[at%width%len(names)])
+	}
+	return fmt.Sprintf("%s holds %v in sample %d of the batch", feature, b.X[at], at/width+1)
+}

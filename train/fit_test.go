@@ -3,13 +3,18 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
+	"github.com/shenml/shen/report"
 )
 
 // blobs returns n samples of d features in k Gaussian clusters.
@@ -189,5 +194,91 @@ func TestFitRejectsBadOptions(t *testing.T) {
 	o.EarlyStopping.Monitor = "val_nope"
 	if _, err := Fit(context.Background(), o); err == nil {
 		t.Error("unknown monitor accepted")
+	}
+}
+
+// A run killed after it logged an epoch but before it checkpointed it
+// redoes that epoch on resume: the run log must hold each epoch once, and
+// no test record of the earlier attempt.
+func TestResumeRewindsRunLog(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, RunLogFile)
+	fit := func(epochs int) {
+		o := setup(t, 1, filepath.Join(dir, "ck"))
+		o.Epochs = epochs
+		l, err := OpenRunLog(logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		o.Log = l
+		if _, err := Fit(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fit(2)
+	// What the killed attempt left: epoch 3 logged, a test record, and a
+	// checkpoint still at epoch 2.
+	l, err := OpenRunLog(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []report.Record{{Epoch: 3, Split: report.SplitTrain, Loss: 9}, {Epoch: 3, Split: report.SplitVal, Loss: 9}, {Epoch: 2, Split: report.SplitTest, Loss: 9}} {
+		if err := l.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	fit(3)
+	recs, err := ReadRunLog(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		k := fmt.Sprint(r.Epoch, r.Split)
+		if seen[k] || r.Loss == 9 {
+			t.Errorf("run log after resume: %s duplicated or left from the killed attempt (%+v)", k, r)
+		}
+		seen[k] = true
+	}
+	if len(recs) != 6 {
+		t.Errorf("%d records, want train and val for 3 epochs", len(recs))
+	}
+}
+
+// A tampered checkpoint is refused, never trusted.
+func TestTamperedCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	o := setup(t, 1, dir)
+	o.Epochs = 1
+	if _, err := Fit(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, CheckpointFile)
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ from, to, want string }{
+		{`"epoch":1`, `"epoch":-3`, "epoch -3"},
+		{`"epoch":1`, `"epoch":99999`, "epoch 99999"},
+		{`"batch":0`, `"batch":-1`, "batch -1"},
+		{`"best_epoch":1`, `"best_epoch":7`, "best epoch 7"},
+		{`"weights":"`, `"weights":"../`, "not a file name"},
+	} {
+		bad := strings.Replace(string(orig), tc.from, tc.to, 1)
+		if bad == string(orig) {
+			t.Fatalf("checkpoint has no %s: %s", tc.from, orig)
+		}
+		if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o := setup(t, 1, dir)
+		o.Epochs = 2
+		_, err := Fit(context.Background(), o)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), CheckpointFile) {
+			t.Errorf("%s -> %s: error %v, want one naming the checkpoint and %q", tc.from, tc.to, err, tc.want)
+		}
 	}
 }

@@ -21,10 +21,13 @@ type prepared struct {
 	pipe                   *data.Pipeline
 	profile                *data.Profile
 	trainDS, valDS, testDS data.Dataset
-	input                  []int // per-sample input shape
-	clean                  *data.CleanReport
-	dataHash               string
-	trainN, valN, testN    int
+	// testRows are the test split's rows as read and cleaned, target
+	// included (tables; nil otherwise), for predictions_test.csv.
+	testRows            *data.Frame
+	input               []int // per-sample input shape
+	clean               *data.CleanReport
+	dataHash            string
+	trainN, valN, testN int
 	// window is set for sequence samples cut from rows; rescale is the
 	// [scale, shift] of regression targets on windows; naiveRMSE the test
 	// RMSE of repeating the last value (forecasting).
@@ -103,8 +106,15 @@ func prepareArrays(cfg *Config, p *prepared, ds *data.ArrayDataset, classes []st
 		for _, y := range ds.Y[:n] {
 			maxY = max(maxY, y)
 		}
-		for i := range maxY + 1 {
-			classes = append(classes, strconv.FormatInt(i, 10))
+		if names := cfg.Data.ClassNames; len(names) > 0 {
+			if maxY >= int64(len(names)) {
+				return nil, cfg.errAt("data.class_names", "names %d classes, but %s holds the label %d", len(names), cfg.Data.Labels, maxY)
+			}
+			classes = names
+		} else {
+			for i := range maxY + 1 {
+				classes = append(classes, strconv.FormatInt(i, 10))
+			}
 		}
 	}
 	p.classes = classes
@@ -192,16 +202,38 @@ func splitIdx(cfg *Config, n int, labels []int64) (tr, va, te []int, err error) 
 // on the training rows.
 func prepareTable(cfg *Config, p *prepared, seed uint64, out io.Writer) (*prepared, error) {
 	d := cfg.Data
+	f, sk, err := readTable(cfg)
+	if err != nil {
+		return nil, err
+	}
+	f, feats, err := selectColumns(cfg, f)
+	if err != nil {
+		return nil, err
+	}
+	if f, err = cleanTable(cfg, p, f, feats, out); err != nil {
+		return nil, err
+	}
+	labels, yf, err := tableTargets(cfg, p, f, sk)
+	if err != nil {
+		return nil, err
+	}
+	if d.Window != nil {
+		return prepareWindows(cfg, p, f, feats, labels, yf)
+	}
+	return splitTable(cfg, p, f, labels, yf)
+}
+
+// readTable reads the config's table with the declared column types (the
+// target as categories for classification).
+func readTable(cfg *Config) (f *data.Frame, sklearnClasses []string, err error) {
+	d := cfg.Data
 	path := cfg.DataPath(d.Path)
-	var f *data.Frame
-	var sk []string
-	var err error
 	opts := data.CSVOptions{MaxRows: d.Limit, Types: map[string]data.ColumnType{}}
 	for _, ft := range d.Features {
 		switch ft.Type {
 		case "numeric":
 			opts.Types[ft.Name] = data.Numeric
-		case "category":
+		case "category", "date":
 			opts.Types[ft.Name] = data.Categorical
 		}
 	}
@@ -210,7 +242,7 @@ func prepareTable(cfg *Config, p *prepared, seed uint64, out io.Writer) (*prepar
 	}
 	switch d.Format {
 	case "sklearn_csv":
-		f, sk, err = data.ReadSklearnCSV(path)
+		f, sklearnClasses, err = data.ReadSklearnCSV(path)
 		if err == nil && d.Limit > 0 && d.Limit < f.NumRows() {
 			f = f.Take(seq(d.Limit))
 		}
@@ -225,16 +257,20 @@ func prepareTable(cfg *Config, p *prepared, seed uint64, out io.Writer) (*prepar
 		}
 		f, err = data.ReadCSV(path, opts)
 	}
-	if err != nil {
-		return nil, err
-	}
+	return f, sklearnClasses, err
+}
+
+// selectColumns keeps the features (data.features, else every column but
+// the target and the window group), the target and the group.
+func selectColumns(cfg *Config, f *data.Frame) (*data.Frame, []string, error) {
+	d := cfg.Data
 	if f.Col(d.Target) == nil {
-		return nil, cfg.errAt("data.target", "column %q is not in %s (columns: %s)", d.Target, d.Path, strings.Join(f.Names(), ", "))
+		return nil, nil, cfg.errAt("data.target", "column %q is not in %s (columns: %s)", d.Target, d.Path, f.ColumnList())
 	}
 	feats := make([]string, 0, len(d.Features))
 	for _, ft := range d.Features {
 		if f.Col(ft.Name) == nil {
-			return nil, cfg.errAt("data.features", "column %q is not in %s (columns: %s)", ft.Name, d.Path, strings.Join(f.Names(), ", "))
+			return nil, nil, cfg.errAt("data.features", "column %q is not in %s (columns: %s)", ft.Name, d.Path, f.ColumnList())
 		}
 		feats = append(feats, ft.Name)
 	}
@@ -247,7 +283,7 @@ func prepareTable(cfg *Config, p *prepared, seed uint64, out io.Writer) (*prepar
 	}
 	for n := range cfg.Preprocessing.Features {
 		if !slices.Contains(feats, n) {
-			return nil, cfg.errAt("preprocessing.features."+n, "column %q is not a feature of %s", n, d.Path)
+			return nil, nil, cfg.errAt("preprocessing.features."+n, "column %q is not a feature of %s", n, d.Path)
 		}
 	}
 	keep := slices.Clone(feats)
@@ -256,13 +292,18 @@ func prepareTable(cfg *Config, p *prepared, seed uint64, out io.Writer) (*prepar
 	}
 	if w := d.Window; w != nil && w.Group != "" && !slices.Contains(keep, w.Group) {
 		if f.Col(w.Group) == nil {
-			return nil, cfg.errAt("data.window.group", "column %q is not in %s (columns: %s)", w.Group, d.Path, strings.Join(f.Names(), ", "))
+			return nil, nil, cfg.errAt("data.window.group", "column %q is not in %s (columns: %s)", w.Group, d.Path, f.ColumnList())
 		}
 		keep = append(keep, w.Group)
 	}
-	if f, err = f.Select(keep...); err != nil {
-		return nil, err
-	}
+	f, err := f.Select(keep...)
+	return f, feats, err
+}
+
+// cleanTable drops rows without a target and applies data.cleaning,
+// keeping the report in p.clean.
+func cleanTable(cfg *Config, p *prepared, f *data.Frame, feats []string, out io.Writer) (*data.Frame, error) {
+	d := cfg.Data
 	co := data.CleanOptions{DropDuplicates: d.Cleaning.DropDuplicates}
 	switch d.Cleaning.Missing {
 	case "drop":
@@ -303,51 +344,59 @@ func prepareTable(cfg *Config, p *prepared, seed uint64, out io.Writer) (*prepar
 	if s := strings.TrimSpace(rep.String()); s != "" && (rep.RowsIn != rep.RowsOut || len(rep.Imputed) > 0 || len(rep.Clipped) > 0 || len(rep.Coerced) > 0) {
 		fmt.Fprintf(out, "cleaning:\n%s\n", s)
 	}
-	n := f.NumRows()
-	if n == 0 {
-		return nil, fmt.Errorf("train: %s: no rows left after cleaning", path)
+	if f.NumRows() == 0 {
+		return nil, fmt.Errorf("train: %s: no rows left after cleaning", cfg.DataPath(d.Path))
 	}
-	var labels []int64
-	var yf []float32
+	return f, nil
+}
+
+// tableTargets encodes the target: class indices (setting p.classes) or
+// regression values.
+func tableTargets(cfg *Config, p *prepared, f *data.Frame, sk []string) (labels []int64, yf []float32, err error) {
+	d := cfg.Data
 	if cfg.Task == Classification {
 		enc, err := data.FitLabels(f, d.Target)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if labels, err = enc.Encode(f, d.Target); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		p.classes = enc.Classes
 		if sk != nil && enc.Numeric && len(enc.Classes) <= len(sk) {
 			p.classes = sk
 		}
 		if len(p.classes) < 2 {
-			return nil, cfg.errAt("data.target", "column %q holds %d class; classification needs at least two", d.Target, len(p.classes))
+			return nil, nil, cfg.errAt("data.target", "column %q holds %d class; classification needs at least two", d.Target, len(p.classes))
 		}
-	} else {
-		c := f.Col(d.Target)
-		if c.Type != data.Numeric {
-			return nil, cfg.errAt("data.target", "column %q is not numeric; regression needs numbers", d.Target)
-		}
-		yf = make([]float32, n)
-		for i, v := range c.Num {
-			yf[i] = float32(v)
-		}
+		return labels, nil, nil
 	}
-	if d.Window != nil {
-		return prepareWindows(cfg, p, f, feats, labels, yf)
+	c := f.Col(d.Target)
+	if c.Type != data.Numeric {
+		return nil, nil, cfg.errAt("data.target", "column %q is not numeric; regression needs numbers", d.Target)
 	}
-	tr, va, te, err := splitIdx(cfg, n, labels)
+	yf = make([]float32, f.NumRows())
+	for i, v := range c.Num {
+		yf[i] = float32(v)
+	}
+	return nil, yf, nil
+}
+
+// splitTable splits the rows, fits the preprocessing and the profile on
+// the training split and makes the three datasets.
+func splitTable(cfg *Config, p *prepared, f *data.Frame, labels []int64, yf []float32) (*prepared, error) {
+	tr, va, te, err := splitIdx(cfg, f.NumRows(), labels)
 	if err != nil {
 		return nil, err
 	}
-	x := f.Drop(d.Target)
+	x := f.Drop(cfg.Data.Target)
 	trainX := x.Take(tr)
 	p.pipe = buildPipeline(cfg, trainX)
 	if err := p.pipe.Fit(trainX); err != nil {
 		return nil, fmt.Errorf("train: fitting preprocessing on the training split: %w", err)
 	}
 	p.profile = data.NewProfile(trainX, 10)
+	countFilled(cfg, p, x)
 	w := p.pipe.Width()
 	p.input = []int{w}
 	make1 := func(idx []int) (data.Dataset, error) {
@@ -383,8 +432,34 @@ func prepareTable(cfg *Config, p *prepared, seed uint64, out io.Writer) (*prepar
 	if p.testDS, err = make1(te); err != nil {
 		return nil, err
 	}
+	p.testRows = f.Take(te)
 	p.trainN, p.valN, p.testN = len(tr), len(va), len(te)
 	return p, nil
+}
+
+// countFilled records in the cleaning report how many missing values of
+// each input column the fitted preprocessing fills, so imputation is never
+// silent.
+func countFilled(cfg *Config, p *prepared, x *data.Frame) {
+	if p.clean == nil {
+		return
+	}
+	for _, u := range p.pipe.InputUses() {
+		c := x.Col(u.Name)
+		if c == nil || !u.Imputed {
+			continue
+		}
+		if n := c.MissingCount(); n > 0 {
+			if p.clean.Filled == nil {
+				p.clean.Filled = map[string]data.ImputeCount{}
+			}
+			strategy := data.ImputeStrategy(cfg.Preprocessing.Impute)
+			if u.Type == data.Categorical && strategy != data.Constant {
+				strategy = data.Mode // categories are filled with the most frequent one
+			}
+			p.clean.Filled[u.Name] = data.ImputeCount{Count: n, Strategy: strategy, Value: u.Fill}
+		}
+	}
 }
 
 func seq(n int) []int {
@@ -404,9 +479,20 @@ func buildPipeline(cfg *Config, f *data.Frame) *data.Pipeline {
 	if pp.Impute != "none" {
 		steps = append(steps, data.Impute(data.ImputeStrategy(pp.Impute)))
 	}
+	// Date and datetime columns (declared, or detected in the training
+	// split) become calendar features rather than one category per day.
+	dates := data.DetectDates(f)
+	for _, ft := range cfg.Data.Features {
+		if ft.Type == "date" && !slices.Contains(dates, ft.Name) {
+			dates = append(dates, ft.Name)
+		}
+	}
+	if len(dates) > 0 {
+		steps = append(steps, data.DateFeatures(dates...))
+	}
 	var nums, cats []string
 	for _, c := range f.Columns {
-		if _, ok := pp.Features[c.Name]; ok {
+		if _, ok := pp.Features[c.Name]; ok || slices.Contains(dates, c.Name) {
 			continue
 		}
 		if c.Type == data.Categorical {

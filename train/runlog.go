@@ -108,6 +108,45 @@ func (l *RunLog) Write(r report.Record) error {
 	return nil
 }
 
+// Rewind drops every record a resumed run will write again: epoch
+// records past the epochs finished at the checkpoint (a crash between
+// logging an epoch and checkpointing it would otherwise leave that epoch
+// twice) and test evaluations, which come once at the end of a run. The
+// file is cut in place, from the first such record on, and synced.
+func (l *RunLog) Rewind(finishedEpochs int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return fmt.Errorf("train: rewind closed run log %s", l.path)
+	}
+	if _, err := l.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(l.f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var keep int64
+	for sc.Scan() {
+		line := sc.Bytes()
+		var r report.Record
+		if len(bytes.TrimSpace(line)) > 0 {
+			if err := json.Unmarshal(line, &r); err != nil || r.Epoch > finishedEpochs || r.Split == report.SplitTest {
+				break
+			}
+		}
+		keep += int64(len(line)) + 1
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("train: rewind run log %s: %w", l.path, err)
+	}
+	if err := l.f.Truncate(keep); err != nil {
+		return fmt.Errorf("train: rewind run log %s: %w", l.path, err)
+	}
+	if _, err := l.f.Seek(keep, io.SeekStart); err != nil {
+		return err
+	}
+	return l.f.Sync()
+}
+
 // Close closes the file.
 func (l *RunLog) Close() error {
 	l.mu.Lock()

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // Validate fills defaults and checks every section and their
@@ -17,6 +20,12 @@ func (c *Config) Validate() error {
 		c.lines = map[string]int{}
 	}
 	c.setDefaults()
+	if err := safeio.CheckName(c.Name); err != nil {
+		return c.errAt("name", "%v; the run directory is one folder inside --out", err)
+	}
+	if err := c.validateNumbers(); err != nil {
+		return err
+	}
 	if c.Task != Classification && c.Task != Regression && c.Task != LanguageModel {
 		return c.errAt("task", "must be classification, regression or language_model, got %q", c.Task)
 	}
@@ -61,6 +70,18 @@ func (c *Config) validateData() error {
 		}
 	} else if d.Labels != "" {
 		return c.errAt("data.labels", "is only for format idx (format is %s)", d.Format)
+	}
+	if len(d.ClassNames) > 0 {
+		if d.Format != "idx" {
+			return c.errAt("data.class_names", "is only for format idx (image folders are named by their class, tables hold their labels)")
+		}
+		seen := map[string]bool{}
+		for i, n := range d.ClassNames {
+			if n == "" || seen[n] {
+				return c.errAt(fmt.Sprintf("data.class_names[%d]", i), "class name %q is empty or given twice", n)
+			}
+			seen[n] = true
+		}
 	}
 	if d.Header != nil && d.Format != "csv" && d.Format != "tsv" {
 		return c.errAt("data.header", "is only for csv and tsv files")
@@ -115,7 +136,7 @@ func (c *Config) validateFeatures() error {
 			return c.errAt(key+".name", "%q is the target, not a feature (only a forecasting window, target: next, takes past values of its target as input)", f.Name)
 		}
 		switch f.Type {
-		case "", "numeric", "category":
+		case "", "numeric", "category", "date":
 		case "text":
 			return c.errAt(key+".type", "text features need a sequence model, which shen train does not build yet")
 		case "image":
@@ -650,4 +671,50 @@ func yamlNumber(v any) (float64, bool) {
 		return float64(n), true
 	}
 	return 0, false
+}
+
+// validateNumbers refuses NaN and infinite numbers anywhere in the config,
+// naming the key: such a value would otherwise pass a range check written
+// as "x < 0" and quietly change what the run does (a NaN clip_norm turns
+// clipping off; a NaN dropout fails only when the artifact is written).
+func (c *Config) validateNumbers() error {
+	var bad string
+	var walk func(v reflect.Value, key string)
+	walk = func(v reflect.Value, key string) {
+		if bad != "" {
+			return
+		}
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Interface:
+			if !v.IsNil() {
+				walk(v.Elem(), key)
+			}
+		case reflect.Struct:
+			t := v.Type()
+			for i := range t.NumField() {
+				tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+				if tag == "" || tag == "-" || !t.Field(i).IsExported() {
+					continue
+				}
+				walk(v.Field(i), joinKey(key, tag))
+			}
+		case reflect.Slice, reflect.Array:
+			for i := range v.Len() {
+				walk(v.Index(i), fmt.Sprintf("%s[%d]", key, i))
+			}
+		case reflect.Map:
+			for _, k := range v.MapKeys() {
+				walk(v.MapIndex(k), joinKey(key, fmt.Sprint(k.Interface())))
+			}
+		case reflect.Float32, reflect.Float64:
+			if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+				bad = key
+			}
+		}
+	}
+	walk(reflect.ValueOf(c).Elem(), "")
+	if bad != "" {
+		return c.errAt(bad, "must be a finite number")
+	}
+	return nil
 }

@@ -41,54 +41,9 @@ func prepareWindows(cfg *Config, p *prepared, f *data.Frame, feats []string, lab
 	if mw.Difference {
 		skip = 1
 	}
-	val, test := *d.Split.Val, *d.Split.Test
-	var trainRows []int
-	var split [3][]model.WindowSample
-	// With split group, whole series go to one split: the last series to
-	// test until it holds its fraction of the rows, the ones before to val.
-	groupSplit := make([]int, len(segs))
-	if wc.Split == "group" {
-		total := float64(f.NumRows())
-		var acc float64
-		for i := len(segs) - 1; i >= 0; i-- {
-			switch {
-			case acc < test*total:
-				groupSplit[i] = 2
-			case acc < (test+val)*total:
-				groupSplit[i] = 1
-			}
-			acc += float64(segs[i][1] - segs[i][0])
-		}
-	}
-	for si, sg := range segs {
-		m := sg[1] - sg[0]
-		nTrain := int(math.Round(float64(m) * (1 - val - test)))
-		nVal := int(math.Round(float64(m) * val))
-		if wc.Split == "group" {
-			nTrain, nVal = 0, 0
-			switch groupSplit[si] {
-			case 0:
-				nTrain = m
-			case 1:
-				nVal = m
-			}
-		}
-		for r := sg[0] + skip; r < sg[0]+nTrain; r++ {
-			trainRows = append(trainRows, r)
-		}
-		for _, w := range mw.Samples([2]int{min(sg[0]+skip, sg[1]), sg[1]}, wc.Stride) {
-			k := 2
-			switch r := w.Label - sg[0]; {
-			case r < nTrain:
-				k = 0
-			case r < nTrain+nVal:
-				k = 1
-			}
-			split[k] = append(split[k], w)
-		}
-	}
+	split, trainRows := splitWindows(cfg, mw, segs, skip, f.NumRows())
 	if len(split[0]) == 0 {
-		return nil, cfg.errAt("data.window.length", "%d leaves no training windows in %d rows (split by time: %.0f%% train)", wc.Length, f.NumRows(), 100*(1-val-test))
+		return nil, cfg.errAt("data.window.length", "%d leaves no training windows in %d rows (split by time: %.0f%% train)", wc.Length, f.NumRows(), 100*(1-*d.Split.Val-*d.Split.Test))
 	}
 	fx, err := f.Select(feats...)
 	if err != nil {
@@ -157,30 +112,93 @@ func prepareWindows(cfg *Config, p *prepared, f *data.Frame, feats []string, lab
 		p.testInvert = mw.Inverse(raw, split[2])
 	}
 	if cfg.Task == Regression && wc.Target == "next" && p.testN > 0 {
-		// The naive forecast (the last value again) is the baseline to
-		// beat; with a season, so is the value one season before.
-		if slices.Contains(feats, d.Target) {
-			var se float64
-			for _, w := range split[2] {
-				e := raw[w.End] - raw[w.Label]
-				se += e * e
-			}
-			p.naiveRMSE = math.Sqrt(se / float64(len(split[2])))
-		}
-		if s := wc.Season; s > 0 {
-			var se float64
-			n := 0
-			for _, w := range split[2] {
-				if r := w.Label - s; r >= model.SegmentStart(segs, w.Label) {
-					e := raw[r] - raw[w.Label]
-					se += e * e
-					n++
-				}
-			}
-			if n > 0 {
-				p.seasonalRMSE, p.seasonalN = math.Sqrt(se/float64(n)), n
-			}
-		}
+		naiveBaselines(cfg, p, feats, raw, segs, split[2])
 	}
 	return p, nil
+}
+
+// splitWindows cuts each series (segment) into windows and assigns each to
+// the split of its target row: by time within each series, or with split
+// group, whole series to one split (the last series to test until it
+// holds its fraction of the rows, the ones before to val). It returns the
+// windows of train, val and test and the rows the preprocessing is fitted
+// on.
+func splitWindows(cfg *Config, mw *model.Window, segs [][2]int, skip, rows int) (split [3][]model.WindowSample, trainRows []int) {
+	d := cfg.Data
+	wc := d.Window
+	val, test := *d.Split.Val, *d.Split.Test
+	// With split group, whole series go to one split: the last series to
+	// test until it holds its fraction of the rows, the ones before to val.
+	groupSplit := make([]int, len(segs))
+	if wc.Split == "group" {
+		total := float64(rows)
+		var acc float64
+		for i := len(segs) - 1; i >= 0; i-- {
+			switch {
+			case acc < test*total:
+				groupSplit[i] = 2
+			case acc < (test+val)*total:
+				groupSplit[i] = 1
+			}
+			acc += float64(segs[i][1] - segs[i][0])
+		}
+	}
+	for si, sg := range segs {
+		m := sg[1] - sg[0]
+		nTrain := int(math.Round(float64(m) * (1 - val - test)))
+		nVal := int(math.Round(float64(m) * val))
+		if wc.Split == "group" {
+			nTrain, nVal = 0, 0
+			switch groupSplit[si] {
+			case 0:
+				nTrain = m
+			case 1:
+				nVal = m
+			}
+		}
+		for r := sg[0] + skip; r < sg[0]+nTrain; r++ {
+			trainRows = append(trainRows, r)
+		}
+		for _, w := range mw.Samples([2]int{min(sg[0]+skip, sg[1]), sg[1]}, wc.Stride) {
+			k := 2
+			switch r := w.Label - sg[0]; {
+			case r < nTrain:
+				k = 0
+			case r < nTrain+nVal:
+				k = 1
+			}
+			split[k] = append(split[k], w)
+		}
+	}
+	return split, trainRows
+}
+
+// naiveBaselines computes the test RMSE of the naive forecast (the last
+// value again, when the target is an input) and, with a season, of the
+// value one season before: the baselines a forecaster must beat.
+func naiveBaselines(cfg *Config, p *prepared, feats []string, raw []float64, segs [][2]int, test []model.WindowSample) {
+	d := cfg.Data
+	wc := d.Window
+	if slices.Contains(feats, d.Target) {
+		var se float64
+		for _, w := range test {
+			e := raw[w.End] - raw[w.Label]
+			se += e * e
+		}
+		p.naiveRMSE = math.Sqrt(se / float64(len(test)))
+	}
+	if s := wc.Season; s > 0 {
+		var se float64
+		n := 0
+		for _, w := range test {
+			if r := w.Label - s; r >= model.SegmentStart(segs, w.Label) {
+				e := raw[r] - raw[w.Label]
+				se += e * e
+				n++
+			}
+		}
+		if n > 0 {
+			p.seasonalRMSE, p.seasonalN = math.Sqrt(se/float64(n)), n
+		}
+	}
 }

@@ -3,16 +3,21 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/predict"
-	"github.com/shenml/shen/report"
 )
 
 func evaluateCmd() *cobra.Command {
@@ -35,7 +40,7 @@ normalised with the statistics saved in the artifact.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" || file == "" {
-				return fmt.Errorf("evaluate: --model and --data are required")
+				return usagef("evaluate: --model and --data are required")
 			}
 			p, err := predict.Load(dir)
 			if err != nil {
@@ -69,7 +74,7 @@ func evaluate(p *predict.Predictor, dir, file string, target *string, labels str
 		}
 		ev, err := p.EvaluateImages(s)
 		if err != nil {
-			return nil, fmt.Errorf("evaluate: %s: %w", file, err)
+			return nil, inFile("evaluate", file, err)
 		}
 		return ev, nil
 	}
@@ -90,7 +95,7 @@ func evaluate(p *predict.Predictor, dir, file string, target *string, labels str
 	}
 	ev, err := p.EvaluateFrame(f, *target)
 	if err != nil {
-		return nil, fmt.Errorf("evaluate: %s: %w", file, err)
+		return nil, inFile("evaluate", file, err)
 	}
 	return ev, nil
 }
@@ -121,6 +126,7 @@ func printEvaluation(w io.Writer, ev *metrics.Evaluation, dir, file, target stri
 
 func predictCmd() *cobra.Command {
 	var dir, in, out, prompt string
+	var keep []string
 	var length int
 	var temperature float64
 	var seed uint64
@@ -165,23 +171,33 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 				return nil
 			}
 			if dir == "" || in == "" {
-				return fmt.Errorf("predict: --model and --input are required")
+				return usagef("predict: --model and --input are required")
 			}
 			p, err := predict.Load(dir)
 			if err != nil {
 				return err
 			}
-			res, err := predictFile(p, dir, in)
+			res, f, err := predictFile(p, dir, in)
 			if err != nil {
 				return err
 			}
-			summariseNotes(cmd.ErrOrStderr(), res)
-			return writePredictions(cmd, res, out)
+			if f != nil {
+				if _, extra := p.Columns(f); len(extra) > 0 {
+					fmt.Fprintf(notes(cmd), "note: the model does not read columns %s of %s (ignored; --keep passes them through)\n", strings.Join(extra, ", "), in)
+				}
+			}
+			passed, err := keptColumns(res, f, keep)
+			if err != nil {
+				return err
+			}
+			summariseNotes(notes(cmd), res)
+			return writePredictions(cmd, res, passed, out)
 		},
 	}
 	c.Flags().StringVar(&dir, "model", "", "model artifact folder")
 	c.Flags().StringVar(&in, "input", "", "input rows (CSV, TSV, JSONL, scikit-learn CSV); for image models an IDX file, an image folder or a PNG/JPEG file")
 	c.Flags().StringVar(&out, "output", "", "output file (.csv or .jsonl; default: standard output as CSV)")
+	c.Flags().StringSliceVar(&keep, "keep", nil, "input columns to copy into each output row (e.g. --keep id,date), so predictions keep the rows' identity")
 	c.Flags().StringVar(&prompt, "prompt", "", "text to continue (language models)")
 	c.Flags().IntVar(&length, "length", 200, "tokens to generate after --prompt")
 	c.Flags().Float64Var(&temperature, "temperature", 0.8, "sampling temperature for --prompt (0: greedy)")
@@ -189,32 +205,71 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 	return c
 }
 
-// predictFile answers every row, window or image of the input file.
-func predictFile(p *predict.Predictor, dir, in string) (*predict.Result, error) {
+// predictFile answers every row, window or image of the input file, and
+// returns the table it read (nil for images).
+func predictFile(p *predict.Predictor, dir, in string) (*predict.Result, *data.Frame, error) {
 	if p.Kind() == predict.Image {
 		s, err := p.ReadImages(in, "")
 		if err != nil {
-			return nil, fmt.Errorf("predict: %w", err)
+			return nil, nil, fmt.Errorf("predict: %w", err)
 		}
 		res, err := p.Tensor(s.X, s.N)
 		if err != nil {
-			return nil, fmt.Errorf("predict: %s: %w", in, err)
+			return nil, nil, inFile("predict", in, err)
 		}
 		res.Inputs = s.Names
-		return res, nil
+		return res, nil, nil
 	}
 	if predict.IsImageData(in) {
-		return nil, fmt.Errorf("predict: %s is image data, but the model %s takes table rows", in, dir)
+		return nil, nil, fmt.Errorf("predict: %s is image data, but the model %s takes table rows", in, dir)
 	}
 	f, err := predict.ReadTable(in)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res, err := p.Frame(f, p.LabelColumn(f))
 	if err != nil {
-		return nil, fmt.Errorf("predict: %s: %w", in, err)
+		return nil, nil, inFile("predict", in, err)
 	}
-	return res, nil
+	return res, f, nil
+}
+
+// passThrough is the input columns copied into each output row.
+type passThrough struct {
+	names  []string
+	values [][]string // [row][column]
+}
+
+// keptColumns takes the --keep columns of f for each answer: the answer's
+// own row, or for a window model the row it predicts (empty past the end
+// of the file).
+func keptColumns(r *predict.Result, f *data.Frame, keep []string) (*passThrough, error) {
+	if len(keep) == 0 {
+		return nil, nil
+	}
+	if f == nil {
+		return nil, errors.New("predict: --keep is for table input")
+	}
+	pt := &passThrough{names: keep, values: make([][]string, r.N)}
+	for _, name := range keep {
+		if f.Col(name) == nil {
+			return nil, fmt.Errorf("predict: --keep %s: no such column (have %s)", name, f.ColumnList())
+		}
+	}
+	for i := range r.N {
+		row := i
+		if r.Rows != nil {
+			row = r.Rows[i]
+		}
+		vals := make([]string, len(keep))
+		if row < f.NumRows() {
+			for j, name := range keep {
+				vals[j] = f.Col(name).Value(row)
+			}
+		}
+		pt.values[i] = vals
+	}
+	return pt, nil
 }
 
 // summariseNotes counts the rows' notes by field and kind on w.
@@ -241,13 +296,13 @@ func summariseNotes(w io.Writer, r *predict.Result) {
 // writePredictions writes the answers to out (standard output when "" or
 // "-"), as JSONL when out ends in .jsonl, else CSV. A file is written
 // whole and atomically: a failure leaves any previous file as it was.
-func writePredictions(cmd *cobra.Command, r *predict.Result, out string) error {
+func writePredictions(cmd *cobra.Command, r *predict.Result, pt *passThrough, out string) error {
 	var b bytes.Buffer
 	var err error
 	if strings.HasSuffix(out, ".jsonl") {
-		err = writeJSONL(&b, r)
+		err = writeJSONL(&b, r, pt)
 	} else {
-		err = writeCSV(&b, r)
+		err = writeCSV(&b, r, pt)
 	}
 	if err != nil {
 		return err
@@ -256,21 +311,44 @@ func writePredictions(cmd *cobra.Command, r *predict.Result, out string) error {
 		_, err = cmd.OutOrStdout().Write(b.Bytes())
 		return err
 	}
-	if err := report.WriteFileAtomic(out, b.Bytes(), 0o644); err != nil {
+	// Temporary files of a predict killed an hour or more ago go; a
+	// younger one may be another process's write in progress.
+	if _, err := safeio.CleanTemp(filepath.Dir(out), time.Hour); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("predict: %w", err)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d predictions to %s\n", r.N, out)
+	if err := safeio.WriteFileAtomic(out, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
+	fmt.Fprintf(notes(cmd), "wrote %d predictions to %s\n", r.N, out)
 	return nil
 }
 
-func writeCSV(w io.Writer, p *predict.Result) error {
+func writeCSV(w io.Writer, p *predict.Result, pt *passThrough) error {
 	var b strings.Builder
+	// id writes what identifies output row i (i < 0: the header): the
+	// image, the input row a window predicts (1-based), kept columns.
 	id := func(i int) {
 		if p.Inputs != nil {
 			if i < 0 {
 				b.WriteString("input,")
 			} else {
 				b.WriteString(csvField(p.Inputs[i]) + ",")
+			}
+		}
+		if p.Rows != nil {
+			if i < 0 {
+				b.WriteString("row,")
+			} else {
+				b.WriteString(strconv.Itoa(p.Rows[i]+1) + ",")
+			}
+		}
+		if pt != nil {
+			for j, name := range pt.names {
+				if i < 0 {
+					b.WriteString(csvField(name) + ",")
+				} else {
+					b.WriteString(csvField(pt.values[i][j]) + ",")
+				}
 			}
 		}
 	}
@@ -291,6 +369,7 @@ func writeCSV(w io.Writer, p *predict.Result) error {
 			b.WriteByte('\n')
 		}
 	} else {
+		id(-1)
 		for j := range p.Outputs {
 			if j > 0 {
 				b.WriteByte(',')
@@ -303,6 +382,7 @@ func writeCSV(w io.Writer, p *predict.Result) error {
 		}
 		b.WriteByte('\n')
 		for i := range p.N {
+			id(i)
 			for j := range p.Outputs {
 				if j > 0 {
 					b.WriteByte(',')
@@ -323,7 +403,7 @@ func csvField(s string) string {
 	return s
 }
 
-func writeJSONL(w io.Writer, p *predict.Result) error {
+func writeJSONL(w io.Writer, p *predict.Result, pt *passThrough) error {
 	e := json.NewEncoder(w)
 	for i := range p.N {
 		var v map[string]any
@@ -342,6 +422,14 @@ func writeJSONL(w io.Writer, p *predict.Result) error {
 		if p.Inputs != nil {
 			v["input"] = p.Inputs[i]
 		}
+		if p.Rows != nil {
+			v["row"] = p.Rows[i] + 1
+		}
+		if pt != nil {
+			for j, name := range pt.names {
+				v[name] = pt.values[i][j]
+			}
+		}
 		if p.Notes != nil && len(p.Notes[i]) > 0 {
 			v["notes"] = p.Notes[i]
 		}
@@ -350,4 +438,14 @@ func writeJSONL(w io.Writer, p *predict.Result) error {
 		}
 	}
 	return nil
+}
+
+// inFile prefixes err with the command and, unless the error already
+// names it (errors from reading a file do, with the line and column), the
+// file: one mention of the file, never "predict: f.csv: data: f.csv: ...".
+func inFile(command, file string, err error) error {
+	if strings.Contains(err.Error(), file) {
+		return fmt.Errorf("%s: %w", command, err)
+	}
+	return fmt.Errorf("%s: %s: %w", command, file, err)
 }
