@@ -111,6 +111,8 @@ type batcher struct {
 	// company that cannot come: the delay costs nothing at low load.
 	holders *atomic.Int64
 	inside  atomic.Int64
+
+	executions atomic.Int64 // Forward calls, for the statistics extension
 }
 
 // expecting reports whether requests holding the version have yet to
@@ -294,6 +296,7 @@ func (b *batcher) execute(w *worker) {
 	if len(w.jobs) == 0 {
 		return
 	}
+	b.executions.Add(1)
 	start := time.Now()
 	if len(w.jobs) == 1 {
 		j := w.jobs[0]

@@ -185,9 +185,11 @@ func TestBatcherPreferredSizeRunsAtOnce(t *testing.T) {
 	}
 }
 
+// TestBatcherDelayGathers: four requests arriving within a long delay run
+// as one batch, which leaves as soon as it is full.
 func TestBatcherDelayGathers(t *testing.T) {
 	net := irisNet(t)
-	b := newBatcher(net, batchPolicy{merge: true, maxRows: 4, delay: 200 * time.Millisecond, queue: 16, instances: 1},
+	b := newBatcher(net, batchPolicy{merge: true, maxRows: 4, delay: 5 * time.Second, queue: 16, instances: 1},
 		prometheus.NewGauge(prometheus.GaugeOpts{Name: "depth"}), nil)
 	defer b.close()
 	var wg sync.WaitGroup
@@ -198,7 +200,11 @@ func TestBatcherDelayGathers(t *testing.T) {
 		jobs[i] = j
 		go func() { defer wg.Done(); <-d }()
 	}
+	start := time.Now()
 	wg.Wait()
+	if time.Since(start) > 4*time.Second {
+		t.Errorf("the full batch waited out the delay")
+	}
 	for i, j := range jobs {
 		if j.batch != 4 {
 			t.Errorf("request %d ran in a batch of %d; four arriving within the delay should run as one", i, j.batch)

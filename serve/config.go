@@ -31,12 +31,17 @@ var ConfigFiles = []string{"config.yaml", "config.yml", "config.json"}
 //	  max_queue_size: 1024               # waiting requests before 429; 0: 1024
 //	instance_group:                 # model instances, each one Forward at a time
 //	  - count: 2
+//	monitoring: {...}               # package monitor's section; not read here
 type Config struct {
 	Name            string           `yaml:"name,omitempty" json:"name,omitempty"`
 	MaxBatchSize    int              `yaml:"max_batch_size" json:"max_batch_size"`
 	VersionPolicy   *VersionPolicy   `yaml:"version_policy,omitempty" json:"version_policy,omitempty"`
 	DynamicBatching *DynamicBatching `yaml:"dynamic_batching,omitempty" json:"dynamic_batching,omitempty"`
 	InstanceGroup   []InstanceGroup  `yaml:"instance_group,omitempty" json:"instance_group,omitempty"`
+	// Monitoring is the monitor package's section (drift windows, alert
+	// rules, prediction log); the server keeps it for the monitor and does
+	// not read it.
+	Monitoring any `yaml:"monitoring,omitempty" json:"monitoring,omitempty"`
 }
 
 // VersionPolicy picks the versions to serve; at most one field is set.

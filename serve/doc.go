@@ -42,10 +42,12 @@
 // V1 (POST /v1/models/{m}:predict, {"instances": [...]}) takes raw
 // inputs through the artifact's fitted preprocessing: records of named
 // features, time-ordered records for window models (one answer per
-// window), base64 images, prompts for language models. Errors are
-// {"error": "..."} with a status (or gRPC code) that says whose fault it
-// was: 400 bad input, 404 unknown model, 413 too large, 429 queue full,
-// 503 not ready, 504 deadline.
+// window), base64 images, prompts for language models. Triton's model
+// configuration (GET .../config) and statistics (GET .../stats)
+// extensions are served too. Errors are {"error": "..."} with a status
+// (or gRPC code) that says whose fault it was: 400 bad input, 404 unknown
+// model or route, 405 wrong method, 413 too large, 429 queue full, 503 not
+// ready, 504 deadline.
 //
 // # Dynamic batching
 //
@@ -66,7 +68,8 @@
 //     request id, the V1 records or the V2 input rows, the
 //     *predict.Result) on its own goroutine through a bounded queue;
 //     when it falls behind, observations are dropped and counted, never
-//     delaying a request.
+//     delaying a request. A VersionObserver also hears when versions
+//     load (with their artifact and config folder) and retire.
 //   - Registry is the Prometheus registry the server registers its
 //     metrics on and /metrics serves; the monitor adds its own series.
 //   - Routes mounts extra handlers on the server's HTTP mux (feedback,

@@ -14,6 +14,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -346,5 +347,106 @@ func TestGrpcurlThroughReflection(t *testing.T) {
 	}
 	if out := run("-d", `{"service":""}`, p.grpc, "grpc.health.v1.Health/Check"); !strings.Contains(out, "SERVING") {
 		t.Errorf("grpcurl health: %s", out)
+	}
+}
+
+// TestBinaryVersionSwapOverGRPC publishes version 2 into the repository of
+// a running `shen serve` while gRPC clients keep calling: version 2 takes
+// over and no call fails.
+func TestBinaryVersionSwapOverGRPC(t *testing.T) {
+	root, _ := repoWith(t, "iris", "max_batch_size: 16\ndynamic_batching: {max_queue_delay_microseconds: 100}\n", 1)
+	p := startBinary(t, "--model-repository", root, "--poll-interval", "50ms", "--log-level", "info")
+	waitReady(t, "http://"+p.http)
+	c := inference.NewGRPCInferenceServiceClient(dialGRPC(t, p.grpc))
+	req := &inference.ModelInferRequest{ModelName: "iris",
+		Inputs:  []*inference.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "FP32", Shape: []int64{1, 4}, Contents: &inference.InferTensorContents{Fp32Contents: irisRows[:4]}}},
+		Outputs: []*inference.ModelInferRequest_InferRequestedOutputTensor{{Name: "output"}}}
+	var mu sync.Mutex
+	byVersion := map[string]int{}
+	var failures []error
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				r, err := c.ModelInfer(ctx, req)
+				cancel()
+				mu.Lock()
+				if err != nil {
+					failures = append(failures, err)
+				} else {
+					byVersion[r.ModelVersion]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	saveMLP(t, filepath.Join(root, ".v2"), 2)
+	if err := os.Rename(filepath.Join(root, ".v2"), filepath.Join(root, "iris", "2")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "version 2 to answer", func() bool { mu.Lock(); defer mu.Unlock(); return byVersion["2"] > 20 })
+	close(stop)
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Fatalf("%d calls failed during the swap, first: %v", len(failures), failures[0])
+	}
+	if byVersion["1"] == 0 {
+		t.Errorf("answers by version: %v", byVersion)
+	}
+	t.Logf("answers by version: %v", byVersion)
+}
+
+// TestBinaryMonitor runs `shen serve --monitor`: answered requests reach
+// the version's monitor, ground truth joins them through the feedback
+// endpoint, alerts, the snapshot and the dashboard are served beside V2,
+// and /metrics holds both the server's and the monitor's series.
+func TestBinaryMonitor(t *testing.T) {
+	root := t.TempDir()
+	copyArtifact(t, trainedIris(t), filepath.Join(root, "iris", "1"))
+	writeFile(t, filepath.Join(root, "iris", "config.yaml"), "max_batch_size: 8\nmonitoring: {}\n")
+	p := startBinary(t, "--model-repository", root, "--monitor")
+	url := "http://" + p.http
+	waitReady(t, url)
+	status, resp, _ := call(t, "POST", url+"/v1/models/iris:predict", `{"instances":[{"f0":5.1,"f1":3.5,"f2":1.4,"f3":0.2}]}`, map[string]string{"X-Request-Id": "mon-1"})
+	if status != 200 {
+		t.Fatalf("%d %v", status, resp)
+	}
+	label := resp["predictions"].([]any)[0].(map[string]any)["label"]
+	var joined float64
+	for deadline := time.Now().Add(10 * time.Second); joined != 1 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, fb, _ := call(t, "POST", url+"/v2/models/iris/feedback", `{"request_id":"mon-1","labels":["`+label.(string)+`"]}`, nil)
+		joined, _ = fb["joined"].(float64)
+	}
+	if joined != 1 {
+		t.Fatalf("feedback for the answered request never joined")
+	}
+	for _, path := range []string{"/v2/models/iris/alerts", "/v2/models/iris/monitor", "/monitor/api/models", "/"} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+	}
+	resp2, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp2.Body)
+	resp2.Body.Close()
+	if !strings.Contains(string(b), "shen_inference_requests_total") || !strings.Contains(string(b), "shen_monitor") {
+		t.Errorf("/metrics lacks the server's or the monitor's series")
 	}
 }

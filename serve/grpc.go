@@ -181,6 +181,7 @@ func (g *grpcService) ModelInfer(ctx context.Context, req *inference.ModelInferR
 	defer v.release()
 	resp, err := g.infer(ctx, v, req, start)
 	if err != nil {
+		v.failed(time.Since(start))
 		s.grpcFail(req.ModelName, v.label, err)
 		return nil, grpcError(err)
 	}
@@ -264,7 +265,8 @@ func (g *grpcService) run(ctx context.Context, v *version, req *inference.ModelI
 		resp.Outputs = append(resp.Outputs, t)
 	}
 	v.metrics.observe(protoV2GRPC, j, time.Since(start))
-	g.s.observeV2(v, requestIDOr(req.Id, ctx), protoV2GRPC, j, records, res)
+	v.succeeded(j, time.Since(start))
+	g.s.observeV2(v, requestIDOr(req.Id, ctx), protoV2GRPC, j, records, res, time.Since(start))
 	return resp, nil
 }
 

@@ -165,3 +165,22 @@ func TestGRPC(t *testing.T) {
 		t.Errorf("infer after reload: %v", err)
 	}
 }
+
+// TestGRPCMessageLimit: a message over MaxRequestBytes is refused with
+// RESOURCE_EXHAUSTED, and the server keeps serving.
+func TestGRPCMessageLimit(t *testing.T) {
+	root, _ := repoWith(t, "iris", "", 1)
+	ts := startServer(t, Options{ModelRepository: root, MaxRequestBytes: 4096})
+	c := inference.NewGRPCInferenceServiceClient(dialGRPC(t, ts.grpcAddr))
+	big := &inference.ModelInferRequest{ModelName: "iris",
+		Inputs:           []*inference.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "FP32", Shape: []int64{512, 4}}},
+		RawInputContents: [][]byte{make([]byte, 512*16)}}
+	if _, err := c.ModelInfer(context.Background(), big); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("8 KiB message with a 4 KiB limit: %v", err)
+	}
+	small := &inference.ModelInferRequest{ModelName: "iris",
+		Inputs: []*inference.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "FP32", Shape: []int64{1, 4}, Contents: &inference.InferTensorContents{Fp32Contents: irisRows[:4]}}}}
+	if _, err := c.ModelInfer(context.Background(), small); err != nil {
+		t.Errorf("after the refusal: %v", err)
+	}
+}

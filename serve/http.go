@@ -43,6 +43,9 @@ func (s *Server) httpHandler() http.Handler {
 	mux.HandleFunc("GET /v2/models/{model}", s.modelMetadata)
 	mux.HandleFunc("GET /v2/models/{model}/versions/{version}", s.modelMetadata)
 	mux.HandleFunc("GET /v2/models/{model}/ready", s.modelReady)
+	mux.HandleFunc("GET /v2/models/stats", s.modelStatistics)
+	mux.HandleFunc("GET /v2/models/{model}/stats", s.modelStatistics)
+	mux.HandleFunc("GET /v2/models/{model}/versions/{version}/stats", s.modelStatistics)
 	mux.HandleFunc("GET /v2/models/{model}/config", s.modelConfig)
 	mux.HandleFunc("GET /v2/models/{model}/versions/{version}/config", s.modelConfig)
 	mux.HandleFunc("GET /v2/models/{model}/versions/{version}/ready", s.modelReady)
@@ -400,6 +403,7 @@ func (s *Server) inferHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer v.release()
 	if err := s.inferV2(w, r, v, &req, bin, start); err != nil {
+		v.failed(time.Since(start))
 		s.httpFail(w, protoV2HTTP, name, v.label, err)
 	}
 }
@@ -457,7 +461,8 @@ func (s *Server) inferV2(w http.ResponseWriter, r *http.Request, v *version, req
 	out.Write(hb) // keep the grown buffers for the next request
 	binOut.Write(bb)
 	v.metrics.observe(protoV2HTTP, j, time.Since(start))
-	s.observeV2(v, requestIDOr(req.ID, r.Context()), protoV2HTTP, j, records, res)
+	v.succeeded(j, time.Since(start))
+	s.observeV2(v, requestIDOr(req.ID, r.Context()), protoV2HTTP, j, records, res, time.Since(start))
 	return nil
 }
 

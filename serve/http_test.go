@@ -134,6 +134,19 @@ func TestInferJSON(t *testing.T) {
 			t.Errorf("id %v not echoed", resp["id"])
 		}
 	}
+	// Statistics: two requests of three rows so far, none failed.
+	call(t, "POST", ts.url+"/v2/models/iris/infer", `{"inputs":[]}`, nil)
+	status, stats, _ := call(t, "GET", ts.url+"/v2/models/iris/stats", "", nil)
+	ms := stats["model_stats"].([]any)[0].(map[string]any)
+	is := ms["inference_stats"].(map[string]any)
+	if status != 200 || ms["inference_count"] != float64(6) || ms["execution_count"] != float64(2) ||
+		is["success"].(map[string]any)["count"] != float64(2) || is["fail"].(map[string]any)["count"] != float64(1) ||
+		is["compute_infer"].(map[string]any)["ns"].(float64) <= 0 || ms["last_inference"].(float64) <= 0 {
+		t.Errorf("stats: %d %v", status, stats)
+	}
+	if status, all, _ := call(t, "GET", ts.url+"/v2/models/stats", "", nil); status != 200 || len(all["model_stats"].([]any)) != 1 {
+		t.Errorf("all stats: %d %v", status, all)
+	}
 	// Every integer datatype and BOOL are read as numbers.
 	for _, dt := range []string{"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64", "FP16", "BOOL"} {
 		data := "[1,0,1,1]"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/predict"
 )
 
@@ -20,13 +21,27 @@ type Observer interface {
 	Observe(o *Observation)
 }
 
+// VersionObserver is an Observer that also hears when a model version
+// starts and stops being served, so it can keep state per version (a
+// monitor's windows and alerts). VersionLoaded is called just before the
+// version is published, with its artifact and the model's folder (where
+// its config file lives; "" for a single artifact); VersionUnloaded after
+// the version is retired. Both are called from the repository's scan, so
+// they should return quickly.
+type VersionObserver interface {
+	Observer
+	VersionLoaded(name, version string, m *model.Model, modelDir string)
+	VersionUnloaded(name, version string)
+}
+
 // Observation is one served request.
 type Observation struct {
 	Model     string
 	Version   string
-	RequestID string    // the request's id: the V2 body's "id", else X-Request-Id or the server's
-	Protocol  string    // "v2_http", "v2_grpc" or "v1_http"
-	Time      time.Time // when the answer was ready
+	RequestID string        // the request's id: the V2 body's "id", else X-Request-Id or the server's
+	Protocol  string        // "v2_http", "v2_grpc" or "v1_http"
+	Time      time.Time     // when the answer was ready
+	Latency   time.Duration // from the request's arrival to its answer
 
 	// Records are the raw records of a table model's request as the client
 	// sent them: V1 instances, or V2 column tensors gathered into rows.
@@ -103,12 +118,12 @@ func (q *observerQueue) close() {
 }
 
 // observeV2 offers a V2 request's rows and answer to the observer.
-func (s *Server) observeV2(v *version, id string, p protocol, j *job, records []map[string]any, res *predict.Result) {
+func (s *Server) observeV2(v *version, id string, p protocol, j *job, records []map[string]any, res *predict.Result, latency time.Duration) {
 	if s.observer == nil {
 		return
 	}
 	s.observer.offer(&Observation{
-		Model: v.model, Version: v.label, RequestID: id, Protocol: p.String(), Time: time.Now(),
+		Model: v.model, Version: v.label, RequestID: id, Protocol: p.String(), Time: time.Now(), Latency: latency,
 		Inputs: slices.Clone(j.x), Width: v.pred.InputSize(), Records: records, Result: res,
 	})
 }

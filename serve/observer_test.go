@@ -54,7 +54,7 @@ func TestObserverRegistryRoutes(t *testing.T) {
 	}
 	o := nextObservation(t, obs)
 	if o.Model != "iris" || o.Version != "1" || o.RequestID != "obs-1" || o.Protocol != "v2_http" || o.Rows() != 2 ||
-		o.Row(1)[3] != 1 || o.Result == nil || o.Result.N != 2 || len(o.Result.Probs) != 6 {
+		o.Row(1)[3] != 1 || o.Latency <= 0 || o.Result == nil || o.Result.N != 2 || len(o.Result.Probs) != 6 {
 		t.Fatalf("V2 observation %+v", o)
 	}
 	if label := resp["outputs"].([]any)[0].(map[string]any)["data"].([]any)[1]; label != o.Result.Label(1) {

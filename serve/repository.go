@@ -36,6 +36,7 @@ type version struct {
 	outputs  []outputSpec
 	sig      string // fingerprint of the artifact's files
 	metrics  *versionMetrics
+	stats    versionStats
 	inflight atomic.Int64
 	retired  atomic.Bool
 	drained  chan struct{}
@@ -88,14 +89,26 @@ type servedModel struct {
 	config    Config
 	configSig string
 	failed    map[int64]failedLoad // versions whose files failed to load
-	unloaded  bool                 // unloaded through the API: polling leaves it
-	reason    string               // why it serves nothing, or the last load error
+	// Read lock-free by readiness probes and failing lookups, so a long
+	// load (which holds Repository.mu) never stalls them.
+	unloaded atomic.Bool            // unloaded through the API: polling leaves it
+	reason   atomic.Pointer[string] // why it serves nothing, or the last load error
 }
 
 // failedLoad is a version whose load failed: retried when its files change.
 type failedLoad struct {
 	sig    string
 	reason string
+}
+
+func (m *servedModel) setReason(s string) { m.reason.Store(&s) }
+
+// why is the model's last reason ("" when it serves as it should).
+func (m *servedModel) why() string {
+	if p := m.reason.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // served is the published version list.
@@ -117,6 +130,7 @@ type Repository struct {
 	load     func(dir string) (*predict.Predictor, error)
 	log      *slog.Logger
 	metrics  *metrics
+	versions VersionObserver // nil: nobody listens
 	mu       sync.Mutex
 	models   atomic.Pointer[map[string]*servedModel]
 	scanned  atomic.Bool
@@ -164,7 +178,7 @@ func (r *Repository) Scan() error {
 	}
 	r.models.Store(&next)
 	for _, name := range slices.Sorted(mapKeys(next)) {
-		if m := next[name]; !m.unloaded {
+		if m := next[name]; !m.unloaded.Load() {
 			if err := r.sync(m); err != nil && first == nil {
 				first = err
 			}
@@ -195,7 +209,7 @@ func (r *Repository) current() map[string]*servedModel {
 func (r *Repository) sync(m *servedModel) error {
 	cfg, cfgSig, err := r.config(m)
 	if err != nil {
-		m.reason = err.Error()
+		m.setReason(err.Error())
 		r.log.Error("model config rejected; the model keeps what it serves", "model", m.name, "err", err)
 		r.metrics.loadFailures.WithLabelValues(m.name).Inc()
 		return err
@@ -204,7 +218,7 @@ func (r *Repository) sync(m *servedModel) error {
 	m.config, m.configSig = cfg, cfgSig
 	present, err := r.present(m)
 	if err != nil {
-		m.reason = err.Error()
+		m.setReason(err.Error())
 		return err
 	}
 	wanted := cfg.Versions(slices.Sorted(mapKeys(present)))
@@ -225,7 +239,7 @@ func (r *Repository) sync(m *servedModel) error {
 		v, err := r.loadVersion(m, n, dir, sig, cfg, cur)
 		if err != nil {
 			m.failed[n] = failedLoad{sig, err.Error()}
-			m.reason = err.Error()
+			m.setReason(err.Error())
 			r.metrics.loadFailures.WithLabelValues(m.name).Inc()
 			r.log.Error("model version failed to load; the working versions keep serving", "model", m.name, "version", n, "dir", dir, "err", err)
 			if first == nil {
@@ -248,9 +262,9 @@ func (r *Repository) sync(m *servedModel) error {
 	slices.SortFunc(next, func(a, b *version) int { return int(a.number - b.number) })
 	r.publish(m, next)
 	if len(next) > 0 && first == nil {
-		m.reason = ""
-	} else if len(next) == 0 && m.reason == "" {
-		m.reason = "no version folder holds an artifact"
+		m.setReason("")
+	} else if len(next) == 0 && m.why() == "" {
+		m.setReason("no version folder holds an artifact")
 	}
 	return first
 }
@@ -343,6 +357,13 @@ func warmUp(p *predict.Predictor) error {
 // drops, in the background, each after its requests finish.
 func (r *Repository) publish(m *servedModel, next []*version) {
 	old := m.served()
+	for _, v := range next {
+		if r.versions != nil && findVersion(old, v.number) == nil {
+			// Before publishing, so the listener knows the version before
+			// its first request.
+			r.versions.VersionLoaded(m.name, v.label, v.pred.Model(), m.dir)
+		}
+	}
 	m.versions.Store(&next)
 	for _, v := range next {
 		r.metrics.ready.WithLabelValues(m.name, v.label).Set(1)
@@ -355,6 +376,9 @@ func (r *Repository) publish(m *servedModel, next []*version) {
 				o.retire(r.metrics)
 				if findVersion(next, o.number) == nil {
 					r.log.Info("model version retired", "model", m.name, "version", o.number)
+					if r.versions != nil {
+						r.versions.VersionUnloaded(m.name, o.label)
+					}
 				} else {
 					r.metrics.ready.WithLabelValues(m.name, o.label).Set(1)
 				}
@@ -428,10 +452,8 @@ func (r *Repository) lookup(name, ver string) (*version, error) {
 }
 
 func (r *Repository) reason(name string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if m := r.current()[name]; m != nil && m.reason != "" {
-		return m.reason
+	if m := r.current()[name]; m != nil && m.why() != "" {
+		return m.why()
 	}
 	return "not loaded"
 }
@@ -452,10 +474,8 @@ func (r *Repository) Ready() bool {
 	if !r.scanned.Load() {
 		return false
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	for _, m := range r.current() {
-		if !m.unloaded && len(m.served()) == 0 {
+		if !m.unloaded.Load() && len(m.served()) == 0 {
 			return false
 		}
 	}
@@ -481,13 +501,13 @@ func (r *Repository) Load(name string) error {
 		next[name] = m
 		r.models.Store(&next)
 	}
-	m.unloaded = false
+	m.unloaded.Store(false)
 	clear(m.failed) // an explicit load retries what failed
 	if err := r.sync(m); err != nil {
 		return err
 	}
 	if len(m.served()) == 0 {
-		return fmt.Errorf("%w: %q: %s", errNotReady, name, m.reason)
+		return fmt.Errorf("%w: %q: %s", errNotReady, name, m.why())
 	}
 	return nil
 }
@@ -509,8 +529,8 @@ func (r *Repository) Unload(name string) error {
 	if m == nil {
 		return fmt.Errorf("%w %q", errUnknownModel, name)
 	}
-	m.unloaded = true
-	m.reason = "unloaded"
+	m.unloaded.Store(true)
+	m.setReason("unloaded")
 	r.publish(m, nil)
 	return nil
 }
@@ -542,7 +562,7 @@ func (r *Repository) Index() []IndexEntry {
 			}
 		}
 		if len(vs) == 0 && len(m.failed) == 0 {
-			out = append(out, IndexEntry{Name: name, State: StateUnavailable, Reason: m.reason})
+			out = append(out, IndexEntry{Name: name, State: StateUnavailable, Reason: m.why()})
 		}
 	}
 	return out

@@ -27,8 +27,9 @@ const Version = "0.1.0"
 
 // Extensions are the protocol extensions the server implements, by
 // Triton's names: binary tensor data, the model repository API, GET
-// .../config, and request parameters (timeout, binary_data_output).
-var Extensions = []string{"binary_tensor_data", "model_repository", "model_configuration", "parameters"}
+// .../config, GET .../stats, and request parameters (timeout,
+// binary_data_output).
+var Extensions = []string{"binary_tensor_data", "model_repository", "model_configuration", "statistics", "parameters"}
 
 // Options configure a Server. ModelRepository or Model must be set.
 type Options struct {
@@ -105,6 +106,7 @@ func New(opts Options) (*Server, error) {
 	s.repo = &Repository{root: opts.ModelRepository, single: opts.Model, name: opts.ModelName, load: predict.Load, log: s.log, metrics: s.metrics}
 	if opts.Observer != nil {
 		s.observer = newObserverQueue(opts.Observer, ObserverQueueSize, s.metrics.dropped, s.log)
+		s.repo.versions, _ = opts.Observer.(VersionObserver)
 	}
 	s.handler = s.httpHandler()
 	return s, nil

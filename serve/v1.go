@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -107,6 +106,7 @@ func (s *Server) predictV1(w http.ResponseWriter, r *http.Request) {
 	defer v.release()
 	preds, err := s.runV1(r, v, req.Instances, start)
 	if err != nil {
+		v.failed(time.Since(start))
 		s.httpFail(w, protoV1HTTP, name, v.label, err)
 		return
 	}
@@ -166,9 +166,10 @@ func (s *Server) runV1(r *http.Request, v *version, instances []json.RawMessage,
 	res := p.Answer(j.out, n)
 	res.Notes = notes
 	v.metrics.observe(protoV1HTTP, j, time.Since(start))
+	v.succeeded(j, time.Since(start))
 	if s.observer != nil {
 		ob := &Observation{Model: v.model, Version: v.label, RequestID: RequestID(r.Context()), Protocol: protoV1HTTP.String(),
-			Time: time.Now(), Records: records, Result: res}
+			Time: time.Now(), Latency: time.Since(start), Records: records, Result: res}
 		if records == nil {
 			ob.Inputs, ob.Width = x, p.InputSize()
 		}
@@ -224,9 +225,11 @@ func decodeImages(instances []json.RawMessage) ([]image.Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("instance %d: base64: %w", i, err)
 		}
-		img, _, err := image.Decode(bytes.NewReader(b))
+		// DecodeImage reads the header first: an image declaring more
+		// pixels than data.MaxImagePixels is refused before decoding.
+		img, err := data.DecodeImage(b, fmt.Sprintf("instance %d", i))
 		if err != nil {
-			return nil, fmt.Errorf("instance %d: decoding the image (PNG or JPEG): %w", i, err)
+			return nil, err
 		}
 		imgs[i] = img
 	}
@@ -285,9 +288,12 @@ func (s *Server) windowsV1(r *http.Request, v *version, instances []json.RawMess
 	}
 	v.metrics.counts[protoV1HTTP].Inc()
 	v.metrics.latency[protoV1HTTP].Observe(time.Since(start).Seconds())
+	v.stats.success.add(time.Since(start))
+	v.stats.inferences.Add(int64(res.N))
+	v.stats.last.Store(time.Now().UnixMilli())
 	if s.observer != nil {
 		s.observer.offer(&Observation{Model: v.model, Version: v.label, RequestID: RequestID(r.Context()), Protocol: protoV1HTTP.String(),
-			Time: time.Now(), Records: records, Result: res})
+			Time: time.Now(), Latency: time.Since(start), Records: records, Result: res})
 	}
 	preds := v1Predictions(res)
 	for i := range preds {

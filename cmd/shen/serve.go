@@ -9,12 +9,16 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/shenml/shen/internal/kernel"
+	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/monitor"
 	"github.com/shenml/shen/serve"
 )
 
@@ -27,6 +31,7 @@ type serveFlags struct {
 	tokenFile, cert, key    string
 	logFormat, logLevel     string
 	threads                 int
+	monitor                 bool
 }
 
 func serveCmd() *cobra.Command {
@@ -81,6 +86,7 @@ requests in flight and exits within --shutdown-timeout.`,
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug (every request), info, warn or error")
 	fl.IntVar(&f.threads, "threads", 0, "compute threads (0: one per core)")
+	fl.BoolVar(&f.monitor, "monitor", false, "monitor every served version (drift against its training profile, feedback, alerts, the dashboard at /; settings in the model config's monitoring: section)")
 	return c, &f
 }
 
@@ -139,12 +145,22 @@ func (f *serveFlags) options() (serve.Options, error) {
 	if err != nil {
 		return serve.Options{}, err
 	}
-	return serve.Options{
+	opts := serve.Options{
 		ModelRepository: f.repo, Model: f.model, ModelName: f.name,
 		HTTPAddr: httpAddr, GRPCAddr: grpcAddr,
 		PollInterval: f.poll, ShutdownTimeout: f.shutdown, MaxRequestBytes: f.maxBytes,
 		AuthToken: token, TLSCertFile: f.cert, TLSKeyFile: f.key, Logger: logger,
-	}, nil
+	}
+	if f.monitor {
+		reg := prometheus.NewRegistry()
+		hub, err := monitor.NewHub(reg)
+		if err != nil {
+			return serve.Options{}, fmt.Errorf("serve: monitor: %w", err)
+		}
+		opts.Registry, opts.Routes = reg, hub.Routes
+		opts.Observer = &serveMonitor{hub: hub, log: logger, models: map[[2]string]*monitor.Model{}}
+	}
+	return opts, nil
 }
 
 // newLogger makes the structured logger on stderr.
@@ -161,4 +177,61 @@ func newLogger(format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(os.Stderr, o)), nil
 	}
 	return nil, fmt.Errorf("serve: --log-format %q: want json or text", format)
+}
+
+// serveMonitor connects `shen serve --monitor` to package monitor: one
+// monitor.Model per served version (its windows, drift, alerts), created
+// when the version is loaded and closed when it is retired, fed every
+// answered request. It is the serve.VersionObserver the server calls.
+type serveMonitor struct {
+	hub *monitor.Hub
+	log *slog.Logger
+
+	mu     sync.RWMutex
+	models map[[2]string]*monitor.Model // {name, version}
+}
+
+func (s *serveMonitor) VersionLoaded(name, version string, m *model.Model, modelDir string) {
+	cfg := monitor.DefaultConfig()
+	if modelDir != "" {
+		c, err := monitor.LoadConfig(modelDir)
+		if err != nil {
+			s.log.Error("monitoring config rejected; the version is monitored with the defaults", "model", name, "version", version, "err", err)
+		} else {
+			cfg = c
+		}
+	}
+	mm, err := monitor.NewModel(name, version, m.Spec, m.Profile, cfg, monitor.Options{Logger: s.log})
+	if err != nil {
+		s.log.Error("the version cannot be monitored", "model", name, "version", version, "err", err)
+		return
+	}
+	s.hub.Add(mm)
+	s.mu.Lock()
+	s.models[[2]string{name, version}] = mm
+	s.mu.Unlock()
+}
+
+func (s *serveMonitor) VersionUnloaded(name, version string) {
+	s.mu.Lock()
+	delete(s.models, [2]string{name, version})
+	s.mu.Unlock()
+	s.hub.Remove(name, version)
+}
+
+// Observe hands an answered request to its version's monitor, which only
+// queues it.
+func (s *serveMonitor) Observe(o *serve.Observation) {
+	s.mu.RLock()
+	mm := s.models[[2]string{o.Model, o.Version}]
+	s.mu.RUnlock()
+	if mm == nil || o.Result == nil {
+		return
+	}
+	mo := monitor.Observation{RequestID: o.RequestID, Time: o.Time.Add(-o.Latency), Latency: o.Latency, Rows: o.Rows(), Records: o.Records,
+		Class: o.Result.Class, Values: o.Result.Values, Outputs: o.Result.Outputs}
+	if o.Records == nil {
+		mo.Inputs = o.Inputs
+	}
+	mm.Observe(mo)
 }
