@@ -25,7 +25,7 @@ const unsupportedFile = "../testdata/onnx/unsupported.txt"
 
 // minNodePasses is the whole node suite's pass count when last raised:
 // the operators outside issue 12's list are held to it.
-const minNodePasses = 777
+const minNodePasses = 788
 
 var updateUnsupported = flag.Bool("update-unsupported", false, "rewrite testdata/onnx/unsupported.txt from this run")
 
