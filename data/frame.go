@@ -158,7 +158,7 @@ func (i Issue) Error() string {
 		}
 	}
 	if i.Column != "" {
-		fmt.Fprintf(&b, ": column %q", i.Column)
+		b.WriteString(": column " + excerpt(i.Column))
 	}
 	b.WriteString(": ")
 	b.WriteString(i.Msg)
@@ -257,7 +257,7 @@ func (f *Frame) Select(names ...string) (*Frame, error) {
 	for _, name := range names {
 		c := f.Col(name)
 		if c == nil {
-			return nil, fmt.Errorf("data: %s: no column %q (have %s)", f.name(), name, strings.Join(f.Names(), ", "))
+			return nil, fmt.Errorf("data: %s: no column %q (have %s)", f.name(), name, f.ColumnList())
 		}
 		n.Columns = append(n.Columns, c)
 	}
@@ -305,8 +305,11 @@ func (f *Frame) add(c *Column) error {
 }
 
 // Float32 returns the named numeric columns (all numeric columns when names
-// is empty) as a row-major flat []float32 and its width. Missing values stay
-// NaN; categorical columns are an error (encode them with a Pipeline).
+// is empty) as a row-major flat []float32 and its width: the int is the
+// number of columns (values per row), not the number of rows, which is
+// len(values)/width (or NumRows()); tensor.FromSlice(values, rows, width)
+// makes the [rows, width] matrix. Missing values stay NaN; categorical
+// columns are an error (encode them with a Pipeline).
 func (f *Frame) Float32(names ...string) ([]float32, int, error) {
 	cols := f.Columns
 	if len(names) > 0 {

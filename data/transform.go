@@ -269,7 +269,7 @@ func (p *Pipeline) conform(f *Frame) (*Frame, error) {
 	for _, in := range p.inputs {
 		c := f.Col(in.Name)
 		if c == nil {
-			return nil, fmt.Errorf("data: %s: input column %q is absent (have %s)", f.name(), in.Name, strings.Join(f.Names(), ", "))
+			return nil, fmt.Errorf("data: %s: input column %q is absent (have %s)", f.name(), in.Name, f.ColumnList())
 		}
 		switch {
 		case c.Type == in.Type:
@@ -457,7 +457,7 @@ func resolve(f *Frame, cols []string, t ColumnType) []string {
 func column(f *Frame, name string, t ColumnType) (*Column, int, error) {
 	i := f.index(name)
 	if i < 0 {
-		return nil, -1, fmt.Errorf("no column %q (have %s)", name, strings.Join(f.Names(), ", "))
+		return nil, -1, fmt.Errorf("no column %q (have %s)", name, f.ColumnList())
 	}
 	c := f.Columns[i]
 	if t != Auto && c.Type != t {

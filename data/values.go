@@ -15,7 +15,7 @@ import (
 // MaxLineBytes bounds one line of a CSV, TSV, JSON Lines or text file, so
 // a file without line breaks (all NUL bytes, a binary read as text) is an
 // error naming its line instead of one string as large as the file.
-const MaxLineBytes = 64 << 20
+const MaxLineBytes = 16 << 20
 
 // excerptRunes is how much of a bad value an error quotes.
 const excerptRunes = 60

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -13,8 +14,12 @@ import (
 // hyperparameters, or an explicit list of layers. It is stored in
 // model.json and read from training configs.
 type Architecture struct {
-	// Kind is "mlp", "cnn", "layers", "lstm", "gru" or "transformer".
+	// Kind is "mlp", "cnn", "layers", "lstm", "gru" or "transformer", or
+	// the name of a custom architecture registered with Register.
 	Kind string `json:"kind" yaml:"kind"`
+	// Config is a registered architecture's configuration, as JSON (see
+	// Register and Custom); unused by the built-in kinds.
+	Config json.RawMessage `json:"config,omitempty" yaml:"-"`
 	// Input is the shape of one sample, without the batch dimension:
 	// [features] for mlp, [channels, height, width] for cnn, [steps,
 	// features] for lstm, gru and transformer, [steps] of token ids for a
@@ -52,9 +57,11 @@ type Architecture struct {
 	// Bidirectional adds a reversed pass (lstm, gru); the head sees both
 	// directions' last hidden states.
 	Bidirectional bool `json:"bidirectional,omitempty" yaml:"bidirectional"`
-	// DModel is the encoder width and Heads its attention heads (transformer).
+	// DModel is the encoder width (transformer).
 	DModel int `json:"d_model,omitempty" yaml:"d_model"`
-	Heads  int `json:"heads,omitempty" yaml:"heads"`
+	// Heads is the number of attention heads, dividing d_model
+	// (transformer).
+	Heads int `json:"heads,omitempty" yaml:"heads"`
 	// FF is the feed-forward width of the encoder layers (default 4·d_model).
 	FF int `json:"ff,omitempty" yaml:"ff"`
 	// Norm is pre (default) or post: where the encoder layers normalise.
@@ -94,17 +101,25 @@ func (r *Rescale) Forward(x *tensor.Tensor) *tensor.Tensor {
 type LayerSpec struct {
 	// Type is linear, conv2d, maxpool2d, avgpool2d, flatten, dropout,
 	// batchnorm, layernorm, or an activation name.
-	Type    string  `json:"type" yaml:"type"`
-	Out     int     `json:"out,omitempty" yaml:"out"`
-	Kernel  int     `json:"kernel,omitempty" yaml:"kernel"`
-	Stride  int     `json:"stride,omitempty" yaml:"stride"`
-	Padding int     `json:"padding,omitempty" yaml:"padding"`
-	P       float32 `json:"p,omitempty" yaml:"p"`
+	Type string `json:"type" yaml:"type"`
+	// Out is the output width of linear and the output channels of conv2d.
+	Out int `json:"out,omitempty" yaml:"out"`
+	// Kernel is the square kernel size of conv2d and pooling.
+	Kernel int `json:"kernel,omitempty" yaml:"kernel"`
+	// Stride is the step of conv2d (default 1) and pooling (default kernel).
+	Stride int `json:"stride,omitempty" yaml:"stride"`
+	// Padding is the zero padding of conv2d and pooling (default 0).
+	Padding int `json:"padding,omitempty" yaml:"padding"`
+	// P is the drop probability of dropout, in [0, 1).
+	P float32 `json:"p,omitempty" yaml:"p"`
 }
 
 // Build constructs the network described by a, with fresh weights from the
 // nn package's seeded generator. The error names the field at fault.
 func Build(a Architecture) (nn.Layer, error) {
+	if net, ok, err := buildRegistered(a); ok {
+		return net, err
+	}
 	if len(a.Input) == 0 {
 		return nil, fmt.Errorf("architecture: input shape is required")
 	}
@@ -141,7 +156,7 @@ func Build(a Architecture) (nn.Layer, error) {
 	case "layers":
 		return buildLayers(a)
 	}
-	return nil, fmt.Errorf("architecture: unknown kind %q (want mlp, cnn, layers, lstm, gru or transformer)", a.Kind)
+	return nil, notRegistered(a.Kind)
 }
 
 // MaxParameters bounds the size of a network Build makes (1 GiB of float32

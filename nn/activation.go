@@ -4,6 +4,7 @@ import "github.com/shenml/shen/tensor"
 
 // Activation layers hold no parameters; each wraps the tensor op of the
 // same name so activations compose in Sequential as in torch.nn.
+// Shape (all of them): any input; the output has its shape.
 
 // ReLU is max(x, 0) (torch.nn.ReLU).
 type ReLU struct{}

@@ -41,10 +41,8 @@ type AttentionOptions struct {
 	PerHeadWeights bool
 }
 
-// MultiHeadAttention is torch.nn.MultiheadAttention with batch_first=True:
-// queries are [B, L, E], keys and values [B, S, E] (an unbatched [L, E]
-// query with [S, E] keys also works, as in torch). Each of NumHeads heads
-// attends over EmbedDim/NumHeads channels:
+// MultiHeadAttention is torch.nn.MultiheadAttention. Each of NumHeads
+// heads attends over EmbedDim/NumHeads channels:
 //
 //	out = concat_h softmax(Q_h·K_hᵀ/√d + mask)·V_h · Woutᵀ + bout
 //
@@ -56,6 +54,20 @@ type AttentionOptions struct {
 // torch model loads with LoadStateDict. Separate key/value widths
 // (kdim/vdim), add_bias_kv and add_zero_attn are not supported.
 //
+// Shape (L the query length, S the key length, B the batch, E EmbedDim):
+//
+//   - BatchFirst (what NewMultiHeadAttention makes): query [B, L, E], key
+//     and value [B, S, E], output [B, L, E];
+//   - BatchFirst false (torch's default batch_first=False): query
+//     [L, B, E], key and value [S, B, E], output [L, B, E];
+//   - unbatched, either way: query [L, E], key and value [S, E], output
+//     [L, E];
+//   - weights (when asked): [B, L, S] averaged over heads, or
+//     [B, NumHeads, L, S] per head, in both layouts ([L, S] or
+//     [NumHeads, L, S] unbatched), as torch returns them;
+//   - masks: AttnMask / AttnMaskBool [L, S] (AttnMask also
+//     [B·NumHeads, L, S]), KeyPaddingMask [B, S] in both layouts.
+//
 // Cost per call: the projections are 8·B·L·E² flops for self-attention
 // (one GEMM of the packed [3E, E] weight, as torch), and the attention core
 // is 4·B·L·S·E flops in one fused op (see Forward) holding a [B, H, L, S]
@@ -63,6 +75,11 @@ type AttentionOptions struct {
 type MultiHeadAttention struct {
 	Mode
 	EmbedDim, NumHeads int
+	// BatchFirst says inputs and output are [batch, seq, embed]; false is
+	// torch's default layout [seq, batch, embed]. NewMultiHeadAttention
+	// sets it (Shen's transformer layers are batch-first); clear it for
+	// torch's default.
+	BatchFirst bool
 	// Dropout is the probability of zeroing an attention weight in
 	// training; it is off in evaluation mode.
 	Dropout      float32
@@ -75,7 +92,8 @@ type MultiHeadAttention struct {
 }
 
 // NewMultiHeadAttention returns torch.nn.MultiheadAttention(embedDim,
-// numHeads, dropout, bias, batch_first=True), initialised as torch does:
+// numHeads, dropout, bias, batch_first=True), initialised as torch does
+// (set BatchFirst to false for torch's default [seq, batch, embed] layout):
 // in_proj_weight Xavier-uniform, in_proj_bias and out_proj.bias zero,
 // out_proj.weight as a default Linear (Kaiming-uniform, a=√5). Without bias
 // neither projection has one. It panics unless numHeads divides embedDim.
@@ -86,7 +104,7 @@ func NewMultiHeadAttention(embedDim, numHeads int, dropout float32, bias bool) *
 	if dropout < 0 || dropout >= 1 {
 		panic(fmt.Sprintf("nn: MultiHeadAttention: dropout %g must be in [0, 1)", dropout))
 	}
-	m := &MultiHeadAttention{EmbedDim: embedDim, NumHeads: numHeads, Dropout: dropout,
+	m := &MultiHeadAttention{EmbedDim: embedDim, NumHeads: numHeads, Dropout: dropout, BatchFirst: true,
 		InProjWeight: newParam(3*embedDim, embedDim)}
 	// Draw in torch's order: out_proj's Linear initialises at construction,
 	// then _reset_parameters fills in_proj_weight.
@@ -110,11 +128,12 @@ func (m *MultiHeadAttention) Members() Members {
 	}
 }
 
-// Forward attends from query [B, L, E] to key [B, S, E] and value
-// [B, S, E] and returns the output [B, L, E] and, when opt.NeedWeights,
-// the attention weights [B, L, S] averaged over heads (or [B, H, L, S]
-// with opt.PerHeadWeights); otherwise weights is nil. The weights are for
-// inspection and carry no gradient.
+// Forward attends from query to key and value and returns the output and,
+// when opt.NeedWeights, the attention weights averaged over heads (or per
+// head with opt.PerHeadWeights), shaped as the type's Shape section says;
+// otherwise weights is nil. The weights are for inspection and carry no
+// gradient. With BatchFirst false the output is a transposed view of a
+// batch-first result (torch returns the same values).
 //
 // As in torch, passing the same tensor as query, key and value
 // (self-attention) projects all three with one GEMM, and passing the same
@@ -128,7 +147,24 @@ func (m *MultiHeadAttention) Forward(query, key, value *tensor.Tensor, opt Atten
 	unbatched := query.Dim() == 2
 	if unbatched {
 		query, key, value = unsqueezeSame(query, key, value)
+	} else if !m.BatchFirst && query.Dim() == 3 {
+		// [seq, batch, E] → [batch, seq, E] views, keeping q == k == v.
+		query, key, value = mapSame(query, key, value, func(t *tensor.Tensor) *tensor.Tensor { return t.Transpose(0, 1) })
+		out, weights = m.forward(query, key, value, opt)
+		return out.Transpose(0, 1), weights
 	}
+	out, weights = m.forward(query, key, value, opt)
+	if unbatched {
+		out = out.Squeeze(0)
+		if weights != nil {
+			weights = weights.Squeeze(0)
+		}
+	}
+	return out, weights
+}
+
+// forward is Forward on batch-first [B, L, E] inputs.
+func (m *MultiHeadAttention) forward(query, key, value *tensor.Tensor, opt AttentionOptions) (out, weights *tensor.Tensor) {
 	E, H := m.EmbedDim, m.NumHeads
 	if query.Dim() != 3 || key.Dim() != 3 || value.Dim() != 3 ||
 		query.Size(2) != E || key.Size(2) != E || value.Size(2) != E ||
@@ -169,27 +205,26 @@ func (m *MultiHeadAttention) Forward(query, key, value *tensor.Tensor, opt Atten
 		a.dropP, a.rng = m.Dropout, m.next()
 	}
 	o, weights := a.run(src, off)
-	out = m.OutProj.Forward(o)
-	if unbatched {
-		out = out.Squeeze(0)
-		if weights != nil {
-			weights = weights.Squeeze(0)
-		}
-	}
-	return out, weights
+	return m.OutProj.Forward(o), weights
 }
 
 // unsqueezeSame adds a batch dimension to q, k and v, keeping the identity
 // relations (q == k, k == v) that select the packed projections.
 func unsqueezeSame(q, k, v *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, *tensor.Tensor) {
-	q2 := q.Unsqueeze(0)
+	return mapSame(q, k, v, func(t *tensor.Tensor) *tensor.Tensor { return t.Unsqueeze(0) })
+}
+
+// mapSame applies f to q, k and v once each, keeping the identity
+// relations (q == k, k == v) that select the packed projections.
+func mapSame(q, k, v *tensor.Tensor, f func(*tensor.Tensor) *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, *tensor.Tensor) {
+	q2 := f(q)
 	k2 := q2
 	if k != q {
-		k2 = k.Unsqueeze(0)
+		k2 = f(k)
 	}
 	v2 := k2
 	if v != k {
-		v2 = v.Unsqueeze(0)
+		v2 = f(v)
 	}
 	return q2, k2, v2
 }

@@ -23,6 +23,7 @@ type attnFxCase struct {
 		Mode           string `json:"mode"`
 		NeedWeights    bool   `json:"need_weights"`
 		PerHead        bool   `json:"per_head"`
+		SeqFirst       bool   `json:"seq_first"`
 		DModel         int    `json:"d_model"`
 		NHead          int    `json:"nhead"`
 		DimFeedforward int    `json:"dim_feedforward"`
@@ -144,6 +145,7 @@ func TestMultiHeadAttentionTorch(t *testing.T) {
 	for _, c := range loadAttnFixtures(t, "mha") {
 		t.Run(c.Name, func(t *testing.T) {
 			m := NewMultiHeadAttention(c.Config.EmbedDim, c.Config.NumHeads, 0.1, c.Config.Bias)
+			m.BatchFirst = !c.Config.SeqFirst
 			Train(m, false)
 			c.load(t, m)
 			in := map[string]*tensor.Tensor{}

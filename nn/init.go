@@ -176,7 +176,5 @@ func Orthogonal(t *tensor.Tensor, gain float64) {
 	}
 }
 
-// newParam returns a zeroed leaf that requires gradients.
-func newParam(shape ...int) *tensor.Tensor {
-	return tensor.Zeros(shape...).SetRequiresGrad(true)
-}
+// newParam returns a zeroed parameter.
+func newParam(shape ...int) *tensor.Tensor { return NewParameter(tensor.Zeros(shape...)) }

@@ -9,6 +9,9 @@ import (
 
 // Linear applies y = x·Wᵀ + b over the last dimension (torch.nn.Linear).
 // Weight is [out, in]; Bias is [out] or nil.
+//
+// Shape: input [*, in] (any leading dims, none for one vector); output
+// [*, out].
 type Linear struct {
 	Weight, Bias *tensor.Tensor
 }
@@ -39,6 +42,8 @@ func (l *Linear) Members() Members {
 func (l *Linear) Forward(x *tensor.Tensor) *tensor.Tensor { return tensor.Linear(x, l.Weight, l.Bias) }
 
 // Flatten reshapes dims StartDim..EndDim into one (torch.nn.Flatten; default 1..-1).
+//
+// Shape: [N, d1, ..., dk] to [N, d1·...·dk] with the defaults.
 type Flatten struct{ StartDim, EndDim int }
 
 // NewFlatten flattens every dimension after the batch.
@@ -47,7 +52,7 @@ func NewFlatten() *Flatten { return &Flatten{StartDim: 1, EndDim: -1} }
 // Members: none.
 func (*Flatten) Members() Members { return Members{} }
 
-// Forward flattens x.
+// Forward flattens x: a view of x when x is contiguous, a copy otherwise.
 func (f *Flatten) Forward(x *tensor.Tensor) *tensor.Tensor { return x.Flatten(f.StartDim, f.EndDim) }
 
 // Identity returns its input (torch.nn.Identity).
@@ -65,6 +70,8 @@ func (Identity) Forward(x *tensor.Tensor) *tensor.Tensor { return x }
 // seeded with (Seed, k), and Calls counts the calls (see RandomState), so
 // the masks are reproducible and a run resumed with the saved Seed and
 // Calls continues the same stream.
+//
+// Shape: any; the output has the input's shape.
 type Dropout struct {
 	Mode
 	P float32

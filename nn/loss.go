@@ -30,12 +30,25 @@ func reduceLoss(l *tensor.Tensor, r Reduction) *tensor.Tensor {
 }
 
 func checkSame(op string, a, b *tensor.Tensor) {
-	if !tensor.SameShape(a.Shape(), b.Shape()) {
+	as, bs := a.Shape(), b.Shape()
+	if len(as) == 2 && len(bs) == 1 && as[1] == 1 && as[0] == bs[0] {
+		panic(fmt.Sprintf("nn: %s: input shape %v and target shape %v differ: give the target as [%d, 1] (target.Reshape(%d, 1)), like the input, not [%d]; torch would broadcast these to [%d, %d] silently", op, as, bs, as[0], as[0], bs[0], as[0], as[0]))
+	}
+	if len(as) == 1 && len(bs) == 2 && bs[1] == 1 && as[0] == bs[0] {
+		panic(fmt.Sprintf("nn: %s: input shape %v and target shape %v differ: give the target as [%d] like the input (target.Reshape(%d)), or the input as [%d, 1]", op, as, bs, as[0], as[0], as[0]))
+	}
+	if !tensor.SameShape(as, bs) {
 		panic(fmt.Sprintf("nn: %s: input shape %v and target shape %v differ", op, a.Shape(), b.Shape()))
 	}
 }
 
 // MSELoss is the mean squared error (torch.nn.functional.mse_loss).
+//
+// Shape: pred and target the same shape, any. Regression heads give
+// [B, 1] for one target: the loader's [B] targets must then be reshaped to
+// [B, 1]; the panic says which. (torch broadcasts [B, 1] against [B] to
+// [B, B] with only a warning; Shen refuses.) The same holds for every
+// elementwise loss below.
 func MSELoss(pred, target *tensor.Tensor, r Reduction) *tensor.Tensor {
 	checkSame("MSELoss", pred, target)
 	d := tensor.Sub(pred, target)
@@ -71,18 +84,39 @@ func huber(pred, target *tensor.Tensor, k, scale float32) *tensor.Tensor {
 }
 
 // CrossEntropyOptions are the optional arguments of torch's cross_entropy.
+// The zero value is torch's defaults: no weights, ignore_index=-100 (no
+// class is ignored), no label smoothing, mean reduction.
 type CrossEntropyOptions struct {
-	Weight         *tensor.Tensor // per-class weights [C], or nil
-	IgnoreIndex    int            // targets equal to it add nothing; torch's default is -100
+	Weight *tensor.Tensor // per-class weights [C], or nil
+	// IgnoreIndex, when set (nn.Ignore(k)), is a target value whose
+	// samples add nothing to the loss nor to the mean's denominator. nil
+	// is torch's default of -100: only targets equal to -100 are skipped,
+	// so every real class counts. (A plain int would make the zero value
+	// silently ignore class 0.)
+	IgnoreIndex    *int
 	LabelSmoothing float32
 	Reduction      Reduction
 }
 
-// CrossEntropy is softmax cross-entropy on raw logits [N, C] (or
-// [N, C, d...]) against class indices, fused with log-softmax so the
-// backward is one pass (torch.nn.functional.cross_entropy with defaults).
+// DefaultIgnoreIndex is torch's ignore_index default: targets equal to it
+// are skipped even when CrossEntropyOptions.IgnoreIndex is nil, as in torch.
+const DefaultIgnoreIndex = -100
+
+// Ignore returns a pointer to class, for CrossEntropyOptions.IgnoreIndex:
+// CrossEntropyOptions{IgnoreIndex: nn.Ignore(0)} is torch's
+// cross_entropy(..., ignore_index=0).
+func Ignore(class int) *int { return &class }
+
+// CrossEntropy is softmax cross-entropy on raw logits against class
+// indices, fused with log-softmax so the backward is one pass
+// (torch.nn.functional.cross_entropy with defaults).
+//
+// Shape: logits [N, C], [C] (one unbatched sample) or [N, C, d...];
+// target [N], [] or [N, d...] of class indices in [0, C). Targets are class
+// numbers, not one-hot rows and not a column: a loader's [B, 1] labels must
+// be reshaped to [B] (y.Reshape(B)); the panic says so.
 func CrossEntropy(logits *tensor.Tensor, target *tensor.IntTensor) *tensor.Tensor {
-	return CrossEntropyWith(logits, target, CrossEntropyOptions{IgnoreIndex: -100})
+	return CrossEntropyWith(logits, target, CrossEntropyOptions{})
 }
 
 // CrossEntropyWith is CrossEntropy with class weights, label smoothing,
@@ -92,7 +126,11 @@ func CrossEntropyWith(logits *tensor.Tensor, target *tensor.IntTensor, o CrossEn
 	if r == "" {
 		r = ReduceMean
 	}
-	return tensor.CrossEntropyWithLogits(logits, target, o.Weight, o.IgnoreIndex, o.LabelSmoothing, string(r))
+	ignore := DefaultIgnoreIndex
+	if o.IgnoreIndex != nil {
+		ignore = *o.IgnoreIndex
+	}
+	return tensor.CrossEntropyWithLogits(logits, target, o.Weight, ignore, o.LabelSmoothing, string(r))
 }
 
 // NLLLoss is the negative log-likelihood of log-probabilities [N, C]

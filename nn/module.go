@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 
@@ -23,9 +24,119 @@ type Members struct {
 	Children []Named[Module]
 }
 
-// Module is anything with parameters, buffers or submodules.
+// Module is anything with parameters, buffers or submodules, like a
+// torch.nn.Module. Members may be written by hand or, for a struct whose
+// fields are its parts, as
+//
+//	func (m *MyLayer) Members() nn.Members { return nn.MembersOf(m) }
+//
+// Names must be unique within a module (across its parameters, buffers and
+// children, as torch requires) and children must not be nil; a walk of the
+// tree (Parameters, StateDict, Train, ...) panics naming the path of a
+// violation, and Validate returns it as an error. A nil parameter or
+// buffer is allowed and skipped, as torch's bias=None.
 type Module interface {
 	Members() Members
+}
+
+// NewParameter makes t a trainable parameter, as torch.nn.Parameter(t):
+// it marks t, which must be a leaf (a tensor the user made, not an op's
+// output), as requiring gradients, and returns it. Its buffer is then the
+// model's: FreeGraph never frees it and Release refuses it. Layers make
+// their weights with it; use it for the weights of a custom layer:
+//
+//	scale := nn.NewParameter(tensor.Ones(c))
+func NewParameter(t *tensor.Tensor) *tensor.Tensor {
+	if !t.IsLeaf() {
+		panic(fmt.Sprintf("nn: NewParameter of a tensor of shape %v made by an op: a parameter must be a leaf; pass t.Detach() (or a copy) instead", t.Shape()))
+	}
+	return t.SetRequiresGrad(true)
+}
+
+// TreeError is a mistake in a module tree: a name used twice within one
+// module, or a nil child. Path is the dotted path of the entry at fault.
+type TreeError struct {
+	Path string
+	Msg  string
+}
+
+func (e *TreeError) Error() string { return fmt.Sprintf("nn: module tree: %q %s", e.Path, e.Msg) }
+
+// checkMembers checks one module's members: unique names, no nil or
+// typed-nil child. Walks run it on every module each time parameters are
+// listed (an inference call under NoGrad lists them), so it compares the
+// names pairwise, allocating nothing, up to a size where a map pays.
+func checkMembers(prefix string, mem Members) error {
+	type entry struct{ name, kind string }
+	n := len(mem.Params) + len(mem.Buffers) + len(mem.Children)
+	at := func(i int) entry {
+		switch {
+		case i < len(mem.Params):
+			return entry{mem.Params[i].Name, "parameter"}
+		case i < len(mem.Params)+len(mem.Buffers):
+			return entry{mem.Buffers[i-len(mem.Params)].Name, "buffer"}
+		}
+		return entry{mem.Children[i-len(mem.Params)-len(mem.Buffers)].Name, "child"}
+	}
+	dup := func(first, second entry) error {
+		return &TreeError{join(prefix, second.name), fmt.Sprintf("is registered twice (as a %s and as a %s): its state-dict entries would collide", first.kind, second.kind)}
+	}
+	if n <= 32 {
+		for i := range n {
+			ei := at(i)
+			for j := range i {
+				if ej := at(j); ej.name == ei.name {
+					return dup(ej, ei)
+				}
+			}
+		}
+	} else {
+		seen := make(map[string]int, n)
+		for i := range n {
+			ei := at(i)
+			if j, ok := seen[ei.name]; ok {
+				return dup(at(j), ei)
+			}
+			seen[ei.name] = i
+		}
+	}
+	for _, c := range mem.Children {
+		if isNil(c.Value) {
+			return &TreeError{join(prefix, c.Name), "is nil: a child module must be set before the module is used"}
+		}
+	}
+	return nil
+}
+
+func isNil(m Module) bool {
+	if m == nil {
+		return true
+	}
+	v := reflect.ValueOf(m)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface, reflect.Func, reflect.Chan:
+		return v.IsNil()
+	}
+	return false
+}
+
+// Validate checks the whole tree under m: every name unique within its
+// module and no nil child. The error is a *TreeError naming the path.
+func Validate(m Module) (err error) {
+	if isNil(m) {
+		return &TreeError{"", "is nil: the root module"}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			te, ok := r.(*TreeError)
+			if !ok {
+				panic(r)
+			}
+			err = te
+		}
+	}()
+	Walk(m, func(string, Module) {})
+	return nil
 }
 
 // Layer is a module that maps one tensor to one tensor, the unit that
@@ -62,14 +173,20 @@ func Train(m Module, on bool) {
 }
 
 // Walk calls fn for m and each of its submodules, depth first, with the
-// dotted prefix of each ("" for m itself).
+// dotted prefix of each ("" for m itself). It panics with a *TreeError
+// naming the path when a module lists one name twice or a nil child (use
+// Validate to get that as an error instead).
 func Walk(m Module, fn func(prefix string, m Module)) {
 	walk("", m, fn)
 }
 
 func walk(prefix string, m Module, fn func(string, Module)) {
+	mem := m.Members()
+	if err := checkMembers(prefix, mem); err != nil {
+		panic(err)
+	}
 	fn(prefix, m)
-	for _, c := range m.Members().Children {
+	for _, c := range mem.Children {
 		walk(join(prefix, c.Name), c.Value, fn)
 	}
 }
@@ -93,6 +210,9 @@ func NamedParameters(m Module) []Named[*tensor.Tensor] {
 				continue
 			}
 			seen[p.Value] = true
+			if !p.Value.HasName() {
+				p.Value.SetName(join(prefix, p.Name)) // for the optimizer's errors
+			}
 			out = append(out, Named[*tensor.Tensor]{join(prefix, p.Name), p.Value})
 		}
 	})
@@ -144,27 +264,85 @@ func StateDict(m Module) []Named[*tensor.Tensor] {
 // be given, as torch's load_state_dict(strict=True) requires; the error
 // names the first tensor at fault and nothing is changed when it fails.
 func LoadStateDict(m Module, values map[string]*tensor.Tensor) error {
+	_, err := LoadStateDictWith(m, values, true)
+	return err
+}
+
+// IncompatibleKeys is what a load reports, as torch's load_state_dict
+// returns it: entries of the module that the values lack (in state-dict
+// order) and values the module has no entry for (sorted by name).
+type IncompatibleKeys struct {
+	Missing    []string
+	Unexpected []string
+}
+
+// LoadStateDictWith is LoadStateDict with torch's strict flag. With strict
+// false, missing and unexpected names are not errors but are returned, as
+// load_state_dict(strict=False) does, and the entries present are loaded;
+// a shape mismatch is an error either way (torch's "size mismatch"), with
+// a 0-d scalar and a [1] vector told apart. Nothing is changed when it
+// fails. The module tree is checked first (Validate).
+func LoadStateDictWith(m Module, values map[string]*tensor.Tensor, strict bool) (IncompatibleKeys, error) {
+	var keys IncompatibleKeys
+	if err := Validate(m); err != nil {
+		return keys, err
+	}
 	sd := StateDict(m)
-	want := map[string]bool{}
+	want := make(map[string]bool, len(sd))
 	for _, e := range sd {
 		want[e.Name] = true
 		v, ok := values[e.Name]
 		if !ok {
-			return fmt.Errorf("nn: state dict is missing %q (shape %v)", e.Name, e.Value.Shape())
+			if strict {
+				return keys, fmt.Errorf("nn: state dict is missing %q (shape %v)", e.Name, e.Value.Shape())
+			}
+			keys.Missing = append(keys.Missing, e.Name)
+			continue
 		}
 		if !slices.Equal(v.Shape(), e.Value.Shape()) {
-			return fmt.Errorf("nn: state dict entry %q has shape %v, the model needs %v", e.Name, v.Shape(), e.Value.Shape())
+			return keys, fmt.Errorf("nn: state dict entry %q has shape %v, the model needs %v%s", e.Name, v.Shape(), e.Value.Shape(), scalarHint(v.Shape(), e.Value.Shape()))
 		}
 	}
 	for name := range values {
 		if !want[name] {
-			return fmt.Errorf("nn: state dict has unexpected entry %q", name)
+			keys.Unexpected = append(keys.Unexpected, name)
 		}
 	}
-	for _, e := range sd {
-		copy(e.Value.Data(), values[e.Name].Data())
+	slices.Sort(keys.Unexpected)
+	if strict && len(keys.Unexpected) > 0 {
+		return keys, fmt.Errorf("nn: state dict has unexpected entry %q (and %d more)", keys.Unexpected[0], len(keys.Unexpected)-1)
 	}
-	return nil
+	for _, e := range sd {
+		if v, ok := values[e.Name]; ok {
+			copy(e.Value.Data(), v.Data())
+		}
+	}
+	return keys, nil
+}
+
+// scalarHint explains the one shape mismatch that reads like none: a 0-d
+// scalar against a one-element vector.
+func scalarHint(got, want []int) string {
+	switch {
+	case len(got) == 0 && slices.Equal(want, []int{1}):
+		return " (the file holds a 0-d scalar; the model a one-element vector)"
+	case len(want) == 0 && slices.Equal(got, []int{1}):
+		return " (a 0-d scalar; the file holds a one-element vector)"
+	}
+	return ""
+}
+
+// Freeze marks every parameter of m as not requiring gradients, as torch's
+// m.requires_grad_(False): its forward passes then record no graph at all,
+// with no NoGrad scope to open, as a model kept only for prediction wants.
+// Freeze a separate copy of the model, not the one an optimizer trains
+// (optimizers refuse frozen tensors; NoGrad over the trained model itself
+// would also stop its training steps from recording while the scope is
+// open, so a goroutine predicting beside training uses its own copy).
+func Freeze(m Module) {
+	for _, p := range Parameters(m) {
+		p.SetRequiresGrad(false)
+	}
 }
 
 // NoGrad runs fn with gradient recording off for m's parameters, as

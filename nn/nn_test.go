@@ -66,7 +66,7 @@ func TestLayersMatchTorch(t *testing.T) {
 			case "huber":
 				out = HuberLoss(in[0], in[1], a.Delta, ReduceMean)
 			case "cross_entropy":
-				o := CrossEntropyOptions{IgnoreIndex: -100, LabelSmoothing: a.LabelSmoothing, Reduction: a.Reduction}
+				o := CrossEntropyOptions{LabelSmoothing: a.LabelSmoothing, Reduction: a.Reduction}
 				if a.Weight != nil {
 					o.Weight = tensor.FromSlice(a.Weight)
 				}

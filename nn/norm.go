@@ -12,6 +12,9 @@ import (
 // LayerNorm normalises over the trailing NormalizedShape dimensions and
 // applies an elementwise affine transform (torch.nn.LayerNorm). Forward and
 // backward are one fused op each.
+//
+// Shape: input [*, NormalizedShape...] (any leading dims, none included);
+// output the same.
 type LayerNorm struct {
 	NormalizedShape []int
 	Eps             float32
@@ -193,6 +196,10 @@ func forRows(rows, d int, fn func(lo, hi int)) {
 // [N, C, H, W] (torch.nn.BatchNorm1d/2d). In training it uses the batch's
 // statistics and updates the running ones with Momentum; in evaluation it
 // uses the running ones.
+//
+// Shape: BatchNorm1D takes [N, C] or [N, C, L], BatchNorm2D [N, C, H, W];
+// the output has the input's shape. Unbatched input is refused, as torch
+// 1.13 refuses it (the panic says to add the batch dimension).
 type BatchNorm struct {
 	Mode
 	NumFeatures  int
@@ -232,6 +239,9 @@ func (bn *BatchNorm) Members() Members {
 func (bn *BatchNorm) Forward(x *tensor.Tensor) *tensor.Tensor {
 	shape := x.Shape()
 	if !slices.Contains(bn.rank, len(shape)) || shape[1] != bn.NumFeatures {
+		if len(shape) == slices.Min(bn.rank)-1 {
+			panic(fmt.Sprintf("nn: BatchNorm(%d) for inputs of rank %v got shape %v: unbatched input is not taken (as in torch 1.13); add a batch dimension with x.Unsqueeze(0)", bn.NumFeatures, bn.rank, shape))
+		}
 		panic(fmt.Sprintf("nn: BatchNorm(%d) for inputs of rank %v got shape %v", bn.NumFeatures, bn.rank, shape))
 	}
 	x = x.Contiguous()

@@ -56,7 +56,8 @@ func (p *SinusoidalPositionalEncoding) Forward(x *tensor.Tensor) *tensor.Tensor 
 
 // LearnedPositionalEmbedding adds a trained vector per position to its
 // input [B, L, D] (or [L, D]), as BERT and ViT do: Weight [MaxLen, D]
-// initialised N(0, 1) like torch.nn.Embedding, saved as "weight". Cost: one
+// initialised N(0, 1) like torch.nn.Embedding, saved as "weight".
+// Shape: [B, L, D] or [L, D] with L ≤ MaxLen; output the same. Cost: one
 // broadcast add forward; backward sums the gradient over the batch into
 // the first L rows of Weight.
 type LearnedPositionalEmbedding struct {

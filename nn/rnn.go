@@ -74,6 +74,15 @@ func (k rnnKind) gates() int {
 }
 
 // RNNBase is the engine shared by RNN, LSTM and GRU (torch.nn.RNNBase):
+// Shape (T the sequence length, B the batch, D = 2 if bidirectional else
+// 1, L the layers, H the hidden size):
+//
+//   - input [T, B, input] (time-major, torch's default), [B, T, input]
+//     with BatchFirst, or unbatched [T, input] either way;
+//   - output [T, B, D·H], [B, T, D·H] with BatchFirst, or [T, D·H];
+//   - state H (and LSTM's C) [D·L, B, H], or [D·L, H] unbatched, in and
+//     out, whatever BatchFirst says (as torch's h_0 / h_n).
+//
 // the configuration, the weights and the fused forward and backward
 // passes. Use it through those types. torch's LSTM proj_size has no
 // counterpart. It embeds Mode: dropout between layers acts only in
@@ -214,6 +223,42 @@ func (r *RNNBase) NumLayers() int { return r.numLayers }
 // NumDirections is 2 when bidirectional, else 1.
 func (r *RNNBase) NumDirections() int { return r.dirs }
 
+// forwardUnbatched runs one sequence [seq, input] with a state of
+// [layers*directions, hidden] (torch's unbatched input): it adds the batch
+// dimension, runs the batched pass and takes it off again.
+func (r *RNNBase) forwardUnbatched(x *tensor.Tensor, state *RNNState, lengths []int) (*tensor.Tensor, *RNNState) {
+	if lengths != nil && (len(lengths) != 1) {
+		panic(fmt.Sprintf("nn: %v.Forward: %d lengths for one unbatched sequence", r.kind, len(lengths)))
+	}
+	batchAxis := 1
+	if r.batchFirst {
+		batchAxis = 0
+	}
+	var st *RNNState
+	if state != nil {
+		st = &RNNState{}
+		want := []int{r.numLayers * r.dirs, r.hiddenSize}
+		for _, s := range []struct {
+			in  *tensor.Tensor
+			out **tensor.Tensor
+		}{{state.H, &st.H}, {state.C, &st.C}} {
+			if s.in == nil {
+				continue
+			}
+			if !tensor.SameShape(s.in.Shape(), want) {
+				panic(fmt.Sprintf("nn: %v.Forward: unbatched input takes an initial state of shape %v, got %v", r.kind, want, s.in.Shape()))
+			}
+			*s.out = s.in.Unsqueeze(1)
+		}
+	}
+	out, fin := r.Forward(x.Unsqueeze(batchAxis), st, lengths)
+	res := &RNNState{H: fin.H.Squeeze(1)}
+	if fin.C != nil {
+		res.C = fin.C.Squeeze(1)
+	}
+	return out.Squeeze(batchAxis), res
+}
+
 // LastHidden returns the top layer's final hidden state as [batch,
 // hidden*directions] (forward direction first), the usual input of a
 // classifier head: torch.cat([h_n[-2], h_n[-1]], 1) when bidirectional,
@@ -221,9 +266,12 @@ func (r *RNNBase) NumDirections() int { return r.dirs }
 // its last valid step. It records history like any view.
 func (r *RNNBase) LastHidden(final *RNNState) *tensor.Tensor {
 	h := final.H
-	top := h.Narrow(0, (r.numLayers-1)*r.dirs, r.dirs) // [dirs, B, H]
+	top := h.Narrow(0, (r.numLayers-1)*r.dirs, r.dirs) // [dirs, B, H], or [dirs, H] unbatched
 	if r.dirs == 1 {
 		return top.Squeeze(0)
+	}
+	if h.Dim() == 2 {
+		return top.Reshape(r.dirs * r.hiddenSize)
 	}
 	return top.Permute(1, 0, 2).Reshape(h.Size(1), r.dirs*r.hiddenSize)
 }
@@ -260,8 +308,9 @@ func (s RNNLastHidden) Forward(x *tensor.Tensor) *tensor.Tensor {
 }
 
 // Forward runs the layer over the sequence x, [seq, batch, input] (or
-// [batch, seq, input] with BatchFirst), from state (nil: zeros; for LSTM a
-// nil C is zeros too), as torch's module(x, h0) / module(x, (h0, c0)).
+// [batch, seq, input] with BatchFirst, or one unbatched [seq, input]),
+// from state (nil: zeros; for LSTM a nil C is zeros too), as torch's
+// module(x, h0) / module(x, (h0, c0)). See RNNBase for every shape.
 //
 // lengths, when not nil, gives each sample's number of valid steps
 // (1..seq, any order), the equivalent of pack_padded_sequence(x, lengths,
@@ -281,12 +330,15 @@ func (s RNNLastHidden) Forward(x *tensor.Tensor) *tensor.Tensor {
 // twice that. The whole pass is one op on the autograd tape; what backward
 // needs lives in one pooled buffer that FreeGraph returns.
 func (r *RNNBase) Forward(x *tensor.Tensor, state *RNNState, lengths []int) (*tensor.Tensor, *RNNState) {
+	if x.Dim() == 2 && x.Size(1) == r.inputSize {
+		return r.forwardUnbatched(x, state, lengths)
+	}
 	if x.Dim() != 3 || x.Size(2) != r.inputSize {
 		want := "[seq, batch, %d]"
 		if r.batchFirst {
 			want = "[batch, seq, %d]"
 		}
-		panic(fmt.Sprintf("nn: %v.Forward: input of shape %v, want "+want, r.kind, x.Shape(), r.inputSize))
+		panic(fmt.Sprintf("nn: %v.Forward: input of shape %v, want "+want+" or unbatched [seq, %d]", r.kind, x.Shape(), r.inputSize, r.inputSize))
 	}
 	T, B := x.Size(0), x.Size(1)
 	if r.batchFirst {

@@ -41,6 +41,9 @@ func DefaultTransformerEncoderLayerConfig(dModel, nHead int) TransformerEncoderL
 // Children carry torch's names (self_attn, linear1, dropout, linear2,
 // norm1, norm2, dropout1, dropout2), so state dict keys match torch's.
 //
+// Shape: input [B, L, DModel] (batch first, as torch's batch_first=True)
+// or unbatched [L, DModel]; output the same. Masks as MultiHeadAttention's.
+//
 // Cost per call with B·L tokens of width d and feed-forward width f:
 // about 8·BL·d² + 4·BL·L·d (attention) + 4·BL·d·f (feed-forward) flops
 // forward and twice that backward.
@@ -122,6 +125,8 @@ func (l *TransformerEncoderLayer) feedForward(x *tensor.Tensor) *tensor.Tensor {
 // TransformerEncoder is torch.nn.TransformerEncoder: Layers applied in
 // turn, then Norm when it is not nil. State dict keys are torch's
 // (layers.0.self_attn.in_proj_weight, ..., norm.weight).
+//
+// Shape: as TransformerEncoderLayer.
 type TransformerEncoder struct {
 	Layers []*TransformerEncoderLayer
 	Norm   *LayerNorm

@@ -1,8 +1,13 @@
 // Package optim holds Shen's optimizers, learning-rate schedules and
 // gradient clipping, written to reproduce PyTorch 1.13 exactly.
 //
-// An Optimizer updates leaf tensors (parameters marked with
-// SetRequiresGrad) in place from the gradients Backward left in their Grad:
+// An Optimizer updates leaf tensors (parameters made with nn.NewParameter,
+// or marked with SetRequiresGrad) in place from the gradients Backward left
+// in their Grad. Constructors check what would otherwise fail silently: a
+// tensor that does not require gradients (it would never change; the
+// error names its state-dict path, as nn.Parameters listed it), the same
+// tensor twice, and a learning rate that is zero, negative, NaN or
+// infinite:
 //
 //	opt, err := optim.NewAdam(params, optim.DefaultAdamConfig())
 //	for ... {
@@ -27,6 +32,18 @@
 //
 // Configs are taken literally: a zero field means zero, not "the default".
 // Start from the DefaultXConfig functions, which return torch's defaults.
+//
+// # From PyTorch
+//
+//	torch.optim.SGD(params, lr, momentum, ...)  optim.NewSGD(params, optim.SGDConfig{LR: lr, Momentum: m})
+//	torch.optim.Adam / AdamW(params, lr=...)     optim.NewAdam / NewAdamW(params, cfg) with cfg from DefaultAdamConfig
+//	torch.optim.RMSprop / Adagrad                optim.NewRMSprop / NewAdagrad
+//	optimizer.param_groups                       opt.Groups() (LR is writable between steps)
+//	optimizer.zero_grad(); optimizer.step()      opt.ZeroGrad(); opt.Step()
+//	lr_scheduler.StepLR / MultiStepLR / ...      NewStepLR, NewMultiStepLR, NewExponentialLR, NewCosineAnnealingLR,
+//	                                             NewOneCycleLR, NewWarmupCosine, NewReduceLROnPlateau
+//	clip_grad_norm_ / clip_grad_value_           ClipGradNorm / ClipGradValue
+//	state_dict() / load_state_dict()             StateDict() / LoadStateDict() (JSON-encodable)
 //
 // # Numerics
 //

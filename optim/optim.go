@@ -120,6 +120,12 @@ func (b *base) init(kind string, groups []*Group, names []string, keepSteps bool
 		if err := check(&g.Hyper); err != nil {
 			return fmt.Errorf("optim: %s: group %d: %w", kind, gi, err)
 		}
+		// Schedules may later take the rate to 0 (cosine to eta_min 0),
+		// but an optimizer that starts at 0 or NaN is a typo: it would
+		// never change a weight, or destroy them all.
+		if !(g.LR > 0) || math.IsInf(g.LR, 1) {
+			return fmt.Errorf("optim: %s: group %d: invalid learning rate %v: must be a finite number > 0", kind, gi, g.LR)
+		}
 		b.first = append(b.first, len(b.params))
 		for pi, p := range g.Params {
 			switch {
@@ -130,6 +136,9 @@ func (b *base) init(kind string, groups []*Group, names []string, keepSteps bool
 			case !p.IsContiguous():
 				// Data() of a strided view is a copy: updates would be lost.
 				return fmt.Errorf("optim: %s: group %d parameter %d (shape %v) is not contiguous", kind, gi, pi, p.Shape())
+			case !p.RequiresGrad():
+				// It would get no gradient and silently never change.
+				return fmt.Errorf("optim: %s: group %d parameter %d (%s) does not require gradients, so it would never change: make it with nn.NewParameter, or leave frozen tensors out of the optimizer", kind, gi, pi, describe(p))
 			}
 			if g0, ok := seen[p]; ok {
 				return fmt.Errorf("optim: %s: a parameter appears in groups %d and %d", kind, g0, gi)
@@ -280,6 +289,14 @@ func (b *base) LoadStateDict(s State) error {
 // Validation helpers shared by the configs.
 
 var errNaN = errors.New("hyperparameter is NaN")
+
+// describe names p for errors: its state-dict path when nn listed it, and its shape.
+func describe(p *tensor.Tensor) string {
+	if n := p.Name(); n != "" {
+		return fmt.Sprintf("%s, shape %v", n, p.Shape())
+	}
+	return fmt.Sprintf("shape %v", p.Shape())
+}
 
 func nonNeg(name string, v float64) error {
 	if math.IsNaN(v) {

@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/metrics"
@@ -24,7 +23,7 @@ import (
 func (p *Predictor) EvaluateFrame(f *data.Frame, target string) (*metrics.Evaluation, error) {
 	tc := f.Col(target)
 	if tc == nil {
-		return nil, fmt.Errorf("no label column %q (columns: %s)", target, strings.Join(f.Names(), ", "))
+		return nil, fmt.Errorf("no label column %q (columns: %s)", target, f.ColumnList())
 	}
 	var x []float32
 	var err error

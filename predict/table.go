@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,6 +88,9 @@ func (p *Predictor) Frame(f *data.Frame, skip string) (*Result, error) {
 // which must match the input size.
 func (p *Predictor) FrameFeatures(f *data.Frame, skip string) ([]float32, [][]Note, error) {
 	if pipe := p.m.Spec.Preprocessing; pipe != nil && p.kind == Table {
+		if missing, _ := p.Columns(f); len(missing) > 0 {
+			return nil, nil, fmt.Errorf("the input lacks %d of the model's columns: %s (it has %s)", len(missing), strings.Join(missing, ", "), f.ColumnList())
+		}
 		notes, err := p.frameNotes(f, pipe.InputUses(), nil)
 		if err != nil {
 			return nil, nil, err
@@ -131,6 +135,24 @@ func (p *Predictor) InputColumns() []string {
 		names = append(names, in.Name)
 	}
 	return names
+}
+
+// Columns compares f's columns with the ones a table or window model
+// reads: those it lacks, and those it has that the model does not read
+// (a label, an id; they are ignored).
+func (p *Predictor) Columns(f *data.Frame) (missing, extra []string) {
+	want := p.InputColumns()
+	for _, n := range want {
+		if f.Col(n) == nil {
+			missing = append(missing, n)
+		}
+	}
+	for _, n := range f.Names() {
+		if !slices.Contains(want, n) {
+			extra = append(extra, n)
+		}
+	}
+	return missing, extra
 }
 
 // LabelColumn returns the column of f that the artifact does not take as

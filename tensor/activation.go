@@ -38,6 +38,7 @@ func actRun(n, grain int, fn func(lo, hi int)) {
 // copy them, the temporary holding the copy (to Release after use; nil
 // otherwise). It records no history.
 func contigData(t *Tensor) ([]float32, *Tensor) {
+	t.live("an activation")
 	if t.IsContiguous() {
 		return t.Data(), nil
 	}

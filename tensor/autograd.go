@@ -2,8 +2,10 @@ package tensor
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sync/atomic"
+	"weak"
 )
 
 // node is the record an op leaves on its output so Backward can find the
@@ -67,9 +69,15 @@ func NeedsGrad(inputs ...*Tensor) bool {
 
 // SetRequiresGrad marks a leaf tensor as one whose gradient Backward
 // computes, and returns it. It panics on a tensor produced by an op.
+//
+// Marking pins the tensor's buffer: from then on Release refuses it and
+// FreeGraph never frees it, since it belongs to the model or the caller.
 func (t *Tensor) SetRequiresGrad(on bool) *Tensor {
 	if t.node != nil {
 		panic(fmt.Sprintf("tensor: SetRequiresGrad on the output of %s: only leaf tensors can be marked; use Detach first", t.node.op))
+	}
+	if on {
+		t.st.pinned = true
 	}
 	t.requiresGrad = on
 	return t
@@ -108,9 +116,20 @@ func (t *Tensor) ZeroGrad() {
 
 // Detach returns a view of t's data that is cut from the graph: it does not
 // require gradients and Backward does not pass through it.
+//
+// The view shares t's buffer (writes to one show in the other, as torch's
+// detach), and it outlives t's graph: FreeGraph of the graph t belongs to
+// leaves the buffer alone, so the truncated-BPTT idiom
+//
+//	h = h.Detach() // carry the state into the next chunk
+//	loss.FreeGraph()
+//
+// works. That buffer then goes to the garbage collector rather than back
+// to the pool.
 func (t *Tensor) Detach() *Tensor {
-	v := t.view(t.shape, t.strides, t.offset)
-	return v
+	t.live("Detach")
+	t.st.escaped = true
+	return t.view(t.shape, t.strides, t.offset)
 }
 
 // record attaches history to out when gradients are on and any input needs
@@ -317,7 +336,7 @@ func (t *Tensor) FreeGraph() {
 		order = topoOrder(t)
 	}
 	for _, x := range order {
-		x.releaseOwned()
+		x.releaseBy(freedByFreeGraph)
 		n := x.node
 		n.freed = true
 		n.backward = nil
@@ -339,12 +358,80 @@ func (t *Tensor) TakeOwnership(src *Tensor) {
 	}
 }
 
-// Release hands t's buffer back to the pool if t owns one. Use it for
-// temporaries outside any graph; t must not be used afterwards.
-func (t *Tensor) Release() { t.releaseOwned() }
+// Release hands t's buffer back to the pool if t owns one (made it, as an
+// op's output does, rather than being a view of another tensor's buffer).
+// Use it for temporaries outside any graph, such as the output of a forward
+// pass under NoGrad once it has been read; t and its views must not be used
+// afterwards (a use panics, naming Release). Release of a leaf that
+// requires gradients (a parameter, or an input being differentiated) or of
+// a view of one panics: that buffer belongs to the model or the caller. A
+// buffer shared by a Detach view is left to the garbage collector instead.
+func (t *Tensor) Release() {
+	if t == nil {
+		return
+	}
+	if t.st.pinned {
+		panic(fmt.Sprintf("tensor: Release of %s refused: it is a leaf that requires gradients (a parameter or an input being differentiated), or a view of one, and its buffer belongs to its owner", t.label()))
+	}
+	t.releaseBy(freedByRelease)
+}
 
-func (t *Tensor) releaseOwned() {
+func (t *Tensor) releaseOwned() { t.releaseBy(freedByRelease) }
+
+func (t *Tensor) releaseBy(by freer) {
 	if t != nil && t.owner {
-		t.st.release()
+		t.st.release(by)
+	}
+}
+
+// SetName labels t's buffer for error messages, once: nn names each
+// parameter with its state-dict path (fc.weight) the first time it lists
+// it, and later calls keep the first name. It returns t.
+func (t *Tensor) SetName(name string) *Tensor {
+	if t.st.named.Load() || !t.st.named.CompareAndSwap(false, true) {
+		return t // named already: walks call this on every listing
+	}
+	key := weak.Make(t.st)
+	names.Store(key, name)
+	runtime.AddCleanup(t.st, func(k weak.Pointer[storage]) { names.Delete(k) }, key)
+	return t
+}
+
+// HasName reports whether SetName has named t's buffer; it costs one
+// atomic load, so callers can skip building a name that would be ignored.
+func (t *Tensor) HasName() bool { return t.st.named.Load() }
+
+// Name returns the label SetName gave t's buffer, or "".
+func (t *Tensor) Name() string {
+	if !t.st.named.Load() {
+		return ""
+	}
+	v, _ := names.Load(weak.Make(t.st))
+	s, _ := v.(string)
+	return s
+}
+
+// label is how error messages name t: its name, or its shape.
+func (t *Tensor) label() string {
+	if n := t.Name(); n != "" {
+		return fmt.Sprintf("%s (shape %v)", n, t.shape)
+	}
+	return fmt.Sprintf("a tensor of shape %v", t.shape)
+}
+
+// live panics, naming op and what released t's buffer, when t is used
+// after FreeGraph or Release.
+func (t *Tensor) live(op string) {
+	if t.st.data == nil && t.Numel() > 0 {
+		t.usedAfterFree(op)
+	}
+}
+
+func (t *Tensor) usedAfterFree(op string) {
+	switch by := t.st.freedBy; by {
+	case freedByFreeGraph:
+		panic(fmt.Sprintf("tensor: %s on %s whose buffer was released by FreeGraph: read what you need from the graph (loss.Item(), logits) or keep it with Detach before calling FreeGraph", op, t.label()))
+	default:
+		panic(fmt.Sprintf("tensor: %s on %s whose buffer was released by %s: it must not be used afterwards", op, t.label(), by))
 	}
 }

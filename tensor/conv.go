@@ -52,7 +52,7 @@ func defaultOne(v int) int {
 
 func newConvGeom(op string, x, w, b *Tensor, o Conv2DOptions) convGeom {
 	if x.Dim() != 4 || w.Dim() != 4 {
-		shapePanic(op, "want input (N, C, H, W) and weight (O, C/groups, kH, kW)", x.shape, w.shape)
+		shapePanic(op, "want input (N, C, H, W) or (C, H, W) and weight (O, C/groups, kH, kW)", x.shape, w.shape)
 	}
 	g := convGeom{
 		n: x.shape[0], c: x.shape[1], h: x.shape[2], w: x.shape[3],
@@ -181,6 +181,7 @@ func convGrain(g *convGeom) int {
 // torch.nn.functional.conv2d: output (N, O, OH, OW) with
 // OH = (H + 2·padH − dilH·(kH−1) − 1)/strideH + 1, likewise OW. Groups split
 // the channels into independent convolutions (groups == C == O is depthwise).
+// An unbatched x (C, H, W) gives (O, OH, OW), as in torch.
 //
 // Algorithm: small stride-1 convolutions (one group, no dilation, few
 // channels: LeNet's layers) take a direct path without a column matrix
@@ -197,6 +198,9 @@ func convGrain(g *convGeom) int {
 // Cost: 2·N·O·OH·OW·(C/groups)·kH·kW flops forward; backward recomputes the
 // columns (no saved buffers) and costs about twice the forward.
 func Conv2D(x, w, b *Tensor, opt Conv2DOptions) *Tensor {
+	if x.Dim() == 3 && w.Dim() == 4 { // unbatched (C, H, W), as torch takes it
+		return dropBatch(Conv2D(x.Unsqueeze(0), w, b, opt))
+	}
 	g := newConvGeom("Conv2D", x, w, b, opt)
 	xc, wc := x.Contiguous(), w.Contiguous()
 	out := newTensor([]int{g.n, g.o, g.oh, g.ow}, false)
@@ -453,10 +457,14 @@ func dwGemm(og, kg, k int, dy, cols []float32, ld int, dw []float32) {
 // Conv1D returns the 1-d convolution of x (N, C, L) with filters
 // w (O, C/groups, K) plus the optional bias b (O), as
 // torch.nn.functional.conv1d: output (N, O, (L + 2·pad − dil·(K−1) − 1)/stride + 1).
-// It runs Conv2D on a height-1 view, so it costs the same as that.
+// An unbatched x (C, L) gives (O, OL), as in torch. It runs Conv2D on a
+// height-1 view, so it costs the same as that.
 func Conv1D(x, w, b *Tensor, opt Conv1DOptions) *Tensor {
+	if x.Dim() == 2 && w.Dim() == 3 { // unbatched (C, L), as torch takes it
+		return dropBatch(Conv1D(x.Unsqueeze(0), w, b, opt))
+	}
 	if x.Dim() != 3 || w.Dim() != 3 {
-		shapePanic("Conv1D", "want input (N, C, L) and weight (O, C/groups, K)", x.shape, w.shape)
+		shapePanic("Conv1D", "want input (N, C, L) or (C, L) and weight (O, C/groups, K)", x.shape, w.shape)
 	}
 	o := Conv2DOptions{
 		Stride:   [2]int{1, opt.Stride},
@@ -465,4 +473,13 @@ func Conv1D(x, w, b *Tensor, opt Conv1DOptions) *Tensor {
 		Groups:   opt.Groups,
 	}
 	return Conv2D(x.Unsqueeze(2), w.Unsqueeze(2), b, o).Squeeze(2)
+}
+
+// dropBatch removes the leading batch dimension of size 1 that an
+// unbatched call added, handing the buffer's ownership to the view so
+// Release and FreeGraph still return it.
+func dropBatch(y *Tensor) *Tensor {
+	v := y.Squeeze(0)
+	v.TakeOwnership(y)
+	return v
 }

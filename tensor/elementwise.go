@@ -140,6 +140,8 @@ func minNaN(x, y float32) float32 {
 
 // binary computes op over the broadcast of a and b into a new tensor.
 func binary(op binOp, a, b *Tensor) *Tensor {
+	a.live(binOpNames[op])
+	b.live(binOpNames[op])
 	shape := BroadcastShapes(binOpNames[op], a.shape, b.shape)
 	out := newTensor(shape, false)
 	binaryInto(op, out, a, b)
@@ -327,6 +329,7 @@ func Where(cond, a, b *Tensor) *Tensor {
 
 // mapUnary applies f to every element into a new contiguous tensor (no history).
 func mapUnary(t *Tensor, f func(float32) float32) *Tensor {
+	t.live("an elementwise op")
 	out := newTensor(t.shape, false)
 	od := out.st.data
 	if t.IsContiguous() {

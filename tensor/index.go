@@ -63,6 +63,7 @@ func checkIndexShape(op string, t *Tensor, dim int, idx *IntTensor, src *Tensor)
 // output has idx's shape; idx must have t's rank and fit inside t in the
 // other dimensions. The gradient is scattered (added) back into t's shape.
 func Gather(t *Tensor, dim int, idx *IntTensor) *Tensor {
+	t.live("Gather")
 	dim = t.axis(dim, "Gather")
 	checkIndexShape("Gather", t, dim, idx, nil)
 	out := newTensor(idx.shape, false)
@@ -114,6 +115,8 @@ func scatterAddInto(dst []float32, dOff int, dStrides []int, size, dim int, idx 
 // The gradient of t is the output gradient; that of src is the output
 // gradient gathered at idx (zero where idx does not reach).
 func ScatterAdd(t *Tensor, dim int, idx *IntTensor, src *Tensor) *Tensor {
+	t.live("ScatterAdd")
+	src.live("ScatterAdd")
 	dim = t.axis(dim, "ScatterAdd")
 	if src.Dim() != t.Dim() {
 		shapePanic("ScatterAdd", "src must have the same number of dimensions as the input", src.shape, t.shape)
@@ -147,6 +150,7 @@ func ScatterAdd(t *Tensor, dim int, idx *IntTensor, src *Tensor) *Tensor {
 // being t's slice idx[j]. idx must be 1-d (or 0-d, one index). The gradient
 // adds each output slice back into the slice it came from.
 func IndexSelect(t *Tensor, dim int, idx *IntTensor) *Tensor {
+	t.live("IndexSelect")
 	dim = t.axis(dim, "IndexSelect")
 	if idx.Dim() > 1 {
 		shapePanic("IndexSelect", "index must be 1-d", idx.shape, t.shape)
@@ -210,6 +214,7 @@ func OneHot(idx *IntTensor, numClasses int) *Tensor {
 // into the row it came from; rows looked up by paddingIdx get no gradient,
 // as in PyTorch. paddingIdx < 0 means no padding row.
 func Embedding(idx *IntTensor, weight *Tensor, paddingIdx int) *Tensor {
+	weight.live("Embedding")
 	if weight.Dim() != 2 {
 		shapePanic("Embedding", "weight must be 2-d [num_embeddings, embedding_dim]", idx.shape, weight.shape)
 	}
@@ -276,6 +281,9 @@ func CrossEntropyWithLogits(logits *Tensor, target *IntTensor, weight *Tensor, i
 		n, c, k = logits.shape[0], logits.shape[1], numel(logits.shape[2:])
 		want := append([]int{n}, logits.shape[2:]...)
 		if !SameShape(target.shape, want) {
+			if len(want) == 1 && SameShape(target.shape, []int{n, 1}) {
+				shapePanic(op, fmt.Sprintf("target must be class indices of shape [%d], not a [%d, 1] column: reshape it to [%d]", n, n, n), logits.shape, target.shape)
+			}
 			shapePanic(op, fmt.Sprintf("target must have shape %v", want), logits.shape, target.shape)
 		}
 	default:

@@ -61,6 +61,7 @@ func copyInto(dst, src *Tensor) {
 	if !SameShape(dst.shape, src.shape) {
 		shapePanic("copy", "shapes must match", dst.shape, src.shape)
 	}
+	src.live("a copy")
 	if dst.IsContiguous() && src.IsContiguous() {
 		copy(dst.st.data[dst.offset:dst.offset+dst.Numel()], src.st.data[src.offset:src.offset+src.Numel()])
 		return

@@ -41,6 +41,7 @@ func (m mat) storedRows() int {
 // instead and returns that copy, which the caller must Release once Sgemm is
 // done with it.
 func asMat(t *Tensor, batch []int) (mat, *Tensor) {
+	t.live("Matmul")
 	nd := t.Dim()
 	r, c := t.shape[nd-2], t.shape[nd-1]
 	sr, sc := t.strides[nd-2], t.strides[nd-1]

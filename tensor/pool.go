@@ -1,6 +1,9 @@
 package tensor
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // storage is the buffer behind one or more tensors. Views share a storage;
 // releasing it to the pool is idempotent and nils data, so a tensor used
@@ -9,7 +12,38 @@ import "sync"
 type storage struct {
 	data   []float32
 	pooled bool // data came from the pool and may go back to it
+
+	// pinned marks the buffer of a leaf that requires gradients (a
+	// parameter, or an input being differentiated): it belongs to the
+	// user and is never released.
+	pinned bool
+	// escaped marks a buffer that a Detach view shares: the view may
+	// outlive the graph (the truncated-BPTT state), so FreeGraph and
+	// Release leave the buffer to the garbage collector instead of the
+	// pool.
+	escaped bool
+	// freedBy says what released data to the pool, so a later use names it.
+	freedBy freer
+	// named is set once SetName gave the buffer a name (kept in names,
+	// off the struct, so that a storage stays 32 bytes: one is allocated
+	// per op output).
+	named atomic.Bool
 }
+
+// freer is what released a buffer.
+type freer uint8
+
+const (
+	notFreed freer = iota
+	freedByRelease
+	freedByFreeGraph
+)
+
+func (f freer) String() string { return [...]string{"nothing", "Release", "FreeGraph"}[f] }
+
+// names holds the names SetName gave parameter buffers, keyed weakly so a
+// dropped model's entries go with it.
+var names sync.Map // weak.Pointer[storage] -> string
 
 // bufferPool recycles float32 buffers by exact length: a fixed model asks
 // for the same sizes every step, so exact-size free lists hit every time and
@@ -69,11 +103,13 @@ func newStorage(n int, zero bool) *storage {
 	return &storage{data: pool.get(n, zero), pooled: true}
 }
 
-// release returns the storage's buffer to the pool once; later calls do nothing.
-func (s *storage) release() {
-	if s == nil || s.data == nil || !s.pooled {
+// release returns the storage's buffer to the pool once, recording by
+// whom; later calls do nothing. Pinned and escaped buffers are kept.
+func (s *storage) release(by freer) {
+	if s == nil || s.data == nil || !s.pooled || s.pinned || s.escaped {
 		return
 	}
 	pool.put(s.data)
 	s.data = nil
+	s.freedBy = by
 }

@@ -10,31 +10,37 @@ import (
 // PoolOptions configures MaxPool2D and AvgPool2D. Index 0 is height, 1
 // width. A zero Stride means Stride = Kernel, as in PyTorch. CeilMode rounds
 // the output size up, so a last partial window is kept when it starts
-// inside the input or the left padding. CountIncludePad makes AvgPool2D
-// divide by the whole window, padding included; note that PyTorch's default
-// for it is true while this field's zero value is false (the nn layers set
-// it); MaxPool2D ignores it.
+// inside the input or the left padding. AvgPool2D divides by the whole
+// window, padding included, as PyTorch's default count_include_pad=True;
+// ExcludePad (count_include_pad=False) divides by the input elements of
+// the window only. The zero value is PyTorch's defaults. MaxPool2D
+// ignores ExcludePad.
 type PoolOptions struct {
 	Kernel, Stride, Padding [2]int
-	CeilMode                bool
-	CountIncludePad         bool
+	// Dilation spaces MaxPool2D's window taps (torch's dilation; zero
+	// means 1). AvgPool2D has none, as in torch, and refuses it.
+	Dilation   [2]int
+	CeilMode   bool
+	ExcludePad bool
 }
 
 // Pool1DOptions configures MaxPool1D and AvgPool1D with the meaning of the
-// PoolOptions fields of the same names.
+// PoolOptions fields of the same names; the zero value is PyTorch's
+// defaults (stride = kernel, count_include_pad=True).
 type Pool1DOptions struct {
-	Kernel, Stride, Padding int
-	CeilMode                bool
-	CountIncludePad         bool
+	Kernel, Stride, Padding, Dilation int
+	CeilMode                          bool
+	ExcludePad                        bool
 }
 
 func (o Pool1DOptions) to2D() PoolOptions {
 	return PoolOptions{
-		Kernel:          [2]int{1, o.Kernel},
-		Stride:          [2]int{1, o.Stride},
-		Padding:         [2]int{0, o.Padding},
-		CeilMode:        o.CeilMode,
-		CountIncludePad: o.CountIncludePad,
+		Kernel:     [2]int{1, o.Kernel},
+		Stride:     [2]int{1, o.Stride},
+		Padding:    [2]int{0, o.Padding},
+		Dilation:   [2]int{1, o.Dilation},
+		CeilMode:   o.CeilMode,
+		ExcludePad: o.ExcludePad,
 	}
 }
 
@@ -42,11 +48,13 @@ func (o Pool1DOptions) to2D() PoolOptions {
 // H×W images.
 type poolGeom struct {
 	planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw int
+	dh, dw                                       int // dilation
 	includePad                                   bool
 }
 
 // poolOut is PyTorch's pooling_output_shape: floor or ceil of the window
-// count, dropping a last window that would start in the right padding.
+// count, dropping a last window that would start in the right padding. k
+// is the effective (dilated) kernel, d·(k−1)+1.
 func poolOut(in, k, s, p int, ceil bool) int {
 	num := in + 2*p - k
 	if ceil {
@@ -70,7 +78,14 @@ func newPoolGeom(op string, x *Tensor, o PoolOptions) poolGeom {
 	g := poolGeom{
 		planes: numel(x.shape[:nd-2]), h: x.shape[nd-2], w: x.shape[nd-1],
 		kh: o.Kernel[0], kw: o.Kernel[1], sh: o.Stride[0], sw: o.Stride[1],
-		ph: o.Padding[0], pw: o.Padding[1], includePad: o.CountIncludePad,
+		ph: o.Padding[0], pw: o.Padding[1], includePad: !o.ExcludePad,
+		dh: max(o.Dilation[0], 1), dw: max(o.Dilation[1], 1),
+	}
+	if o.Dilation[0] < 0 || o.Dilation[1] < 0 {
+		panic(fmt.Sprintf("tensor: %s: dilation must be positive, got %v", op, o.Dilation))
+	}
+	if op == "AvgPool2D" && (g.dh != 1 || g.dw != 1) {
+		panic(fmt.Sprintf("tensor: AvgPool2D: dilation %v: average pooling has none (as in torch)", o.Dilation))
 	}
 	if g.sh == 0 {
 		g.sh = g.kh
@@ -84,8 +99,8 @@ func newPoolGeom(op string, x *Tensor, o PoolOptions) poolGeom {
 	if 2*g.ph > g.kh || 2*g.pw > g.kw {
 		panic(fmt.Sprintf("tensor: %s: padding %v must be at most half the kernel %v", op, o.Padding, o.Kernel))
 	}
-	g.oh = poolOut(g.h, g.kh, g.sh, g.ph, o.CeilMode)
-	g.ow = poolOut(g.w, g.kw, g.sw, g.pw, o.CeilMode)
+	g.oh = poolOut(g.h, g.dh*(g.kh-1)+1, g.sh, g.ph, o.CeilMode)
+	g.ow = poolOut(g.w, g.dw*(g.kw-1)+1, g.sw, g.pw, o.CeilMode)
 	if g.oh <= 0 || g.ow <= 0 {
 		shapePanic(op, fmt.Sprintf("kernel %v with padding %v gives an empty output", o.Kernel, o.Padding), x.shape)
 	}
@@ -125,6 +140,9 @@ func eachPlane(planes, work int, fn func(lo, hi int)) {
 // argmaxIn returns the plane offset of the first largest element of the
 // window (a NaN wins, as in PyTorch), and that value.
 func (g *poolGeom) argmaxIn(src []float32, oy, ox int) (int, float32) {
+	if g.dh != 1 || g.dw != 1 {
+		return g.argmaxDilated(src, oy, ox)
+	}
 	y0, y1, x0, x1 := g.window(oy, ox)
 	best, bi := float32(math.Inf(-1)), y0*g.w+x0
 	for y := y0; y < y1; y++ {
@@ -138,11 +156,34 @@ func (g *poolGeom) argmaxIn(src []float32, oy, ox int) (int, float32) {
 	return bi, best
 }
 
+// argmaxDilated is argmaxIn over the taps y0 + i·dh, x0 + j·dw that fall
+// inside the image (padding counts as -Inf).
+func (g *poolGeom) argmaxDilated(src []float32, oy, ox int) (int, float32) {
+	y0, x0 := oy*g.sh-g.ph, ox*g.sw-g.pw
+	best, bi := float32(math.Inf(-1)), -1
+	for i := 0; i < g.kh; i++ {
+		y := y0 + i*g.dh
+		if y < 0 || y >= g.h {
+			continue
+		}
+		for j := 0; j < g.kw; j++ {
+			x := x0 + j*g.dw
+			if x < 0 || x >= g.w {
+				continue
+			}
+			if v := src[y*g.w+x]; bi < 0 || v > best || v != v {
+				best, bi = v, y*g.w+x
+			}
+		}
+	}
+	return bi, best
+}
+
 // fast2x2 reports whether every window is a full 2×2 block at stride 2
 // (LeNet's and most CNNs' pooling), which max2x2Row and max2x2RowBwd serve
 // a row at a time without any clipping arithmetic.
 func (g *poolGeom) fast2x2() bool {
-	return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 &&
+	return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1 &&
 		2*g.oh <= g.h && 2*g.ow <= g.w
 }
 
@@ -198,7 +239,8 @@ func max2x2RowBwd(d, x []float32, r0, w int, g []float32) {
 }
 
 // MaxPool2D returns the largest element of each Kernel window of x
-// (N, C, H, W) or (C, H, W), torch.nn.functional.max_pool2d with dilation 1.
+// (N, C, H, W) or (C, H, W), torch.nn.functional.max_pool2d (with
+// Dilation spacing the taps).
 // Padding counts as -Inf. The gradient goes to the first maximum of each
 // window, as in PyTorch. Cost: one pass over each window forward; backward
 // finds the argmaxes again from x instead of keeping an index tensor, so a
@@ -248,8 +290,9 @@ func MaxPool2D(x *Tensor, opt PoolOptions) *Tensor {
 				}
 				for oy := 0; oy < g.oh; oy++ {
 					for ox := 0; ox < g.ow; ox++ {
-						i, _ := g.argmaxIn(src, oy, ox)
-						dp[i] += gp[oy*g.ow+ox]
+						if i, _ := g.argmaxIn(src, oy, ox); i >= 0 { // -1: a dilated window wholly in the padding
+							dp[i] += gp[oy*g.ow+ox]
+						}
 					}
 				}
 			}
@@ -260,8 +303,8 @@ func MaxPool2D(x *Tensor, opt PoolOptions) *Tensor {
 
 // AvgPool2D returns the mean of each Kernel window of x (N, C, H, W) or
 // (C, H, W), torch.nn.functional.avg_pool2d (without divisor_override):
-// padding adds zeros, and the divisor counts them only with
-// CountIncludePad. Cost: one pass over each window, forward and backward.
+// padding adds zeros, and the divisor counts them unless ExcludePad
+// (PyTorch's count_include_pad=False). Cost: one pass over each window, forward and backward.
 func AvgPool2D(x *Tensor, opt PoolOptions) *Tensor {
 	g := newPoolGeom("AvgPool2D", x, opt)
 	xc := x.Contiguous()

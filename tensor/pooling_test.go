@@ -16,23 +16,26 @@ func TestPoolingMatchesTorch(t *testing.T) {
 				switch c.Op {
 				case "maxpool2d", "avgpool2d":
 					var a struct {
-						Kernel, Stride, Padding []int
-						Ceil, Include           bool
+						Kernel, Stride, Padding, Dilation []int
+						Ceil, Include                     bool
 					}
 					c.args(t, &a)
 					o := PoolOptions{Kernel: [2]int(a.Kernel), Stride: [2]int(a.Stride), Padding: [2]int(a.Padding),
-						CeilMode: a.Ceil, CountIncludePad: a.Include}
+						CeilMode: a.Ceil, ExcludePad: !a.Include}
+					if a.Dilation != nil {
+						o.Dilation = [2]int(a.Dilation)
+					}
 					if c.Op == "maxpool2d" {
 						return MaxPool2D(in[0], o)
 					}
 					return AvgPool2D(in[0], o)
 				case "maxpool1d", "avgpool1d":
 					var a struct {
-						Kernel, Stride, Padding int
-						Ceil, Include           bool
+						Kernel, Stride, Padding, Dilation int
+						Ceil, Include                     bool
 					}
 					c.args(t, &a)
-					o := Pool1DOptions{Kernel: a.Kernel, Stride: a.Stride, Padding: a.Padding, CeilMode: a.Ceil, CountIncludePad: a.Include}
+					o := Pool1DOptions{Kernel: a.Kernel, Stride: a.Stride, Padding: a.Padding, Dilation: a.Dilation, CeilMode: a.Ceil, ExcludePad: !a.Include}
 					if c.Op == "maxpool1d" {
 						return MaxPool1D(in[0], o)
 					}

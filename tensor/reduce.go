@@ -57,6 +57,7 @@ func reducedShape(shape []int, mask []bool, keepdim bool) []int {
 // reduce accumulates t over the masked axes in float64 (so long sums keep
 // float32 accuracy) and returns a contiguous tensor of the keepdim shape.
 func reduce(kind reduceKind, t *Tensor, mask []bool) *Tensor {
+	t.live("a reduction")
 	keep := reducedShape(t.shape, mask, true)
 	out := newTensor(keep, false)
 	acc := make([]float64, len(out.st.data))
@@ -141,7 +142,9 @@ func squeezeTo(t *Tensor, shape []int) *Tensor {
 }
 
 // Sum adds t's elements over the given axes (all when none), removing them
-// unless keepdim. Accumulates in float64.
+// unless keepdim. Accumulates in float64. Note the order: keepdim comes
+// before the axes, so torch's t.sum(dim=(1, 2), keepdim=True) is
+// Sum(t, true, 1, 2).
 func Sum(t *Tensor, keepdim bool, axes ...int) *Tensor {
 	_, mask := reduceAxesList(t, axes, "Sum")
 	out := squeezeTo(reduce(reduceSum, t, mask), reducedShape(t.shape, mask, keepdim))
@@ -152,7 +155,10 @@ func Sum(t *Tensor, keepdim bool, axes ...int) *Tensor {
 	})
 }
 
-// Mean averages t over the given axes (all when none).
+// Mean averages t over the given axes (all when none), removing them unless
+// keepdim. Note the order: keepdim comes before the axes, so torch's
+// t.mean(dim=-1, keepdim=True) is Mean(t, true, -1) and t.mean() is
+// Mean(t, false).
 func Mean(t *Tensor, keepdim bool, axes ...int) *Tensor {
 	_, mask := reduceAxesList(t, axes, "Mean")
 	count := 1
@@ -175,12 +181,14 @@ func Mean(t *Tensor, keepdim bool, axes ...int) *Tensor {
 }
 
 // Max returns the largest element over the given axes (all when none), like
-// torch.amax: at ties the gradient is shared evenly.
+// torch.amax(t, dim=axes, keepdim=keepdim) (keepdim before the axes, as in
+// Sum): at ties the gradient is shared evenly. For indices use Argmax.
 func Max(t *Tensor, keepdim bool, axes ...int) *Tensor {
 	return extreme(reduceMax, "Max", t, keepdim, axes)
 }
 
-// Min returns the smallest element over the given axes (all when none), like torch.amin.
+// Min returns the smallest element over the given axes (all when none), like
+// torch.amin(t, dim=axes, keepdim=keepdim) (keepdim before the axes).
 func Min(t *Tensor, keepdim bool, axes ...int) *Tensor {
 	return extreme(reduceMin, "Min", t, keepdim, axes)
 }

@@ -105,11 +105,10 @@ func (t *Tensor) IsContiguous() bool {
 
 // Data returns the tensor's elements in row-major order. For a contiguous
 // tensor it is the live storage (writes are visible to every view); for any
-// other it is a fresh copy. It panics if the tensor's graph was freed.
+// other it is a fresh copy. It panics, naming FreeGraph or Release, if the
+// tensor's buffer was released.
 func (t *Tensor) Data() []float32 {
-	if t.st.data == nil && t.Numel() > 0 {
-		panic("tensor: use of a tensor whose buffer was released by FreeGraph")
-	}
+	t.live("Data")
 	if t.IsContiguous() {
 		return t.st.data[t.offset : t.offset+t.Numel()]
 	}
@@ -121,6 +120,7 @@ func (t *Tensor) Item() float32 {
 	if t.Numel() != 1 {
 		panic(fmt.Sprintf("tensor: Item on a tensor of shape %v, want exactly one element", t.shape))
 	}
+	t.live("Item")
 	return t.st.data[t.offset]
 }
 
@@ -135,6 +135,7 @@ func (t *Tensor) Set(v float32, idx ...int) {
 }
 
 func (t *Tensor) flatIndex(idx []int, op string) int {
+	t.live(op)
 	if len(idx) != len(t.shape) {
 		panic(fmt.Sprintf("tensor: %s with %d indices on a tensor of shape %v", op, len(idx), t.shape))
 	}

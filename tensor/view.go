@@ -8,14 +8,15 @@ import (
 // view returns a header sharing t's storage with the given layout. It
 // records no history; callers that need gradients use record.
 func (t *Tensor) view(shape, strides []int, offset int) *Tensor {
+	t.live("a view")
 	v := &Tensor{st: t.st, offset: offset}
 	v.setShape(shape)
 	copy(v.strides, strides)
 	return v
 }
 
-// Contiguous returns t itself when it is already contiguous, otherwise a
-// row-major copy.
+// Contiguous returns t itself when it is already contiguous (the same
+// tensor, so the same buffer), otherwise a row-major copy.
 func (t *Tensor) Contiguous() *Tensor {
 	if t.IsContiguous() {
 		return t
@@ -51,7 +52,9 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	})
 }
 
-// Flatten reshapes dims [start, end] (inclusive; negatives count from the end) into one.
+// Flatten reshapes dims [start, end] (inclusive; negatives count from the
+// end) into one, like torch.flatten(t, start, end). A view when t is
+// contiguous, a copy otherwise (as Reshape).
 func (t *Tensor) Flatten(start, end int) *Tensor {
 	if t.Dim() == 0 {
 		return t.Reshape(1)
@@ -124,7 +127,7 @@ func (t *Tensor) Transpose(a, b int) *Tensor {
 	return t.Permute(perm...)
 }
 
-// T transposes a 2-d tensor.
+// T transposes a 2-d tensor. A view.
 func (t *Tensor) T() *Tensor {
 	if t.Dim() != 2 {
 		shapePanic("T", "needs a 2-d tensor", t.shape)
@@ -223,7 +226,7 @@ func (t *Tensor) Unsqueeze(dim int) *Tensor {
 }
 
 // Expand broadcasts t to shape without copying (stride 0 on expanded
-// dimensions); -1 keeps a dimension. Writing into the result is undefined.
+// dimensions); -1 keeps a dimension. A view: writing into it is undefined.
 func (t *Tensor) Expand(shape ...int) *Tensor {
 	shape = slices.Clone(shape)
 	if len(shape) < t.Dim() {

@@ -111,6 +111,7 @@ type TextConfig struct {
 
 // Feature is one input column and its type.
 type Feature struct {
+	// Name is the column's name in the file.
 	Name string `yaml:"name"`
 	// Type is numeric, category, text or image.
 	Type string `yaml:"type"`
@@ -118,6 +119,7 @@ type Feature struct {
 
 // Cleaning configures data.Clean on the whole file before the split.
 type Cleaning struct {
+	// DropDuplicates removes rows repeated exactly (default false).
 	DropDuplicates bool `yaml:"drop_duplicates"`
 	// Missing is keep (the default), drop or impute.
 	Missing string `yaml:"missing"`
@@ -129,19 +131,30 @@ type Cleaning struct {
 
 // SplitConfig sets the validation and test fractions.
 type SplitConfig struct {
-	Val  *float64 `yaml:"val"`
+	// Val is the fraction of the samples held out for validation, in
+	// [0, 1) (default 0.1).
+	Val *float64 `yaml:"val"`
+	// Test is the fraction held out for the final test, in [0, 1) (default
+	// 0.2); val + test must leave samples to train on.
 	Test *float64 `yaml:"test"`
 	// Stratify keeps class proportions in each split (classification;
 	// default true).
-	Stratify *bool  `yaml:"stratify"`
-	Seed     uint64 `yaml:"seed"`
+	Stratify *bool `yaml:"stratify"`
+	// Seed seeds the shuffle that assigns samples to splits (default 0).
+	Seed uint64 `yaml:"seed"`
 }
 
 // ImageConfig is the size images are resized to.
 type ImageConfig struct {
-	Width  int  `yaml:"width"`
-	Height int  `yaml:"height"`
-	Gray   bool `yaml:"gray"`
+	// Width is the width images are resized to, in pixels (required for
+	// format images).
+	Width int `yaml:"width"`
+	// Height is the height images are resized to, in pixels (required for
+	// format images).
+	Height int `yaml:"height"`
+	// Gray reads images as one grey channel (ITU-R 601 luma) instead of
+	// RGB.
+	Gray bool `yaml:"gray"`
 }
 
 // Preprocessing lists the transforms fitted on the training split and
@@ -175,17 +188,27 @@ type ImagePrep struct {
 
 // AugmentConfig is data.ImageAugment in YAML.
 type AugmentConfig struct {
-	Pad   int  `yaml:"pad"`
+	// Pad zero-pads each training image by this many pixels and crops it
+	// back at a random offset (0: no random crop).
+	Pad int `yaml:"pad"`
+	// HFlip mirrors each training image left-right with probability 0.5.
 	HFlip bool `yaml:"hflip"`
 }
 
 // TrainConfig holds the fit loop's settings.
 type TrainConfig struct {
-	Epochs    int             `yaml:"epochs"`
-	BatchSize int             `yaml:"batch_size"`
+	// Epochs is the number of passes over the training split (required,
+	// positive).
+	Epochs int `yaml:"epochs"`
+	// BatchSize is the number of samples per optimizer step (default 32).
+	BatchSize int `yaml:"batch_size"`
+	// Optimizer names the optimizer and its hyperparameters.
 	Optimizer OptimizerConfig `yaml:"optimizer"`
-	Schedule  ScheduleConfig  `yaml:"schedule"`
-	ClipNorm  float64         `yaml:"clip_norm"`
+	// Schedule names the learning-rate schedule.
+	Schedule ScheduleConfig `yaml:"schedule"`
+	// ClipNorm rescales the gradients so their global L2 norm is at most
+	// this (0: no clipping), as torch.nn.utils.clip_grad_norm_.
+	ClipNorm float64 `yaml:"clip_norm"`
 	// EarlyStopping stops on the monitored metric (patience 0: off).
 	EarlyStopping EarlyStopping `yaml:"early_stopping"`
 	// Seed seeds initialisation and shuffling (default 1).
@@ -219,22 +242,35 @@ type TrainConfig struct {
 // OptimizerConfig names the optimizer and its hyperparameters.
 type OptimizerConfig struct {
 	// Name is adam (default), adamw, sgd, rmsprop or adagrad.
-	Name        string  `yaml:"name"`
-	LR          float64 `yaml:"lr"`
+	Name string `yaml:"name"`
+	// LR is the learning rate, a positive number (default 0.001; 0.01 for
+	// sgd).
+	LR float64 `yaml:"lr"`
+	// WeightDecay is the L2 penalty (decoupled for adamw), >= 0.
 	WeightDecay float64 `yaml:"weight_decay"`
-	Momentum    float64 `yaml:"momentum"`
+	// Momentum is in [0, 1) (sgd and rmsprop only).
+	Momentum float64 `yaml:"momentum"`
 }
 
 // ScheduleConfig names the learning-rate schedule.
 type ScheduleConfig struct {
 	// Name is none (default), step, cosine, exponential, warmup_cosine,
 	// onecycle or plateau.
-	Name     string  `yaml:"name"`
-	StepSize int     `yaml:"step_size"` // step: epochs between decays
-	Gamma    float64 `yaml:"gamma"`     // step, exponential: decay factor
-	Warmup   int     `yaml:"warmup"`    // warmup_cosine: warmup steps
-	MinLR    float64 `yaml:"min_lr"`    // cosine, warmup_cosine, plateau
-	MaxLR    float64 `yaml:"max_lr"`    // onecycle (default: optimizer lr)
-	Patience int     `yaml:"patience"`  // plateau
-	Factor   float64 `yaml:"factor"`    // plateau
+	Name string `yaml:"name"`
+	// StepSize is the number of epochs between decays (step).
+	StepSize int `yaml:"step_size"`
+	// Gamma is the decay factor (step, exponential).
+	Gamma float64 `yaml:"gamma"`
+	// Warmup is the number of warm-up steps (warmup_cosine).
+	Warmup int `yaml:"warmup"`
+	// MinLR is the lowest learning rate (cosine, warmup_cosine, plateau).
+	MinLR float64 `yaml:"min_lr"`
+	// MaxLR is the peak learning rate (onecycle; default: the optimizer's).
+	MaxLR float64 `yaml:"max_lr"`
+	// Patience is the number of epochs without improvement before a decay
+	// (plateau).
+	Patience int `yaml:"patience"`
+	// Factor multiplies the learning rate at each decay, in (0, 1)
+	// (plateau).
+	Factor float64 `yaml:"factor"`
 }

@@ -265,3 +265,11 @@ func TestParseConfigBombs(t *testing.T) {
 		}
 	}
 }
+
+// An unknown key suggests the nearest one and lists the keys valid there.
+func TestUnknownKeySuggests(t *testing.T) {
+	_, err := ParseConfig("run.yaml", []byte(strings.Replace(base, "epochs: 2", "epoch: 2", 1)))
+	if err == nil || !strings.Contains(err.Error(), `train.epoch: unknown key (did you mean "epochs"? keys here: epochs, batch_size`) {
+		t.Errorf("error %v", err)
+	}
+}

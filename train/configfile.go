@@ -211,7 +211,7 @@ func yamlError(file string, err error, idx *keyIndex) error {
 		if tk != nil {
 			ce.Key = joinKey(parentKey(ce.Key), tk.Value)
 		}
-		ce.Msg = "unknown key"
+		ce.Msg = "unknown key" + keyHint(ce.Key)
 	}
 	var oe *yaml.OverflowError
 	if errors.As(err, &oe) {
@@ -291,4 +291,65 @@ func (c *Config) Tabular() bool {
 		return true
 	}
 	return false
+}
+
+// keyHint suggests the key a misspelt one was meant to be and lists the
+// keys valid beside it: ` (did you mean "epochs"? keys here: ...)`.
+func keyHint(key string) string {
+	t := typeAt(reflect.TypeFor[Config](), parentKey(key))
+	if t == nil || t.Kind() != reflect.Struct {
+		return ""
+	}
+	names := tagNames(t)
+	leaf := key[strings.LastIndexByte(key, '.')+1:]
+	hint := " ("
+	if s := suggest(leaf, names); s != "" {
+		hint += fmt.Sprintf("did you mean %q? ", s)
+	}
+	return hint + "keys here: " + strings.Join(names, ", ") + ")"
+}
+
+// typeAt returns the type of the value at a dotted config key ("" is the
+// whole config), looking through pointers, list indices and maps; nil for
+// a key that leads nowhere.
+func typeAt(t reflect.Type, key string) reflect.Type {
+	for _, part := range strings.Split(key, ".") {
+		if part == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(part, "[")
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch t.Kind() {
+		case reflect.Struct:
+			f, ok := fieldOfTag(t, name)
+			if !ok {
+				return nil
+			}
+			t = f.Type
+		case reflect.Map:
+			t = t.Elem()
+		default:
+			return nil
+		}
+		for strings.Contains(part, "[") && (t.Kind() == reflect.Slice || t.Kind() == reflect.Pointer) {
+			t = t.Elem()
+			part = part[strings.IndexByte(part, ']')+1:]
+		}
+	}
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	return t
+}
+
+// fieldOfTag finds the field of struct type t with yaml key name.
+func fieldOfTag(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() && yamlName(f) == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }

@@ -503,7 +503,7 @@ func checkFit(o *FitOptions) error {
 		if o.Task == Classification && o.ClassWeights != nil {
 			w := tensor.FromSlice(slices.Clone(o.ClassWeights), len(o.ClassWeights))
 			o.Loss = func(out *tensor.Tensor, b *data.Batch) *tensor.Tensor {
-				return nn.CrossEntropyWith(out, tensor.IntFromSlice(b.Y, b.Size), nn.CrossEntropyOptions{Weight: w, IgnoreIndex: -100})
+				return nn.CrossEntropyWith(out, tensor.IntFromSlice(b.Y, b.Size), nn.CrossEntropyOptions{Weight: w})
 			}
 		} else if o.Task == Classification {
 			o.Loss = func(out *tensor.Tensor, b *data.Batch) *tensor.Tensor {

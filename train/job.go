@@ -101,7 +101,7 @@ func guardCheckpoints(dir, hash string) error {
 func fileHash(paths ...string) (string, error) {
 	h := sha256.New()
 	for _, p := range paths {
-		f, err := os.Open(p)
+		f, err := safeio.Open(p)
 		if err != nil {
 			return "", err
 		}

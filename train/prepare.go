@@ -258,12 +258,12 @@ func readTable(cfg *Config) (f *data.Frame, sklearnClasses []string, err error) 
 func selectColumns(cfg *Config, f *data.Frame) (*data.Frame, []string, error) {
 	d := cfg.Data
 	if f.Col(d.Target) == nil {
-		return nil, nil, cfg.errAt("data.target", "column %q is not in %s (columns: %s)", d.Target, d.Path, strings.Join(f.Names(), ", "))
+		return nil, nil, cfg.errAt("data.target", "column %q is not in %s (columns: %s)", d.Target, d.Path, f.ColumnList())
 	}
 	feats := make([]string, 0, len(d.Features))
 	for _, ft := range d.Features {
 		if f.Col(ft.Name) == nil {
-			return nil, nil, cfg.errAt("data.features", "column %q is not in %s (columns: %s)", ft.Name, d.Path, strings.Join(f.Names(), ", "))
+			return nil, nil, cfg.errAt("data.features", "column %q is not in %s (columns: %s)", ft.Name, d.Path, f.ColumnList())
 		}
 		feats = append(feats, ft.Name)
 	}
@@ -285,7 +285,7 @@ func selectColumns(cfg *Config, f *data.Frame) (*data.Frame, []string, error) {
 	}
 	if w := d.Window; w != nil && w.Group != "" && !slices.Contains(keep, w.Group) {
 		if f.Col(w.Group) == nil {
-			return nil, nil, cfg.errAt("data.window.group", "column %q is not in %s (columns: %s)", w.Group, d.Path, strings.Join(f.Names(), ", "))
+			return nil, nil, cfg.errAt("data.window.group", "column %q is not in %s (columns: %s)", w.Group, d.Path, f.ColumnList())
 		}
 		keep = append(keep, w.Group)
 	}

@@ -42,5 +42,6 @@ func newRoot() *cobra.Command {
 	}
 	root.AddCommand(quickstartCmd(), trainCmd(), evaluateCmd(), predictCmd(), inspectCmd())
 	root.AddCommand(tuneCmd())
+	root.AddCommand(configCmd())
 	return root
 }

@@ -154,3 +154,22 @@ func TestImageCommands(t *testing.T) {
 		}
 	}
 }
+
+// shen config keys prints the reference docs/config.md holds.
+func TestConfigKeys(t *testing.T) {
+	out, err := run(t, "config", "keys", "--markdown")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("..", "..", "docs", "config.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(want) {
+		t.Error("shen config keys --markdown differs from docs/config.md")
+	}
+	out, err = run(t, "config", "keys")
+	if err != nil || !strings.Contains(out, "train.optimizer.lr") || !strings.Contains(out, "0.001") {
+		t.Errorf("shen config keys: %v\n%s", err, out)
+	}
+}

@@ -73,7 +73,7 @@ func evaluate(p *predict.Predictor, dir, file string, target *string, labels str
 		}
 		ev, err := p.EvaluateImages(s)
 		if err != nil {
-			return nil, fmt.Errorf("evaluate: %s: %w", file, err)
+			return nil, inFile("evaluate", file, err)
 		}
 		return ev, nil
 	}
@@ -94,7 +94,7 @@ func evaluate(p *predict.Predictor, dir, file string, target *string, labels str
 	}
 	ev, err := p.EvaluateFrame(f, *target)
 	if err != nil {
-		return nil, fmt.Errorf("evaluate: %s: %w", file, err)
+		return nil, inFile("evaluate", file, err)
 	}
 	return ev, nil
 }
@@ -202,7 +202,7 @@ func predictFile(p *predict.Predictor, dir, in string) (*predict.Result, error) 
 		}
 		res, err := p.Tensor(s.X, s.N)
 		if err != nil {
-			return nil, fmt.Errorf("predict: %s: %w", in, err)
+			return nil, inFile("predict", in, err)
 		}
 		res.Inputs = s.Names
 		return res, nil
@@ -216,7 +216,7 @@ func predictFile(p *predict.Predictor, dir, in string) (*predict.Result, error) 
 	}
 	res, err := p.Frame(f, p.LabelColumn(f))
 	if err != nil {
-		return nil, fmt.Errorf("predict: %s: %w", in, err)
+		return nil, inFile("predict", in, err)
 	}
 	return res, nil
 }
@@ -359,4 +359,14 @@ func writeJSONL(w io.Writer, p *predict.Result) error {
 		}
 	}
 	return nil
+}
+
+// inFile prefixes err with the command and, unless the error already
+// names it (errors from reading a file do, with the line and column), the
+// file: one mention of the file, never "predict: f.csv: data: f.csv: ...".
+func inFile(command, file string, err error) error {
+	if strings.Contains(err.Error(), file) {
+		return fmt.Errorf("%s: %w", command, err)
+	}
+	return fmt.Errorf("%s: %s: %w", command, file, err)
 }

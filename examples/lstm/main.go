@@ -48,6 +48,5 @@ func run(f *mnist.Flags) (acc, secPerEpoch float64, err error) {
 	}
 	// Clipping the global gradient norm is the standard guard against
 	// exploding gradients in backpropagation through time.
-	step := mnist.ClassifierStep(net, opt, 5)
-	return mnist.Train(f, net, train, test, step, mnist.Rows, nil)
+	return mnist.Train(f, net, opt, train, test, 5, mnist.Rows, nil)
 }

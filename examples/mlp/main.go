@@ -29,6 +29,5 @@ func run(f *mnist.Flags) (acc, secPerEpoch float64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	step := mnist.ClassifierStep(net, opt, 0)
-	return mnist.Train(f, net, train, test, step, mnist.Flat, nil)
+	return mnist.Train(f, net, opt, train, test, 0, mnist.Flat, nil)
 }

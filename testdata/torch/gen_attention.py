@@ -75,14 +75,18 @@ def mask_json(kpm=None, attn_mask=None, attn_mask_bool=None, causal=False):
 
 
 def mha(name, E, H, B, L, S, mode, bias=True, kpm=None, attn_mask=None, attn_mask_bool=None,
-        causal=False, need_weights=False, per_head=False):
-    m = nn.MultiheadAttention(E, H, dropout=0.1, bias=bias, batch_first=True)
+        causal=False, need_weights=False, per_head=False, batch_first=True):
+    m = nn.MultiheadAttention(E, H, dropout=0.1, bias=bias, batch_first=batch_first)
+
+    def shape(B, N):  # torch's default layout is (seq, batch, embed)
+        return (B, N, E) if batch_first else (N, B, E)
+
     if mode == "self":
-        inputs = {"q": torch.randn(B, L, E)}
+        inputs = {"q": torch.randn(*shape(B, L))}
     elif mode == "kv":
-        inputs = {"q": torch.randn(B, L, E), "k": torch.randn(B, S, E)}
+        inputs = {"q": torch.randn(*shape(B, L)), "k": torch.randn(*shape(B, S))}
     else:
-        inputs = {"q": torch.randn(B, L, E), "k": torch.randn(B, S, E), "v": torch.randn(B, S, E)}
+        inputs = {"q": torch.randn(*shape(B, L)), "k": torch.randn(*shape(B, S)), "v": torch.randn(*shape(B, S))}
     mask = attn_mask
     if attn_mask_bool is not None:
         mask = attn_mask_bool
@@ -97,7 +101,7 @@ def mha(name, E, H, B, L, S, mode, bias=True, kpm=None, attn_mask=None, attn_mas
                    average_attn_weights=not per_head)
 
     cfg = {"embed_dim": E, "num_heads": H, "bias": bias, "mode": mode,
-           "need_weights": need_weights, "per_head": per_head}
+           "need_weights": need_weights, "per_head": per_head, "seq_first": not batch_first}
     record(name, "mha", cfg, m, inputs, call,
            mask_json(kpm, attn_mask, attn_mask_bool, causal), weights_out=need_weights)
 
@@ -158,6 +162,15 @@ def encoder(name, d, h, ff, n, B, L, kpm=None):
 
 
 encoder("encoder_2x_pre_norm", 16, 4, 32, 2, 2, 7, kpm=padding(2, 7, [7, 6]))
+
+# MultiheadAttention in torch's default layout, batch_first=False: inputs
+# (seq, batch, embed), weights still (batch, L, S) averaged over heads.
+# (Last, so that the random draws of the cases above are unchanged.)
+mha("seqfirst_self_weights", 16, 4, 3, 5, 5, "self", need_weights=True, batch_first=False)
+mha("seqfirst_cross_qkv_kpm_float_mask", 16, 2, 2, 4, 6, "qkv", kpm=padding(2, 6, [6, 3]),
+    attn_mask=0.5 * torch.randn(4, 6), need_weights=True, batch_first=False)
+mha("seqfirst_kv_bool_mask_per_head", 16, 4, 2, 3, 5, "kv", attn_mask_bool=torch.rand(3, 5) < 0.3,
+    need_weights=True, per_head=True, batch_first=False)
 
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "attention.json")
 with open(path + ".tmp", "w") as f:

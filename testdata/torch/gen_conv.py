@@ -51,4 +51,24 @@ for name, sx, sw, st, pd, dl, gr, bias in conv1d:
     fn = lambda x, w, *b: F.conv1d(x, w, b[0] if b else None, stride=st, padding=pd, dilation=dl, groups=gr)
     fx.add("conv1d_" + name, "conv1d", ins, fn, {"stride": st, "padding": pd, "dilation": dl, "groups": gr})
 
+# Non-square kernels as torch.nn.Conv2d(kernel_size=(3, 1)) and (1, 5) take
+# them, with per-dimension stride, padding and dilation, and unbatched
+# inputs (C, H, W) / (C, L). nn/conv_test.go replays these through the nn
+# layers too. Last, so that the random draws above are unchanged.
+rect2d = [
+    ("k3x1", (2, 3, 9, 7), (4, 3, 3, 1), (2, 1), (1, 0), (2, 1), 1, True, False),
+    ("k1x5", (1, 2, 6, 12), (3, 2, 1, 5), (1, 3), (0, 2), (1, 2), 1, True, False),
+    ("k1x5_groups", (2, 4, 5, 11), (4, 2, 1, 5), 1, (0, 2), 1, 2, False, False),
+    ("chw_k3x1", (3, 8, 6), (2, 3, 3, 1), (1, 2), (1, 0), 1, 1, True, False),
+]
+for name, sx, sw, st, pd, dl, gr, bias, tx in rect2d:
+    ins = [r(*sx), r(*sw)] + ([r(sw[0])] if bias else [])
+    fn = lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, stride=st, padding=pd, dilation=dl, groups=gr)
+    fx.add("conv2d_" + name, "conv2d", ins, fn,
+           {"stride": pair(st), "padding": pair(pd), "dilation": pair(dl), "groups": gr, "transpose": tx})
+ins = [r(3, 10), r(2, 3, 3), r(2)]
+fx.add("conv1d_cl_unbatched", "conv1d", ins,
+       lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1, dilation=2),
+       {"stride": 2, "padding": 1, "dilation": 2, "groups": 1})
+
 fx.write()

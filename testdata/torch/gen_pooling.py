@@ -55,4 +55,22 @@ for name, x, oh, ow in [("3x4", r(2, 3, 7, 9), 3, 4), ("global", r(2, 3, 7, 9), 
                         ("up", r(1, 2, 5, 5), 7, 7), ("chw", r(3, 6, 6), 2, 3)]:
     fx.add("adaptive_" + name, "adaptive", [x], lambda x: F.adaptive_avg_pool2d(x, (oh, ow)), {"out": [oh, ow]})
 
+# Non-square max pooling with dilation ((3, 1) and (1, 5) windows, as
+# torch.nn.MaxPool2d(kernel_size, stride, padding, dilation) takes them).
+# Last, so that the random draws of the cases above are unchanged.
+# name, input, kernel, stride, padding, dilation, ceil_mode
+dilated = [
+    ("k3x1_d2", r(2, 2, 11, 6), (3, 1), (1, 1), (1, 0), (2, 1), False),
+    ("k1x5_s2_d3", r(1, 3, 5, 20), (1, 5), (1, 2), (0, 2), (1, 3), False),
+    ("k3x3_d2_ceil_pad", r(1, 2, 9, 10), 3, 2, 1, 2, True),
+    ("chw_k2x3_d2x1", r(3, 7, 8), (2, 3), (2, 1), (1, 1), (2, 1), False),
+]
+for name, x, k, s, p, d, ceil in dilated:
+    args = {"kernel": pair(k), "stride": pair(s), "padding": pair(p), "dilation": pair(d), "ceil": ceil}
+    fx.add("max2d_" + name, "maxpool2d", [x],
+           lambda x: F.max_pool2d(x, k, s, p, dilation=d, ceil_mode=ceil), args)
+for name, x, k, s, p, d in [("d2", r(2, 3, 17), 3, 2, 1, 2), ("d3_s1", r(1, 2, 12), 2, 1, 1, 3)]:
+    args = {"kernel": k, "stride": s, "padding": p, "dilation": d, "ceil": False}
+    fx.add("max1d_" + name, "maxpool1d", [x], lambda x: F.max_pool1d(x, k, s, p, dilation=d), args)
+
 fx.write()

@@ -1,6 +1,7 @@
-// Package mnist is the shared plumbing of the MNIST examples: loading the
-// IDX files, the epoch loop with a progress line, and test accuracy. Each
-// example keeps its model and its training step in its own main.go.
+// Package mnist is the command-line plumbing the MNIST examples share:
+// flags, the RESULT line bench/mnist.sh reads, and input layouts. Loading
+// is data.LoadMNISTDir and the training loop fit.Classifier, both public;
+// each example keeps its model in its own main.go.
 package mnist
 
 import (
@@ -10,9 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/fit"
 	"github.com/shenml/shen/internal/kernel"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
@@ -85,62 +86,14 @@ func defaultDir() string {
 	return "../shared/data/mnist"
 }
 
-// Load reads the training and test sets.
+// Load reads the training and test sets, normalised as PyTorch's MNIST
+// examples do and cut to the flags' limits.
 func Load(f *Flags) (train, test *data.ArrayDataset, err error) {
-	train, err = data.LoadMNIST(filepath.Join(f.Dir, "train-images-idx3-ubyte.gz"), filepath.Join(f.Dir, "train-labels-idx1-ubyte.gz"))
+	train, test, err = data.LoadMNISTDir(f.Dir, data.MNISTOptions{Normalize: true, TrainLimit: f.Limit, TestLimit: f.TestLimit})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (pass -data DIR with the MNIST files)", err)
 	}
-	test, err = data.LoadMNIST(filepath.Join(f.Dir, "t10k-images-idx3-ubyte.gz"), filepath.Join(f.Dir, "t10k-labels-idx1-ubyte.gz"))
-	if err != nil {
-		return nil, nil, err
-	}
-	normalize(train.X)
-	normalize(test.X)
-	return limit(train, f.Limit), limit(test, f.TestLimit), nil
-}
-
-// normalize applies MNIST's usual (x − 0.1307) / 0.3081, as the PyTorch
-// reference (bench/peers/torch_mnist.py) does, so results compare.
-func normalize(x []float32) {
-	for i, v := range x {
-		x[i] = (v - 0.1307) / 0.3081
-	}
-}
-
-func limit(d *data.ArrayDataset, n int) *data.ArrayDataset {
-	if n <= 0 || n >= d.Len() {
-		return d
-	}
-	w := len(d.X) / d.Len()
-	out, err := data.NewArrayDataset(d.X[:n*w], d.Spec().XShape, d.Y[:n])
-	if err != nil {
-		panic(err)
-	}
-	return out
-}
-
-// Step trains on one batch and returns the loss and the number of correct predictions.
-type Step func(x *tensor.Tensor, y *tensor.IntTensor) (loss float32, correct int)
-
-// ClassifierStep returns the usual supervised step: forward, cross-entropy,
-// backward, optional clipping of the global gradient norm (clipNorm > 0),
-// optimizer step, and FreeGraph so the next step reuses this one's memory.
-func ClassifierStep(net nn.Layer, opt optim.Optimizer, clipNorm float64) Step {
-	params := nn.Parameters(net)
-	return func(x *tensor.Tensor, y *tensor.IntTensor) (float32, int) {
-		logits := net.Forward(x)
-		loss := nn.CrossEntropy(logits, y)
-		opt.ZeroGrad()
-		loss.Backward()
-		if clipNorm > 0 {
-			optim.ClipGradNorm(params, clipNorm, 2)
-		}
-		opt.Step()
-		l, c := loss.Item(), Correct(logits, y.Data())
-		loss.FreeGraph()
-		return l, c
-	}
+	return train, test, nil
 }
 
 // ShortRun is the body of each example's test: it trains one epoch on the
@@ -163,82 +116,25 @@ func ShortRun(t *testing.T, n int, lr, minAcc float64, run func(*Flags) (acc, se
 	}
 }
 
-// Train runs epochs of step over the training set, printing one line per
-// epoch with loss, accuracy, samples/s and test accuracy, and returns the
-// final test accuracy and the mean seconds per epoch (training only). A
-// non-nil sched is stepped after each epoch.
-func Train(f *Flags, model nn.Layer, trainSet, testSet *data.ArrayDataset, step Step, input func(b *data.Batch) *tensor.Tensor, sched optim.Scheduler) (acc, secPerEpoch float64, err error) {
-	loader, err := data.NewLoader(trainSet, data.LoaderOptions{BatchSize: f.Batch, Shuffle: true, Seed: f.Seed, Prefetch: 2})
+// Train fits model with fit.Classifier as f says (epochs, batch, seed,
+// gradient clipping when clipNorm > 0, the schedule stepped per epoch),
+// printing one line per epoch, and returns the final test accuracy and the
+// mean seconds per training epoch.
+func Train(f *Flags, model nn.Layer, opt optim.Optimizer, trainSet, testSet *data.ArrayDataset, clipNorm float64, input func(b *data.Batch) *tensor.Tensor, sched optim.Scheduler) (acc, secPerEpoch float64, err error) {
+	hist, err := fit.Classifier(model, opt, trainSet, fit.Options{Epochs: f.Epochs, BatchSize: f.Batch, Seed: f.Seed,
+		Input: input, ClipNorm: clipNorm, Scheduler: sched, Test: testSet, Log: os.Stdout})
 	if err != nil {
 		return 0, 0, err
 	}
-	var total time.Duration
-	for epoch := 0; epoch < f.Epochs; epoch++ {
-		nn.Train(model, true)
-		start := time.Now()
-		var lossSum float64
-		var correct, seen int
-		for b, err := range loader.Epoch(epoch) {
-			if err != nil {
-				return 0, 0, err
-			}
-			y := tensor.IntFromSlice(b.Y, b.Size)
-			l, c := step(input(b), y)
-			lossSum += float64(l) * float64(b.Size)
-			correct += c
-			seen += b.Size
-		}
-		el := time.Since(start)
-		total += el
-		if sched != nil {
-			sched.Step()
-		}
-		acc, err = Evaluate(model, testSet, input)
-		if err != nil {
-			return 0, 0, err
-		}
-		fmt.Printf("epoch %d/%d  loss %.4f  train acc %.4f  test acc %.4f  %.1fs  %.0f samples/s\n",
-			epoch+1, f.Epochs, lossSum/float64(seen), float64(correct)/float64(seen), acc, el.Seconds(), float64(seen)/el.Seconds())
+	var total float64
+	for _, e := range hist {
+		total += e.Seconds
 	}
-	return acc, total.Seconds() / float64(max(f.Epochs, 1)), nil
-}
-
-// Evaluate returns the accuracy of model on ds, in evaluation mode and without gradients.
-func Evaluate(model nn.Layer, ds *data.ArrayDataset, input func(b *data.Batch) *tensor.Tensor) (float64, error) {
-	nn.Train(model, false)
-	defer nn.Train(model, true)
-	loader, err := data.NewLoader(ds, data.LoaderOptions{BatchSize: 500})
-	if err != nil {
-		return 0, err
-	}
-	correct := 0
-	for b, err := range loader.Epoch(0) {
-		if err != nil {
-			return 0, err
-		}
-		nn.NoGrad(model, func() {
-			out := model.Forward(input(b))
-			correct += Correct(out, b.Y)
-			out.Release()
-		})
-	}
-	return float64(correct) / float64(ds.Len()), nil
-}
-
-// Correct counts rows of logits whose argmax equals the label.
-func Correct(logits *tensor.Tensor, y []int64) int {
-	pred := tensor.Argmax(logits, 1, false).Data()
-	n := 0
-	for i, p := range pred {
-		if p == y[i] {
-			n++
-		}
-	}
-	return n
+	return hist[len(hist)-1].Test, total / float64(max(len(hist), 1)), nil
 }
 
 // Images returns the batch as [N, 1, 28, 28] (no copy).
-func Images(b *data.Batch) *tensor.Tensor { return tensor.FromSlice(b.X, b.XShape...) }
+func Images(b *data.Batch) *tensor.Tensor { return fit.Input(b) }
 
 // Flat returns the batch as [N, 784] (no copy).
 func Flat(b *data.Batch) *tensor.Tensor { return tensor.FromSlice(b.X, b.Size, len(b.X)/b.Size) }
