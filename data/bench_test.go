@@ -56,3 +56,20 @@ func BenchmarkPipelineTransform(b *testing.B) {
 	}
 	b.ReportMetric(float64(50000*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkReadJSONL parses 50k JSON Lines records of three fields (a
+// number, a category, a decimal) with type inference.
+func BenchmarkReadJSONL(b *testing.B) {
+	var src bytes.Buffer
+	for i := range 50000 {
+		fmt.Fprintf(&src, "{\"a\":%d,\"b\":\"k%d\",\"c\":%.2f}\n", i, i%7, float64(i)/3)
+	}
+	b.SetBytes(int64(src.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ReadJSONLFrom(bytes.NewReader(src.Bytes()), "bench.jsonl", CSVOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(50000*b.N)/b.Elapsed().Seconds(), "rows/s")
+}

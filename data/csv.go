@@ -89,6 +89,9 @@ func ReadCSV(path string, opts CSVOptions) (*Frame, error) {
 
 // ReadCSVFrom is ReadCSV on an open reader; name is used in messages.
 func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
+	if _, ok := r.(*lineLimiter); !ok {
+		r = &lineLimiter{r: r, name: name} // stdin and requests get the line cap too
+	}
 	br := bufio.NewReader(r)
 	for i := 0; i < opts.SkipLines; i++ {
 		if _, err := br.ReadString('\n'); err != nil {
@@ -155,6 +158,9 @@ func ReadCSVFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 				continue
 			}
 			return nil, fmt.Errorf("%s:%d: %s", name, line, msg)
+		}
+		if err := checkRecord(name, line, rec, b.names); err != nil {
+			return nil, err
 		}
 		b.addRow(line, rec)
 		if opts.MaxRows > 0 && b.lines.n >= opts.MaxRows {
@@ -432,6 +438,9 @@ func (b *csvBuilder) setNames(names []string) error {
 	for _, n := range names {
 		if seen[n] {
 			return fmt.Errorf("duplicate column name %q", n)
+		}
+		if !utf8.ValidString(n) || len(n) > MaxValueBytes {
+			return fmt.Errorf("column name %s is not valid UTF-8 or longer than %d bytes", excerpt(n), MaxValueBytes)
 		}
 		seen[n] = true
 	}

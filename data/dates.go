@@ -181,10 +181,29 @@ func (s *dateStep) noLayout(f *Frame, c *Column) error {
 				Msg: fmt.Sprintf("%s is not a date in any known layout (ISO 8601 such as 2024-03-31 or 2024-03-31T14:05:00Z, 3/31/2024, 31.3.2024, Mar 31 2024)", excerpt(v))}
 		}
 	}
+	// Every value is a date, but no one layout reads them all: name the
+	// first value the first value's layouts cannot read.
+	first := -1
 	for i, v := range c.Cat {
-		if v != "" {
+		if v == "" {
+			continue
+		}
+		if first < 0 {
+			first = i
+			continue
+		}
+		fits := false
+		for _, l := range DateLayouts {
+			_, e1 := time.Parse(l, c.Cat[first])
+			_, e2 := time.Parse(l, v)
+			if e1 == nil && e2 == nil {
+				fits = true
+				break
+			}
+		}
+		if !fits {
 			return Issue{File: f.name(), Line: f.line(i), Column: c.Name, Value: v,
-				Msg: "the column's dates do not share one layout (mixed formats?)"}
+				Msg: fmt.Sprintf("%s is a date in another layout than %s (row %d); the column must use one layout", excerpt(v), excerpt(c.Cat[first]), first+1)}
 		}
 	}
 	return fmt.Errorf("dates: column %q has no values to fit a date layout on", c.Name)

@@ -99,6 +99,11 @@ func TestDateFeaturesValues(t *testing.T) {
 	if _, err := q.TransformMatrix(bad); err == nil || !strings.Contains(err.Error(), "new.csv:3") || !strings.Contains(err.Error(), "layout") {
 		t.Errorf("a date in another layout: %v", err)
 	}
+	// Mixed layouts name the first value out of step.
+	mixed := &Frame{Source: "m.csv", Lines: []int{2, 3, 4}, Columns: []*Column{{Name: "d", Type: Categorical, Cat: []string{"2024-01-31", "2024-02-01", "31.1.2024"}}}}
+	if err := NewPipeline(DateFeatures("d")).Fit(mixed); err == nil || !strings.Contains(err.Error(), "m.csv:4") || !strings.Contains(err.Error(), "one layout") {
+		t.Errorf("fit on mixed layouts: %v", err)
+	}
 	// Fitting on a value that is no date names its line.
 	g := &Frame{Source: "g.csv", Lines: []int{2, 3}, Columns: []*Column{{Name: "d", Type: Categorical, Cat: []string{"2024-01-01", "soon"}}}}
 	if err := NewPipeline(DateFeatures("d")).Fit(g); err == nil || !strings.Contains(err.Error(), "g.csv:3") || !strings.Contains(err.Error(), `"soon"`) {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -111,6 +112,13 @@ func FuzzPipelineJSON(f *testing.F) {
 	b, _ = json.Marshal(q)
 	f.Add(b, "blue", -3.0)
 	f.Add([]byte(`{"version":1,"fitted":true,"inputs":[{"name":"t","type":"categorical"}],"outputs":["t[0]"],"steps":[{"kind":"tokens","column":"t","length":1,"vocab":{"level":"char","tokens":["<pad>","<unk>"]}}]}`), "t", 0.0)
+	d := NewPipeline(DateFeatures("d"))
+	if err := d.Fit(&Frame{Columns: []*Column{{Name: "d", Type: Categorical, Cat: []string{"2024-01-02T03:04:05Z", "2023-06-30T12:00:00+02:00"}}}}); err != nil {
+		f.Fatal(err)
+	}
+	b, _ = json.Marshal(d)
+	f.Add(b, "2024-02-29T23:59:59Z", 0.0)
+	f.Add(b, "2024-13-01T00:00:00Z", 0.0)
 	f.Fuzz(func(t *testing.T, b []byte, s string, x float64) {
 		var p Pipeline
 		if err := json.Unmarshal(b, &p); err != nil {
@@ -130,6 +138,36 @@ func FuzzPipelineJSON(f *testing.F) {
 		}
 		if _, err := json.Marshal(&p); err != nil && !strings.Contains(err.Error(), "unsupported value") {
 			t.Fatalf("re-marshal: %v", err)
+		}
+	})
+}
+
+// FuzzDateFeatures fits the date step on arbitrary values: it either
+// refuses them or produces features that are finite for every value it
+// fitted on (missing ones aside), and applies again identically.
+func FuzzDateFeatures(f *testing.F) {
+	f.Add("2024-03-31", "1999-12-31")
+	f.Add("3/31/2024", "12/1/2024")
+	f.Add("2024-03-31T14:05:00+14:00", "0001-01-01T00:00:00Z")
+	f.Add("31.3.2024", "")
+	f.Add("Feb 29 2024", "Feb 30 2024")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		fr := &Frame{Columns: []*Column{{Name: "d", Type: Categorical, Cat: []string{a, b}}}}
+		p := NewPipeline(DateFeatures("d"))
+		p.AllowNaN = true
+		if p.Fit(fr) != nil {
+			return
+		}
+		m, err := p.TransformMatrix(fr)
+		if err != nil {
+			t.Fatalf("fitted values do not apply: %v", err)
+		}
+		for r, row := range m {
+			for _, v := range row {
+				if fr.Columns[0].Cat[r] != "" && (math.IsNaN(float64(v)) || math.IsInf(float64(v), 0)) {
+					t.Fatalf("value %q gives %v", fr.Columns[0].Cat[r], row)
+				}
+			}
 		}
 	})
 }

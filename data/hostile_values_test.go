@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -89,6 +90,9 @@ func TestGzipEveryReader(t *testing.T) {
 // compressed size, at least 64 MiB) for a text corpus of 80 MiB of zeros
 // in 80 KB, and with a stated cap for CSV and JSON Lines rows.
 func TestGzipBomb(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decompresses 64 MiB")
+	}
 	dir := t.TempDir()
 	bomb := func(name string, head, unit []byte, mib int) string {
 		var buf bytes.Buffer
@@ -191,7 +195,7 @@ func TestInvalidUTF8(t *testing.T) {
 // repeated the path and quoted whole values.
 func TestErrorsNameFileOnce(t *testing.T) {
 	dir := t.TempDir()
-	long := strings.Repeat("z", 10<<20)
+	long := strings.Repeat("z", longLine())
 	nul := strings.Repeat("\x00", 1<<20)
 	cases := []struct {
 		name, text, where string
@@ -250,4 +254,29 @@ func TestExcerpt(t *testing.T) {
 	if got := excerpt(strings.Repeat("\x00", 100)); len(got) > 300 || !strings.Contains(got, `\x00`) {
 		t.Errorf("excerpt of NULs %s", got)
 	}
+}
+
+// TestReadCSVFromLineCap: a reader that is not a file (stdin, a request
+// body) gets the same line cap as files.
+func TestReadCSVFromLineCap(t *testing.T) {
+	r := io.MultiReader(strings.NewReader("a,b\n1,"), &zeros{n: MaxLineBytes + 10})
+	_, err := ReadCSVFrom(r, "stdin", CSVOptions{})
+	if err == nil || !strings.Contains(err.Error(), "stdin:2") || !strings.Contains(err.Error(), "longer than") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// zeros reads as n bytes of 'z'.
+type zeros struct{ n int }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.n == 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), z.n)
+	for i := range p[:k] {
+		p[i] = 'z'
+	}
+	z.n -= k
+	return k, nil
 }

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/shenml/shen/internal/safeio"
 	"golang.org/x/image/draw"
 )
 
@@ -118,16 +120,42 @@ func LoadImage(path string, c, h, w int) ([]float32, error) {
 }
 
 func loadImage(path string, dst []float32, c, h, w int) error {
-	f, err := os.Open(path)
+	b, err := safeio.ReadFile(path, MaxImageFileBytes)
 	if err != nil {
 		return fmt.Errorf("data: %w", err)
 	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
+	img, err := DecodeImage(b, path)
 	if err != nil {
-		return fmt.Errorf("data: image %s: %w", path, err)
+		return err
 	}
 	return ImageToCHW(img, dst, c, h, w)
+}
+
+// Bounds on image files: what a file may hold, and the pixels its header
+// may declare (a 7000 x 4600 photo has 32 million). A PNG of a few hundred
+// bytes can declare 100000 x 100000 pixels, 40 GB once decoded; the header
+// is checked before the decoder allocates.
+const (
+	MaxImageFileBytes = 256 << 20
+	MaxImagePixels    = 1 << 25
+)
+
+// DecodeImage decodes a PNG or JPEG held in b, first reading its header
+// and refusing more than MaxImagePixels pixels or an empty image. name is
+// used in errors (a file path, or a request's field).
+func DecodeImage(b []byte, name string) (image.Image, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("data: image %s: %w", name, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxImagePixels/cfg.Height {
+		return nil, fmt.Errorf("data: image %s: its %s header declares %dx%d pixels; at most %d pixels in all are decoded", name, format, cfg.Width, cfg.Height, MaxImagePixels)
+	}
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("data: image %s: %w", name, err)
+	}
+	return img, nil
 }
 
 // ImageToCHW resizes img to h x w (bilinear) and writes it into dst

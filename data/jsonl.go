@@ -3,15 +3,13 @@ package data
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
-)
 
-// maxLineBytes bounds one JSON Lines record.
-const maxLineBytes = 64 << 20
+	"github.com/shenml/shen/internal/safeio"
+)
 
 // ReadJSONL reads a JSON Lines file (one flat JSON object per line; gzip when
 // the name ends in .gz) into a Frame. Columns appear in order of first
@@ -32,9 +30,11 @@ func ReadJSONL(path string, opts CSVOptions) (*Frame, error) {
 // ReadJSONLFrom is ReadJSONL on an open reader; name is used in messages.
 func ReadJSONLFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLineBytes)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
 	t := &rawTable{file: name}
 	pos := map[string]int{}
+	var lastRow []int // per column, the last row that set it (duplicate keys)
+	var jp jsonObjectParser
 	line := 0
 	nrows := 0
 	for sc.Scan() {
@@ -47,23 +47,28 @@ func ReadJSONLFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 			// encoding/json would replace the bytes silently.
 			return nil, fmt.Errorf("%s:%d: %s", name, line, invalidUTF8(string(b)))
 		}
-		rec, err := parseJSONObject(b)
+		rec, err := jp.parse(b)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
-		seen := map[string]bool{}
 		for _, kv := range rec {
-			if seen[kv.key] {
-				return nil, fmt.Errorf("%s:%d: field %q appears twice", name, line, kv.key)
+			if len(kv.val) > MaxValueBytes || len(kv.key) > MaxValueBytes {
+				return nil, fmt.Errorf("%s:%d: field %s: a value of more than %s (a table cell holds at most that)", name, line, excerpt(kv.key), safeio.FormatBytes(MaxValueBytes))
 			}
-			seen[kv.key] = true
+		}
+		for _, kv := range rec {
 			j, ok := pos[kv.key]
 			if !ok {
 				j = len(t.names)
 				pos[kv.key] = j
 				t.names = append(t.names, kv.key)
 				t.cols = append(t.cols, make([]string, nrows))
+				lastRow = append(lastRow, -1)
 			}
+			if lastRow[j] == nrows {
+				return nil, fmt.Errorf("%s:%d: field %q appears twice", name, line, kv.key)
+			}
+			lastRow[j] = nrows
 			t.cols[j] = append(t.cols[j], kv.val)
 		}
 		for j := range t.cols {
@@ -84,82 +89,4 @@ func ReadJSONLFrom(r io.Reader, name string, opts CSVOptions) (*Frame, error) {
 		return nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
 	}
 	return t.build(opts)
-}
-
-type jsonField struct{ key, val string }
-
-// parseJSONObject decodes one flat object, keeping key order. Missing values
-// (null) become "".
-func parseJSONObject(b []byte) ([]jsonField, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("expected a JSON object, got %s", describeToken(tok))
-	}
-	var out []jsonField
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("invalid JSON: %w", err)
-		}
-		key, ok := kt.(string)
-		if !ok {
-			return nil, fmt.Errorf("invalid JSON key %v", kt)
-		}
-		vt, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("field %q: invalid JSON: %w", key, err)
-		}
-		var val string
-		switch v := vt.(type) {
-		case nil:
-			val = ""
-		case string:
-			val = v
-		case json.Number:
-			val = v.String()
-		case bool:
-			if v {
-				val = "true"
-			} else {
-				val = "false"
-			}
-		case json.Delim:
-			return nil, fmt.Errorf("field %q: nested %s values are not supported", key, describeToken(v))
-		}
-		out = append(out, jsonField{key, val})
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("trailing data after the JSON object")
-	}
-	return out, nil
-}
-
-func describeToken(t json.Token) string {
-	switch v := t.(type) {
-	case json.Delim:
-		if v == '[' {
-			return "array"
-		}
-		if v == '{' {
-			return "object"
-		}
-		return strings.TrimSpace(v.String())
-	case string:
-		return "string"
-	case json.Number:
-		return "number"
-	case bool:
-		return "boolean"
-	case nil:
-		return "null"
-	}
-	return fmt.Sprintf("%T", t)
 }

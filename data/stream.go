@@ -330,6 +330,9 @@ func (s *CSVStream) run(epoch int, yield func(*Batch, error) bool) error {
 			}
 			return fmt.Errorf("%s:%d: record has %d fields, expected %d", name, line, len(rec), nfields)
 		}
+		if err := checkRecord(name, line, rec, nil); err != nil {
+			return err
+		}
 		for k, f := range want {
 			c := chunk.Columns[k]
 			v := strings.TrimSpace(rec[pos[k]])

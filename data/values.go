@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -16,6 +17,26 @@ import (
 // a file without line breaks (all NUL bytes, a binary read as text) is an
 // error naming its line instead of one string as large as the file.
 const MaxLineBytes = 16 << 20
+
+// MaxValueBytes bounds one value (one CSV field, one JSON Lines value): a
+// table cell past it is an error naming its line and field, not a
+// category name or a number kept in memory and in model.json.
+const MaxValueBytes = 1 << 20
+
+// checkRecord refuses a record with a field longer than MaxValueBytes,
+// naming the file, line, field and (when known) the column of names.
+func checkRecord(name string, line int, rec, names []string) error {
+	for j, v := range rec {
+		if len(v) > MaxValueBytes {
+			col := ""
+			if j < len(names) {
+				col = fmt.Sprintf(" column %q:", names[j])
+			}
+			return fmt.Errorf("%s:%d:%d:%s a %d-byte value, more than the %s a table cell may hold: %s", name, line, j+1, col, len(v), safeio.FormatBytes(MaxValueBytes), excerpt(v))
+		}
+	}
+	return nil
+}
 
 // excerptRunes is how much of a bad value an error quotes.
 const excerptRunes = 60
@@ -85,6 +106,22 @@ func invalidUTF8(s string) string {
 	return fmt.Sprintf("%s is not valid UTF-8 (is the file Latin-1 or another encoding? convert it to UTF-8, e.g. iconv -f latin1 -t utf-8)", excerpt(s))
 }
 
+// readTextBytes reads path whole under ReadText's caps.
+func readTextBytes(path string, limit int64) ([]byte, error) {
+	if !safeio.IsGzip(path) {
+		if limit <= 0 {
+			limit = math.MaxInt64 - 1
+		}
+		return safeio.ReadFile(path, limit)
+	}
+	rc, err := safeio.OpenData(path, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(bufio.NewReaderSize(rc, 1<<16))
+}
+
 // openData opens a data file for streaming: regular files only,
 // decompressed (with safeio's cap on the decompressed size, limit 0 for
 // the default) when its name ends in .gz, with lines capped at
@@ -107,31 +144,32 @@ type lineLimiter struct {
 
 func (l *lineLimiter) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
-	for _, c := range p[:n] {
-		if c == '\n' {
-			l.line++
-			l.run = 0
-			continue
+	b := p[:n]
+	last := bytes.LastIndexByte(b, '\n')
+	if last < 0 {
+		l.run += int64(n)
+	} else {
+		if l.run+int64(bytes.IndexByte(b, '\n')) > MaxLineBytes {
+			l.run += int64(bytes.IndexByte(b, '\n'))
+		} else {
+			l.line += bytes.Count(b, []byte{'\n'})
+			l.run = int64(n - 1 - last)
 		}
-		l.run++
-		if l.run > MaxLineBytes {
-			return 0, fmt.Errorf("%s:%d: line is longer than %s (not a text file, or no line breaks?)", l.name, l.line+1, safeio.FormatBytes(MaxLineBytes))
-		}
+	}
+	if l.run > MaxLineBytes {
+		return 0, fmt.Errorf("%s:%d: line is longer than %s (not a text file, or no line breaks?)", l.name, l.line+1, safeio.FormatBytes(MaxLineBytes))
 	}
 	return n, err
 }
 
 // ReadText reads a text corpus (data.format text) whole: a regular file,
-// decompressed when its name ends in .gz (capped as safeio.OpenData
-// caps it; limit 0 for the default), which must be valid UTF-8. An error
-// names the file once, and the line of the first invalid byte.
+// decompressed when its name ends in .gz, which must be valid UTF-8. limit
+// caps the bytes read (decompressed); 0 means no cap for a plain file and
+// safeio's default (100 times the compressed size, at least 64 MiB) for a
+// .gz. An error names the file once, and the line of the first invalid
+// byte.
 func ReadText(path string, limit int64) (string, error) {
-	rc, err := safeio.OpenData(path, limit)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(bufio.NewReaderSize(rc, 1<<16))
+	b, err := readTextBytes(path, limit)
 	if err != nil {
 		return "", err
 	}

@@ -11,4 +11,12 @@
 //
 // An architecture is data (Architecture), not code, so a saved model can be
 // rebuilt by any Shen binary without the program that trained it.
+//
+// An artifact is outside input once it leaves the trainer. Load checks it
+// as a whole (Spec.Check, the output shape of one zero sample, every
+// tensor), reads only regular files under size caps, and Build bounds a
+// network's parameters (MaxParameters) and each layer's per-sample buffers
+// (MaxActivations, padding and strides included) before allocating, so
+// a model that loads can run and a hostile one costs no more than its
+// files hold.
 package model

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -288,5 +289,21 @@ func TestHostileArtifacts(t *testing.T) {
 	res := hostile.Check(t, modelHostileCases(t), 64<<20)
 	if res.Cases < 60 {
 		t.Errorf("only %d cases", res.Cases)
+	}
+}
+
+// TestBuildRefusesNaN: NaN passes "x < 0 || x >= 1" checks, so a NaN
+// dropout (a YAML .nan, or a Go caller) used to build a network that
+// trained every epoch and only failed writing model.json.
+func TestBuildRefusesNaN(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, a := range []Architecture{
+		{Kind: "mlp", Input: []int{3}, Outputs: 2, Hidden: []int{4}, Dropout: nan},
+		{Kind: "layers", Input: []int{3}, Outputs: 2, Layers: []LayerSpec{{Type: "dropout", P: nan}, {Type: "linear", Out: 2}}},
+		{Kind: "layers", Input: []int{3}, Outputs: 2, Layers: []LayerSpec{{Type: "dropout", P: 1}, {Type: "linear", Out: 2}}},
+	} {
+		if _, err := Build(a); err == nil || !strings.Contains(err.Error(), "dropout") {
+			t.Errorf("Build(%+v) = %v, want a dropout error", a, err)
+		}
 	}
 }

@@ -67,6 +67,9 @@ type Spec struct {
 	Signature     Signature    `json:"signature"`
 	// Labels names the classes in output order (classification).
 	Labels []string `json:"labels,omitempty"`
+	// Target names the label column of the table the model was trained
+	// on, so that evaluation finds it and prediction leaves it out.
+	Target string `json:"target,omitempty"`
 	// Preprocessing is the fitted pipeline that turns raw input rows into
 	// the model's input features; absent when inputs are already features.
 	Preprocessing *data.Pipeline `json:"preprocessing,omitempty"`
@@ -395,7 +398,7 @@ func readWeights(path string, a Architecture) (*safetensors.File, error) {
 		var e *safetensors.Error
 		if errors.As(err, &e) {
 			e.File = path
-			return nil, err
+			return nil, err // names the file and tensor
 		}
 		return nil, fmt.Errorf("model: %s: %w", path, err)
 	}

@@ -155,15 +155,19 @@ func (p *Predictor) Columns(f *data.Frame) (missing, extra []string) {
 	return missing, extra
 }
 
-// LabelColumn returns the column of f that the artifact does not take as
-// an input (the label of an evaluation file), or "" when there is none or
-// more than one. For a window model it is the forecast or label column.
+// LabelColumn returns the label column of f: the artifact's training
+// target when f has it, else the one column the artifact does not take
+// as an input ("" when there is none or more than one). For a window
+// model it is the forecast or label column.
 func (p *Predictor) LabelColumn(f *data.Frame) string {
 	if w := p.m.Spec.Window; w != nil {
 		if f.Col(w.Column) != nil {
 			return w.Column
 		}
 		return ""
+	}
+	if t := p.m.Spec.Target; t != "" && f.Col(t) != nil {
+		return t
 	}
 	if p.m.Spec.Preprocessing == nil {
 		return ""

@@ -26,6 +26,9 @@ const (
 	CheckpointsDir = "checkpoints"
 	RunLogFile     = "metrics.jsonl"
 	CleanFile      = "cleaning.json"
+	// TestPredictionsFile holds the test split's rows, truth and
+	// predictions (tables).
+	TestPredictionsFile = "predictions_test.csv"
 )
 
 // RunOptions are the knobs of Run that are not part of the config.

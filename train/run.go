@@ -1,8 +1,10 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,6 +23,7 @@ import (
 	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/predict"
 	"github.com/shenml/shen/report"
 	"github.com/shenml/shen/tensor"
 )
@@ -73,7 +76,7 @@ func Run(ctx context.Context, cfg *Config, dir string, ro RunOptions) (*Result, 
 	}
 	defer rl.Close()
 	r.log = rl
-	for _, step := range []func(context.Context) error{r.fit, r.decideThreshold, r.evaluateTest, r.saveArtifact, r.writeReport} {
+	for _, step := range []func(context.Context) error{r.fit, r.decideThreshold, r.evaluateTest, r.saveArtifact, r.writeTestPredictions, r.writeReport} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
@@ -378,6 +381,9 @@ func (r *run) saveArtifact(context.Context) error {
 	if cfg.Task == Classification {
 		spec.Labels = p.classes
 	}
+	if cfg.Tabular() {
+		spec.Target = cfg.Data.Target
+	}
 	if cfg.Task == LanguageModel {
 		spec.Signature = model.Signature{
 			Inputs:  []model.Tensor{{Name: "input_ids", Datatype: "INT64", Shape: []int{-1, -1}}},
@@ -400,6 +406,55 @@ func (r *run) saveArtifact(context.Context) error {
 	}
 	r.res.Model = m
 	return nil
+}
+
+// writeTestPredictions writes predictions_test.csv: each test row of a
+// table as read (inputs and the true label), the saved artifact's
+// prediction and, for a classifier, every class's probability, so the
+// test results can be checked in any tool.
+func (r *run) writeTestPredictions(context.Context) error {
+	rows := r.p.testRows
+	if rows == nil || rows.NumRows() == 0 {
+		return nil
+	}
+	pr, err := predict.New(r.res.Model)
+	if err != nil {
+		return err
+	}
+	target := r.cfg.Data.Target
+	res, err := pr.Frame(rows.Drop(target), "")
+	if err != nil {
+		return fmt.Errorf("train: predicting the test split: %w", err)
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	head := append(rows.Drop(target).Names(), target, "prediction")
+	for _, c := range res.Classes {
+		head = append(head, "p_"+c)
+	}
+	w.Write(head)
+	inputs := rows.Drop(target)
+	for i := range res.N {
+		rec := make([]string, 0, len(head))
+		for _, c := range inputs.Columns {
+			rec = append(rec, c.Value(i))
+		}
+		rec = append(rec, rows.Col(target).Value(i))
+		if res.Classes != nil {
+			rec = append(rec, res.Label(i))
+			for _, p := range res.Probs[i*len(res.Classes) : (i+1)*len(res.Classes)] {
+				rec = append(rec, strconv.FormatFloat(float64(p), 'g', 6, 32))
+			}
+		} else {
+			rec = append(rec, strconv.FormatFloat(float64(res.Values[i*res.Outputs]), 'g', 7, 32))
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	return safeio.WriteFileAtomic(filepath.Join(r.dir, TestPredictionsFile), b.Bytes(), 0o644)
 }
 
 // writeReport renders report.html and its charts from the run log.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/predict"
@@ -125,6 +126,7 @@ func printEvaluation(w io.Writer, ev *metrics.Evaluation, dir, file, target stri
 
 func predictCmd() *cobra.Command {
 	var dir, in, out, prompt string
+	var keep []string
 	var length int
 	var temperature float64
 	var seed uint64
@@ -175,17 +177,27 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 			if err != nil {
 				return err
 			}
-			res, err := predictFile(p, dir, in)
+			res, f, err := predictFile(p, dir, in)
+			if err != nil {
+				return err
+			}
+			if f != nil {
+				if _, extra := p.Columns(f); len(extra) > 0 {
+					fmt.Fprintf(cmd.ErrOrStderr(), "note: the model does not read columns %s of %s (ignored; --keep passes them through)\n", strings.Join(extra, ", "), in)
+				}
+			}
+			passed, err := keptColumns(res, f, keep)
 			if err != nil {
 				return err
 			}
 			summariseNotes(cmd.ErrOrStderr(), res)
-			return writePredictions(cmd, res, out)
+			return writePredictions(cmd, res, passed, out)
 		},
 	}
 	c.Flags().StringVar(&dir, "model", "", "model artifact folder")
 	c.Flags().StringVar(&in, "input", "", "input rows (CSV, TSV, JSONL, scikit-learn CSV); for image models an IDX file, an image folder or a PNG/JPEG file")
 	c.Flags().StringVar(&out, "output", "", "output file (.csv or .jsonl; default: standard output as CSV)")
+	c.Flags().StringSliceVar(&keep, "keep", nil, "input columns to copy into each output row (e.g. --keep id,date), so predictions keep the rows' identity")
 	c.Flags().StringVar(&prompt, "prompt", "", "text to continue (language models)")
 	c.Flags().IntVar(&length, "length", 200, "tokens to generate after --prompt")
 	c.Flags().Float64Var(&temperature, "temperature", 0.8, "sampling temperature for --prompt (0: greedy)")
@@ -193,32 +205,71 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 	return c
 }
 
-// predictFile answers every row, window or image of the input file.
-func predictFile(p *predict.Predictor, dir, in string) (*predict.Result, error) {
+// predictFile answers every row, window or image of the input file, and
+// returns the table it read (nil for images).
+func predictFile(p *predict.Predictor, dir, in string) (*predict.Result, *data.Frame, error) {
 	if p.Kind() == predict.Image {
 		s, err := p.ReadImages(in, "")
 		if err != nil {
-			return nil, fmt.Errorf("predict: %w", err)
+			return nil, nil, fmt.Errorf("predict: %w", err)
 		}
 		res, err := p.Tensor(s.X, s.N)
 		if err != nil {
-			return nil, inFile("predict", in, err)
+			return nil, nil, inFile("predict", in, err)
 		}
 		res.Inputs = s.Names
-		return res, nil
+		return res, nil, nil
 	}
 	if predict.IsImageData(in) {
-		return nil, fmt.Errorf("predict: %s is image data, but the model %s takes table rows", in, dir)
+		return nil, nil, fmt.Errorf("predict: %s is image data, but the model %s takes table rows", in, dir)
 	}
 	f, err := predict.ReadTable(in)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res, err := p.Frame(f, p.LabelColumn(f))
 	if err != nil {
-		return nil, inFile("predict", in, err)
+		return nil, nil, inFile("predict", in, err)
 	}
-	return res, nil
+	return res, f, nil
+}
+
+// passThrough is the input columns copied into each output row.
+type passThrough struct {
+	names  []string
+	values [][]string // [row][column]
+}
+
+// keptColumns takes the --keep columns of f for each answer: the answer's
+// own row, or for a window model the row it predicts (empty past the end
+// of the file).
+func keptColumns(r *predict.Result, f *data.Frame, keep []string) (*passThrough, error) {
+	if len(keep) == 0 {
+		return nil, nil
+	}
+	if f == nil {
+		return nil, errors.New("predict: --keep is for table input")
+	}
+	pt := &passThrough{names: keep, values: make([][]string, r.N)}
+	for _, name := range keep {
+		if f.Col(name) == nil {
+			return nil, fmt.Errorf("predict: --keep %s: no such column (have %s)", name, f.ColumnList())
+		}
+	}
+	for i := range r.N {
+		row := i
+		if r.Rows != nil {
+			row = r.Rows[i]
+		}
+		vals := make([]string, len(keep))
+		if row < f.NumRows() {
+			for j, name := range keep {
+				vals[j] = f.Col(name).Value(row)
+			}
+		}
+		pt.values[i] = vals
+	}
+	return pt, nil
 }
 
 // summariseNotes counts the rows' notes by field and kind on w.
@@ -245,13 +296,13 @@ func summariseNotes(w io.Writer, r *predict.Result) {
 // writePredictions writes the answers to out (standard output when "" or
 // "-"), as JSONL when out ends in .jsonl, else CSV. A file is written
 // whole and atomically: a failure leaves any previous file as it was.
-func writePredictions(cmd *cobra.Command, r *predict.Result, out string) error {
+func writePredictions(cmd *cobra.Command, r *predict.Result, pt *passThrough, out string) error {
 	var b bytes.Buffer
 	var err error
 	if strings.HasSuffix(out, ".jsonl") {
-		err = writeJSONL(&b, r)
+		err = writeJSONL(&b, r, pt)
 	} else {
-		err = writeCSV(&b, r)
+		err = writeCSV(&b, r, pt)
 	}
 	if err != nil {
 		return err
@@ -272,14 +323,32 @@ func writePredictions(cmd *cobra.Command, r *predict.Result, out string) error {
 	return nil
 }
 
-func writeCSV(w io.Writer, p *predict.Result) error {
+func writeCSV(w io.Writer, p *predict.Result, pt *passThrough) error {
 	var b strings.Builder
+	// id writes what identifies output row i (i < 0: the header): the
+	// image, the input row a window predicts (1-based), kept columns.
 	id := func(i int) {
 		if p.Inputs != nil {
 			if i < 0 {
 				b.WriteString("input,")
 			} else {
 				b.WriteString(csvField(p.Inputs[i]) + ",")
+			}
+		}
+		if p.Rows != nil {
+			if i < 0 {
+				b.WriteString("row,")
+			} else {
+				b.WriteString(strconv.Itoa(p.Rows[i]+1) + ",")
+			}
+		}
+		if pt != nil {
+			for j, name := range pt.names {
+				if i < 0 {
+					b.WriteString(csvField(name) + ",")
+				} else {
+					b.WriteString(csvField(pt.values[i][j]) + ",")
+				}
 			}
 		}
 	}
@@ -300,6 +369,7 @@ func writeCSV(w io.Writer, p *predict.Result) error {
 			b.WriteByte('\n')
 		}
 	} else {
+		id(-1)
 		for j := range p.Outputs {
 			if j > 0 {
 				b.WriteByte(',')
@@ -312,6 +382,7 @@ func writeCSV(w io.Writer, p *predict.Result) error {
 		}
 		b.WriteByte('\n')
 		for i := range p.N {
+			id(i)
 			for j := range p.Outputs {
 				if j > 0 {
 					b.WriteByte(',')
@@ -332,7 +403,7 @@ func csvField(s string) string {
 	return s
 }
 
-func writeJSONL(w io.Writer, p *predict.Result) error {
+func writeJSONL(w io.Writer, p *predict.Result, pt *passThrough) error {
 	e := json.NewEncoder(w)
 	for i := range p.N {
 		var v map[string]any
@@ -350,6 +421,14 @@ func writeJSONL(w io.Writer, p *predict.Result) error {
 		}
 		if p.Inputs != nil {
 			v["input"] = p.Inputs[i]
+		}
+		if p.Rows != nil {
+			v["row"] = p.Rows[i] + 1
+		}
+		if pt != nil {
+			for j, name := range pt.names {
+				v[name] = pt.values[i][j]
+			}
 		}
 		if p.Notes != nil && len(p.Notes[i]) > 0 {
 			v["notes"] = p.Notes[i]

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -16,11 +17,43 @@ import (
 
 // ReadFile reads and validates the safetensors file at path. It reads the
 // whole file into memory once; the tensors' Data alias that buffer.
-// Errors name the file.
+// Errors name the file. Only regular files are read (a FIFO or a link to
+// /dev/zero is an error); use ReadFileLimit to cap the size too.
 func ReadFile(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	return ReadFileLimit(path, math.MaxInt64-1)
+}
+
+// ErrNotRegular is wrapped by the error for a path that is not a regular
+// file. (The package imports nothing of Shen, so it keeps its own copy of
+// internal/safeio's check.)
+var ErrNotRegular = errors.New("not a regular file")
+
+// ReadFileLimit is ReadFile refusing, before reading anything, a file of
+// more than limit bytes: callers that know what the file should hold (a
+// model's parameters, 8 bytes per value at most, plus MaxHeaderSize) bound
+// the memory a damaged or hostile file can take.
+func ReadFileLimit(path string, limit int64) (*File, error) {
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &os.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (mode %v)", ErrNotRegular, st.Mode().Type())}
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d this file may hold", path, st.Size(), limit)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s grew past the %d bytes it may hold while being read", path, limit)
 	}
 	f, err := Read(b)
 	if err != nil {

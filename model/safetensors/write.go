@@ -31,10 +31,12 @@ func Write(w io.Writer, f *File) error {
 	return nil
 }
 
-// WriteFile writes f to path atomically: it writes a temporary file in the
-// same directory, syncs it to disk and renames it over path, so a reader
-// sees the old file or the new one, never a part. The file gets mode 0644.
-// Errors name the file.
+// WriteFile writes f to path atomically: it writes a temporary file in
+// the same directory (named as internal/safeio names its temporary files,
+// ".<name>.shen-tmp-*", so safeio.CleanTemp removes one a killed write
+// left), syncs it to disk, renames it over path and syncs the directory,
+// so a reader sees the old file or the new one, never a part. The file
+// gets mode 0644. Errors name the file.
 func WriteFile(path string, f *File) (err error) {
 	// Validate first so that a bad File leaves no temporary file behind.
 	if _, _, err := f.encode(); err != nil {
@@ -45,7 +47,7 @@ func WriteFile(path string, f *File) (err error) {
 		return err
 	}
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".shen-tmp-*")
 	if err != nil {
 		return err
 	}
