@@ -23,4 +23,4 @@ for par in 1 2; do
 done
 rm -f bench/.tune_mnist_run.yaml
 /usr/bin/python3 bench/tune_mnist_optuna.py ../shared/data/mnist "$TRIALS" 1 2 |
-	/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(f"optuna tpe + pytorch: best val_accuracy {d[\"best\"]:.4f}, {d[\"seconds\"]:.1f} s")'
+	/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print("optuna tpe + pytorch: best val_accuracy %.4f, %.1f s" % (d["best"], d["seconds"]))'
