@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shen SGEMM vs OpenBLAS (SkylakeX kernel) vs PyTorch, in one run.
+# Shen SGEMM vs OpenBLAS (its best kernel for the CPU) vs PyTorch, in one run.
 #
 # The machine is shared and noisy, so every number in the table comes from
 # this one run and the comparison is made as ratios. Needs gcc,
@@ -20,9 +20,20 @@ benchtime=${2:-1s}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# OPENBLAS_CORETYPE=SkylakeX: OpenBLAS's fastest kernel on this AVX-512 CPU;
-# the environment may preset Haswell, which is about half as fast.
-export OPENBLAS_CORETYPE=SkylakeX
+# OPENBLAS_CORETYPE: OpenBLAS's fastest kernel for the CPU: SkylakeX where
+# there is AVX-512 (the environment may preset Haswell, about half as fast
+# there); elsewhere Zen on AMD and Haswell on Intel (the same AVX2+FMA
+# kernels). SkylakeX on a CPU without AVX-512 would die of an illegal
+# instruction. OPENBLAS_CORETYPE_OVERRIDE=name forces one.
+if [ -n "${OPENBLAS_CORETYPE_OVERRIDE:-}" ]; then
+	export OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE_OVERRIDE
+elif grep -qw avx512f /proc/cpuinfo; then
+	export OPENBLAS_CORETYPE=SkylakeX
+elif grep -q AuthenticAMD /proc/cpuinfo; then
+	export OPENBLAS_CORETYPE=Zen
+else
+	export OPENBLAS_CORETYPE=Haswell
+fi
 
 gcc -O2 bench/peers/openblas_sgemm.c -o "$tmp/openblas_sgemm" -lopenblas
 for t in 1 2; do
@@ -62,7 +73,7 @@ BEGIN {
 		for (i = 1; i <= n; i++) if (f[i] == "GFLOP/s" && f[i-1] + 0 > SH[p[2], t] + 0) SH[p[2], t] = f[i-1]
 		if (!(p[2] in seen)) { seen[p[2]] = 1; order[++ns] = p[2] }
 	}
-	print "# best of trials, GFLOP/s (OpenBLAS core SkylakeX)"
+	print "# best of trials, GFLOP/s (OpenBLAS core " ENVIRON["OPENBLAS_CORETYPE"] ")"
 	printf "%-8s %3s %10s %10s %10s %9s %9s\n", "shape", "thr", "Shen", "OpenBLAS", "PyTorch", "Shen/OB", "Shen/PT"
 	for (s = 1; s <= ns; s++) for (t = 1; t <= 2; t++) {
 		name = order[s]; sh = SH[name, t]; o = OB[name, t]; q = PT[name, t]

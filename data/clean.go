@@ -73,6 +73,10 @@ type CleanReport struct {
 	Clipped    map[string]ClipCount   `json:"clipped"`
 	// Coerced lists the bad values the reader turned into missing values.
 	Coerced []Issue `json:"coerced"`
+	// Filled counts, per column, the missing values the fitted
+	// preprocessing filled (training's Impute step, the same that serving
+	// applies), over every split.
+	Filled map[string]ImputeCount `json:"filled_by_preprocessing,omitempty"`
 }
 
 // String summarises the report, one change per line.
@@ -96,6 +100,10 @@ func (r *CleanReport) String() string {
 	}
 	for _, is := range r.Coerced {
 		fmt.Fprintf(&b, "coerced to missing: %s\n", is.Error())
+	}
+	for _, k := range sortedKeys(r.Filled) {
+		v := r.Filled[k]
+		fmt.Fprintf(&b, "preprocessing filled %d missing values in %q with the training %s %s\n", v.Count, k, v.Strategy, v.Value)
 	}
 	return b.String()
 }

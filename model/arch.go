@@ -15,7 +15,9 @@ import (
 // model.json and read from training configs.
 type Architecture struct {
 	// Kind is "mlp", "cnn", "layers", "lstm", "gru" or "transformer", or
-	// the name of a custom architecture registered with Register.
+	// the name of a custom architecture registered with Register, or a
+	// kind registered with RegisterBuilder such as "onnx" (a model.onnx in
+	// the artifact, run by package onnx; imported with `shen import`).
 	Kind string `json:"kind" yaml:"kind"`
 	// Config is a registered architecture's configuration, as JSON (see
 	// Register and Custom); unused by the built-in kinds.
@@ -155,6 +157,9 @@ func Build(a Architecture) (nn.Layer, error) {
 		return buildCNN(a)
 	case "layers":
 		return buildLayers(a)
+	}
+	if externalBuilders[a.Kind] != nil {
+		return nil, fmt.Errorf("architecture: kind %q is built from its artifact's files by model.Load, not from a config", a.Kind)
 	}
 	return nil, notRegistered(a.Kind)
 }

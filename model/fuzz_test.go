@@ -1,10 +1,12 @@
 package model
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/shenml/shen/nn"
@@ -27,6 +29,10 @@ func FuzzLoad(f *testing.F) {
 	spec, _ := os.ReadFile(filepath.Join(dir, SpecFile))
 	weights, _ := os.ReadFile(filepath.Join(dir, WeightsFile))
 	f.Add(spec, weights)
+	// The same model quantised (a real layer, then a layer it lacks).
+	q := `"quantization":{"scheme":"int8-symmetric","calibration":"max-abs","samples":1,"layers":[{"name":"0","kind":"linear","input_scale":0.01,"input_max":1.27}]},`
+	f.Add(bytes.Replace(spec, []byte(`"training"`), []byte(q+`"training"`), 1), weights)
+	f.Add(bytes.Replace(spec, []byte(`"training"`), []byte(strings.Replace(q, `"name":"0"`, `"name":"1"`, 1)+`"training"`), 1), weights)
 	f.Add([]byte(`{"format":"shen-model","format_version":1,"architecture":{"kind":"cnn","input":[1,2,2],"outputs":2,"channels":[3]}}`), weights)
 	f.Add([]byte(`{"format":"shen-model","format_version":1,"architecture":{"kind":"lstm","input":[4,2],"outputs":2,"hidden_size":-3}}`), weights)
 	f.Add([]byte(`{"format":"shen-model","format_version":1,"architecture":{"kind":"layers","input":[2],"layers":[{"type":"linear","out":1000000000}]}}`), weights)

@@ -15,6 +15,7 @@ import (
 	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/model/safetensors"
 	"github.com/shenml/shen/nn"
+	"github.com/shenml/shen/quant"
 	"github.com/shenml/shen/tensor"
 )
 
@@ -87,6 +88,11 @@ type Spec struct {
 	// split by train.threshold: auto, or given). Nil: the most probable class.
 	Threshold *float64 `json:"threshold,omitempty"`
 	Training  Training `json:"training"`
+	// Quantization, when set (by shen quantize), makes Load run the
+	// network's Linear and Conv2D layers in int8 with these calibrated
+	// input scales (package quant). weights.safetensors stays float32:
+	// the int8 weight codes follow from it.
+	Quantization *quant.Spec `json:"quantization,omitempty"`
 }
 
 // ImageInput is the preprocessing of an image model: every image is
@@ -244,6 +250,66 @@ func New(spec Spec) (*Model, error) {
 	return &Model{Spec: spec, Net: net}, nil
 }
 
+// ExternalBuilder builds the network of an artifact whose graph is a file
+// in the artifact directory rather than an architecture Build knows: kind
+// "onnx" runs the artifact's model.onnx (package onnx registers it). Such
+// a network has no parameters of its own, so weights.safetensors is empty.
+type ExternalBuilder func(a Architecture, dir string) (nn.Layer, error)
+
+var externalBuilders = map[string]ExternalBuilder{}
+
+// RegisterBuilder makes Load build architectures of kind with b. It is
+// meant for package init functions and panics on a kind registered twice.
+func RegisterBuilder(kind string, b ExternalBuilder) {
+	if _, dup := externalBuilders[kind]; dup {
+		panic("model: RegisterBuilder called twice for kind " + kind)
+	}
+	externalBuilders[kind] = b
+}
+
+// bareLoaders load folders that hold a model file other frameworks wrote
+// and no model.json (a Triton-style version folder with a bare
+// model.onnx), by that file's name; see RegisterBareLoader.
+var bareLoaders = map[string]func(dir string) (*Model, error){}
+
+// RegisterBareLoader makes Load accept a folder without model.json that
+// holds file, loading it with load (package onnx registers model.onnx).
+// It is meant for package init functions.
+func RegisterBareLoader(file string, load func(dir string) (*Model, error)) {
+	if _, dup := bareLoaders[file]; dup {
+		panic("model: RegisterBareLoader called twice for " + file)
+	}
+	bareLoaders[file] = load
+}
+
+// loadBare loads dir through a registered bare loader when dir has no
+// model.json; ok is false when none applies.
+func loadBare(dir string) (m *Model, ok bool, err error) {
+	if _, err := os.Stat(filepath.Join(dir, SpecFile)); !errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	for file, load := range bareLoaders {
+		if _, err := os.Stat(filepath.Join(dir, file)); err == nil {
+			m, err := load(dir)
+			return m, true, err
+		}
+	}
+	return nil, false, nil
+}
+
+// newIn is New for an artifact in dir, where external kinds find their file.
+func newIn(spec Spec, dir string) (*Model, error) {
+	b := externalBuilders[spec.Architecture.Kind]
+	if b == nil {
+		return New(spec)
+	}
+	net, err := b(spec.Architecture, dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Spec: spec, Net: net}, nil
+}
+
 // Save writes the artifact into dir (created if needed). Each file is
 // written to a temporary name and renamed, so a crash leaves either the
 // old file or the new one, never a torn one.
@@ -302,6 +368,9 @@ func DefaultSignature(a Architecture) Signature {
 }
 
 // Load reads the artifact in dir and checks it as a whole, so that what
+// loads can run. A folder with no model.json but a model file a bare
+// loader was registered for (RegisterBareLoader: package onnx's
+// model.onnx) is loaded by that loader instead. For an artifact, what
 // loads can run: the format version, every model.json field against every
 // other (Spec.Check), the network built from the architecture and run
 // once on a zero sample to check its output shape against the task, and
@@ -312,6 +381,9 @@ func DefaultSignature(a Architecture) Signature {
 // file and the field or tensor at fault; a truncated, corrupted or lying
 // file is an error, never a panic.
 func Load(dir string) (*Model, error) {
+	if m, ok, err := loadBare(dir); ok {
+		return m, err
+	}
 	specPath := filepath.Join(dir, SpecFile)
 	raw, err := safeio.ReadFile(specPath, safeio.MaxJSON)
 	if err != nil {
@@ -337,7 +409,7 @@ func Load(dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := New(spec)
+	m, err := newIn(spec, dir)
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %w", specPath, err)
 	}
@@ -356,6 +428,11 @@ func Load(dir string) (*Model, error) {
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	nn.Train(m.Net, false)
+	if q := spec.Quantization; q != nil {
+		if m.Net, err = quant.Apply(m.Net, q); err != nil {
+			return nil, fmt.Errorf("model: %s: %w", specPath, err)
+		}
+	}
 	return m, nil
 }
 

@@ -286,6 +286,22 @@ func (p *Predictor) Images(imgs []image.Image) (*Result, error) {
 	return p.Tensor(x, len(imgs))
 }
 
+// ImageBytes answers images given as encoded PNG or JPEG bytes (a
+// request's base64 field, an uploaded file). Each header is read first: an
+// image declaring more pixels than data.MaxImagePixels is refused before
+// it is decoded, naming its row.
+func (p *Predictor) ImageBytes(blobs [][]byte) (*Result, error) {
+	imgs := make([]image.Image, len(blobs))
+	for i, b := range blobs {
+		img, err := data.DecodeImage(b, fmt.Sprintf("image %d", i))
+		if err != nil {
+			return nil, &RowError{Row: i, Err: err}
+		}
+		imgs[i] = img
+	}
+	return p.Images(imgs)
+}
+
 // PrepareImages is the preprocessing half of Images: the model inputs of
 // the images, len(imgs)*InputSize values.
 func (p *Predictor) PrepareImages(imgs []image.Image) ([]float32, error) {

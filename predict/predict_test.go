@@ -1,9 +1,14 @@
 package predict_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"image"
+	"image/png"
 	"io"
 	"math"
 	"os"
@@ -282,5 +287,40 @@ func TestForwardRefusesOverflow(t *testing.T) {
 	}
 	if _, err := p.Tensor(x, 2); err == nil {
 		t.Error("Tensor on an overflowing row: no error")
+	}
+}
+
+// Encoded images are decoded with their header checked first: an image
+// declaring more pixels than allowed is refused naming its row.
+func TestImageBytes(t *testing.T) {
+	m, err := model.New(model.Spec{Name: "img", Task: "classification", Labels: []string{"a", "b"},
+		Architecture: model.Architecture{Kind: "mlp", Input: []int{1, 4, 4}, Hidden: []int{4}, Outputs: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := predict.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var small bytes.Buffer
+	png.Encode(&small, image.NewGray(image.Rect(0, 0, 8, 8)))
+	r, err := p.ImageBytes([][]byte{small.Bytes(), small.Bytes()})
+	if err != nil || r.N != 2 {
+		t.Fatalf("two small PNGs: %v", err)
+	}
+	// A valid PNG header declaring 100000 x 100000 pixels, and nothing else.
+	var huge bytes.Buffer
+	huge.Write([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"))
+	binary.Write(&huge, binary.BigEndian, [2]uint32{100000, 100000})
+	huge.Write([]byte{8, 0, 0, 0, 0})
+	crc := crc32.ChecksumIEEE(huge.Bytes()[12:])
+	binary.Write(&huge, binary.BigEndian, crc)
+	_, err = p.ImageBytes([][]byte{small.Bytes(), huge.Bytes()})
+	re, ok := errors.AsType[*predict.RowError](err)
+	if !ok || re.Row != 1 {
+		t.Errorf("a PNG declaring 10^10 pixels: %v", err)
+	}
+	if _, err := p.ImageBytes([][]byte{[]byte("not an image")}); err == nil {
+		t.Error("garbage bytes: no error")
 	}
 }

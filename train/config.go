@@ -38,6 +38,10 @@ type DataConfig struct {
 	Path string `yaml:"path"`
 	// Labels is the IDX labels file (format idx).
 	Labels string `yaml:"labels"`
+	// ClassNames names the classes of an IDX labels file in label order
+	// ([T-shirt, Trouser, ...] for label 0, 1, ...), so predictions and
+	// reports say names, not numbers (format idx; default: the numbers).
+	ClassNames []string `yaml:"class_names"`
 	// Format is csv, tsv, jsonl, sklearn_csv, idx, images or text
 	// (default: from the file name).
 	Format string `yaml:"format"`
@@ -113,7 +117,8 @@ type TextConfig struct {
 type Feature struct {
 	// Name is the column's name in the file.
 	Name string `yaml:"name"`
-	// Type is numeric, category, text or image.
+	// Type is numeric, category, date (a date or datetime, turned into
+	// calendar features; detected when left out), text or image.
 	Type string `yaml:"type"`
 }
 

@@ -340,3 +340,49 @@ func FuzzReadImagesIDX(f *testing.F) {
 		}
 	})
 }
+
+// data.class_names names an IDX file's classes: the artifact, its
+// predictions and evaluation say names; a label beyond the names is an
+// error naming the labels file and the value.
+func TestIDXClassNames(t *testing.T) {
+	dir := t.TempDir()
+	ip, lp := writeIDXPair(t, dir, "toy", 40, 6)
+	yml := `data:
+  path: toy-images-idx3-ubyte
+  labels: toy-labels-idx1-ubyte
+  class_names: [top, left]
+model: {kind: mlp, hidden: [8]}
+train: {epochs: 2, batch_size: 8}
+`
+	cfg, err := ParseConfig(filepath.Join(dir, "toy.yaml"), []byte(yml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), cfg, filepath.Join(dir, "run"), RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Model.Spec.Labels, []string{"top", "left"}) {
+		t.Fatalf("labels %v", res.Model.Spec.Labels)
+	}
+	p := predictor(t, res.Model)
+	s, err := p.ReadImages(ip, lp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.Tensor(s.X, s.N)
+	if err != nil || (r.Label(0) != "top" && r.Label(0) != "left") {
+		t.Fatalf("prediction %v, %v", r, err)
+	}
+	if _, err := p.EvaluateImages(s); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = ParseConfig(filepath.Join(dir, "toy.yaml"), []byte(strings.Replace(yml, "[top, left]", "[top]", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), cfg, filepath.Join(dir, "run2"), RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "data.class_names") || !strings.Contains(err.Error(), "toy-labels-idx1-ubyte holds the label 1") {
+		t.Errorf("one name for two classes: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -196,5 +197,84 @@ train: {epochs: 3, batch_size: 16, optimizer: {name: sgd, lr: 0.1}}
 	_, err = Run(context.Background(), c, filepath.Join(dir, "run"), RunOptions{})
 	if err == nil || !strings.Contains(err.Error(), `input "big" holds`) || strings.Contains(err.Error(), "lower the learning rate") {
 		t.Errorf("error %v, want one naming the input \"big\"", err)
+	}
+}
+
+// A date column becomes calendar features (detected, not one-hot
+// encoded), saved in the artifact so prediction applies them to raw
+// dates.
+func TestRunDateColumn(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := ParseConfig(filepath.Join(dir, "w.yaml"), []byte(`name: weather
+task: regression
+data: {path: `+filepath.Join(wd(t), "..", "testdata", "data", "weather_daily.csv")+`, target: temp_max}
+model: {kind: mlp, hidden: [16]}
+train: {epochs: 3}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), cfg, filepath.Join(dir, "run"), RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, s := range res.Model.Spec.Preprocessing.Steps {
+		kinds = append(kinds, s.Kind())
+	}
+	if !slices.Contains(kinds, "dates") || res.Model.Spec.Architecture.Input[0] > 20 {
+		t.Fatalf("steps %v, %v inputs: the date was not turned into calendar features", kinds, res.Model.Spec.Architecture.Input)
+	}
+	p := predictor(t, res.Model)
+	r, err := p.Records([]map[string]any{{"date": "2024-07-01", "humidity": 60.0, "wind": 10.0}})
+	if err != nil || r.N != 1 {
+		t.Fatalf("predicting from a raw date: %v", err)
+	}
+}
+
+func wd(t *testing.T) string {
+	d, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// Missing values the preprocessing fills are counted per column in the
+// run's cleaning report: imputation is never silent.
+func TestFilledValuesReported(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("a,b,y\n")
+	for i := range 30 {
+		a, c := fmt.Sprint(i), []string{"x", "y"}[i%2]
+		if i%10 == 3 {
+			a = ""
+		}
+		if i == 7 {
+			c = ""
+		}
+		fmt.Fprintf(&b, "%s,%s,%d\n", a, c, i%2)
+	}
+	os.WriteFile(filepath.Join(dir, "m.csv"), []byte(b.String()), 0o644)
+	cfg, err := ParseConfig(filepath.Join(dir, "m.yaml"), []byte("data: {path: m.csv, target: y}\nmodel: {kind: mlp, hidden: [4]}\ntrain: {epochs: 1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	res, err := Run(context.Background(), cfg, filepath.Join(dir, "run"), RunOptions{Out: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.Clean.Filled
+	if f["a"].Count != 3 || f["b"].Count != 1 || f["b"].Strategy != data.Mode {
+		t.Errorf("filled counts %+v, want 3 in a and 1 in b (mode)", f)
+	}
+	if !strings.Contains(log.String(), "filled 3 missing values of a") {
+		t.Errorf("the log does not say what was filled:\n%s", log.String())
+	}
+	js, _ := os.ReadFile(filepath.Join(dir, "run", CleanFile))
+	if !strings.Contains(string(js), "filled_by_preprocessing") {
+		t.Errorf("%s lacks the filled counts: %s", CleanFile, js)
 	}
 }

@@ -106,8 +106,15 @@ func prepareArrays(cfg *Config, p *prepared, ds *data.ArrayDataset, classes []st
 		for _, y := range ds.Y[:n] {
 			maxY = max(maxY, y)
 		}
-		for i := range maxY + 1 {
-			classes = append(classes, strconv.FormatInt(i, 10))
+		if names := cfg.Data.ClassNames; len(names) > 0 {
+			if maxY >= int64(len(names)) {
+				return nil, cfg.errAt("data.class_names", "names %d classes, but %s holds the label %d", len(names), cfg.Data.Labels, maxY)
+			}
+			classes = names
+		} else {
+			for i := range maxY + 1 {
+				classes = append(classes, strconv.FormatInt(i, 10))
+			}
 		}
 	}
 	p.classes = classes
@@ -226,7 +233,7 @@ func readTable(cfg *Config) (f *data.Frame, sklearnClasses []string, err error) 
 		switch ft.Type {
 		case "numeric":
 			opts.Types[ft.Name] = data.Numeric
-		case "category":
+		case "category", "date":
 			opts.Types[ft.Name] = data.Categorical
 		}
 	}
@@ -389,6 +396,7 @@ func splitTable(cfg *Config, p *prepared, f *data.Frame, labels []int64, yf []fl
 		return nil, fmt.Errorf("train: fitting preprocessing on the training split: %w", err)
 	}
 	p.profile = data.NewProfile(trainX, 10)
+	countFilled(cfg, p, x)
 	w := p.pipe.Width()
 	p.input = []int{w}
 	make1 := func(idx []int) (data.Dataset, error) {
@@ -429,6 +437,31 @@ func splitTable(cfg *Config, p *prepared, f *data.Frame, labels []int64, yf []fl
 	return p, nil
 }
 
+// countFilled records in the cleaning report how many missing values of
+// each input column the fitted preprocessing fills, so imputation is never
+// silent.
+func countFilled(cfg *Config, p *prepared, x *data.Frame) {
+	if p.clean == nil {
+		return
+	}
+	for _, u := range p.pipe.InputUses() {
+		c := x.Col(u.Name)
+		if c == nil || !u.Imputed {
+			continue
+		}
+		if n := c.MissingCount(); n > 0 {
+			if p.clean.Filled == nil {
+				p.clean.Filled = map[string]data.ImputeCount{}
+			}
+			strategy := data.ImputeStrategy(cfg.Preprocessing.Impute)
+			if u.Type == data.Categorical && strategy != data.Constant {
+				strategy = data.Mode // categories are filled with the most frequent one
+			}
+			p.clean.Filled[u.Name] = data.ImputeCount{Count: n, Strategy: strategy, Value: u.Fill}
+		}
+	}
+}
+
 func seq(n int) []int {
 	s := make([]int, n)
 	for i := range s {
@@ -446,9 +479,20 @@ func buildPipeline(cfg *Config, f *data.Frame) *data.Pipeline {
 	if pp.Impute != "none" {
 		steps = append(steps, data.Impute(data.ImputeStrategy(pp.Impute)))
 	}
+	// Date and datetime columns (declared, or detected in the training
+	// split) become calendar features rather than one category per day.
+	dates := data.DetectDates(f)
+	for _, ft := range cfg.Data.Features {
+		if ft.Type == "date" && !slices.Contains(dates, ft.Name) {
+			dates = append(dates, ft.Name)
+		}
+	}
+	if len(dates) > 0 {
+		steps = append(steps, data.DateFeatures(dates...))
+	}
 	var nums, cats []string
 	for _, c := range f.Columns {
-		if _, ok := pp.Features[c.Name]; ok {
+		if _, ok := pp.Features[c.Name]; ok || slices.Contains(dates, c.Name) {
 			continue
 		}
 		if c.Type == data.Categorical {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -118,6 +119,10 @@ func (r *run) prepareData() error {
 	}
 	r.p = p
 	if p.clean != nil {
+		for _, k := range slices.Sorted(maps.Keys(p.clean.Filled)) {
+			v := p.clean.Filled[k]
+			fmt.Fprintf(out, "preprocessing: filled %d missing values of %s with the training %s %s (serving fills them the same way)\n", v.Count, k, v.Strategy, v.Value)
+		}
 		b, _ := json.MarshalIndent(p.clean, "", "  ")
 		if err := safeio.WriteFileAtomic(filepath.Join(r.dir, CleanFile), b, 0o644); err != nil {
 			return err
@@ -439,7 +444,11 @@ func (r *run) writeTestPredictions(context.Context) error {
 		for _, c := range inputs.Columns {
 			rec = append(rec, c.Value(i))
 		}
-		rec = append(rec, rows.Col(target).Value(i))
+		truth := rows.Col(target).Value(i)
+		if k, err := strconv.Atoi(truth); err == nil && res.Classes != nil && !slices.Contains(res.Classes, truth) && k >= 0 && k < len(res.Classes) {
+			truth = res.Classes[k] // scikit-learn files hold class indices
+		}
+		rec = append(rec, truth)
 		if res.Classes != nil {
 			rec = append(rec, res.Label(i))
 			for _, p := range res.Probs[i*len(res.Classes) : (i+1)*len(res.Classes)] {

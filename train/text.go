@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/nn"
@@ -17,11 +16,12 @@ import (
 // without overlap.
 func prepareText(cfg *Config, p *prepared, out io.Writer) (*prepared, error) {
 	d := cfg.Data
-	raw, err := os.ReadFile(cfg.DataPath(d.Path))
+	// ReadText reads a .gz corpus decompressed (under a cap), and refuses
+	// special files and invalid UTF-8 naming the line.
+	text, err := data.ReadText(cfg.DataPath(d.Path), 0)
 	if err != nil {
 		return nil, err
 	}
-	text := string(raw)
 	if d.Limit > 0 && d.Limit < len(text) {
 		text = text[:d.Limit]
 	}

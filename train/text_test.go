@@ -1,6 +1,8 @@
 package train
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -47,5 +49,39 @@ train: {epochs: 2, batch_size: 16, optimizer: {lr: 0.01}}
 	out := lm.Generate(m.Spec.Vocab.Encode("call"), 20, 0.8, tensor.NewRNG(1))
 	if len(out) != 20 {
 		t.Fatalf("generated %d tokens", len(out))
+	}
+}
+
+// A gzipped corpus (*.txt.gz) trains on its text, not on the compressed
+// bytes: the vocabulary is the text's characters.
+func TestRunCharLMGzip(t *testing.T) {
+	dir := t.TempDir()
+	text := strings.Repeat("call me ishmael. some years ago. ", 60)
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(text))
+	w.Close()
+	if err := os.WriteFile(filepath.Join(dir, "t.txt.gz"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig(filepath.Join(dir, "c.yaml"), []byte(`data:
+  path: t.txt.gz
+  text: {level: char, seq: 16}
+model: {kind: transformer, causal: true, d_model: 8, heads: 2}
+train: {epochs: 1, batch_size: 16}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), cfg, filepath.Join(dir, "run"), RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chars := map[rune]bool{}
+	for _, r := range text {
+		chars[r] = true
+	}
+	if v := res.Model.Spec.Vocab; v == nil || v.Len() > len(chars)+2 {
+		t.Errorf("vocabulary of %d tokens for a text of %d distinct characters: trained on the compressed bytes?", v.Len(), len(chars))
 	}
 }

@@ -8,7 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/shenml/shen/internal/safeio"
 )
 
 // Validate fills defaults and checks every section and their
@@ -19,8 +20,8 @@ func (c *Config) Validate() error {
 		c.lines = map[string]int{}
 	}
 	c.setDefaults()
-	if err := checkRunName(c.Name); err != nil {
-		return c.errAt("name", "%v", err)
+	if err := safeio.CheckName(c.Name); err != nil {
+		return c.errAt("name", "%v; the run directory is one folder inside --out", err)
 	}
 	if err := c.validateNumbers(); err != nil {
 		return err
@@ -69,6 +70,18 @@ func (c *Config) validateData() error {
 		}
 	} else if d.Labels != "" {
 		return c.errAt("data.labels", "is only for format idx (format is %s)", d.Format)
+	}
+	if len(d.ClassNames) > 0 {
+		if d.Format != "idx" {
+			return c.errAt("data.class_names", "is only for format idx (image folders are named by their class, tables hold their labels)")
+		}
+		seen := map[string]bool{}
+		for i, n := range d.ClassNames {
+			if n == "" || seen[n] {
+				return c.errAt(fmt.Sprintf("data.class_names[%d]", i), "class name %q is empty or given twice", n)
+			}
+			seen[n] = true
+		}
 	}
 	if d.Header != nil && d.Format != "csv" && d.Format != "tsv" {
 		return c.errAt("data.header", "is only for csv and tsv files")
@@ -123,7 +136,7 @@ func (c *Config) validateFeatures() error {
 			return c.errAt(key+".name", "%q is the target, not a feature (only a forecasting window, target: next, takes past values of its target as input)", f.Name)
 		}
 		switch f.Type {
-		case "", "numeric", "category":
+		case "", "numeric", "category", "date":
 		case "text":
 			return c.errAt(key+".type", "text features need a sequence model, which shen train does not build yet")
 		case "image":
@@ -658,21 +671,6 @@ func yamlNumber(v any) (float64, bool) {
 		return float64(n), true
 	}
 	return 0, false
-}
-
-// checkRunName refuses a run name that is not one plain path element: the
-// run directory is <out>/<name>, and a name such as ".." or "a/b" would
-// write outside --out (and replace what is there).
-func checkRunName(name string) error {
-	switch {
-	case name == "" || name == "." || name == "..":
-		return fmt.Errorf("%q is not a name for the run directory", name)
-	case strings.ContainsAny(name, `/\`):
-		return fmt.Errorf("%q holds a path separator; the run directory is one folder inside --out", name)
-	case strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }) >= 0:
-		return fmt.Errorf("%q holds a control character or invalid UTF-8", name)
-	}
-	return nil
 }
 
 // validateNumbers refuses NaN and infinite numbers anywhere in the config,

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,6 +34,7 @@ func quickstartCmd() *cobra.Command {
 
 func trainCmd() *cobra.Command {
 	var cfgPath, out string
+	var force bool
 	var tf trainTuneFlags
 	c := &cobra.Command{
 		Use:   "train",
@@ -42,18 +44,22 @@ types and impossible combinations are errors naming file:line: key), then
 reads, cleans and splits the data, fits the preprocessing on the training
 split, trains with checkpoints, evaluates on the test split and writes
 OUT/<name>/{model/,metrics.jsonl,report.html,*.svg}. Running the same
-command again after a crash resumes from the last checkpoint.`,
+command again after a crash resumes from the last checkpoint; a finished
+run is kept unless --force replaces it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfgPath == "" {
-				return fmt.Errorf("train: --config is required")
+				return usagef("train: --config is required")
 			}
 			cfg, err := train.LoadConfigWith(cfgPath, tf.sets)
 			if err != nil {
 				return err
 			}
 			dir := filepath.Join(out, cfg.Name)
-			w := cmd.OutOrStdout()
+			if err := claimRunDir(dir, force); err != nil {
+				return err
+			}
+			w := output(cmd)
 			res, err := train.Run(cmd.Context(), cfg, dir, train.RunOptions{Out: w, OnEpoch: tf.onEpoch(w)})
 			if err != nil {
 				return err
@@ -74,6 +80,7 @@ command again after a crash resumes from the last checkpoint.`,
 	}
 	c.Flags().StringVar(&cfgPath, "config", "", "run config (YAML)")
 	c.Flags().StringVar(&out, "out", "runs", "folder that receives the run directory <out>/<name>")
+	c.Flags().BoolVar(&force, "force", false, "replace a finished run in <out>/<name> (an unfinished one resumes without it)")
 	tf.register(c)
 	return c
 }
@@ -87,7 +94,10 @@ func inspectCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
-				return fmt.Errorf("inspect: --model is required")
+				return usagef("inspect: --model is required")
+			}
+			if strings.HasSuffix(dir, ".onnx") {
+				return inspectONNX(cmd.OutOrStdout(), dir, asJSON)
 			}
 			m, err := model.Load(dir)
 			if err != nil {
@@ -157,6 +167,41 @@ func inspectCmd() *cobra.Command {
 	c.Flags().StringVar(&dir, "model", "", "model artifact folder")
 	c.Flags().BoolVar(&asJSON, "json", false, "print model.json")
 	return c
+}
+
+// output is where a command prints its results: standard output, or
+// nowhere under --quiet.
+func output(cmd *cobra.Command) io.Writer {
+	if q, _ := cmd.Flags().GetBool("quiet"); q {
+		return io.Discard
+	}
+	return cmd.OutOrStdout()
+}
+
+// notes is where a command prints what is not its result (notes,
+// summaries): standard error, or nowhere under --quiet.
+func notes(cmd *cobra.Command) io.Writer {
+	if q, _ := cmd.Flags().GetBool("quiet"); q {
+		return io.Discard
+	}
+	return cmd.ErrOrStderr()
+}
+
+// claimRunDir lets train use dir: a new or unfinished run (which then
+// resumes from its checkpoint) as it is; a finished run only with force,
+// which removes it first. It never removes a folder that is not a run
+// directory.
+func claimRunDir(dir string, force bool) error {
+	if _, err := os.Stat(filepath.Join(dir, train.ModelDir, model.SpecFile)); err != nil {
+		return nil // nothing finished there
+	}
+	if !force {
+		return fmt.Errorf("train: %s already holds a finished run; pass --force to replace it, or choose another --out or name", dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, train.RunLogFile)); err != nil {
+		return fmt.Errorf("train: --force: %s does not look like a run directory (no %s); remove it yourself", dir, train.RunLogFile)
+	}
+	return os.RemoveAll(dir)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -75,14 +75,6 @@ func mkOut(t testing.TB, dir string) {
 	}
 }
 
-func gzipped(t testing.TB, b []byte) []byte {
-	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
-}
-
 // irisCSV is a small labelled table in the iris artifact's columns.
 const irisCSV = "f0,f1,f2,f3,target\n5.1,3.5,1.4,0.2,0\n6.7,3.0,5.2,2.3,2\n5.9,3.0,4.2,1.5,1\n"
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,5 +172,52 @@ func TestConfigKeys(t *testing.T) {
 	out, err = run(t, "config", "keys")
 	if err != nil || !strings.Contains(out, "train.optimizer.lr") || !strings.Contains(out, "0.001") {
 		t.Errorf("shen config keys: %v\n%s", err, out)
+	}
+}
+
+// Exit statuses are documented: 1 for a failed command, 2 for a wrong
+// command line, 130 for an interrupt.
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"train"}, exitUsage},
+		{[]string{"nosuchcommand"}, exitUsage},
+		{[]string{"inspect", "--nosuchflag"}, exitUsage},
+		{[]string{"inspect", "extra-arg"}, exitUsage},
+		{[]string{"inspect", "--model", "/does/not/exist"}, exitFailed},
+	}
+	for _, c := range cases {
+		_, err := run(t, c.args...)
+		if err == nil || exitCode(err) != c.code {
+			t.Errorf("shen %s: error %v, exit %d, want %d", strings.Join(c.args, " "), err, exitCode(err), c.code)
+		}
+	}
+	if exitCode(fmt.Errorf("train: %w", context.Canceled)) != exitInterrupted {
+		t.Error("an interrupted run does not exit 130")
+	}
+}
+
+// A finished run is kept unless --force replaces it; --quiet prints
+// nothing.
+func TestTrainForceAndQuiet(t *testing.T) {
+	out := t.TempDir()
+	cfg := filepath.Join("..", "..", "testdata", "configs", "iris.yaml")
+	if o, err := run(t, "train", "--config", cfg, "--out", out, "--quiet"); err != nil || o != "" {
+		t.Fatalf("quiet train: %v, printed %q", err, o)
+	}
+	_, err := run(t, "train", "--config", cfg, "--out", out)
+	if err == nil || !strings.Contains(err.Error(), "already holds a finished run") || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("second train without --force: %v", err)
+	}
+	if _, err := run(t, "train", "--config", cfg, "--out", out, "--force", "--quiet"); err != nil {
+		t.Errorf("train --force: %v", err)
+	}
+	// --force never removes a folder that is not a run.
+	notRun := filepath.Join(out, "iris")
+	os.Remove(filepath.Join(notRun, "metrics.jsonl"))
+	if _, err := run(t, "train", "--config", cfg, "--out", out, "--force"); err == nil || !strings.Contains(err.Error(), "does not look like a run directory") {
+		t.Errorf("--force on a folder without a run log: %v", err)
 	}
 }

@@ -40,7 +40,7 @@ normalised with the statistics saved in the artifact.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" || file == "" {
-				return fmt.Errorf("evaluate: --model and --data are required")
+				return usagef("evaluate: --model and --data are required")
 			}
 			p, err := predict.Load(dir)
 			if err != nil {
@@ -171,7 +171,7 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 				return nil
 			}
 			if dir == "" || in == "" {
-				return fmt.Errorf("predict: --model and --input are required")
+				return usagef("predict: --model and --input are required")
 			}
 			p, err := predict.Load(dir)
 			if err != nil {
@@ -183,14 +183,14 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 			}
 			if f != nil {
 				if _, extra := p.Columns(f); len(extra) > 0 {
-					fmt.Fprintf(cmd.ErrOrStderr(), "note: the model does not read columns %s of %s (ignored; --keep passes them through)\n", strings.Join(extra, ", "), in)
+					fmt.Fprintf(notes(cmd), "note: the model does not read columns %s of %s (ignored; --keep passes them through)\n", strings.Join(extra, ", "), in)
 				}
 			}
 			passed, err := keptColumns(res, f, keep)
 			if err != nil {
 				return err
 			}
-			summariseNotes(cmd.ErrOrStderr(), res)
+			summariseNotes(notes(cmd), res)
 			return writePredictions(cmd, res, passed, out)
 		},
 	}
@@ -319,7 +319,7 @@ func writePredictions(cmd *cobra.Command, r *predict.Result, pt *passThrough, ou
 	if err := safeio.WriteFileAtomic(out, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d predictions to %s\n", r.N, out)
+	fmt.Fprintf(notes(cmd), "wrote %d predictions to %s\n", r.N, out)
 	return nil
 }
 

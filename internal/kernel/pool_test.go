@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // checkCoverage runs Parallel and verifies every index is visited exactly once.
@@ -164,6 +165,8 @@ func TestParallelNoAlloc(t *testing.T) {
 	}
 }
 
+// BenchmarkParallelOverhead times an empty two-chunk parallel-for called back
+// to back: the dispatch cost when the helper is already polling.
 func BenchmarkParallelOverhead(b *testing.B) {
 	defer SetThreads(SetThreads(2))
 	var sink atomic.Int64
@@ -171,5 +174,83 @@ func BenchmarkParallelOverhead(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Parallel(2, 1, fn)
+	}
+}
+
+// BenchmarkParallelWake times an empty two-chunk parallel-for whose helper
+// has parked (each call follows a pause longer than spinFor), and reports
+// how late the helper starts its chunk after the call began (wake_us): the
+// price of a parallel call after idle time, which is what a minimum grain
+// must repay.
+func BenchmarkParallelWake(b *testing.B) {
+	defer SetThreads(SetThreads(2))
+	var start time.Time
+	var lateNs atomic.Int64
+	var helped atomic.Int64
+	fn := func(lo, hi int) {
+		if lo > 0 {
+			lateNs.Add(int64(time.Since(start)))
+			helped.Add(1)
+			return
+		}
+		// The caller's chunk lasts long enough for any wake-up to land.
+		for time.Since(start) < 300*time.Microsecond {
+			cpuRelax()
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		time.Sleep(2 * spinFor)
+		b.StartTimer()
+		start = time.Now()
+		Parallel(2, 1, fn)
+	}
+	if h := helped.Load(); h > 0 {
+		b.ReportMetric(float64(lateNs.Load())/float64(h)/1e3, "wake_us")
+	}
+	b.ReportMetric(float64(helped.Load())/float64(b.N), "helped/op")
+}
+
+// TestContentionBackoff checks the backoff rule: a caller that waited for
+// its helpers far longer than its own chunk took runs the next calls alone,
+// for a doubling number of calls while that repeats, and a call whose
+// helpers kept pace resets it.
+func TestContentionBackoff(t *testing.T) {
+	soloLeft.Store(0)
+	soloNext.Store(minSolo)
+	defer func() { soloLeft.Store(0); soloNext.Store(minSolo) }()
+	judgeWait(50*time.Microsecond, 100*time.Microsecond) // kept pace
+	if runSolo() {
+		t.Fatal("solo after a call whose helpers kept pace")
+	}
+	for _, want := range []int{minSolo, 2 * minSolo, 4 * minSolo} {
+		judgeWait(5*time.Millisecond, 20*time.Microsecond) // held up
+		n := 0
+		for runSolo() {
+			n++
+		}
+		if n != want {
+			t.Fatalf("backoff ran %d calls alone, want %d", n, want)
+		}
+	}
+	judgeWait(0, 0)
+	judgeWait(5*time.Millisecond, 20*time.Microsecond)
+	n := 0
+	for runSolo() {
+		n++
+	}
+	if n != minSolo {
+		t.Fatalf("after a calm call the backoff is %d calls, want %d", n, minSolo)
+	}
+	// In backoff, Parallel still covers every index, on the caller, in the
+	// same chunks as with helpers (callers may sum per chunk).
+	defer SetThreads(SetThreads(2))
+	judgeWait(5*time.Millisecond, 0)
+	checkCoverage(t, 100, 1)
+	var chunks [][2]int
+	Parallel(100, 1, func(lo, hi int) { chunks = append(chunks, [2]int{lo, hi}) })
+	if runtime.GOMAXPROCS(0) >= 2 && (len(chunks) != 2 || chunks[0] != [2]int{0, 50} || chunks[1] != [2]int{50, 100}) {
+		t.Fatalf("solo Parallel ran chunks %v, want [0,50) and [50,100)", chunks)
 	}
 }

@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"unsafe"
 )
@@ -173,14 +172,18 @@ type gemmCtx struct {
 	// blocking of this call and the current N slice
 	kSlices, kcMax, ncMax int
 	jc, nc                int
-	chunks                int  // parallel chunks
+	chunks, helpers       int  // parallel chunks and participants (one packing buffer each)
 	splitN                bool // chunks split N strips instead of M strips
 
 	bstate []atomic.Int32 // per (K slice, strip): 0 unpacked, 1 packing, 2 packed
 
 	bbuf  []float32   // packed B of the N slice (all of K), shared
-	abuf  [][]float32 // packed A block, one per chunk
-	tiles [][]float32 // edge-tile scratch, one per chunk
+	abuf  [][]float32 // packed A block, one per participant
+	tiles [][]float32 // edge-tile scratch, one per participant
+	ownB  [][]float32 // per participant: a private copy of one B strip
+	// deferred holds, per participant, the strips of the current sweep that
+	// were being packed by another thread when it reached them.
+	deferred [][]int32
 }
 
 var freeCtx = make(chan *gemmCtx, 16)
@@ -210,30 +213,43 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	default:
 		g = new(gemmCtx)
 	}
-	mk := micro
 	g.transA, g.transB = transA, transB
 	g.m, g.n, g.k = m, n, k
 	g.alpha, g.beta = alpha, beta
 	g.a, g.b, g.c = a, b, c
 	g.lda, g.ldb, g.ldc = lda, ldb, ldc
-	g.mk = mk
-
-	threads := Threads()
+	threads := maxThreads()
 	if m*n*k < parWork {
 		threads = 1
 	}
+	g.plan(threads)
+
+	// One pool round trip per N slice. B is packed for the whole K depth of
+	// the slice, lazily and cooperatively: the first thread to need a strip
+	// packs it (claiming it with a CAS) and the others reuse it, so no
+	// barrier separates packing from computing. Odd chunks walk the strips
+	// backwards so that the threads pack disjoint halves at the start.
+	for jc := 0; jc < n; jc += g.ncMax {
+		g.startSlice(jc)
+		parallel(g.chunks, g.chunks, g.helpers, g)
+	}
+	g.a, g.b, g.c = nil, nil, nil
+	select {
+	case freeCtx <- g:
+	default:
+	}
+}
+
+// plan chooses the blocking and the chunking of the product set in g for
+// the given thread count, and sizes the buffers of each participant.
+func (g *gemmCtx) plan(threads int) {
+	mk := micro
+	g.mk = mk
+	m, n, k := g.m, g.n, g.k
 	mStrips := (m + mk.mr - 1) / mk.mr
 	// Split rows between threads when each gets a few strips; otherwise (short
-	// wide products) split the N strips and let each thread pack all of A.
-	chunks := threads
+	// wide products) split the N strips and let each chunk pack all of A.
 	g.splitN = mStrips < 4*threads
-	if g.splitN {
-		chunks = min(chunks, (min(n, ncBlk)+mk.nr-1)/mk.nr)
-	} else {
-		chunks = min(chunks, mStrips)
-	}
-	chunks = max(chunks, 1)
-	g.chunks = chunks
 
 	// Equal K slices no deeper than kcBlk: an uneven last slice wastes a pass.
 	kSlices := (k + kcBlk - 1) / kcBlk
@@ -248,71 +264,93 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	if need := kSlices * (ncMax / mk.nr); len(g.bstate) < need {
 		g.bstate = make([]atomic.Int32, need)
 	}
-	mcMax := min(mcBlk, (m+mk.mr-1)/mk.mr*mk.mr)
-	for len(g.abuf) < chunks {
+	items := mStrips
+	if g.splitN {
+		items = ncMax / mk.nr
+	}
+	g.chunks, g.helpers = gemmChunks(items, threads, 2*int64(m)*int64(ncMax)*int64(k))
+	for len(g.abuf) < g.helpers {
 		g.abuf = append(g.abuf, nil)
 		g.tiles = append(g.tiles, nil)
+		g.deferred = append(g.deferred, nil)
+		g.ownB = append(g.ownB, nil)
 	}
-	for i := 0; i < chunks; i++ {
+	mcMax := min(mcBlk, (m+mk.mr-1)/mk.mr*mk.mr)
+	for i := 0; i < g.helpers; i++ {
 		g.abuf[i] = grow(g.abuf[i], kcMax*mcMax)
 		g.tiles[i] = grow(g.tiles[i], mk.mr*mk.nr)
-	}
-
-	// One pool round trip per N slice. B is packed for the whole K depth of
-	// the slice, lazily and cooperatively: the first thread to need a strip
-	// packs it (claiming it with a CAS) and the others reuse it, so no
-	// barrier separates packing from computing. Odd chunks walk the strips
-	// backwards so that the threads pack disjoint halves at the start.
-	g.kSlices, g.kcMax, g.ncMax = kSlices, kcMax, ncMax
-	for jc := 0; jc < n; jc += ncMax {
-		g.jc, g.nc = jc, min(ncMax, n-jc)
-		nStrips := (g.nc + mk.nr - 1) / mk.nr
-		for i := range g.bstate[:nStrips*kSlices] {
-			g.bstate[i].Store(0)
+		g.ownB[i] = grow(g.ownB[i], kcMax*mk.nr)
+		if need := ncMax / mk.nr; cap(g.deferred[i]) < need {
+			g.deferred[i] = make([]int32, need)
 		}
-		parallel(chunks, 1, chunks, g)
 	}
-	g.a, g.b, g.c = nil, nil, nil
-	select {
-	case freeCtx <- g:
-	default:
+
+	g.kSlices, g.kcMax, g.ncMax = kSlices, kcMax, ncMax
+}
+
+// startSlice starts the N slice at column jc: no B strip is packed yet.
+func (g *gemmCtx) startSlice(jc int) {
+	g.jc, g.nc = jc, min(g.ncMax, g.n-jc)
+	nStrips := (g.nc + g.mk.nr - 1) / g.mk.nr
+	for i := range g.bstate[:nStrips*g.kSlices] {
+		g.bstate[i].Store(0)
 	}
 }
 
-// run is the pool entry point: chunks [lo,hi) of the compute phase.
-func (g *gemmCtx) run(lo, hi int) {
+// run is the pool entry point: chunks [lo,hi) of the compute phase, on the
+// packing buffers of participant slot.
+func (g *gemmCtx) run(lo, hi, slot int) {
 	for ch := lo; ch < hi; ch++ {
-		g.compute(ch)
+		g.compute(ch, slot)
 	}
 }
 
-// ensureB makes sure strip s of K slice pc is packed (state index idx): it
-// packs it if nobody has, or waits for the thread that is packing it. The
-// wait is short and cannot deadlock: state 1 is only held by a running
-// thread that is copying.
-func (g *gemmCtx) ensureB(buf []float32, idx, s, pc, kc int) {
+// minChunkFlops is the least work one chunk of a parallel Sgemm gets: about
+// 20 µs of one core, several times the cost of handing a chunk over, so
+// cutting a product finer for balance never costs more than it saves.
+const minChunkFlops = 1 << 21
+
+// chunksPerThread is how many chunks per thread a large product is cut into,
+// so that a helper that wakes late or is descheduled by another process
+// holds up at most a small share of the product (the others take the rest).
+const chunksPerThread = 4
+
+// gemmChunks decides how a product of the given flops over items strips is
+// cut: chunks pieces (each at least minChunkFlops and one strip) run by up
+// to helpers participants.
+func gemmChunks(items, threads int, flops int64) (chunks, helpers int) {
+	if threads <= 1 || items <= 1 {
+		return 1, 1
+	}
+	chunks = int(min(int64(items), int64(chunksPerThread*threads), max(flops/minChunkFlops, 1)))
+	return chunks, min(threads, chunks)
+}
+
+// claimB reports whether strip s of K slice pc (state index idx) is packed
+// and ready, packing it first when nobody has claimed it. It returns false,
+// without waiting, while another thread is packing it: the caller computes
+// other strips meanwhile and comes back (see compute).
+func (g *gemmCtx) claimB(buf []float32, idx, s, pc, kc int) bool {
 	f := &g.bstate[idx]
 	if f.Load() == 2 {
-		return
+		return true
 	}
 	if f.CompareAndSwap(0, 1) {
-		g.packB(buf, s, pc, kc)
+		nr := g.mk.nr
+		g.packB(buf[s*kc*nr:(s+1)*kc*nr], s, pc, kc)
 		f.Store(2)
-		return
+		return true
 	}
-	for f.Load() != 2 {
-		runtime.Gosched()
-	}
+	return f.Load() == 2
 }
 
 // packB packs N strip s of the current N slice for K rows [pc, pc+kc) into
-// buf (the K slice's part of the packed block): kc rows of nr values each,
-// zero-padded past the matrix edge.
-func (g *gemmCtx) packB(buf []float32, s, pc, kc int) {
+// dst (kc*nr floats): kc rows of nr values each, zero-padded past the matrix
+// edge.
+func (g *gemmCtx) packB(dst []float32, s, pc, kc int) {
 	nr := g.mk.nr
 	j0 := g.jc + s*nr
 	cols := min(nr, g.jc+g.nc-j0)
-	dst := buf[s*kc*nr : (s+1)*kc*nr]
 	if !g.transB {
 		src := g.b[pc*g.ldb+j0:]
 		ldb := g.ldb
@@ -365,7 +403,7 @@ func (g *gemmCtx) packA(dst []float32, i0, mc, pc, kc int) {
 
 // compute runs chunk ch of the current block: its share of M strips (or of N
 // strips when splitN), packing A in mcBlk-row blocks into its own buffer.
-func (g *gemmCtx) compute(ch int) {
+func (g *gemmCtx) compute(ch, slot int) {
 	mr, nr := g.mk.mr, g.mk.nr
 	nStrips := (g.nc + nr - 1) / nr
 	mStrips := (g.m + mr - 1) / mr
@@ -377,7 +415,8 @@ func (g *gemmCtx) compute(ch int) {
 		r0 = ch * mStrips / g.chunks * mr
 		r1 = min(g.m, (ch+1)*mStrips/g.chunks*mr)
 	}
-	abuf, tile := g.abuf[ch], g.tiles[ch]
+	abuf := g.abuf[slot]
+	deferred := g.deferred[slot]
 	mcStep := mcBlk / mr * mr
 	for ic := r0; ic < r1; ic += mcStep {
 		mc := min(mcStep, r1-ic)
@@ -389,35 +428,64 @@ func (g *gemmCtx) compute(ch int) {
 			}
 			g.packA(abuf, ic, mc, pc, kc)
 			bblk := g.bbuf[pc*g.ncMax:]
+			base := pc / g.kcMax * nStrips
+			// Sweep the strips, skipping any that another thread is still
+			// packing, then come back for those.
+			nDeferred := 0
 			for it := s0; it < s1; it++ {
 				s := it
 				if ch%2 == 1 {
 					s = s0 + s1 - 1 - it
 				}
-				g.ensureB(bblk, pc/g.kcMax*nStrips+s, s, pc, kc)
-				j := g.jc + s*nr
-				cols := min(nr, g.jc+g.nc-j)
-				bp := &bblk[s*kc*nr]
-				for ir := 0; ir < mc; ir += mr {
-					rows := min(mr, mc-ir)
-					ap := &abuf[ir*kc]
-					ci := (ic+ir)*g.ldc + j
-					if rows == mr && cols == nr {
-						g.mk.fn(kc, ap, bp, &g.c[ci], g.ldc, beta)
-						continue
-					}
-					g.mk.fn(kc, ap, bp, &tile[0], nr, 0)
-					for i := 0; i < rows; i++ {
-						crow := g.c[ci+i*g.ldc : ci+i*g.ldc+cols]
-						trow := tile[i*nr : i*nr+cols]
-						if beta == 0 {
-							copy(crow, trow)
-						} else {
-							for jj, v := range trow {
-								crow[jj] = v + beta*crow[jj]
-							}
-						}
-					}
+				if !g.claimB(bblk, base+s, s, pc, kc) {
+					deferred[nDeferred] = int32(s)
+					nDeferred++
+					continue
+				}
+				g.strip(slot, abuf, &bblk[s*kc*nr], ic, mc, s, kc, beta)
+			}
+			// Still in flight means the packer is slow or lost its core to
+			// another process; copying the strip privately costs a
+			// microsecond or two, waiting for it an unknown time.
+			for _, s := range deferred[:nDeferred] {
+				si := int(s)
+				if g.bstate[base+si].Load() == 2 {
+					g.strip(slot, abuf, &bblk[si*kc*nr], ic, mc, si, kc, beta)
+					continue
+				}
+				own := g.ownB[slot][:kc*nr]
+				g.packB(own, si, pc, kc)
+				g.strip(slot, abuf, &own[0], ic, mc, si, kc, beta)
+			}
+		}
+	}
+}
+
+// strip multiplies the packed A block (rows ic..ic+mc) by packed B strip s
+// (at bp) of the current K slice into C, through the edge-tile scratch where the tile is
+// partial.
+func (g *gemmCtx) strip(slot int, abuf []float32, bp *float32, ic, mc, s, kc int, beta float32) {
+	mr, nr := g.mk.mr, g.mk.nr
+	tile := g.tiles[slot]
+	j := g.jc + s*nr
+	cols := min(nr, g.jc+g.nc-j)
+	for ir := 0; ir < mc; ir += mr {
+		rows := min(mr, mc-ir)
+		ap := &abuf[ir*kc]
+		ci := (ic+ir)*g.ldc + j
+		if rows == mr && cols == nr {
+			g.mk.fn(kc, ap, bp, &g.c[ci], g.ldc, beta)
+			continue
+		}
+		g.mk.fn(kc, ap, bp, &tile[0], nr, 0)
+		for i := 0; i < rows; i++ {
+			crow := g.c[ci+i*g.ldc : ci+i*g.ldc+cols]
+			trow := tile[i*nr : i*nr+cols]
+			if beta == 0 {
+				copy(crow, trow)
+			} else {
+				for jj, v := range trow {
+					crow[jj] = v + beta*crow[jj]
 				}
 			}
 		}

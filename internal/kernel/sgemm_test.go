@@ -272,6 +272,13 @@ func BenchmarkSgemm(b *testing.B) {
 		{"mlp_fwd", 256, 512, 784, false, false}, // X[256x784]·W[784x512]
 		{"mlp_dW", 784, 512, 256, true, false},   // Xᵀ·dY
 		{"mlp_dX", 256, 784, 512, false, true},   // dY·Wᵀ
+		// One batch-64 step of the MNIST MLP (784-512-256-10): the small
+		// products where two threads must still beat one.
+		{"b64_fwd1", 64, 512, 784, false, false},
+		{"b64_dW1", 784, 512, 64, true, false},
+		{"b64_fwd2", 64, 256, 512, false, false},
+		{"b64_dW2", 512, 256, 64, true, false},
+		{"b64_dX2", 64, 512, 256, false, true},
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, s := range shapes {
@@ -294,6 +301,54 @@ func BenchmarkSgemm(b *testing.B) {
 				}
 				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
+		}
+	}
+}
+
+// TestSgemmStripInFlight drives the blocked product by hand as two
+// participants would, with some B strips marked as being packed by a third
+// thread that never finishes (it lost its core): the participants must copy
+// those strips privately instead of waiting, and the result must not change.
+func TestSgemmStripInFlight(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct {
+		m, n, k        int
+		transA, transB bool
+		beta           float32
+	}{
+		{100, 70, 300, false, false, 0},
+		{40, 300, 200, true, true, 0.5},
+		{130, 33, 520, false, true, 1},
+	} {
+		lda, ldb := tc.k, tc.n
+		if tc.transA {
+			lda = tc.m
+		}
+		if tc.transB {
+			ldb = tc.k
+		}
+		a, b, c := randSlice(r, tc.m*tc.k), randSlice(r, tc.k*tc.n), randSlice(r, tc.m*tc.n)
+		want, mag := naiveGemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 0.75, a, lda, b, ldb, tc.beta, c, tc.n)
+		g := &gemmCtx{transA: tc.transA, transB: tc.transB, m: tc.m, n: tc.n, k: tc.k, alpha: 0.75, beta: tc.beta,
+			a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: tc.n}
+		g.plan(2)
+		if g.helpers != 2 {
+			t.Fatalf("%dx%dx%d: plan gave %d helpers, want 2", tc.m, tc.n, tc.k, g.helpers)
+		}
+		for jc := 0; jc < tc.n; jc += g.ncMax {
+			g.startSlice(jc)
+			nStrips := (g.nc + g.mk.nr - 1) / g.mk.nr
+			for i := 0; i < nStrips*g.kSlices; i += 3 {
+				g.bstate[i].Store(1) // held by a packer that is not running
+			}
+			for ch := 0; ch < g.chunks; ch++ {
+				g.compute(ch, ch%2)
+			}
+		}
+		for i, w := range want {
+			if d := math.Abs(float64(c[i]) - w); d > 1e-5*mag[i]+1e-6 {
+				t.Fatalf("%dx%dx%d: c[%d]=%v, want %v", tc.m, tc.n, tc.k, i, c[i], w)
+			}
 		}
 	}
 }

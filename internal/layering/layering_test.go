@@ -29,9 +29,12 @@ var forbidden = map[string][]string{
 	"metrics": {"model", "predict", "report", "train"},
 	"report":  {"predict", "train"},
 	"predict": {"report", "train"},
+	"quant":   {"data", "model", "predict", "train", "serve", "monitor", "tune", "onnx"},
+	"fit":     {"model", "predict", "train", "serve", "monitor", "tune"},
+	"onnx":    {"predict", "train", "serve", "monitor", "tune"},
+	"tune":    {"serve", "monitor"},
 	"serve":   {"train", "tune"},
 	"monitor": {"train", "tune", "serve"},
-	"onnx":    {"train"},
 }
 
 // imports returns each package's imports of this module (non-test files).

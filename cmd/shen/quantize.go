@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/shenml/shen/metrics"
+	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/predict"
+	"github.com/shenml/shen/quant"
+	"github.com/shenml/shen/tensor"
+	"github.com/spf13/cobra"
+)
+
+func quantizeCmd() *cobra.Command {
+	var dir, calib, out, eval string
+	var samples int
+	c := &cobra.Command{
+		Use:   "quantize",
+		Short: "Quantise a model's Linear and Conv2D layers to int8 for serving, calibrated on sample inputs",
+		Long: `quantize writes a copy of the artifact in --model to --out whose model.json
+records an int8 quantisation (per-output-channel symmetric weights, per-tensor
+input scales fitted on --calibration, int32 sums): model.Load, shen predict,
+evaluate and serve then run those layers in int8. The calibration file is
+read as evaluate reads its data (IDX or image files for image models, a
+table for table models); its first --samples rows are used. With --eval,
+the float and the int8 model are both evaluated on that labelled file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir == "" || calib == "" || out == "" {
+				return fmt.Errorf("quantize: --model, --calibration and --out are required")
+			}
+			if samples <= 0 {
+				return fmt.Errorf("quantize: --samples must be positive, got %d", samples)
+			}
+			return quantize(cmd.OutOrStdout(), dir, calib, out, eval, samples)
+		},
+	}
+	c.Flags().StringVar(&dir, "model", "", "model artifact folder (float32)")
+	c.Flags().StringVar(&calib, "calibration", "", "inputs to fit the activation scales on")
+	c.Flags().StringVar(&out, "out", "", "folder for the quantised artifact")
+	c.Flags().StringVar(&eval, "eval", "", "labelled data to evaluate the float and the int8 model on (optional)")
+	c.Flags().IntVar(&samples, "samples", 1000, "calibration samples to use")
+	return c
+}
+
+func quantize(w io.Writer, dir, calib, out, eval string, samples int) error {
+	m, err := model.Load(dir)
+	if err != nil {
+		return err
+	}
+	if m.Spec.Quantization != nil {
+		return fmt.Errorf("quantize: %s is already quantised (%s)", dir, m.Spec.Quantization.Scheme)
+	}
+	p, err := predict.New(m)
+	if err != nil {
+		return err
+	}
+	x, n, err := calibrationInputs(p, calib)
+	if err != nil {
+		return fmt.Errorf("quantize: %s: %w", calib, err)
+	}
+	n = min(n, samples)
+	in := append([]int{n}, p.InputShape()...)
+	spec, err := quant.Calibrate(m.Net, tensor.FromSlice(x[:n*p.InputSize()], in...), 256)
+	if err != nil {
+		return fmt.Errorf("quantize: %s: %w", dir, err)
+	}
+	m.Spec.Quantization = spec
+	if err := m.Save(out); err != nil {
+		return err
+	}
+	q, err := predict.Load(out) // what serving will run
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "quantised %d layers of %s to int8 (%s, %s calibration on %d samples of %s) -> %s\n",
+		len(spec.Layers), m.Spec.Name, spec.Scheme, spec.Calibration, spec.Samples, calib, out)
+	for _, l := range spec.Layers {
+		fmt.Fprintf(w, "  %-10s %-7s input max %-10.4g scale %.4g\n", l.Name, l.Kind, l.InputMax, l.InputScale)
+	}
+	if eval == "" {
+		return nil
+	}
+	for _, e := range []struct {
+		name string
+		p    *predict.Predictor
+	}{{"float32", p}, {"int8", q}} {
+		ev, err := evaluateFile(e.p, eval)
+		if err != nil {
+			return fmt.Errorf("quantize: --eval %s: %w", eval, err)
+		}
+		fmt.Fprintf(w, "%-8s on %s (%d samples):", e.name, eval, ev.Samples)
+		for _, k := range sortedKeys(ev.Metrics) {
+			fmt.Fprintf(w, " %s %.4f", k, ev.Metrics[k])
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// calibrationInputs reads path as model inputs: n samples, sample-major.
+func calibrationInputs(p *predict.Predictor, path string) ([]float32, int, error) {
+	switch p.Kind() {
+	case predict.Image:
+		s, err := p.ReadImages(path, "")
+		if err != nil {
+			return nil, 0, err
+		}
+		return s.X, s.N, nil
+	case predict.Table, predict.Tensor:
+		f, err := predict.ReadTable(path)
+		if err != nil {
+			return nil, 0, err
+		}
+		x, _, err := p.FrameFeatures(f, p.LabelColumn(f))
+		if err != nil {
+			return nil, 0, err
+		}
+		return x, len(x) / p.InputSize(), nil
+	}
+	return nil, 0, fmt.Errorf("quantize takes image and table models; this one takes %s", p.Kind())
+}
+
+// evaluateFile evaluates p on a labelled file as shen evaluate does.
+func evaluateFile(p *predict.Predictor, path string) (*metrics.Evaluation, error) {
+	if p.Kind() == predict.Image {
+		s, err := p.ReadImages(path, "")
+		if err != nil {
+			return nil, err
+		}
+		return p.EvaluateImages(s)
+	}
+	f, err := predict.ReadTable(path)
+	if err != nil {
+		return nil, err
+	}
+	return p.EvaluateFrame(f, p.LabelColumn(f))
+}
