@@ -3,7 +3,8 @@
 # same search space, objective and budget (N trials, one at a time, no
 # pruning), on tabular configs from configs/. Optuna drives `shen train
 # --set ...` per trial (bench/tune_optuna.py), so the three samplers face
-# the identical objective: the best epoch's validation loss.
+# the identical objective: the best epoch's validation loss. Shen TPE also
+# runs with ASHA pruning (shen-tpe-asha) to show what pruning saves.
 # Reports the best value reached (mean and sd over the seeds) and wall time.
 #   sh bench/tune.sh [TRIALS=20] [SEEDS=5]
 set -eu
@@ -14,14 +15,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/shen" ./cmd/shen
 echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; $TRIALS trials, seeds 1..$SEEDS"
-space() { # SAMPLER SEED
+space() { # SAMPLER SEED [PRUNER]
 	cat <<YAML
 metric: loss
 goal: minimize
 trials: $TRIALS
 parallel: 1
 sampler: $1
-pruner: none
+pruner: ${3:-none}
 seed: $2
 parameters:
   train.optimizer.lr: {space: loguniform, lower: 0.0001, upper: 0.1}
@@ -38,12 +39,12 @@ print(min(x for x in v if x is not None))' "$1"
 }
 for cfg in iris breast_cancer; do
 	for s in $(seq 1 "$SEEDS"); do
-		for sampler in tpe random; do
-			space "$sampler" "$s" > "$work/space.yaml"
+		for variant in tpe random tpe-asha; do
+			space "${variant%-asha}" "$s" "$([ "$variant" = tpe-asha ] && echo asha || echo none)" > "$work/space.yaml"
 			t0=$(date +%s.%N)
-			"$work/shen" tune --config "configs/$cfg.yaml" --space "$work/space.yaml" --out "$work/$cfg-$sampler-$s" > /dev/null
+			"$work/shen" tune --config "configs/$cfg.yaml" --space "$work/space.yaml" --out "$work/$cfg-$variant-$s" > /dev/null
 			t1=$(date +%s.%N)
-			echo "$cfg shen-$sampler $s $(best_of "$work/$cfg-$sampler-$s") $(echo "$t1 - $t0" | bc)"
+			echo "$cfg shen-$variant $s $(best_of "$work/$cfg-$variant-$s") $(echo "$t1 - $t0" | bc)"
 		done
 		space tpe "$s" > "$work/space.yaml"
 		/usr/bin/python3 bench/tune_optuna.py "$work/shen" "configs/$cfg.yaml" "$work/space.yaml" "$s" "$TRIALS" "$work/optuna-$cfg-$s" |

@@ -93,6 +93,13 @@ func (h *Hub) WatchServerMetrics(ctx context.Context, g prometheus.Gatherer, nam
 				continue
 			}
 			p := prev[k]
+			if t.req == p.req && len(prev) > 0 {
+				// No request since the last poll: no new evidence, so the
+				// last error rate and latency stand (and alerts do not
+				// clear merely because traffic paused).
+				cur[k] = p
+				continue
+			}
 			st := ServerStats{Requests: uint64(t.req), Failures: uint64(t.fail)}
 			if dr := t.req - p.req; dr > 0 {
 				st.ErrorRate = (t.fail - p.fail) / dr

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/nn"
@@ -98,6 +99,11 @@ type ImportOptions struct {
 	// InputShape gives the input's per-sample shape (without the batch),
 	// needed when the graph declares sizes other than the batch dynamic.
 	InputShape []int
+	// Preprocessing is a fitted table pipeline (data.Pipeline.Save's
+	// JSON, read with data.LoadPipeline) whose features the graph takes:
+	// the artifact then takes raw records, column by column, as models
+	// Shen trained do, and monitoring profiles those columns.
+	Preprocessing *data.Pipeline
 }
 
 // Import reads and plans the ONNX file src (so that a model Shen cannot
@@ -191,7 +197,7 @@ func specFor(m *Model, opt ImportOptions) (model.Spec, error) {
 	if n := len(out.Dims); n > 1 && out.Dims[n-1] > 0 {
 		outputs = out.Dims[n-1]
 	}
-	spec := model.Spec{Name: opt.Name, Task: opt.Task, Labels: opt.Labels,
+	spec := model.Spec{Name: opt.Name, Task: opt.Task, Labels: opt.Labels, Preprocessing: opt.Preprocessing,
 		Architecture: model.Architecture{Kind: "onnx", Input: shape, Outputs: outputs}}
 	if spec.Task == "" {
 		spec.Task = model.TaskRegression
@@ -211,6 +217,16 @@ func specFor(m *Model, opt ImportOptions) (model.Spec, error) {
 	spec.Signature = model.Signature{
 		Inputs:  []model.Tensor{{Name: in.Name, Datatype: v2Type(in.DType), Shape: append([]int{-1}, shape...)}},
 		Outputs: []model.Tensor{{Name: out.Name, Datatype: v2Type(out.DType), Shape: outShape}},
+	}
+	if p := opt.Preprocessing; p != nil { // raw columns in, as a trained table model takes them
+		spec.Signature.Inputs = nil
+		for _, f := range p.Inputs() {
+			dt := "FP32"
+			if f.Type == data.Categorical {
+				dt = "BYTES"
+			}
+			spec.Signature.Inputs = append(spec.Signature.Inputs, model.Tensor{Name: f.Name, Datatype: dt, Shape: []int{-1}})
+		}
 	}
 	return spec, nil
 }

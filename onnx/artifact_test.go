@@ -1,6 +1,8 @@
 package onnx
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,5 +99,45 @@ func TestImportDynamicInput(t *testing.T) {
 	}
 	if got := m.Spec.Architecture.Input; len(got) != 2 || got[0] != 7 {
 		t.Errorf("input %v", got)
+	}
+}
+
+// Layer is safe for concurrent use: goroutines predicting at once get
+// what one goroutine gets, batch sizes mixed.
+func TestLayerConcurrent(t *testing.T) {
+	mp, err := ReadFile(filepath.Join("..", "testdata", "onnx", "torch", "cnn_bn", "model.onnx"), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Compile(mp, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer, err := NewLayer(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 3))
+	a, b := randTensor(r, 1, 1, 14, 14), randTensor(r, 4, 1, 14, 14)
+	inputs := []*tensor.Tensor{tensor.FromSlice(a.F, a.Shape...), tensor.FromSlice(b.F, b.Shape...)}
+	want := []*tensor.Tensor{layer.Forward(inputs[0]), layer.Forward(inputs[1])}
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 20 {
+				k := (g + i) % 2
+				got := layer.Forward(inputs[k])
+				if maxAbsDiff(got, want[k]) != 0 {
+					errs <- fmt.Errorf("goroutine %d call %d differs", g, i)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -204,7 +204,11 @@ func sameShape(a, b []int) bool {
 
 // WriteReport prints one line per output check and a summary line.
 func (r *CheckResult) WriteReport(w io.Writer) {
+	passed := 0
 	for _, o := range r.Outputs {
+		if o.Pass {
+			passed++
+		}
 		status := "pass"
 		if !o.Pass {
 			status = "FAIL"
@@ -215,4 +219,5 @@ func (r *CheckResult) WriteReport(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+	fmt.Fprintf(w, "%d of %d outputs pass\n", passed, len(r.Outputs))
 }

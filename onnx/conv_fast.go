@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"math"
+	"runtime"
 
 	"github.com/shenml/shen/internal/kernel"
 )
@@ -204,6 +205,7 @@ type shiftArgs struct {
 	xlen         int
 	padTop       int
 	padLeft      int
+	parts        int            // output-channel slices per image (several when images are fewer than workers)
 	bufs         [][]float32    // per worker: padded image then result rows
 	free         chan []float32 // idle worker buffers
 }
@@ -243,7 +245,10 @@ func convShift(x *exec, g *geom, a, wt, bias, out *Tensor, relu bool) {
 			}
 		}
 	}
-	workers := max(1, min(kernel.Threads(), nb))
+	workers := max(1, min(kernel.Threads(), runtime.GOMAXPROCS(0)))
+	// Fewer images than workers: each image's output channels are split.
+	s.parts = max(1, min(workers/nb, m/8))
+	workers = min(workers, nb*s.parts)
 	if s.free == nil || cap(s.free) < workers {
 		s.free = make(chan []float32, workers)
 	}
@@ -260,24 +265,31 @@ func convShift(x *exec, g *geom, a, wt, bias, out *Tensor, relu bool) {
 	}
 	s.padTop, s.padLeft = g.padB[1], g.padB[2]
 	j.op = "shift"
-	kernel.Parallel(nb, 1, j.fn)
+	kernel.Parallel(nb*s.parts, 1, j.fn)
 }
 
-// shiftImages runs images lo..hi on one worker buffer.
+// shiftImages runs work units lo..hi (image u/parts, channel slice
+// u%parts) on one worker buffer.
 func (s *shiftArgs) shiftImages(lo, hi int) {
 	buf := <-s.free
 	defer func() { s.free <- buf }()
 	xpad, res := buf[:s.xlen], buf[s.xlen:]
 	c, H, W, m := s.c, s.H, s.W, s.m
-	for n := lo; n < hi; n++ {
+	for u := lo; u < hi; u++ {
+		n, part := u/s.parts, u%s.parts
+		i0, i1 := part*m/s.parts, (part+1)*m/s.parts
 		img := s.a.F[n*c*H*W:]
 		for ch := 0; ch < c; ch++ {
 			for y := 0; y < H; y++ {
 				copy(xpad[ch*s.plane+(y+s.padTop)*s.wp+s.padLeft:][:W], img[(ch*H+y)*W:][:W])
 			}
 		}
-		kernel.ShiftGemm(m, s.np, s.K, s.off, xpad, s.wtT, m, res, s.pad, s.bias)
-		for i := 0; i < m; i++ {
+		var bias []float32
+		if s.bias != nil {
+			bias = s.bias[i0:]
+		}
+		kernel.ShiftGemm(i1-i0, s.np, s.K, s.off, xpad, s.wtT[i0:], m, res[i0*s.pad:], s.pad, bias)
+		for i := i0; i < i1; i++ {
 			dst := s.out.F[(n*m+i)*s.OH*s.OW:][:s.OH*s.OW]
 			for y := 0; y < s.OH; y++ {
 				copy(dst[y*s.OW:(y+1)*s.OW], res[i*s.pad+y*s.wp:])

@@ -3,11 +3,14 @@ package onnx
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/tensor"
+	"google.golang.org/protobuf/proto"
 )
 
 // prepModel fits a pipeline with every step ONNX can express on a small
@@ -99,4 +102,37 @@ func TestExportPreprocessing(t *testing.T) {
 		}
 		assertClose(t, outs[0], NewFloat(want.Data(), want.Shape()...), 1e-5)
 	}
+}
+
+// A model exported without its pipeline and imported with it takes raw
+// columns again and predicts what the original artifact does.
+func TestImportWithPreprocessing(t *testing.T) {
+	m, rows := prepModel(t)
+	mp, err := Export(m, ExportOptions{Opset: 17})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := proto.Marshal(mp)
+	src := filepath.Join(t.TempDir(), "net.onnx")
+	if err := os.WriteFile(src, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := Import(src, dir, ImportOptions{Labels: []string{"no", "yes"}, Preprocessing: m.Spec.Preprocessing}); err != nil {
+		t.Fatal(err)
+	}
+	art, err := model.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(art.Spec.Signature.Inputs); got != len(m.Spec.Preprocessing.Inputs()) {
+		t.Fatalf("signature has %d inputs", got)
+	}
+	feats, width, err := art.Spec.Preprocessing.TransformRows(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.FromSlice(feats, len(feats)/width, width)
+	got, want := art.Predict(x), m.Predict(x)
+	assertClose(t, NewFloat(got.Data(), got.Shape()...), NewFloat(want.Data(), want.Shape()...), 1e-6)
 }

@@ -1,8 +1,11 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/shenml/shen/internal/kernel"
 )
@@ -276,6 +279,9 @@ func buildVariadic(n *node) (opFunc, error) {
 		shapes := make([][]int, len(in))
 		for i, t := range in {
 			if !t.DType.isFloat() {
+				if op == "Max" || op == "Min" {
+					return variadicInt(x, op, in, out[0])
+				}
 				return fmt.Errorf("not defined for %s", t.DType)
 			}
 			shapes[i] = t.Shape
@@ -568,6 +574,9 @@ func castTo(a, out *Tensor, dt DType) error {
 	default:
 		return fmt.Errorf("cast to %s is not supported", dt)
 	}
+	if a.DType == String {
+		return castString(a, out, dt)
+	}
 	out.set(dt, a.Shape)
 	switch {
 	case a.DType.isFloat() && dt.isFloat():
@@ -610,4 +619,57 @@ func wrapInt(v int64, dt DType) int64 {
 		return int64(uint8(v))
 	}
 	return v
+}
+
+// variadicInt is Max or Min of integer tensors with broadcasting.
+func variadicInt(x *exec, op string, in []*Tensor, out *Tensor) error {
+	shapes := make([][]int, len(in))
+	for i, t := range in {
+		if t.DType.isFloat() {
+			return fmt.Errorf("operands of types %s and %s", in[0].DType, t.DType)
+		}
+		shapes[i] = t.Shape
+	}
+	shape, err := broadcastShape(nil, shapes...)
+	if err != nil {
+		return err
+	}
+	out.set(in[0].DType, shape)
+	p := &x.bp
+	for k, t := range in {
+		if err := p.plan(out, t); err != nil {
+			return err
+		}
+		p.rows(func(off int, offs []int, n int) {
+			s := p.inner(1)
+			for i := 0; i < n; i++ {
+				v := t.I[offs[1]+i*s]
+				if k == 0 || (op == "Max" && v > out.I[off+i]) || (op == "Min" && v < out.I[off+i]) {
+					out.I[off+i] = v
+				}
+			}
+		})
+	}
+	return nil
+}
+
+// castString parses strings into numbers as ONNX Cast does ("INF",
+// "-inf" and "NaN" included).
+func castString(a, out *Tensor, dt DType) error {
+	out.set(dt, a.Shape)
+	for i, s := range a.S {
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return fmt.Errorf("cannot cast %q to %s", s, dt)
+		}
+		switch {
+		case dt.isFloat():
+			out.F[i] = float32(v)
+		case dt == Bool:
+			out.I[i] = b2i(v != 0)
+		default:
+			out.I[i] = wrapInt(int64(v), dt)
+		}
+	}
+	return nil
 }

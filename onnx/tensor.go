@@ -22,6 +22,7 @@ const (
 	Double DType = 11
 )
 
+// String is the type's name in Go terms (float32, int64, ...).
 func (d DType) String() string {
 	switch d {
 	case Float:

@@ -217,7 +217,12 @@ func im2col(dst, x []int8, g convShape, k, kp int) {
 					line := plane[iy*g.w : (iy+1)*g.w]
 					ix0 := ox*g.sw - g.pw
 					if g.dw == 1 && ix0 >= 0 && ix0+g.kw <= g.w {
-						copy(seg, line[ix0:]) // inside the input: one run
+						// Inside the input: one run, a few bytes (a loop,
+						// where copy's call would cost more than the move).
+						src := line[ix0 : ix0+len(seg)]
+						for kx := range seg {
+							seg[kx] = src[kx]
+						}
 						continue
 					}
 					for kx := range seg {

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -226,9 +225,11 @@ func decodeImages(instances []json.RawMessage) ([]image.Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("instance %d: base64: %w", i, err)
 		}
-		img, _, err := image.Decode(bytes.NewReader(b))
+		// DecodeImage reads the header first: an image declaring more
+		// pixels than data.MaxImagePixels is refused before decoding.
+		img, err := data.DecodeImage(b, fmt.Sprintf("instance %d", i))
 		if err != nil {
-			return nil, fmt.Errorf("instance %d: decoding the image (PNG or JPEG): %w", i, err)
+			return nil, err
 		}
 		imgs[i] = img
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -147,8 +149,19 @@ func TestV1Images(t *testing.T) {
 			t.Errorf("image %d: %v, predict says %s %v", i, m, want.Label(i), want.Probs[3*i:3*i+3])
 		}
 	}
+	// A valid PNG header declaring 100000 x 100000 pixels: refused from
+	// its header, before any decoding allocates.
+	var bomb bytes.Buffer
+	bomb.WriteString("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR")
+	binary.Write(&bomb, binary.BigEndian, [2]uint32{100000, 100000})
+	bomb.Write([]byte{8, 0, 0, 0, 0})
+	binary.Write(&bomb, binary.BigEndian, crc32.ChecksumIEEE(bomb.Bytes()[12:]))
+	status, resp, _ = call(t, "POST", ts.url+"/v1/models/digits:predict", `{"instances":["`+base64.StdEncoding.EncodeToString(bomb.Bytes())+`"]}`, nil)
+	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, "instance 0") {
+		t.Errorf("a PNG declaring 10^10 pixels: %d %v", status, resp)
+	}
 	status, resp, _ = call(t, "POST", ts.url+"/v1/models/digits:predict", `{"instances":["bm90IGFuIGltYWdl"]}`, nil)
-	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, "instance 0: decoding the image") {
+	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, "instance 0: image: unknown format") {
 		t.Errorf("not an image: %d %v", status, resp)
 	}
 }

@@ -1,13 +1,13 @@
 package serve
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"slices"
 
+	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/predict"
 	"github.com/shenml/shen/serve/inference"
 )
@@ -173,9 +173,9 @@ func prepareRaw(v *version, ts []rawTensor) ([]float32, int, []map[string]any, e
 		}
 		imgs := make([]image.Image, len(ts[0].strs))
 		for i, b := range ts[0].strs {
-			img, _, err := image.Decode(bytes.NewReader(b))
+			img, err := data.DecodeImage(b, fmt.Sprintf("input %q element %d", ts[0].name, i))
 			if err != nil {
-				return nil, 0, nil, fmt.Errorf("input %q element %d: decoding the image (PNG or JPEG): %w", ts[0].name, i, err)
+				return nil, 0, nil, err
 			}
 			imgs[i] = img
 		}

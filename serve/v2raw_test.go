@@ -137,7 +137,7 @@ func TestV2EncodedImages(t *testing.T) {
 		t.Errorf("gRPC PNG: %v %v", r, err)
 	}
 	status, resp, _ = call(t, "POST", ts.url+"/v2/models/digits/infer", `{"inputs":[{"name":"image","shape":[1],"datatype":"BYTES","data":["not a png"]}]}`, nil)
-	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, "decoding the image") {
+	if msg, _ := resp["error"].(string); status != 400 || !strings.Contains(msg, `input "image" element 0: image: unknown format`) {
 		t.Errorf("not an image: %d %v", status, resp)
 	}
 }

@@ -60,13 +60,19 @@ func (s scale) at(v float64) float64 {
 
 // ticks returns about five round values inside the scale.
 func (s scale) ticks() []float64 {
-	if s.log {
-		var t []float64
-		for e := math.Ceil(s.lo); e <= s.hi; e++ {
-			t = append(t, math.Pow(10, e))
-		}
-		if len(t) > 0 {
-			return t
+	if s.log { // powers of ten, with 2 and 5 times them when the range is short
+		for _, ms := range [][]float64{{1}, {1, 2, 5}} {
+			var t []float64
+			for e := math.Floor(s.lo); e <= s.hi; e++ {
+				for _, m := range ms {
+					if v := m * math.Pow(10, e); math.Log10(v) >= s.lo && math.Log10(v) <= s.hi {
+						t = append(t, v)
+					}
+				}
+			}
+			if len(t) >= 3 {
+				return t
+			}
 		}
 	}
 	lo, hi := s.lo, s.hi

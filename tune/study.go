@@ -39,6 +39,8 @@ type Options struct {
 	Out io.Writer
 	// Cores is the number of threads shared among the running trials
 	// (0: GOMAXPROCS): each trial's kernels use Cores/Parallel of them.
+	// The kernel thread count is process-wide, so one process runs one
+	// study at a time.
 	Cores int
 }
 
@@ -64,6 +66,8 @@ type study struct {
 	pruner  Pruner
 	journal *Journal
 	limit   int // most trials (0: none)
+
+	copyMu sync.Mutex // one copy to best/ at a time
 
 	mu       sync.Mutex
 	trials   []*TrialRecord // by number
@@ -365,13 +369,11 @@ func (s *study) consider(t *TrialRecord) bool {
 	return false
 }
 
-var copyMu sync.Mutex
-
 // copyBest copies t's artifact to best/model, replacing the previous one
 // only once the copy is whole.
 func (s *study) copyBest(t *TrialRecord) error {
-	copyMu.Lock()
-	defer copyMu.Unlock()
+	s.copyMu.Lock()
+	defer s.copyMu.Unlock()
 	s.mu.Lock()
 	still := s.best == t
 	s.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/onnx"
@@ -48,7 +49,7 @@ any output fails.`,
 
 // importCmd is `shen import --onnx FILE --out DIR`.
 func importCmd() *cobra.Command {
-	var src, out, name, task, labels string
+	var src, out, name, task, labels, prep string
 	var shape []int
 	c := &cobra.Command{
 		Use:   "import",
@@ -68,6 +69,13 @@ folder holding nothing but a model.onnx that way, with default options.`,
 			if labels != "" {
 				opt.Labels = strings.Split(labels, ",")
 			}
+			if prep != "" {
+				p, err := data.LoadPipeline(prep)
+				if err != nil {
+					return fmt.Errorf("import: %w", err)
+				}
+				opt.Preprocessing = p
+			}
 			m, err := onnx.Import(src, out, opt)
 			if err != nil {
 				return fmt.Errorf("import: %w", err)
@@ -82,6 +90,7 @@ folder holding nothing but a model.onnx that way, with default options.`,
 	c.Flags().StringVar(&out, "out", "", "artifact folder to write")
 	c.Flags().StringVar(&name, "name", "", "model name (default: the graph's name)")
 	c.Flags().StringVar(&task, "task", "", "classification or regression (default: classification when the output has 2 or more values)")
+	c.Flags().StringVar(&prep, "preprocessing", "", "fitted pipeline JSON (data.Pipeline.Save) whose features the model takes: the artifact then takes raw columns")
 	c.Flags().IntSliceVar(&shape, "input-shape", nil, "per-sample input shape, where the graph leaves sizes other than the batch dynamic (e.g. 32,16)")
 	c.Flags().StringVar(&labels, "labels", "", "comma-separated class names, in output order")
 	return c

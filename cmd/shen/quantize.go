@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/model"
@@ -15,6 +16,7 @@ import (
 func quantizeCmd() *cobra.Command {
 	var dir, calib, out, eval string
 	var samples int
+	var keep []string
 	c := &cobra.Command{
 		Use:   "quantize",
 		Short: "Quantise a model's Linear and Conv2D layers to int8 for serving, calibrated on sample inputs",
@@ -23,8 +25,10 @@ records an int8 quantisation (per-output-channel symmetric weights, per-tensor
 input scales fitted on --calibration, int32 sums): model.Load, shen predict,
 evaluate and serve then run those layers in int8. The calibration file is
 read as evaluate reads its data (IDX or image files for image models, a
-table for table models); its first --samples rows are used. With --eval,
-the float and the int8 model are both evaluated on that labelled file.`,
+table for table models); its first --samples rows are used. --float names
+layers (as quantize lists them) to leave in float32, for layers too thin to
+gain from int8 or too sensitive to lose precision. With --eval, the float
+and the int8 model are both evaluated on that labelled file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" || calib == "" || out == "" {
@@ -33,7 +37,7 @@ the float and the int8 model are both evaluated on that labelled file.`,
 			if samples <= 0 {
 				return fmt.Errorf("quantize: --samples must be positive, got %d", samples)
 			}
-			return quantize(cmd.OutOrStdout(), dir, calib, out, eval, samples)
+			return quantize(cmd.OutOrStdout(), dir, calib, out, eval, samples, keep)
 		},
 	}
 	c.Flags().StringVar(&dir, "model", "", "model artifact folder (float32)")
@@ -41,10 +45,11 @@ the float and the int8 model are both evaluated on that labelled file.`,
 	c.Flags().StringVar(&out, "out", "", "folder for the quantised artifact")
 	c.Flags().StringVar(&eval, "eval", "", "labelled data to evaluate the float and the int8 model on (optional)")
 	c.Flags().IntVar(&samples, "samples", 1000, "calibration samples to use")
+	c.Flags().StringSliceVar(&keep, "float", nil, "layers to keep in float32 (comma-separated names, e.g. 0,3)")
 	return c
 }
 
-func quantize(w io.Writer, dir, calib, out, eval string, samples int) error {
+func quantize(w io.Writer, dir, calib, out, eval string, samples int, keep []string) error {
 	m, err := model.Load(dir)
 	if err != nil {
 		return err
@@ -65,6 +70,9 @@ func quantize(w io.Writer, dir, calib, out, eval string, samples int) error {
 	spec, err := quant.Calibrate(m.Net, tensor.FromSlice(x[:n*p.InputSize()], in...), 256)
 	if err != nil {
 		return fmt.Errorf("quantize: %s: %w", dir, err)
+	}
+	if spec.Layers, err = dropLayers(spec.Layers, keep); err != nil {
+		return fmt.Errorf("quantize: --float: %w", err)
 	}
 	m.Spec.Quantization = spec
 	if err := m.Save(out); err != nil {
@@ -136,4 +144,30 @@ func evaluateFile(p *predict.Predictor, path string) (*metrics.Evaluation, error
 		return nil, err
 	}
 	return p.EvaluateFrame(f, p.LabelColumn(f))
+}
+
+// dropLayers removes the named layers from the quantised ones; a name that
+// is not among them is an error listing those that are.
+func dropLayers(layers []quant.Layer, names []string) ([]quant.Layer, error) {
+	drop := map[string]bool{}
+	for _, n := range names {
+		drop[n] = true
+	}
+	var kept []quant.Layer
+	var all []string
+	for _, l := range layers {
+		all = append(all, l.Name)
+		if drop[l.Name] {
+			delete(drop, l.Name)
+			continue
+		}
+		kept = append(kept, l)
+	}
+	for n := range drop {
+		return nil, fmt.Errorf("layer %q is not a Linear or Conv2D layer of the model (those are %s)", n, strings.Join(all, ", "))
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("every quantisable layer would stay float32")
+	}
+	return kept, nil
 }

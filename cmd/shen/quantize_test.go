@@ -46,10 +46,17 @@ func TestQuantize(t *testing.T) {
 	if out, err := run(t, "predict", "--model", qd, "--input", png); err != nil || !strings.Contains(out, png) {
 		t.Errorf("predict with the int8 model: %v\n%s", err, out)
 	}
+	// --float keeps the convolution in float32.
+	fd := filepath.Join(dir, "qf")
+	if out, err := run(t, "quantize", "--model", md, "--calibration", root, "--out", fd, "--float", "0"); err != nil || !strings.Contains(out, "quantised 2 layers") || strings.Contains(out, "conv2d") {
+		t.Errorf("quantize --float 0: %v\n%s", err, out)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
+		{[]string{"quantize", "--model", md, "--calibration", root, "--out", fd, "--float", "9"}, `layer "9" is not a Linear or Conv2D layer of the model (those are 0, `},
+		{[]string{"quantize", "--model", md, "--calibration", root, "--out", fd, "--float", "0,4,6"}, "every quantisable layer"},
 		{[]string{"quantize", "--model", md}, "are required"},
 		{[]string{"quantize", "--model", md, "--calibration", root, "--out", qd, "--samples", "0"}, "--samples must be positive"},
 		{[]string{"quantize", "--model", qd, "--calibration", root, "--out", dir}, "already quantised"},

@@ -25,6 +25,9 @@ import (
 // space of configs/iris_space.yaml (16 TPE trials, two at once, ASHA),
 // then scores the best artifact with shen evaluate.
 func TestTuneIrisEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("16 trials: the full test run covers it")
+	}
 	dir := filepath.Join(t.TempDir(), "study")
 	start := time.Now()
 	out, err := run(t, "tune", "--config", "../../configs/iris.yaml", "--space", "../../configs/iris_space.yaml", "--out", dir)

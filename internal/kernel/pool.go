@@ -129,6 +129,11 @@ const spinRounds = 64
 func pollTokens() *job {
 	var start time.Time
 	for round := 0; ; round++ {
+		if soloLeft.Load() > 0 {
+			// Contention: callers run alone for a while, and a polling
+			// helper would only take CPU time from them.
+			return nil
+		}
 		if len(tokens) > 0 {
 			select {
 			case j := <-tokens:
