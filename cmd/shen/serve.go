@@ -67,6 +67,10 @@ requests in flight and exits within --shutdown-timeout.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
+			if m, ok := opts.Observer.(*serveMonitor); ok { // error-rate and latency alerts read the server's metrics
+				go m.hub.WatchServerMetrics(ctx, opts.Registry, monitor.ServerMetricNames{Requests: "shen_inference_requests_total",
+					Failures: "shen_inference_failures_total", Latency: "shen_inference_request_duration_seconds"}, 2*time.Second)
+			}
 			return s.Serve(ctx)
 		},
 	}
