@@ -112,27 +112,9 @@ type rawParam struct {
 	Values     []any    `yaml:"values"`
 }
 
-// SpaceError is a problem with the search space, at a key of its file.
-type SpaceError struct {
-	File string
-	Line int
-	Key  string
-	Msg  string
-}
-
-func (e *SpaceError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(e.Line))
-	}
-	b.WriteString(": ")
-	if e.Key != "" {
-		b.WriteString(e.Key + ": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// SpaceError is a problem with the search space, at a key of its file:
+// the same file:line: key: message form as a config error.
+type SpaceError = train.ConfigError
 
 // ReadSpec reads the search space: from spaceFile when given (a YAML file
 // holding what a `tune:` section holds), else from the `tune:` section of
