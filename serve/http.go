@@ -251,8 +251,14 @@ func (s *Server) modelConfig(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("model")
-	v, err := s.repo.lookup(name, r.PathValue("version"))
+	s.writeReadiness(w, r.PathValue("model"), r.PathValue("version"))
+}
+
+// writeReadiness answers whether a model version can serve: 200 with
+// ready true, 503 with ready false while it cannot, 404 when there is no
+// such model (V2 .../ready and KServe V1's model status alike).
+func (s *Server) writeReadiness(w http.ResponseWriter, name, version string) {
+	v, err := s.repo.lookup(name, version)
 	if err != nil {
 		if reasonOf(err) == reasonNotFound {
 			writeError(w, reasonNotFound, err)

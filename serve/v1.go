@@ -50,18 +50,7 @@ const DefaultGenerateLength = 100
 
 // modelStatusV1 serves GET /v1/models/{model}: KServe V1's model status.
 func (s *Server) modelStatusV1(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("model")
-	v, err := s.repo.lookup(name, "")
-	if err != nil {
-		if reasonOf(err) == reasonNotFound {
-			writeError(w, reasonNotFound, err)
-			return
-		}
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"name": name, "ready": false})
-		return
-	}
-	v.release()
-	writeJSON(w, http.StatusOK, map[string]any{"name": name, "ready": true})
+	s.writeReadiness(w, r.PathValue("model"), "")
 }
 
 // predictV1 serves POST /v1/models/{model}:predict. Instances are raw
