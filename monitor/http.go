@@ -65,6 +65,27 @@ type FeedbackResult struct {
 	Errors  []string `json:"errors,omitempty"`
 }
 
+// applyFeedback joins each item's labels to its request's predictions:
+// what the HTTP endpoint and its gRPC twin share.
+func applyFeedback(m *Model, items []FeedbackItem) FeedbackResult {
+	var res FeedbackResult
+	for i, it := range items {
+		if it.RequestID == "" {
+			res.Errors = append(res.Errors, fmt.Sprintf("feedback[%d]: request_id is empty", i))
+			continue
+		}
+		n, err := m.Feedback(it.RequestID, it.Labels)
+		switch {
+		case errors.Is(err, ErrUnknownRequest):
+			res.Unknown = append(res.Unknown, it.RequestID)
+		case err != nil:
+			res.Errors = append(res.Errors, err.Error())
+		}
+		res.Joined += n
+	}
+	return res
+}
+
 func (h *Hub) handleFeedback(w http.ResponseWriter, r *http.Request) {
 	m := h.model(w, r)
 	if m == nil {
@@ -89,21 +110,7 @@ func (h *Hub) handleFeedback(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `feedback body: want {"request_id": ..., "labels": [...]} or {"feedback": [...]}`)
 		return
 	}
-	var res FeedbackResult
-	for i, it := range items {
-		if it.RequestID == "" {
-			res.Errors = append(res.Errors, fmt.Sprintf("feedback[%d]: request_id is empty", i))
-			continue
-		}
-		n, err := m.Feedback(it.RequestID, it.Labels)
-		switch {
-		case errors.Is(err, ErrUnknownRequest):
-			res.Unknown = append(res.Unknown, it.RequestID)
-		case err != nil:
-			res.Errors = append(res.Errors, err.Error())
-		}
-		res.Joined += n
-	}
+	res := applyFeedback(m, items)
 	status := http.StatusOK
 	switch {
 	case res.Joined == 0 && len(res.Errors) > 0:

@@ -39,6 +39,9 @@ func (s *Server) grpcServer(tlsConf *tls.Config) *grpc.Server {
 	g := grpc.NewServer(opts...)
 	inference.RegisterGRPCInferenceServiceServer(g, &grpcService{s: s})
 	healthpb.RegisterHealthServer(g, &healthService{s: s})
+	if s.opts.GRPCServices != nil {
+		s.opts.GRPCServices(g)
+	}
 	reflection.Register(g)
 	return g
 }

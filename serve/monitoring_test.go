@@ -3,6 +3,7 @@ package serve
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,9 @@ import (
 
 	"github.com/shenml/shen/data"
 	"github.com/shenml/shen/monitor"
+	"github.com/shenml/shen/monitor/monitorpb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 // TestBinaryMonitoring runs `shen serve --monitor` on an iris repository whose
@@ -173,10 +177,28 @@ monitoring:
 		t.Errorf("webhook got DataDrift %v, want firing then resolved", got)
 	}
 
-	// Feedback: true labels for the calm requests.
+	// Feedback: true labels for the calm requests, half over HTTP, half
+	// over the gRPC twin (shen.monitor.v1.ModelMonitorService).
+	conn, err := grpc.NewClient(p.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fb := monitorpb.NewModelMonitorServiceClient(conn)
 	n := 0
 	for id, l := range labels {
 		if !strings.HasPrefix(id, "calm-again") {
+			continue
+		}
+		if n%2 == 1 {
+			item := &monitorpb.FeedbackItem{RequestId: id}
+			for _, v := range l {
+				item.Labels = append(item.Labels, fmt.Sprint(v))
+			}
+			if r, err := fb.ModelFeedback(context.Background(), &monitorpb.ModelFeedbackRequest{ModelName: "iris", Feedback: []*monitorpb.FeedbackItem{item}}); err != nil || r.Joined != int64(len(l)) {
+				t.Fatalf("gRPC feedback %s: %v, %v", id, r, err)
+			}
+			n++
 			continue
 		}
 		body, _ := json.Marshal(map[string]any{"request_id": id, "labels": l})

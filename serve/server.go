@@ -56,6 +56,10 @@ type Options struct {
 	// example the monitor's feedback, alerts and dashboard). The server's
 	// own patterns are registered first; authentication wraps them all.
 	Routes func(mux *http.ServeMux)
+	// GRPCServices, when set, registers extra gRPC services on the
+	// server's gRPC server (the monitor's feedback service), behind the
+	// same authentication, size limit and logging.
+	GRPCServices func(g *grpc.Server)
 	// Observer, when set, receives every successful inference (see Observer).
 	Observer Observer
 }

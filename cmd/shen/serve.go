@@ -15,10 +15,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
 
 	"github.com/shenml/shen/internal/kernel"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/monitor"
+	"github.com/shenml/shen/monitor/monitorpb"
 	"github.com/shenml/shen/serve"
 )
 
@@ -162,6 +164,9 @@ func (f *serveFlags) options() (serve.Options, error) {
 			return serve.Options{}, fmt.Errorf("serve: monitor: %w", err)
 		}
 		opts.Registry, opts.Routes = reg, hub.Routes
+		opts.GRPCServices = func(g *grpc.Server) {
+			monitorpb.RegisterModelMonitorServiceServer(g, hub.FeedbackService())
+		}
 		opts.Observer = &serveMonitor{hub: hub, log: logger, models: map[[2]string]*monitor.Model{}}
 	}
 	return opts, nil
