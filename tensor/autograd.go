@@ -3,7 +3,6 @@ package tensor
 import (
 	"fmt"
 	"runtime"
-	"slices"
 	"sync/atomic"
 	"weak"
 )
@@ -194,8 +193,11 @@ func (t *Tensor) BackwardWith(grad *Tensor, retainGraph bool) {
 	// gradients; they must not record history. Turning recording off for
 	// this graph's tensors alone (not process-wide) keeps training in
 	// other goroutines recording while this Backward runs.
-	graphTensors := graphMembers(order)
-	NoGrad(graphTensors, func() { t.runBackward(order, grad) })
+	// Marking the tensors in place, without listing them, keeps Backward
+	// free of allocations.
+	markGraph(order, 1)
+	defer markGraph(order, -1) // also when a backward function panics
+	t.runBackward(order, grad)
 	if ownSeed {
 		grad.releaseOwned()
 	}
@@ -208,18 +210,18 @@ func (t *Tensor) BackwardWith(grad *Tensor, retainGraph bool) {
 	t.node.graph = order
 }
 
-// graphMembers lists the tensors of a graph: its non-leaf tensors (order)
-// and every input they were computed from.
-func graphMembers(order []*Tensor) []*Tensor {
-	ts := slices.Clone(order)
+// markGraph adds d to the NoGrad count of every tensor of a graph: its
+// non-leaf tensors (order) and every leaf they were computed from (a leaf
+// used twice is counted twice, and uncounted twice).
+func markGraph(order []*Tensor, d int32) {
 	for _, x := range order {
+		atomic.AddInt32(&x.gradOff, d)
 		for _, in := range x.node.inputs {
 			if in != nil && in.node == nil {
-				ts = append(ts, in)
+				atomic.AddInt32(&in.gradOff, d)
 			}
 		}
 	}
-	return ts
 }
 
 // runBackward propagates grad from t through order (see BackwardWith).
