@@ -41,6 +41,10 @@ func checkRecord(name string, line int, rec, names []string) error {
 // excerptRunes is how much of a bad value an error quotes.
 const excerptRunes = 60
 
+// Excerpt is excerpt for the packages that report on data they did not
+// read themselves (prediction requests): one way of quoting a bad value.
+func Excerpt(s string) string { return excerpt(s) }
+
 // excerpt returns s quoted for a message: at most excerptRunes runes (cut
 // on a rune boundary) followed by "…" and the full length when cut, with
 // control characters and invalid bytes escaped by %q.

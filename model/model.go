@@ -341,7 +341,7 @@ func (m *Model) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("model: encoding %s: %w", SpecFile, err)
 	}
-	return WriteFileAtomic(filepath.Join(dir, SpecFile), append(b, '\n'))
+	return safeio.WriteFileAtomic(filepath.Join(dir, SpecFile), append(b, '\n'), 0o644)
 }
 
 // addTensor stores a state-dict entry. Counters that PyTorch keeps as
@@ -547,11 +547,4 @@ func (m *Model) Predict(x *tensor.Tensor) *tensor.Tensor {
 	var out *tensor.Tensor
 	nn.NoGrad(m.Net, func() { out = m.Net.Forward(x) })
 	return out
-}
-
-// WriteFileAtomic writes b to path through a temporary file in the same
-// directory, synced, renamed and the directory synced, so readers (and
-// the file after a crash) see the old or the new content, never a mix.
-func WriteFileAtomic(path string, b []byte) error {
-	return safeio.WriteFileAtomic(path, b, 0o644)
 }

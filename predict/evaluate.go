@@ -73,7 +73,7 @@ func (p *Predictor) EvaluateFrame(f *data.Frame, target string) (*metrics.Evalua
 	for i := range n {
 		k, ok := labelIndex(p.classes, tc.Value(i))
 		if !ok {
-			return nil, fmt.Errorf("row %d: label %q is not one of the model's classes %v", i+1, excerpt(tc.Value(i)), p.classes)
+			return nil, fmt.Errorf("row %d: label %s is not one of the model's classes %v", i+1, data.Excerpt(tc.Value(i)), p.classes)
 		}
 		y[i] = int64(k)
 	}

@@ -118,7 +118,7 @@ func toNumber(v any) (float64, error) {
 	case json.Number:
 		f, err := strconv.ParseFloat(string(t), 64)
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a number", excerpt(string(t)))
+			return 0, fmt.Errorf("%s is not a number", data.Excerpt(string(t)))
 		}
 		x = f
 	case string:
@@ -128,7 +128,7 @@ func toNumber(v any) (float64, error) {
 		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a number", excerpt(s))
+			return 0, fmt.Errorf("%s is not a number", data.Excerpt(s))
 		}
 		x = f
 	default:
@@ -177,19 +177,6 @@ func jsonType(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// excerpt shortens s for an error message.
-func excerpt(s string) string {
-	const max = 40
-	if len(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	if len(r) <= max {
-		return s
-	}
-	return string(r[:max]) + "…"
-}
-
 // frameNotes checks the rows of f (holding the pipeline's inputs, by
 // name) against how the pipeline treats them and the training profile:
 // an imputed or missing value, an unseen category or a number outside the
@@ -234,7 +221,7 @@ func (p *Predictor) frameNotes(f *data.Frame, uses []data.InputUse, notes [][]No
 			}
 			if u.Categories != nil {
 				if v := c.Value(i); !known[v] {
-					addNote(&notes, n, i, Note{u.Name, NoteUnseenCategory, fmt.Sprintf("%q was not seen in training; encoded as an unknown category", excerpt(v))})
+					addNote(&notes, n, i, Note{u.Name, NoteUnseenCategory, fmt.Sprintf("%s was not seen in training; encoded as an unknown category", data.Excerpt(v))})
 				}
 			}
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,15 +9,10 @@ import (
 	"testing"
 )
 
+// run runs the CLI in process with args and returns what it printed.
 func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	root := newRoot()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	return out.String(), err
+	return runArgs(args...)
 }
 
 func TestBadInputFails(t *testing.T) {
