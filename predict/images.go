@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/shenml/shen/data"
+	"github.com/shenml/shen/internal/safeio"
 	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/model"
 )
@@ -103,7 +104,7 @@ func (p *Predictor) ReadImages(path, labels string) (*ImageSamples, error) {
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, statErr(err)
+		return nil, safeio.DropOp(err)
 	}
 	var s *ImageSamples
 	switch {
@@ -190,7 +191,7 @@ func readIDXImages(m *model.Model, in *model.ImageInput, path, labels string) (*
 func readImageDir(m *model.Model, in *model.ImageInput, root string) (*ImageSamples, error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
-		return nil, statErr(err)
+		return nil, safeio.DropOp(err)
 	}
 	s := &ImageSamples{}
 	for _, e := range entries {
@@ -207,7 +208,7 @@ func readImageDir(m *model.Model, in *model.ImageInput, root string) (*ImageSamp
 			}
 			files, err := os.ReadDir(filepath.Join(root, e.Name()))
 			if err != nil {
-				return nil, statErr(err)
+				return nil, safeio.DropOp(err)
 			}
 			k, ok := -1, false
 			for _, f := range files {
@@ -263,15 +264,6 @@ func (p *Predictor) EvaluateImages(s *ImageSamples) (*metrics.Evaluation, error)
 		return nil, errors.New("no images")
 	}
 	return p.evaluateClasses(s.X, s.Labels)
-}
-
-// statErr drops the operation from a file system error ("stat x: no such
-// file" becomes "x: no such file"): the path is what the user needs.
-func statErr(err error) error {
-	if pe, ok := errors.AsType[*os.PathError](err); ok {
-		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
-	}
-	return err
 }
 
 // Images answers decoded images (PNG or JPEG through image.Decode, or

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -59,14 +58,14 @@ func (c *Config) validateData() error {
 		return c.errAt("data.format", "must be csv, tsv, jsonl, sklearn_csv, idx, images or text, got %q", d.Format)
 	}
 	if _, err := os.Stat(c.DataPath(d.Path)); err != nil {
-		return c.errAt("data.path", "%v", pathErr(err))
+		return c.errAt("data.path", "%v", safeio.DropOp(err))
 	}
 	if d.Format == "idx" {
 		if d.Labels == "" {
 			return c.errAt("data.labels", "format idx needs the labels file")
 		}
 		if _, err := os.Stat(c.DataPath(d.Labels)); err != nil {
-			return c.errAt("data.labels", "%v", pathErr(err))
+			return c.errAt("data.labels", "%v", safeio.DropOp(err))
 		}
 	} else if d.Labels != "" {
 		return c.errAt("data.labels", "is only for format idx (format is %s)", d.Format)
@@ -280,14 +279,6 @@ func (c *Config) validateText() error {
 		return c.errAt("data.text.stride", "must be positive, got %d", t.Stride)
 	}
 	return nil
-}
-
-func pathErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
-	}
-	return err
 }
 
 var numericTransforms = []string{"standardize", "minmax", "robust", "log", "none"}
