@@ -68,7 +68,7 @@ func addNote(notes *[][]Note, n, i int, note Note) {
 // a wrong_type note, when the model imputes that input; otherwise it is a
 // RowError, as are an infinite number and a value of the wrong JSON kind
 // (an object, an array, a boolean for a number).
-func recordsFrame(rows []map[string]any, uses []data.InputUse) (*data.Frame, [][]Note, error) {
+func recordsFrame(rows []map[string]any, uses []inputCheck) (*data.Frame, [][]Note, error) {
 	f := &data.Frame{Source: "request"}
 	var notes [][]Note
 	for _, u := range uses {
@@ -177,25 +177,43 @@ func jsonType(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// inputCheck is what the row checks need of one input column, worked out
+// once in New rather than on every request: how the pipeline treats it,
+// its training profile and its known categories.
+type inputCheck struct {
+	data.InputUse
+	profile *data.FeatureProfile
+	known   map[string]bool
+}
+
+// inputChecks prepares the row checks of a table model's inputs.
+func inputChecks(pipe *data.Pipeline, prof *data.Profile) []inputCheck {
+	var out []inputCheck
+	for _, u := range pipe.InputUses() {
+		c := inputCheck{InputUse: u, known: map[string]bool{}}
+		if prof != nil {
+			c.profile = prof.Feature(u.Name)
+		}
+		for _, k := range u.Categories {
+			c.known[k] = true
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // frameNotes checks the rows of f (holding the pipeline's inputs, by
 // name) against how the pipeline treats them and the training profile:
 // an imputed or missing value, an unseen category or a number outside the
 // training range is a note; a missing number the model does not impute is
 // a RowError.
-func (p *Predictor) frameNotes(f *data.Frame, uses []data.InputUse, notes [][]Note) ([][]Note, error) {
+func (p *Predictor) frameNotes(f *data.Frame, notes [][]Note) ([][]Note, error) {
 	n := f.NumRows()
-	for _, u := range uses {
+	for _, in := range p.inputs {
+		u, fp, known := in.InputUse, in.profile, in.known
 		c := f.Col(u.Name)
 		if c == nil {
 			continue // Transform names the absent column
-		}
-		var fp *data.FeatureProfile
-		if prof := p.m.Profile; prof != nil {
-			fp = prof.Feature(u.Name)
-		}
-		known := map[string]bool{}
-		for _, k := range u.Categories {
-			known[k] = true
 		}
 		for i := range n {
 			if c.IsMissing(i) {

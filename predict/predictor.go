@@ -60,6 +60,7 @@ type Predictor struct {
 	outputs int
 	classes []string
 	lm      *model.LanguageModel
+	inputs  []inputCheck // a table model's inputs, for the per-row notes
 }
 
 // Load reads the artifact in dir (see model.Load) and returns its
@@ -99,6 +100,7 @@ func New(m *model.Model) (*Predictor, error) {
 		p.kind = Window
 	case s.Preprocessing != nil:
 		p.kind = Table
+		p.inputs = inputChecks(s.Preprocessing, m.Profile)
 	}
 	if s.Task != regression && p.kind != Text {
 		if len(s.Labels) != p.outputs {

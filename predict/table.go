@@ -27,12 +27,11 @@ func (p *Predictor) PrepareRecords(rows []map[string]any) ([]float32, [][]Note, 
 		return nil, nil, errors.New("predict: no records")
 	}
 	pipe := p.m.Spec.Preprocessing
-	uses := pipe.InputUses()
-	f, notes, err := recordsFrame(rows, uses)
+	f, notes, err := recordsFrame(rows, p.inputs)
 	if err != nil {
 		return nil, nil, err
 	}
-	if notes, err = p.frameNotes(f, uses, notes); err != nil {
+	if notes, err = p.frameNotes(f, notes); err != nil {
 		return nil, nil, err
 	}
 	x, w, err := pipe.Transform(f)
@@ -91,7 +90,7 @@ func (p *Predictor) FrameFeatures(f *data.Frame, skip string) ([]float32, [][]No
 		if missing, _ := p.Columns(f); len(missing) > 0 {
 			return nil, nil, fmt.Errorf("the input lacks %d of the model's columns: %s (it has %s)", len(missing), strings.Join(missing, ", "), f.ColumnList())
 		}
-		notes, err := p.frameNotes(f, pipe.InputUses(), nil)
+		notes, err := p.frameNotes(f, nil)
 		if err != nil {
 			return nil, nil, err
 		}
