@@ -10,8 +10,9 @@ import (
 // SgemmBF16 rounds both operands to bfloat16 (the top half of a float32:
 // 8 exponent bits, 8 significant bits), multiplies them on the CPU's bf16
 // dot-product units and sums in float32: AMX-BF16 tiles (TDPBF16PS) where
-// Linux grants the tile state, else AVX512-BF16 (VDPBF16PS), else it is
-// Sgemm. Those instructions multiply pairs of K values at once, so both
+// Linux grants the tile state, else AVX512-BF16 (VDPBF16PS), else the
+// rounding is emulated (bf16_rounded.go: the operands are rounded into
+// scratch copies that Sgemm multiplies). Those instructions multiply pairs of K values at once, so both
 // packings interleave K in pairs: a uint32 holds the bf16 of K index 2p in
 // its low half and of 2p+1 in its high half, which is also how the
 // instructions read their registers and tiles.
@@ -53,24 +54,40 @@ type bf16Kernel struct {
 }
 
 // bf16Micro is the kernel chosen at init; name "" means none (SgemmBF16
-// is Sgemm).
+// emulates the rounding and multiplies with Sgemm).
 var bf16Micro bf16Kernel
 
 // BF16Name reports which bf16 kernel SgemmBF16 uses: "amx-bf16",
-// "avx512bf16", or "" when the CPU has neither and SgemmBF16 computes in
-// float32.
-func BF16Name() string { return bf16Micro.name }
+// "avx512bf16", or "emulated" when the CPU has neither and SgemmBF16
+// rounds the operands in Go and multiplies them with Sgemm (same numbers
+// up to summation order, slower than float32 Sgemm).
+func BF16Name() string {
+	if bf16Micro.name == "" {
+		return "emulated"
+	}
+	return bf16Micro.name
+}
+
+// HasBF16 reports whether SgemmBF16 runs on bf16 units of this CPU (AMX or
+// AVX512-BF16) rather than emulating them.
+func HasBF16() bool { return bf16Micro.name != "" }
 
 // SgemmBF16 computes C = alpha*op(A)*op(B) + beta*C like Sgemm, with op(A)
 // and op(B) rounded to bfloat16 (alpha is applied to A before rounding)
-// and products summed in float32. On CPUs without bf16 units (BF16Name()
-// == "") it is Sgemm. It panics as Sgemm does on bad shapes.
+// and products summed in float32. A product of two bfloat16 values is
+// exact in float32, so every kernel computes the same products and they
+// differ only in the order (and, on the bf16 units, the denormal
+// flushing) of the float32 sums. On CPUs without bf16 units
+// (HasBF16() false) the operands are rounded into pooled scratch copies
+// that Sgemm multiplies: no steady-state allocation, and the result is
+// bit for bit Sgemm of the pre-rounded operands. It panics as Sgemm does
+// on bad shapes.
 func SgemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if bf16Micro.name == "" {
-		Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		sgemmBF16Rounded(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	sgemmBF16With(bf16Micro, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 

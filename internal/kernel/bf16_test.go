@@ -157,7 +157,8 @@ func TestSgemmBF16Emulated(t *testing.T) {
 // TestSgemmBF16Accuracy states the bf16 tolerance against exact sums: both
 // operands rounded to 8 significant bits (relative error 2^-9 each) give
 // |C - exact| <= 2^-7·Σ|a·b| + float32 slack, for the emulated kernels and
-// for SgemmBF16 on this CPU (float32 where there is no bf16 unit).
+// for SgemmBF16 on this CPU (emulated by rounding where there is no bf16
+// unit).
 func TestSgemmBF16Accuracy(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	type run struct {
@@ -305,8 +306,8 @@ func TestSgemmBF16NoAlloc(t *testing.T) {
 	}
 }
 
-// BenchmarkSgemmBF16 reports GFLOP/s of SgemmBF16 beside Sgemm (equal
-// where the CPU has no bf16 unit: BF16Name is "").
+// BenchmarkSgemmBF16 reports GFLOP/s of SgemmBF16 beside Sgemm (slower
+// where the CPU has no bf16 unit and BF16Name is "emulated").
 func BenchmarkSgemmBF16(b *testing.B) {
 	r := rand.New(rand.NewPCG(15, 16))
 	for _, s := range []int{256, 1024} {
@@ -322,5 +323,88 @@ func BenchmarkSgemmBF16(b *testing.B) {
 				b.ReportMetric(2*float64(s*s*s)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
+	}
+}
+
+// roundedOperands returns copies of op(A)'s and op(B)'s storage with
+// alpha applied to A and every element rounded to bfloat16: what the bf16
+// units multiply.
+func roundedOperands(tc gemmCase, a []float32, b []float32) (ar, br []float32) {
+	ar, br = make([]float32, len(a)), make([]float32, len(b))
+	RoundBF16(ar, a, tc.alpha)
+	RoundBF16(br, b, 1)
+	return ar, br
+}
+
+// TestSgemmBF16RoundedExact checks the fallback of CPUs without bf16 units:
+// it must equal Sgemm of the pre-rounded operands bit for bit (the
+// products are exact in float32 and the sums run in Sgemm's order), on one
+// and two threads, with NaNs in C dropped by beta 0 as Sgemm drops them.
+func TestSgemmBF16RoundedExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, th := range []int{1, 2} {
+		old := SetThreads(th)
+		for _, tc := range bf16Shapes {
+			a, lda, b, ldb, c, ldc := bf16Operands(r, tc)
+			ar, br := roundedOperands(tc, a, b)
+			want := append([]float32(nil), c...)
+			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1, ar, lda, br, ldb, tc.beta, want, ldc)
+			sgemmBF16Rounded(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+			for i := range c {
+				if math.Float32bits(c[i]) != math.Float32bits(want[i]) && !(c[i] != c[i] && want[i] != want[i]) {
+					t.Fatalf("t%d %+v: c[%d] = %v, Sgemm of the rounded operands %v", th, tc, i, c[i], want[i])
+				}
+			}
+		}
+		SetThreads(old)
+	}
+	if !HasBF16() && BF16Name() != "emulated" {
+		t.Errorf("BF16Name() = %q without bf16 units, want \"emulated\"", BF16Name())
+	}
+}
+
+// TestSgemmBF16RoundedBound states the bf16 tolerance against float32
+// Sgemm of the unrounded operands. With u = 2^-8 (half an ulp of 8
+// significant bits), each rounded product is a·b·(1+δ) with |δ| <= 2u+u²,
+// and both float32 sums carry at most (k+1)·2^-24 of Σ|a·b| each, so for
+// every element
+//
+//	|C_bf16 - C_fp32| <= (2^-7 + 2^-16 + 2(k+2)·2^-24)·|alpha|·Σ_p |a_ip·b_pj|.
+func TestSgemmBF16RoundedBound(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, tc := range bf16Shapes {
+		if tc.nanC {
+			continue
+		}
+		a, lda, b, ldb, c, ldc := bf16Operands(r, tc)
+		want := append([]float32(nil), c...)
+		Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
+		_, mag := naiveGemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+		sgemmBF16Rounded(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+		rel := math.Ldexp(1, -7) + math.Ldexp(1, -16) + float64(2*(tc.k+2))*math.Ldexp(1, -24)
+		worst := 0.0
+		for i := 0; i < tc.m; i++ {
+			for j := 0; j < tc.n; j++ {
+				d := math.Abs(float64(c[i*ldc+j]) - float64(want[i*ldc+j]))
+				if bound := rel*mag[i*tc.n+j] + 1e-7; d > bound {
+					t.Fatalf("%+v: c[%d][%d] = %v, float32 %v: |difference| %v > bound %v", tc, i, j, c[i*ldc+j], want[i*ldc+j], d, bound)
+				}
+				worst = max(worst, d/(mag[i*tc.n+j]+1e-30))
+			}
+		}
+		if tc.k >= 64 && worst == 0 {
+			t.Errorf("%+v: bf16 result equals float32 exactly: the operands were not rounded", tc)
+		}
+	}
+}
+
+// TestSgemmBF16RoundedNoAlloc checks that the fallback reuses its scratch.
+func TestSgemmBF16RoundedNoAlloc(t *testing.T) {
+	defer SetThreads(SetThreads(2))
+	r := rand.New(rand.NewPCG(23, 24))
+	a, b, c := randSlice(r, 64*64), randSlice(r, 64*64), make([]float32, 64*64)
+	f := func() { sgemmBF16Rounded(false, true, 64, 64, 64, 0.5, a, 64, b, 64, 1, c, 64) }
+	if n := mallocsPerCall(10, f); n > 0.05 {
+		t.Fatalf("sgemmBF16Rounded allocates %v times per call", n)
 	}
 }
