@@ -30,6 +30,7 @@ type convGeom struct {
 	ph, pw         int
 	dh, dw         int
 	groups, cg, og int // groups, channels in and out per group
+	prec           Precision
 }
 
 func (g *convGeom) spatial() int { return g.oh * g.ow }
@@ -61,6 +62,7 @@ func newConvGeom(op string, x, w, b *Tensor, o Conv2DOptions) convGeom {
 		ph: o.Padding[0], pw: o.Padding[1],
 		dh: defaultOne(o.Dilation[0]), dw: defaultOne(o.Dilation[1]),
 		groups: defaultOne(o.Groups),
+		prec:   productPrecision(x, w),
 	}
 	if g.sh < 0 || g.sw < 0 || g.ph < 0 || g.pw < 0 || g.dh < 0 || g.dw < 0 || g.groups < 0 {
 		panic(fmt.Sprintf("tensor: %s: negative stride, padding, dilation or groups in %+v", op, o))
@@ -194,7 +196,9 @@ func convGrain(g *convGeom) int {
 // them and the filters are packed once per group of samples; large ones
 // (ResNet's) take one sample per GEMM, with the bias written into the
 // output before the GEMM adds onto it. 1×1 stride-1 unpadded convolutions
-// skip im2col.
+// skip im2col. When x or w is marked BF16 (SetPrecision), every product
+// (forward and backward) runs im2col + kernel.SgemmBF16, which rounds its
+// operands to bfloat16; the direct path is float32 only.
 // Cost: 2·N·O·OH·OW·(C/groups)·kH·kW flops forward; backward recomputes the
 // columns (no saved buffers) and costs about twice the forward.
 func Conv2D(x, w, b *Tensor, opt Conv2DOptions) *Tensor {
@@ -248,7 +252,7 @@ func (g *convGeom) subBatch(n int) int {
 }
 
 func conv2dForward(g *convGeom, x, w, bias, out []float32) {
-	if g.useShift() {
+	if g.prec == FP32 && g.useShift() {
 		shiftForward(g, x, w, bias, out)
 		return
 	}
@@ -295,13 +299,13 @@ func im2colForward(g *convGeom, x, w, bias, out []float32) {
 				}
 				for gi := 0; gi < g.groups; gi++ {
 					// out_g (og×S) = W_g (og×kg) · cols_g (kg×S)
-					sgemm(false, false, g.og, s, kg, w[gi*g.og*kg:], kg, cols[gi*kg*ld:], ld, beta, on[gi*g.og*s:], s)
+					g.prec.sgemm(false, false, g.og, s, kg, w[gi*g.og*kg:], kg, cols[gi*kg*ld:], ld, beta, on[gi*g.og*s:], s)
 				}
 				continue
 			}
 			for gi := 0; gi < g.groups; gi++ {
 				// tmp_g (og × m·S) = W_g (og×kg) · [cols_g of m samples] (kg × m·S)
-				sgemm(false, false, g.og, m*s, kg, w[gi*g.og*kg:], kg, cols[gi*kg*ld:], ld, 0, tmp[gi*g.og*ld:], ld)
+				g.prec.sgemm(false, false, g.og, m*s, kg, w[gi*g.og*kg:], kg, cols[gi*kg*ld:], ld, 0, tmp[gi*g.og*ld:], ld)
 			}
 			for i := 0; i < m; i++ {
 				on := out[(n0+i)*g.o*s : (n0+i+1)*g.o*s]
@@ -330,7 +334,7 @@ func conv2dBackward(g *convGeom, x, w, gr []float32, dx, dw, db *Tensor) {
 			}
 		}
 	}
-	if g.useShift() {
+	if g.prec == FP32 && g.useShift() {
 		shiftBackward(g, x, w, gr, dx, dw)
 		return
 	}
@@ -393,7 +397,7 @@ func im2colBackward(g *convGeom, x, w, gr []float32, dx, dw *Tensor) {
 				}
 				for gi := 0; gi < g.groups; gi++ {
 					// dW_g (og×kg) += dY_g (og × m·S) · cols_gᵀ (m·S × kg)
-					dwGemm(g.og, kg, m*s, gn[gi*g.og*ld:], cols[gi*kg*ld:], ld, dwPart[gi*g.og*kg:])
+					dwGemm(g.prec, g.og, kg, m*s, gn[gi*g.og*ld:], cols[gi*kg*ld:], ld, dwPart[gi*g.og*kg:])
 				}
 			}
 			if dx != nil {
@@ -403,7 +407,7 @@ func im2colBackward(g *convGeom, x, w, gr []float32, dx, dw *Tensor) {
 				}
 				for gi := 0; gi < g.groups; gi++ {
 					// dcols_g (kg × m·S) = W_gᵀ (kg×og) · dY_g (og × m·S)
-					sgemm(true, false, kg, m*s, g.og, w[gi*g.og*kg:], kg, gn[gi*g.og*ld:], ld, 0, dst[gi*kg*ld:], ld)
+					g.prec.sgemm(true, false, kg, m*s, g.og, w[gi*g.og*kg:], kg, gn[gi*g.og*ld:], ld, 0, dst[gi*kg*ld:], ld)
 				}
 				if !g.direct() {
 					for i := 0; i < m; i++ {
@@ -429,10 +433,11 @@ const dwKC = 1024
 // contiguous along the reduction, so where the CPU has it the 4×4
 // dot-product tile (kernel.DotTile4x4) reads them in place; the packed
 // Sgemm would have to transpose cols into its panels first (that transpose
-// was 11% of a LeNet training step when this was written).
-func dwGemm(og, kg, k int, dy, cols []float32, ld int, dw []float32) {
-	if !kernel.HasDotTile() {
-		sgemm(false, true, og, kg, k, dy, ld, cols, ld, 1, dw, kg)
+// was 11% of a LeNet training step when this was written). A BF16
+// product takes the Sgemm path, which rounds its operands.
+func dwGemm(prec Precision, og, kg, k int, dy, cols []float32, ld int, dw []float32) {
+	if prec == BF16 || !kernel.HasDotTile() {
+		prec.sgemm(false, true, og, kg, k, dy, ld, cols, ld, 1, dw, kg)
 		return
 	}
 	var a, b [4][]float32

@@ -139,7 +139,8 @@ const gemmWork = 1 << 19
 // cbstr. A zero in cbstr over a dim of size >1 means that dim is summed
 // (the gradient of a broadcast operand): those products accumulate into C.
 // Batches that lie in memory as one tall matrix run as a single GEMM.
-func batchedGemm(batch []int, a, b mat, c []float32, cbstr []int, m, n, k int) {
+// prec is the precision of every product.
+func batchedGemm(prec Precision, batch []int, a, b mat, c []float32, cbstr []int, m, n, k int) {
 	nb := numel(batch)
 	cm := mat{rows: m, cols: n, ld: n, bstr: cbstr}
 	shared := broadcastOnly(cbstr, batch) // every product lands on the one C
@@ -154,29 +155,29 @@ func batchedGemm(batch []int, a, b mat, c []float32, cbstr []int, m, n, k int) {
 		clear(c)
 		return
 	case nb == 1:
-		sgemm(a.trans, b.trans, m, n, k, a.data[a.off:], a.ld, b.data[b.off:], b.ld, 0, c, n)
+		prec.sgemm(a.trans, b.trans, m, n, k, a.data[a.off:], a.ld, b.data[b.off:], b.ld, 0, c, n)
 		return
 	case broadcastOnly(b.bstr, batch) && !a.trans && a.foldable(batch) && cm.foldable(batch):
 		// (batch·m)×k times one k×n: stack the batch into the rows of A.
-		sgemm(false, b.trans, nb*m, n, k, a.data[a.off:], a.ld, b.data[b.off:], b.ld, 0, c, n)
+		prec.sgemm(false, b.trans, nb*m, n, k, a.data[a.off:], a.ld, b.data[b.off:], b.ld, 0, c, n)
 		return
 	case shared && a.trans && a.foldable(batch) && !b.trans && b.foldable(batch):
 		// Σ_b A_bᵀ·B_b: the batch becomes the inner dimension of one product.
-		sgemm(true, false, m, n, nb*k, a.data[a.off:], a.ld, b.data[b.off:], b.ld, 0, c, n)
+		prec.sgemm(true, false, m, n, nb*k, a.data[a.off:], a.ld, b.data[b.off:], b.ld, 0, c, n)
 		return
 	case reduce:
 		// Several products land on the same C: accumulate serially.
 		clear(c)
 		for i := 0; i < nb; i++ {
 			ao, bo, co := a.off+batchOffset(i, batch, a.bstr), b.off+batchOffset(i, batch, b.bstr), batchOffset(i, batch, cbstr)
-			sgemm(a.trans, b.trans, m, n, k, a.data[ao:], a.ld, b.data[bo:], b.ld, 1, c[co:], n)
+			prec.sgemm(a.trans, b.trans, m, n, k, a.data[ao:], a.ld, b.data[bo:], b.ld, 1, c[co:], n)
 		}
 		return
 	}
 	one := func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			ao, bo, co := a.off+batchOffset(i, batch, a.bstr), b.off+batchOffset(i, batch, b.bstr), batchOffset(i, batch, cbstr)
-			sgemm(a.trans, b.trans, m, n, k, a.data[ao:], a.ld, b.data[bo:], b.ld, 0, c[co:], n)
+			prec.sgemm(a.trans, b.trans, m, n, k, a.data[ao:], a.ld, b.data[bo:], b.ld, 0, c[co:], n)
 		}
 	}
 	per := max(m*n*k, 1)
@@ -187,13 +188,14 @@ func batchedGemm(batch []int, a, b mat, c []float32, cbstr []int, m, n, k int) {
 	kernel.Parallel(nb, (gemmWork+per-1)/per, one)
 }
 
-// sgemm is kernel.Sgemm with alpha 1 that skips empty outputs, whose
-// leading dimension may legitimately be 0 (Sgemm rejects that).
-func sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// sgemm is kernel.Sgemm (kernel.SgemmBF16 for BF16) with alpha 1 that
+// skips empty outputs, whose leading dimension may legitimately be 0
+// (Sgemm rejects that).
+func (p Precision) sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
-	kernel.Sgemm(transA, transB, m, n, k, 1, a, max(lda, 1), b, max(ldb, 1), beta, c, ldc)
+	p.gemm(transA, transB, m, n, k, 1, a, max(lda, 1), b, max(ldb, 1), beta, c, ldc)
 }
 
 // Matmul returns the matrix product of a and b with torch.matmul semantics:
@@ -207,7 +209,8 @@ func sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 // copied; only layouts Sgemm cannot address (e.g. Expand along a matrix dim)
 // are copied to a temporary. A 2-d right operand against a contiguous batch
 // runs as one GEMM. Backward costs two more products of the same size
-// (fewer when only one operand requires grad).
+// (fewer when only one operand requires grad). When either operand is
+// marked BF16 (SetPrecision), all of them round their operands to bfloat16.
 func Matmul(a, b *Tensor) *Tensor {
 	if a.Dim() == 0 || b.Dim() == 0 {
 		shapePanic("Matmul", "both operands need at least one dimension", a.shape, b.shape)
@@ -233,9 +236,10 @@ func Matmul(a, b *Tensor) *Tensor {
 		shape = append(shape, n)
 	}
 	out := newTensor(shape, false)
+	prec := productPrecision(a, b)
 	am, at := asMat(av, batch)
 	bm, bt := asMat(bv, batch)
-	batchedGemm(batch, am, bm, out.st.data, contiguousBatchStrides(batch, batch, m*n), m, n, k)
+	batchedGemm(prec, batch, am, bm, out.st.data, contiguousBatchStrides(batch, batch, m*n), m, n, k)
 	at.Release()
 	bt.Release()
 
@@ -254,7 +258,7 @@ func Matmul(a, b *Tensor) *Tensor {
 			bm, bt := asMat(bv, batch)
 			ga := newTensor(a.shape, false)
 			abatch := av.shape[:av.Dim()-2]
-			batchedGemm(batch, gm, bm.T(), ga.st.data, contiguousBatchStrides(abatch, batch, m*k), m, k, n)
+			batchedGemm(prec, batch, gm, bm.T(), ga.st.data, contiguousBatchStrides(abatch, batch, m*k), m, k, n)
 			bt.Release()
 			grads[0] = ga
 		}
@@ -263,7 +267,7 @@ func Matmul(a, b *Tensor) *Tensor {
 			am, at := asMat(av, batch)
 			gb := newTensor(b.shape, false)
 			bbatch := bv.shape[:bv.Dim()-2]
-			batchedGemm(batch, am.T(), gm, gb.st.data, contiguousBatchStrides(bbatch, batch, k*n), k, n, m)
+			batchedGemm(prec, batch, am.T(), gm, gb.st.data, contiguousBatchStrides(bbatch, batch, k*n), k, n, m)
 			at.Release()
 			grads[1] = gb
 		}
@@ -301,7 +305,9 @@ func asRows(t *Tensor) (mat, *Tensor) {
 // pre-broadcast into the output so the GEMM adds onto it (beta=1) instead
 // of a second pass. Backward is one GEMM each for dX = dY·W and dW = dYᵀ·X
 // and a column sum for db, each only when that input requires grad;
-// transposed views of x, w or dY are read in place, not copied.
+// transposed views of x, w or dY are read in place, not copied. When x or
+// w is marked BF16 (SetPrecision), the three products round their
+// operands to bfloat16; the bias and its gradient stay float32.
 func Linear(x, w, b *Tensor) *Tensor {
 	if w.Dim() != 2 || x.Dim() == 0 || x.shape[x.Dim()-1] != w.shape[1] {
 		shapePanic("Linear", "want x (..., in) and w (out, in)", x.shape, w.shape)
@@ -312,6 +318,7 @@ func Linear(x, w, b *Tensor) *Tensor {
 	}
 	shape := append(append([]int{}, x.shape[:x.Dim()-1]...), outF)
 	out := newTensor(shape, false)
+	prec := productPrecision(x, w)
 	y := out.st.data
 	rows := numel(shape[:len(shape)-1])
 	beta := float32(0)
@@ -325,7 +332,7 @@ func Linear(x, w, b *Tensor) *Tensor {
 	xm, xt := asRows(x)
 	wm, wt := asMat(w, nil)
 	wm = wm.T() // op = wᵀ, in×out
-	sgemm(xm.trans, wm.trans, rows, outF, inF, xm.data[xm.off:], xm.ld, wm.data[wm.off:], wm.ld, beta, y, outF)
+	prec.sgemm(xm.trans, wm.trans, rows, outF, inF, xm.data[xm.off:], xm.ld, wm.data[wm.off:], wm.ld, beta, y, outF)
 	xt.Release()
 	wt.Release()
 
@@ -337,7 +344,7 @@ func Linear(x, w, b *Tensor) *Tensor {
 			// dX (N×in) = dY (N×out) · W (out×in)
 			wm, wt := asMat(w, nil)
 			dx := newTensor(x.shape, false)
-			sgemm(gm.trans, wm.trans, rows, inF, outF, gm.data[gm.off:], gm.ld, wm.data[wm.off:], wm.ld, 0, dx.st.data, inF)
+			prec.sgemm(gm.trans, wm.trans, rows, inF, outF, gm.data[gm.off:], gm.ld, wm.data[wm.off:], wm.ld, 0, dx.st.data, inF)
 			wt.Release()
 			grads[0] = dx
 		}
@@ -346,7 +353,7 @@ func Linear(x, w, b *Tensor) *Tensor {
 			xm, xt := asRows(x)
 			gT := gm.T()
 			dw := newTensor(w.shape, false)
-			sgemm(gT.trans, xm.trans, outF, inF, rows, gT.data[gT.off:], gT.ld, xm.data[xm.off:], xm.ld, 0, dw.st.data, inF)
+			prec.sgemm(gT.trans, xm.trans, outF, inF, rows, gT.data[gT.off:], gT.ld, xm.data[xm.off:], xm.ld, 0, dw.st.data, inF)
 			xt.Release()
 			grads[1] = dw
 		}

@@ -36,6 +36,10 @@ type Tensor struct {
 	// over every parameter per step; Grad clears it if read before then.
 	gradStale bool
 
+	// prec is how products with this tensor as an operand multiply
+	// (SetPrecision); views inherit it.
+	prec Precision
+
 	dims [2 * maxInlineDims]int // backing array for shape and strides
 }
 

@@ -9,7 +9,7 @@ import (
 // records no history; callers that need gradients use record.
 func (t *Tensor) view(shape, strides []int, offset int) *Tensor {
 	t.live("a view")
-	v := &Tensor{st: t.st, offset: offset}
+	v := &Tensor{st: t.st, offset: offset, prec: t.prec}
 	v.setShape(shape)
 	copy(v.strides, strides)
 	return v
