@@ -200,7 +200,7 @@ func (m *MultiHeadAttention) forward(query, key, value *tensor.Tensor, opt Atten
 	if S == 0 {
 		panic(fmt.Sprintf("nn: MultiHeadAttention: key of shape %v has no positions to attend to", key.Shape()))
 	}
-	a := attnCore{B: B, H: H, L: L, S: S, D: E / H, opt: &opt}
+	a := attnCore{B: B, H: H, L: L, S: S, D: E / H, opt: &opt, prec: w.Precision()}
 	if m.Training() && m.Dropout > 0 {
 		a.dropP, a.rng = m.Dropout, m.next()
 	}
@@ -237,6 +237,8 @@ type attnCore struct {
 	dropP         float32
 	rng           interface{ IntN(int) int }
 	addMask       []float32 // opt.AttnMask's values, read once per call
+
+	prec tensor.Precision // of the score and weighted-sum products (SetPrecision)
 }
 
 // run computes attention for queries, keys and values that live in the
@@ -273,6 +275,7 @@ func (a *attnCore) run(src [3]*tensor.Tensor, off [3]int) (*tensor.Tensor, *tens
 		data[i], ld[i] = t.Data(), t.Size(-1)
 	}
 	a.checkMasks()
+	gemm := gemmFor(a.prec)
 
 	track := tensor.NeedsGrad(inputs...)
 	// saved holds P (softmax probabilities) and, with dropout, P' (the
@@ -310,14 +313,14 @@ func (a *attnCore) run(src [3]*tensor.Tensor, off [3]int) (*tensor.Tensor, *tens
 			vb := v[b*S*ldv+off[2]+h*D:]
 			pb := P[bh*L*S : (bh+1)*L*S]
 			// Scores = Q·Kᵀ/√d, then masks and a row softmax in place.
-			kernel.Sgemm(false, true, L, S, D, scale, qb, ldq, kb, ldk, 0, pb, S)
+			gemm(false, true, L, S, D, scale, qb, ldq, kb, ldk, 0, pb, S)
 			a.maskSoftmax(pb, b, bh)
 			pdb := pb
 			if drop {
 				pdb = Pd[bh*L*S : (bh+1)*L*S]
 				dropoutInto(pdb, pb, a.dropP, seeds[bh])
 			}
-			kernel.Sgemm(false, false, L, D, S, 1, pdb, S, vb, ldv, 0, od[b*L*E+h*D:], E)
+			gemm(false, false, L, D, S, 1, pdb, S, vb, ldv, 0, od[b*L*E+h*D:], E)
 		}
 	})
 
@@ -379,14 +382,14 @@ func (a *attnCore) run(src [3]*tensor.Tensor, off [3]int) (*tensor.Tensor, *tens
 				pb := P[bh*L*S : (bh+1)*L*S]
 				pdb := Pd[bh*L*S : (bh+1)*L*S]
 				if dv != nil { // dV = P'ᵀ·dO
-					kernel.Sgemm(true, false, S, D, L, 1, pdb, S, gb, E, 0, dv[vo:], ldv)
+					gemm(true, false, S, D, L, 1, pdb, S, gb, E, 0, dv[vo:], ldv)
 				}
 				if dq == nil && dk == nil {
 					continue
 				}
 				// dP' = dO·Vᵀ; through dropout; dS = P⊙(dP − rowsum(dP⊙P)).
 				ds := sc[bh*L*S : (bh+1)*L*S]
-				kernel.Sgemm(false, true, L, S, D, 1, gb, E, v[vo:], ldv, 0, ds, S)
+				gemm(false, true, L, S, D, 1, gb, E, v[vo:], ldv, 0, ds, S)
 				if drop {
 					for i, x := range pdb {
 						if x == 0 {
@@ -404,10 +407,10 @@ func (a *attnCore) run(src [3]*tensor.Tensor, off [3]int) (*tensor.Tensor, *tens
 					}
 				}
 				if dq != nil { // dQ = dS·K/√d
-					kernel.Sgemm(false, false, L, D, S, scale, ds, S, k[ko:], ldk, 0, dq[qo:], ldq)
+					gemm(false, false, L, D, S, scale, ds, S, k[ko:], ldk, 0, dq[qo:], ldq)
 				}
 				if dk != nil { // dK = dSᵀ·Q/√d
-					kernel.Sgemm(true, false, S, D, L, scale, ds, S, q[qo:], ldq, 0, dk[ko:], ldk)
+					gemm(true, false, S, D, L, scale, ds, S, q[qo:], ldq, 0, dk[ko:], ldk)
 				}
 			}
 		})
