@@ -53,6 +53,10 @@ type Training struct {
 	DataHash   string             `json:"data_hash,omitempty"`
 	Epochs     int                `json:"epochs,omitempty"`
 	Samples    int                `json:"samples,omitempty"`
+	// Precision is how the products were computed in training: "bf16"
+	// (mixed precision, float32 weights) or "fp32"; empty in artifacts
+	// from before it was recorded.
+	Precision string `json:"precision,omitempty"`
 	Metrics    map[string]float64 `json:"metrics,omitempty"`
 	Started    time.Time          `json:"started,omitzero"`
 	Finished   time.Time          `json:"finished,omitzero"`

@@ -2,6 +2,7 @@ package train
 
 import (
 	"github.com/shenml/shen/model"
+	"github.com/shenml/shen/tensor"
 )
 
 // Config is a training run read from a YAML file (see configs/ for
@@ -236,12 +237,21 @@ type TrainConfig struct {
 	// artifact and used by evaluate and predict. Unset: the most probable
 	// class.
 	Threshold any `yaml:"threshold"`
+	// Precision is fp32 (default) or bf16: mixed precision as
+	// torch.autocast("cpu", dtype=torch.bfloat16) gives it. The products
+	// of linear, convolution, attention and recurrent layers, forward and
+	// backward, round their operands to bfloat16 and sum in float32;
+	// weights, gradients and optimizer state stay float32. On CPUs without
+	// AVX512-BF16 or AMX-BF16 the rounding is emulated, which is slower
+	// than fp32 (the run says so). The artifact records it.
+	Precision string `yaml:"precision"`
 
 	// Parsed by Validate from ClassWeights and Threshold.
 	balanced      bool
 	weights       []float64
 	autoThreshold bool
 	threshold     float64
+	precision     tensor.Precision
 }
 
 // OptimizerConfig names the optimizer and its hyperparameters.

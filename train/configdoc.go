@@ -136,6 +136,7 @@ var fieldDocs = map[string]string{
 	"TrainConfig.EarlyStopping":   "EarlyStopping stops on the monitored metric (patience 0: off).",
 	"TrainConfig.Epochs":          "Epochs is the number of passes over the training split (required, positive).",
 	"TrainConfig.Optimizer":       "Optimizer names the optimizer and its hyperparameters.",
+	"TrainConfig.Precision":       "Precision is fp32 (default) or bf16: mixed precision as torch.autocast(\"cpu\", dtype=torch.bfloat16) gives it. The products of linear, convolution, attention and recurrent layers, forward and backward, round their operands to bfloat16 and sum in float32; weights, gradients and optimizer state stay float32. On CPUs without AVX512-BF16 or AMX-BF16 the rounding is emulated, which is slower than fp32 (the run says so). The artifact records it.",
 	"TrainConfig.Schedule":        "Schedule names the learning-rate schedule.",
 	"TrainConfig.Seed":            "Seed seeds initialisation and shuffling (default 1).",
 	"TrainConfig.Threads":         "Threads caps the kernel threads (0: all cores).",

@@ -48,6 +48,7 @@ func (c *Config) setDefaults() {
 		}
 	}
 	setString(&t.Schedule.Name, "none")
+	setString(&t.Precision, "fp32")
 	if t.Seed == nil {
 		v := uint64(1)
 		t.Seed = &v

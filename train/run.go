@@ -196,6 +196,7 @@ func (r *run) buildNet() error {
 	}
 	nn.Train(net, true)
 	fmt.Fprintf(out, "model: %s, %d parameters\n", arch.Kind, nn.NumParameters(net))
+	setPrecision(net, cfg.Train.precision, out)
 	r.arch, r.net = arch, net
 	return nil
 }
@@ -381,6 +382,7 @@ func (r *run) saveArtifact(context.Context) error {
 		Training: model.Training{
 			Seed: r.seed, ConfigHash: r.configHash, DataHash: p.dataHash, Epochs: len(r.hist.Epochs),
 			Samples: p.trainN, Metrics: r.metrics, Started: r.started.UTC(), Finished: time.Now().UTC(),
+			Precision: cfg.Train.precision.String(),
 		},
 	}
 	if cfg.Task == Classification {

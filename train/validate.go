@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/shenml/shen/internal/safeio"
+	"github.com/shenml/shen/tensor"
 )
 
 // Validate fills defaults and checks every section and their
@@ -565,6 +566,11 @@ func (c *Config) validateTrain() error {
 	if t.Threads < 0 {
 		return c.errAt("train.threads", "must be >= 0, got %d", t.Threads)
 	}
+	p, err := tensor.ParsePrecision(t.Precision)
+	if err != nil {
+		return c.errAt("train.precision", "must be fp32 or bf16, got %q", t.Precision)
+	}
+	t.precision = p
 	if err := c.validateClassWeights(); err != nil {
 		return err
 	}
