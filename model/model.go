@@ -53,13 +53,14 @@ type Training struct {
 	DataHash   string             `json:"data_hash,omitempty"`
 	Epochs     int                `json:"epochs,omitempty"`
 	Samples    int                `json:"samples,omitempty"`
+	Metrics    map[string]float64 `json:"metrics,omitempty"`
+	Started    time.Time          `json:"started,omitzero"`
+	Finished   time.Time          `json:"finished,omitzero"`
+
 	// Precision is how the products were computed in training: "bf16"
 	// (mixed precision, float32 weights) or "fp32"; empty in artifacts
 	// from before it was recorded.
 	Precision string `json:"precision,omitempty"`
-	Metrics    map[string]float64 `json:"metrics,omitempty"`
-	Started    time.Time          `json:"started,omitzero"`
-	Finished   time.Time          `json:"finished,omitzero"`
 }
 
 // Spec is the content of model.json.
