@@ -61,28 +61,47 @@ type Predictor struct {
 	classes []string
 	lm      *model.LanguageModel
 	inputs  []inputCheck // a table model's inputs, for the per-row notes
+	prec    tensor.Precision
+}
+
+// Options configures a Predictor. The zero value runs the model as it
+// was saved, in float32.
+type Options struct {
+	// Precision is how the network's products multiply: tensor.BF16 runs
+	// inference in mixed precision as torch.autocast("cpu",
+	// dtype=torch.bfloat16) would (see nn.SetPrecision), whatever
+	// precision the model was trained in. Where the CPU has no bf16 units
+	// (kernel.HasBF16) it is emulated and slower than float32.
+	Precision tensor.Precision
 }
 
 // Load reads the artifact in dir (see model.Load) and returns its
 // Predictor.
-func Load(dir string) (*Predictor, error) {
+func Load(dir string) (*Predictor, error) { return LoadWith(dir, Options{}) }
+
+// LoadWith is Load with options.
+func LoadWith(dir string, o Options) (*Predictor, error) {
 	m, err := model.Load(dir)
 	if err != nil {
 		return nil, err
 	}
-	return New(m)
+	return NewWith(m, o)
 }
 
 // New returns the Predictor of a loaded model. It takes m for inference:
 // the network is put in evaluation mode and its parameters stop requiring
 // gradients, so forward passes record no graph without any process-wide
 // switch. Load another copy of the artifact to train on.
-func New(m *model.Model) (*Predictor, error) {
+func New(m *model.Model) (*Predictor, error) { return NewWith(m, Options{}) }
+
+// NewWith is New with options; it sets the network's precision
+// (nn.SetPrecision) as it takes m.
+func NewWith(m *model.Model, o Options) (*Predictor, error) {
 	if m == nil || m.Net == nil {
 		return nil, errors.New("predict: no model")
 	}
 	s := m.Spec
-	p := &Predictor{m: m, in: slices.Clone(s.Architecture.Input), outputs: s.Architecture.Outputs}
+	p := &Predictor{m: m, in: slices.Clone(s.Architecture.Input), outputs: s.Architecture.Outputs, prec: o.Precision}
 	p.inSize = 1
 	for _, d := range p.in {
 		p.inSize *= d
@@ -117,8 +136,12 @@ func New(m *model.Model) (*Predictor, error) {
 	for _, t := range nn.Parameters(m.Net) {
 		t.SetRequiresGrad(false)
 	}
+	nn.SetPrecision(m.Net, o.Precision)
 	return p, nil
 }
+
+// Precision is the precision the network runs in (Options.Precision).
+func (p *Predictor) Precision() tensor.Precision { return p.prec }
 
 // Model returns the artifact (spec, network, training profile).
 func (p *Predictor) Model() *model.Model { return p.m }

@@ -21,7 +21,7 @@ import (
 )
 
 func evaluateCmd() *cobra.Command {
-	var dir, file, target, labels string
+	var dir, file, target, labels, precision string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "evaluate",
@@ -42,7 +42,7 @@ normalised with the statistics saved in the artifact.`,
 			if dir == "" || file == "" {
 				return usagef("evaluate: --model and --data are required")
 			}
-			p, err := predict.Load(dir)
+			p, err := loadPredictor(cmd, dir, precision)
 			if err != nil {
 				return err
 			}
@@ -58,6 +58,7 @@ normalised with the statistics saved in the artifact.`,
 	c.Flags().StringVar(&labels, "labels", "", "IDX labels file for IDX images (default: found by name next to --data)")
 	c.Flags().StringVar(&target, "target", "", "label column (default: the one column the model does not take)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	c.Flags().StringVar(&precision, "precision", "fp32", precisionUsage)
 	return c
 }
 
@@ -125,7 +126,7 @@ func printEvaluation(w io.Writer, ev *metrics.Evaluation, dir, file, target stri
 }
 
 func predictCmd() *cobra.Command {
-	var dir, in, out, prompt string
+	var dir, in, out, prompt, precision string
 	var keep []string
 	var length int
 	var temperature float64
@@ -156,7 +157,7 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir != "" && prompt != "" {
-				p, err := predict.Load(dir)
+				p, err := loadPredictor(cmd, dir, precision)
 				if err != nil {
 					return err
 				}
@@ -173,7 +174,7 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 			if dir == "" || in == "" {
 				return usagef("predict: --model and --input are required")
 			}
-			p, err := predict.Load(dir)
+			p, err := loadPredictor(cmd, dir, precision)
 			if err != nil {
 				return err
 			}
@@ -202,6 +203,7 @@ characters (tokens) are sampled at --temperature (0: greedy).`,
 	c.Flags().IntVar(&length, "length", 200, "tokens to generate after --prompt")
 	c.Flags().Float64Var(&temperature, "temperature", 0.8, "sampling temperature for --prompt (0: greedy)")
 	c.Flags().Uint64Var(&seed, "seed", 1, "sampling seed for --prompt")
+	c.Flags().StringVar(&precision, "precision", "fp32", precisionUsage)
 	return c
 }
 
