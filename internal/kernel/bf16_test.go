@@ -408,3 +408,44 @@ func TestSgemmBF16RoundedNoAlloc(t *testing.T) {
 		t.Fatalf("sgemmBF16Rounded allocates %v times per call", n)
 	}
 }
+
+// TestRoundBF16 checks the slice rounding against ToBF16 on every class
+// of float32 (normal, tie, denormal, zero, the largest finite, Inf, NaN)
+// and on random bits, with and without alpha.
+func TestRoundBF16(t *testing.T) {
+	bits := []uint32{0, 0x80000000, 1, 0x807fffff, 0x00800000, 0x3f808000, 0x3f818000, 0x3f808001, 0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000, 0x7f800001, 0xffc12345, 0x7f7f8000, 0x3fffffff}
+	r := rand.New(rand.NewPCG(25, 26))
+	for range 100000 {
+		bits = append(bits, r.Uint32())
+	}
+	src := make([]float32, len(bits))
+	for i, b := range bits {
+		src[i] = math.Float32frombits(b)
+	}
+	dst := make([]float32, len(src))
+	RoundBF16(dst, src, 1)
+	for i, x := range src {
+		want := FromBF16(ToBF16(x))
+		if math.Float32bits(dst[i]) != math.Float32bits(want) {
+			t.Fatalf("RoundBF16(%#08x) = %#08x, ToBF16 gives %#08x", bits[i], math.Float32bits(dst[i]), math.Float32bits(want))
+		}
+	}
+	RoundBF16(dst, src, -0.75)
+	for i, x := range src {
+		want := FromBF16(ToBF16(-0.75 * x))
+		if math.Float32bits(dst[i]) != math.Float32bits(want) && !(want != want && dst[i] != dst[i]) {
+			t.Fatalf("RoundBF16(%#08x, alpha -0.75) = %v, want %v", bits[i], dst[i], want)
+		}
+	}
+}
+
+// BenchmarkRoundBF16 reports the cost per element of rounding an operand,
+// the overhead of SgemmBF16 on CPUs without bf16 units.
+func BenchmarkRoundBF16(b *testing.B) {
+	src := randSlice(rand.New(rand.NewPCG(27, 28)), 1<<16)
+	dst := make([]float32, len(src))
+	for b.Loop() {
+		RoundBF16(dst, src, 1)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N*len(src)), "ns/element")
+}
