@@ -1,9 +1,11 @@
 package nn_test
 
 import (
+	"runtime"
 	"slices"
 	"testing"
 
+	"github.com/shenml/shen/internal/kernel"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
 	"github.com/shenml/shen/tensor"
@@ -62,6 +64,46 @@ func TestTrainingIsDeterministic(t *testing.T) {
 					t.Fatalf("trial %d: weight %d differs: %v vs %v", i, j, got[j], ref[j])
 				}
 			}
+		}
+	}
+}
+
+// trainEncoderSteps trains a two-layer transformer encoder (the MNIST ViT's
+// layer, smaller) for 5 steps on kernel threads and returns its weights.
+func trainEncoderSteps(threads int) []float32 {
+	defer kernel.SetThreads(kernel.SetThreads(threads))
+	nn.SetSeed(3)
+	cfg := nn.DefaultTransformerEncoderLayerConfig(64, 4)
+	cfg.DimFeedforward, cfg.Dropout = 128, 0
+	enc := nn.NewTransformerEncoder(cfg, 2, false)
+	opt, _ := optim.NewSGD(nn.Parameters(enc), optim.SGDConfig{LR: 0.01})
+	x := tensor.RandN(tensor.NewRNG(4), 32, 49, 64)
+	for range 5 {
+		loss := tensor.Mean(tensor.Mul(enc.Forward(x, nn.AttentionOptions{}), x), false)
+		opt.ZeroGrad()
+		loss.Backward()
+		opt.Step()
+		loss.FreeGraph()
+	}
+	var all []float32
+	for _, p := range nn.Parameters(enc) {
+		all = append(all, p.Data()...)
+	}
+	return all
+}
+
+// TestThreadCountDoesNotChangeResults: training on one thread and on
+// several gives bit-identical weights. Every sum is cut into pieces fixed
+// by the shapes (Sgemm's K slices, the norms' row chunks), never by the
+// thread count.
+func TestThreadCountDoesNotChangeResults(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs GOMAXPROCS >= 2 for a second thread")
+	}
+	one, two := trainEncoderSteps(1), trainEncoderSteps(2)
+	for j := range one {
+		if one[j] != two[j] {
+			t.Fatalf("weight %d: %v on one thread, %v on two", j, one[j], two[j])
 		}
 	}
 }

@@ -70,29 +70,19 @@ func LayerNormOp(x, w, b *tensor.Tensor, from int, eps float32) *tensor.Tensor {
 	}
 	forRows(rows, d, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			row := xd[r*d : (r+1)*d]
-			var s, ss float64
-			for _, v := range row {
-				s += float64(v)
+			row, o := xd[r*d:(r+1)*d], od[r*d:(r+1)*d]
+			// Two passes in float32 with vector sums, as torch's CPU
+			// kernel: the mean, then the squared deviations.
+			m := kernel.Sum(row) / float32(d)
+			kernel.AddScalar(o, -m, row)
+			rs := float32(1 / math.Sqrt(float64(kernel.Dot(o, o))/float64(d)+float64(eps)))
+			mean[r], rstd[r] = m, rs
+			kernel.Scale(o, rs, o)
+			if wd != nil {
+				kernel.Mul(o, o, wd)
 			}
-			m := s / float64(d)
-			for _, v := range row {
-				dv := float64(v) - m
-				ss += dv * dv
-			}
-			rs := float32(1 / math.Sqrt(ss/float64(d)+float64(eps)))
-			mean[r], rstd[r] = float32(m), rs
-			o := od[r*d : (r+1)*d]
-			mf := float32(m)
-			for i, v := range row {
-				y := (v - mf) * rs
-				if wd != nil {
-					y *= wd[i]
-				}
-				if bd != nil {
-					y += bd[i]
-				}
-				o[i] = y
+			if bd != nil {
+				kernel.Add(o, o, bd)
 			}
 		}
 	})
@@ -116,42 +106,41 @@ func LayerNormOp(x, w, b *tensor.Tensor, from int, eps float32) *tensor.Tensor {
 			defer pt.Release()
 			part = pt.Data()
 		}
+		// Per chunk: x̂ and a product of one row.
+		sc := tensor.Empty(chunks, 2*d)
+		defer sc.Release()
+		scd := sc.Data()
 		kernel.Parallel(chunks, 1, func(c0, c1 int) {
 			for c := c0; c < c1; c++ {
 				var dw, db []float32
 				if part != nil {
 					dw, db = part[c*2*d:c*2*d+d], part[c*2*d+d:(c+1)*2*d]
 				}
+				xh, tmp := scd[c*2*d:c*2*d+d], scd[c*2*d+d:(c+1)*2*d]
 				for r := c * rows / chunks; r < (c+1)*rows/chunks; r++ {
 					row, gr := xd[r*d:(r+1)*d], gd[r*d:(r+1)*d]
-					m, rs := mean[r], rstd[r]
-					var sumG, sumGX float64
-					for i, v := range row {
-						xh := (v - m) * rs
-						gi := gr[i]
-						if dw != nil {
-							db[i] += gi
-							dw[i] += gi * xh
-						}
-						if wd != nil {
-							gi *= wd[i]
-						}
-						sumG += float64(gi)
-						sumGX += float64(gi * xh)
+					kernel.AddScalar(xh, -mean[r], row)
+					kernel.Scale(xh, rstd[r], xh)
+					if dw != nil {
+						kernel.Add(db, db, gr)
+						kernel.Mul(tmp, gr, xh)
+						kernel.Add(dw, dw, tmp)
 					}
 					if dx == nil {
 						continue
 					}
-					mg, mgx := float32(sumG/float64(d)), float32(sumGX/float64(d))
-					o := dx[r*d : (r+1)*d]
-					for i, v := range row {
-						xh := (v - m) * rs
-						gi := gr[i]
-						if wd != nil {
-							gi *= wd[i]
-						}
-						o[i] = rs * (gi - mg - xh*mgx)
+					// dx = rstd·(g·w − mean(g·w) − x̂·mean(g·w·x̂))
+					gw := gr
+					if wd != nil {
+						kernel.Mul(tmp, gr, wd)
+						gw = tmp
 					}
+					mg, mgx := kernel.Sum(gw)/float32(d), kernel.Dot(gw, xh)/float32(d)
+					o := dx[r*d : (r+1)*d]
+					copy(o, gw)
+					kernel.Axpy(-mgx, xh, o)
+					kernel.AddScalar(o, -mg, o)
+					kernel.Scale(o, rstd[r], o)
 				}
 			}
 		})
@@ -176,12 +165,19 @@ func LayerNormOp(x, w, b *tensor.Tensor, from int, eps float32) *tensor.Tensor {
 	})
 }
 
-// rowChunks is how many parallel chunks rows of width d are cut into: one
-// per worker once a chunk holds enough work to repay the hand-off.
+// rowChunks is how many parallel chunks rows of width d are cut into: enough
+// work per chunk to repay the hand-off, and at most maxRowChunks. The count
+// does not depend on the thread count, so the per-chunk partial sums of the
+// weight gradients, and so the results, are the same with any number of
+// threads.
 func rowChunks(rows, d int) int {
 	const minWork = 1 << 14 // elements per chunk
-	return max(1, min(kernel.Threads(), rows*d/minWork, rows))
+	return max(1, min(maxRowChunks, rows*d/minWork, rows))
 }
+
+// maxRowChunks bounds rowChunks: enough chunks for a few per thread on
+// small machines, few enough that reducing the partials stays cheap.
+const maxRowChunks = 16
 
 // forRows runs fn over [0, rows) in rowChunks contiguous chunks on the pool.
 func forRows(rows, d int, fn func(lo, hi int)) {

@@ -3,6 +3,7 @@ package quant
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/shenml/shen/internal/kernel"
@@ -36,12 +37,29 @@ func BenchmarkInference(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		// The same network with its convolutions kept in float32 (shen
+		// quantize --float): where int8 convolution loses (few input
+		// channels, no VNNI), only the Linear layers run in int8.
+		linOnly := *spec
+		linOnly.Layers = nil
+		for _, l := range spec.Layers {
+			if l.Kind == "linear" {
+				linOnly.Layers = append(linOnly.Layers, l)
+			}
+		}
+		lnet, err := Apply(m.net, &linOnly)
+		if err != nil {
+			b.Fatal(err)
+		}
 		for _, batch := range []int{1, 64} {
 			x := randTensor(r, 2, append([]int{batch}, m.shape...)...)
 			for _, v := range []struct {
 				name string
 				net  nn.Layer
-			}{{"fp32", m.net}, {"int8-" + kernel.Int8Name(), qnet}} {
+			}{{"fp32", m.net}, {"int8-" + kernel.Int8Name(), qnet}, {"int8-linear-" + kernel.Int8Name(), lnet}} {
+				if strings.HasPrefix(v.name, "int8-linear") && len(linOnly.Layers) == len(spec.Layers) {
+					continue // no convolution: the same as int8
+				}
 				b.Run(fmt.Sprintf("%s/b%d/%s", m.name, batch, v.name), func(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"unsafe"
 
 	"github.com/shenml/shen/internal/kernel"
 	"github.com/shenml/shen/nn"
@@ -199,32 +200,38 @@ func (c *Conv2D) Forward(x *tensor.Tensor) *tensor.Tensor {
 // im2col writes, for each output position of one sample, its receptive
 // field (C·KH·KW codes in weight order, zeros outside the input) as a row
 // of kp codes, zero past k.
+//
+// It is most of an int8 convolution's time when channels are few (LeNet's
+// first layer reads 25 codes per output), so a run of up to 8 codes inside
+// the input moves as one unaligned 8-byte load and store. The store's
+// tail lands on codes written next (the rest of the row, then the padding
+// past k, cleared last); a run whose 8 bytes would reach past either
+// buffer takes the byte loop.
 func im2col(dst, x []int8, g convShape, k, kp int) {
+	wide := g.dw == 1 && g.kw <= 8
 	for oy := 0; oy < g.oh; oy++ {
 		for ox := 0; ox < g.ow; ox++ {
-			row := dst[(oy*g.ow+ox)*kp : (oy*g.ow+ox+1)*kp]
+			r0 := (oy*g.ow + ox) * kp
+			row := dst[r0 : r0+kp]
+			ix0 := ox*g.sw - g.pw
+			inside := ix0 >= 0 && ix0+(g.kw-1)*g.dw < g.w
 			p := 0
 			for ci := 0; ci < g.c; ci++ {
-				plane := x[ci*g.h*g.w : (ci+1)*g.h*g.w]
 				for ky := 0; ky < g.kh; ky++ {
 					seg := row[p : p+g.kw]
-					p += g.kw
 					iy := oy*g.sh - g.ph + ky*g.dh
 					if iy < 0 || iy >= g.h {
 						clear(seg)
+						p += g.kw
 						continue
 					}
-					line := plane[iy*g.w : (iy+1)*g.w]
-					ix0 := ox*g.sw - g.pw
-					if g.dw == 1 && ix0 >= 0 && ix0+g.kw <= g.w {
-						// Inside the input: one run, a few bytes (a loop,
-						// where copy's call would cost more than the move).
-						src := line[ix0 : ix0+len(seg)]
-						for kx := range seg {
-							seg[kx] = src[kx]
-						}
+					src := (ci*g.h+iy)*g.w + ix0
+					if inside && wide && src+8 <= len(x) && r0+p+8 <= len(dst) {
+						*(*uint64)(unsafe.Pointer(&dst[r0+p])) = *(*uint64)(unsafe.Pointer(&x[src]))
+						p += g.kw
 						continue
 					}
+					line := x[(ci*g.h+iy)*g.w : (ci*g.h+iy+1)*g.w]
 					for kx := range seg {
 						ix := ix0 + kx*g.dw
 						var v int8
@@ -233,6 +240,7 @@ func im2col(dst, x []int8, g convShape, k, kp int) {
 						}
 						seg[kx] = v
 					}
+					p += g.kw
 				}
 			}
 			clear(row[k:])

@@ -5,11 +5,20 @@ import "unsafe"
 // microKernel is one entry of the dispatch table: an mr x nr register-tile
 // kernel over packed panels (A: k steps of mr values, B: k steps of nr values)
 // computing C = A·B + beta*C on a full tile (beta==0 overwrites C).
+//
+// rowA and colA, where a CPU has them, are the same tile with A read in
+// place (see directFn); nil means A is always packed.
 type microKernel struct {
-	name   string
-	mr, nr int
-	fn     func(k int, a, b, c *float32, ldc int, beta float32)
+	name       string
+	mr, nr     int
+	fn         func(k int, a, b, c *float32, ldc int, beta float32)
+	rowA, colA directFn
 }
+
+// directFn computes C = alpha*A·B + beta*C on a full mr x nr tile with B
+// packed and A read where it lies: A(i,p) = a[i*lda+p] for rowA (A
+// row-major), a[p*lda+i] for colA (A stored transposed).
+type directFn func(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
 
 // micro is the kernel chosen at init for this CPU; the pure-Go one unless an
 // architecture file finds something better. With the per-architecture

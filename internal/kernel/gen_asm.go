@@ -139,6 +139,157 @@ func step(mr, nv, vb, s int, breg func(int, int) string, acc func(int, int) stri
 	}
 }
 
+// directKernel emits an AVX2 6x16 kernel that reads A where it lies
+// instead of from a packed panel:
+//
+//	C[i][j] = alpha * sum_p A(i,p) * B[p*16+j] + beta*C[i][j]   (beta==0: C ignored)
+//
+// with A(i,p) = a[i*lda+p] (row-major A, colA false) or a[p*lda+i] (A
+// stored transposed, colA true: a K step's six values are contiguous, as
+// in a packed panel, but the steps are lda apart). Skipping the packing of
+// A pays when B has few strips: each packed A value would be used only a
+// few times. Row-major A is broadcast from six row pointers, rows 0-4 as
+// AX plus a multiple of lda (index scales 1, 2, 4 and R11 = 3*lda) and
+// row 5 from R12 = AX + 5*lda.
+func directKernel(name string, mr, nv, unroll int, colA bool) {
+	const vw, vb = 8, 32
+	nr := nv * vw
+	accBase := 16 - mr*nv
+	bcA, bcB := nv, nv+1
+	acc := func(i, v int) string { return fmt.Sprintf("Y%d", accBase+i*nv+v) }
+	p("// func %s(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha, beta float32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+	p("\tMOVQ k+0(FP), SI")
+	p("\tMOVQ a+8(FP), AX")
+	p("\tMOVQ lda+16(FP), R10")
+	p("\tSHLQ $2, R10")
+	p("\tMOVQ b+24(FP), BX")
+	p("\tMOVQ c+32(FP), CX")
+	p("\tMOVQ ldc+40(FP), DX")
+	p("\tSHLQ $2, DX")
+	if !colA {
+		p("\tLEAQ (R10)(R10*2), R11")
+		p("\tLEAQ (AX)(R10*4), R12")
+		p("\tADDQ R10, R12")
+	}
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			p("\tVXORPS %s, %s, %s", acc(i, v), acc(i, v), acc(i, v))
+		}
+	}
+	p("\tMOVQ CX, R9")
+	for i := 0; i < mr; i++ {
+		for off := 0; off < nr*4; off += 64 {
+			p("\tPREFETCHT0 %d(R9)", off)
+		}
+		if i < mr-1 {
+			p("\tADDQ DX, R9")
+		}
+	}
+	// aAddr is A(i, s) relative to the current K step.
+	aAddr := func(s, i int) string {
+		if colA {
+			return fmt.Sprintf("%d(AX)", i*4)
+		}
+		d := s * 4
+		switch i {
+		case 0:
+			return fmt.Sprintf("%d(AX)", d)
+		case 1:
+			return fmt.Sprintf("%d(AX)(R10*1)", d)
+		case 2:
+			return fmt.Sprintf("%d(AX)(R10*2)", d)
+		case 3:
+			return fmt.Sprintf("%d(AX)(R11*1)", d)
+		case 4:
+			return fmt.Sprintf("%d(AX)(R10*4)", d)
+		default:
+			return fmt.Sprintf("%d(R12)", d)
+		}
+	}
+	dstep := func(s int) {
+		for v := 0; v < nv; v++ {
+			p("\tVMOVUPS %d(BX), Y%d", s*nr*4+v*vb, v)
+		}
+		for i := 0; i < mr; i++ {
+			bc := bcA
+			if i%2 == 1 {
+				bc = bcB
+			}
+			p("\tVBROADCASTSS %s, Y%d", aAddr(s, i), bc)
+			for v := 0; v < nv; v++ {
+				p("\tVFMADD231PS Y%d, Y%d, %s", v, bc, acc(i, v))
+			}
+		}
+		if colA {
+			p("\tADDQ R10, AX")
+		}
+	}
+	p("\tMOVQ SI, DI")
+	p("\tSHRQ $%d, SI", log2(unroll))
+	p("\tANDQ $%d, DI", unroll-1)
+	p("\tTESTQ SI, SI")
+	p("\tJZ %s_rem", name)
+	p("%s_loop:", name)
+	for s := 0; s < unroll; s++ {
+		dstep(s)
+	}
+	if !colA {
+		p("\tADDQ $%d, AX", 4*unroll)
+		p("\tADDQ $%d, R12", 4*unroll)
+	}
+	p("\tPREFETCHT0 %d(BX)", 4*nr*unroll*2)
+	p("\tADDQ $%d, BX", 4*nr*unroll)
+	p("\tDECQ SI")
+	p("\tJNZ %s_loop", name)
+	p("%s_rem:", name)
+	p("\tTESTQ DI, DI")
+	p("\tJZ %s_store", name)
+	p("%s_remloop:", name)
+	dstep(0)
+	if !colA {
+		p("\tADDQ $4, AX")
+		p("\tADDQ $4, R12")
+	}
+	p("\tADDQ $%d, BX", 4*nr)
+	p("\tDECQ DI")
+	p("\tJNZ %s_remloop", name)
+	p("%s_store:", name)
+	p("\tVBROADCASTSS alpha+48(FP), Y0")
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			p("\tVMULPS Y0, %s, %s", acc(i, v), acc(i, v))
+		}
+	}
+	p("\tMOVL beta+52(FP), R8")
+	p("\tSHLL $1, R8")
+	p("\tJZ %s_store0", name)
+	p("\tVBROADCASTSS beta+52(FP), Y0")
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			p("\tVFMADD231PS %d(CX), Y0, %s", v*vb, acc(i, v))
+			p("\tVMOVUPS %s, %d(CX)", acc(i, v), v*vb)
+		}
+		if i < mr-1 {
+			p("\tADDQ DX, CX")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("%s_store0:", name)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			p("\tVMOVUPS %s, %d(CX)", acc(i, v), v*vb)
+		}
+		if i < mr-1 {
+			p("\tADDQ DX, CX")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
 func log2(n int) int {
 	l := 0
 	for 1<<l < n {
@@ -156,6 +307,8 @@ func main() {
 	p("")
 	kernel("kernAVX512", 12, 2, "Z", 16, 4, 32)
 	kernel("kernAVX2", 6, 2, "Y", 8, 4, 16)
+	directKernel("kernAVX2RowA", 6, 2, 4, false)
+	directKernel("kernAVX2ColA", 6, 2, 4, true)
 	packT16()
 	packT8()
 	vectors()

@@ -278,10 +278,16 @@ func SetThreads(n int) int {
 	return int(threadsSet.Swap(int32(n)))
 }
 
-// Parallel splits [0,n) into contiguous chunks of at least grain items (at
-// most one chunk per thread) and runs fn on each, on the shared worker pool
-// with the caller taking part, returning when all chunks are done. It runs fn
-// inline as fn(0,n) when n<=grain or when only one thread is configured.
+// Parallel splits [0,n) into contiguous chunks of at least grain items and
+// runs fn on each, on the shared worker pool with the caller taking part,
+// returning when all chunks are done. It runs fn inline as fn(0,n) when
+// n<=grain or when only one thread is configured. There are up to
+// chunksPerThread chunks per thread, handed out as threads come free: a
+// helper that wakes late, or loses its core to another process in the
+// middle of a chunk, then holds up a small share of the work instead of
+// half of it. fn must therefore treat its items independently of where
+// the chunk boundaries fall (callers that sum per chunk cut their own
+// fixed chunks and pass their count as n, as nn's norms do).
 //
 // It never waits for a worker to become free: from inside a chunk (nested) or
 // while other callers keep the workers busy, the caller runs the remaining
@@ -296,12 +302,13 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 		return
 	}
 	grain = max(grain, 1)
-	chunks := min(n/grain, maxThreads())
-	if chunks <= 1 {
+	threads := maxThreads()
+	chunks := min(n/grain, chunksPerThread*threads)
+	if chunks <= 1 || threads <= 1 {
 		fn(0, n)
 		return
 	}
-	parallel(n, chunks, chunks, funcRunner(fn))
+	parallel(n, chunks, threads, funcRunner(fn))
 }
 
 // maxThreads is Threads capped by GOMAXPROCS: more threads than Ps would only

@@ -19,6 +19,16 @@ var (
 	ncBlk = 4096
 )
 
+// directMaxStrips is the widest N slice, in micro-kernel strips, for which
+// Sgemm reads A in place rather than packing it, on CPUs whose kernel can
+// (microKernel.rowA/colA). A packed A value is used once per strip: with
+// few strips (the tall, thin products of a transformer's token rows, one
+// attention head) packing A costs as much as the product, while the
+// kernel's six A streams are prefetched well enough in place. With many
+// strips the packing is repaid, and a wide B means large products whose
+// A blocks are better kept in a compact panel.
+var directMaxStrips = 32
+
 // smallWork is the m*n*k below which Sgemm skips packing and uses direct
 // loops: packing overhead dominates tiny products.
 const smallWork = 32 * 32 * 32
@@ -174,6 +184,9 @@ type gemmCtx struct {
 	jc, nc                int
 	chunks, helpers       int  // parallel chunks and participants (one packing buffer each)
 	splitN                bool // chunks split N strips instead of M strips
+	// direct, when set, reads A in place instead of packing it (see
+	// directMaxStrips); only a partial last row panel is packed.
+	direct directFn
 
 	bstate []atomic.Int32 // per (K slice, strip): 0 unpacked, 1 packing, 2 packed
 
@@ -247,9 +260,6 @@ func (g *gemmCtx) plan(threads int) {
 	g.mk = mk
 	m, n, k := g.m, g.n, g.k
 	mStrips := (m + mk.mr - 1) / mk.mr
-	// Split rows between threads when each gets a few strips; otherwise (short
-	// wide products) split the N strips and let each chunk pack all of A.
-	g.splitN = mStrips < 4*threads
 
 	// Equal K slices no deeper than kcBlk: an uneven last slice wastes a pass.
 	kSlices := (k + kcBlk - 1) / kcBlk
@@ -260,6 +270,23 @@ func (g *gemmCtx) plan(threads int) {
 	nSlices := (n + nc - 1) / nc
 	ncMax := (n + nSlices - 1) / nSlices
 	ncMax = (ncMax + mk.nr - 1) / mk.nr * mk.nr
+	g.direct = nil
+	// A row stride of a multiple of 4 KiB puts every row of the A block in
+	// the same cache sets: read in place, the block would evict itself.
+	if ncMax/mk.nr <= directMaxStrips && g.lda%1024 != 0 {
+		g.direct = mk.rowA
+		if g.transA {
+			g.direct = mk.colA
+		}
+	}
+	// Split rows between threads when each gets a few strips; otherwise
+	// (short wide products) split the N strips and let each chunk take all
+	// of A. A chunk streams all of the operand it does not split, so when
+	// A is read in place and smaller than B (a batch of 64 rows against a
+	// wide weight matrix), splitting N also keeps each packed B strip in
+	// one core's L1 for every row instead of sending it to both.
+	nStrips := ncMax / mk.nr
+	g.splitN = mStrips < 4*threads || (g.direct != nil && m < n && nStrips >= 4*threads)
 	g.bbuf = grow(g.bbuf, k*ncMax)
 	if need := kSlices * (ncMax / mk.nr); len(g.bstate) < need {
 		g.bstate = make([]atomic.Int32, need)
@@ -426,7 +453,13 @@ func (g *gemmCtx) compute(ch, slot int) {
 			if pc > 0 {
 				beta = 1
 			}
-			g.packA(abuf, ic, mc, pc, kc)
+			if g.direct == nil {
+				g.packA(abuf, ic, mc, pc, kc)
+			} else if full := mc / mr * mr; full < mc {
+				// Only the partial last panel is packed (zero-padded):
+				// A has no rows past m to read in place.
+				g.packA(abuf, ic+full, mc-full, pc, kc)
+			}
 			bblk := g.bbuf[pc*g.ncMax:]
 			base := pc / g.kcMax * nStrips
 			// Sweep the strips, skipping any that another thread is still
@@ -442,7 +475,7 @@ func (g *gemmCtx) compute(ch, slot int) {
 					nDeferred++
 					continue
 				}
-				g.strip(slot, abuf, &bblk[s*kc*nr], ic, mc, s, kc, beta)
+				g.strip(slot, abuf, &bblk[s*kc*nr], ic, mc, s, pc, kc, beta)
 			}
 			// Still in flight means the packer is slow or lost its core to
 			// another process; copying the strip privately costs a
@@ -450,34 +483,50 @@ func (g *gemmCtx) compute(ch, slot int) {
 			for _, s := range deferred[:nDeferred] {
 				si := int(s)
 				if g.bstate[base+si].Load() == 2 {
-					g.strip(slot, abuf, &bblk[si*kc*nr], ic, mc, si, kc, beta)
+					g.strip(slot, abuf, &bblk[si*kc*nr], ic, mc, si, pc, kc, beta)
 					continue
 				}
 				own := g.ownB[slot][:kc*nr]
 				g.packB(own, si, pc, kc)
-				g.strip(slot, abuf, &own[0], ic, mc, si, kc, beta)
+				g.strip(slot, abuf, &own[0], ic, mc, si, pc, kc, beta)
 			}
 		}
 	}
 }
 
-// strip multiplies the packed A block (rows ic..ic+mc) by packed B strip s
-// (at bp) of the current K slice into C, through the edge-tile scratch where the tile is
+// strip multiplies the A block (rows ic..ic+mc, K columns from pc; packed
+// in abuf, or read in place when direct) by packed B strip s (at bp) of the
+// current K slice into C, through the edge-tile scratch where the tile is
 // partial.
-func (g *gemmCtx) strip(slot int, abuf []float32, bp *float32, ic, mc, s, kc int, beta float32) {
+func (g *gemmCtx) strip(slot int, abuf []float32, bp *float32, ic, mc, s, pc, kc int, beta float32) {
 	mr, nr := g.mk.mr, g.mk.nr
 	tile := g.tiles[slot]
 	j := g.jc + s*nr
 	cols := min(nr, g.jc+g.nc-j)
 	for ir := 0; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)
-		ap := &abuf[ir*kc]
 		ci := (ic+ir)*g.ldc + j
-		if rows == mr && cols == nr {
-			g.mk.fn(kc, ap, bp, &g.c[ci], g.ldc, beta)
-			continue
+		if g.direct != nil && rows == mr {
+			ai := (ic+ir)*g.lda + pc
+			if g.transA {
+				ai = pc*g.lda + ic + ir
+			}
+			if cols == nr {
+				g.direct(kc, &g.a[ai], g.lda, bp, &g.c[ci], g.ldc, g.alpha, beta)
+				continue
+			}
+			g.direct(kc, &g.a[ai], g.lda, bp, &tile[0], nr, g.alpha, 0)
+		} else {
+			ap := &abuf[ir*kc]
+			if g.direct != nil {
+				ap = &abuf[0] // the packed partial panel
+			}
+			if rows == mr && cols == nr {
+				g.mk.fn(kc, ap, bp, &g.c[ci], g.ldc, beta)
+				continue
+			}
+			g.mk.fn(kc, ap, bp, &tile[0], nr, 0)
 		}
-		g.mk.fn(kc, ap, bp, &tile[0], nr, 0)
 		for i := 0; i < rows; i++ {
 			crow := g.c[ci+i*g.ldc : ci+i*g.ldc+cols]
 			trow := tile[i*nr : i*nr+cols]

@@ -17,6 +17,16 @@ func kernAVX512(k int, a *float32, b *float32, c *float32, ldc int, beta float32
 //go:noescape
 func kernAVX2(k int, a *float32, b *float32, c *float32, ldc int, beta float32)
 
+// kernAVX2RowA is kernAVX2 reading a row-major A in place (directFn).
+//
+//go:noescape
+func kernAVX2RowA(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha, beta float32)
+
+// kernAVX2ColA is kernAVX2 reading a transposed A in place (directFn).
+//
+//go:noescape
+func kernAVX2ColA(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha, beta float32)
+
 // hasAVX2 enables the AVX2 vector helpers (vec_amd64.go, relu_amd64.go);
 // set once at init.
 var hasAVX2 bool
@@ -27,7 +37,7 @@ func init() {
 		micro = microKernel{name: "avx512", mr: 12, nr: 32, fn: kernAVX512}
 		hasAVX2 = true
 	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
-		micro = microKernel{name: "avx2", mr: 6, nr: 16, fn: kernAVX2}
+		micro = microKernel{name: "avx2", mr: 6, nr: 16, fn: kernAVX2, rowA: kernAVX2RowA, colA: kernAVX2ColA}
 		hasAVX2 = true
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // naiveGemm is the oracle: a triple loop in float64. It also returns, per
@@ -155,6 +156,35 @@ func TestSgemmRandom(t *testing.T) {
 	}
 }
 
+// TestSgemmPackedAndDirect runs random products with A always packed and
+// with A always read in place (where the kernel can), so both paths of the
+// blocked driver are checked whatever the width threshold says.
+func TestSgemmPackedAndDirect(t *testing.T) {
+	if micro.rowA == nil {
+		t.Skipf("the %s kernel reads A only packed", CPUName())
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	old := directMaxStrips
+	defer func() { directMaxStrips = old }()
+	for _, strips := range []int{0, 1 << 20} {
+		directMaxStrips = strips
+		for _, th := range []int{1, 2} {
+			prev := SetThreads(th)
+			for it := 0; it < 24; it++ {
+				tc := gemmCase{
+					transA: it%2 == 1, transB: it%4 >= 2,
+					m: 33 + r.IntN(400), n: 1 + r.IntN(700), k: 1 + r.IntN(600),
+					alpha: []float32{1, -0.5, 2}[it%3], beta: []float32{0, 1, 0.25}[it%3],
+					offA: r.IntN(16), offB: r.IntN(16), offC: r.IntN(16),
+					padA: r.IntN(9), padB: r.IntN(9), padC: r.IntN(9),
+				}
+				runCase(t, r, tc)
+			}
+			SetThreads(prev)
+		}
+	}
+}
+
 // TestSgemmEdges pins shapes around the tile and block boundaries, threads 1
 // and 2, and small blocking so every loop of the blocked driver iterates.
 func TestSgemmEdges(t *testing.T) {
@@ -279,6 +309,15 @@ func BenchmarkSgemm(b *testing.B) {
 		{"b64_fwd2", 64, 256, 512, false, false},
 		{"b64_dW2", 512, 256, 64, true, false},
 		{"b64_dX2", 64, 512, 256, false, true},
+		// One batch-64 step of the MNIST ViT (examples/vit: 49 tokens,
+		// d 64, 4 heads, feed-forward 256): tall, thin products of
+		// 64*49 = 3136 token rows, and one attention head's products.
+		{"vit_qkv", 3136, 192, 64, false, true}, // X·Wᵀ
+		{"vit_ff2", 3136, 64, 256, false, true},
+		{"vit_dX", 3136, 64, 256, false, false}, // dY·W
+		{"vit_dW", 256, 64, 3136, true, false},  // dYᵀ·X
+		{"vit_scores", 49, 49, 16, false, true}, // Q·Kᵀ of one head
+		{"vit_pv", 49, 16, 49, false, false},    // P·V
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, s := range shapes {
@@ -296,10 +335,17 @@ func BenchmarkSgemm(b *testing.B) {
 				b.ReportAllocs()
 				Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
 				b.ResetTimer()
+				best := time.Duration(1<<63 - 1)
 				for b.Loop() {
+					t := time.Now()
 					Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+					best = min(best, time.Since(t))
 				}
-				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				// The fastest call is the least disturbed estimate on a
+				// machine shared with other jobs.
+				b.ReportMetric(flops/best.Seconds()/1e9, "best-GFLOP/s")
 			})
 		}
 	}

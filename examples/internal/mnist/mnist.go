@@ -10,6 +10,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"testing"
 
 	"github.com/shenml/shen/data"
@@ -30,6 +31,9 @@ type Flags struct {
 	Threads   int
 	Limit     int // use only the first Limit training samples (0 = all)
 	TestLimit int
+	// CPUProfile names a file for a pprof CPU profile of the whole run
+	// (go tool pprof FILE): where an epoch's time goes, not a benchmark's.
+	CPUProfile string
 }
 
 // ParseFlags registers and parses the common flags with the example's defaults.
@@ -43,6 +47,7 @@ func ParseFlags(epochs int, lr float64) *Flags {
 	flag.IntVar(&f.Threads, "threads", 0, "kernel threads (0 = GOMAXPROCS)")
 	flag.IntVar(&f.Limit, "limit", 0, "train on the first N samples only (0 = all 60000)")
 	flag.IntVar(&f.TestLimit, "test-limit", 0, "evaluate on the first N test samples only (0 = all 10000)")
+	flag.StringVar(&f.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	return f
 }
@@ -52,6 +57,19 @@ func ParseFlags(epochs int, lr float64) *Flags {
 // RESULT line that bench/mnist.sh reads.
 func Main(name string, epochs int, lr float64, run func(*Flags) (acc, secPerEpoch float64, err error)) {
 	f := ParseFlags(epochs, lr)
+	if f.CPUProfile != "" {
+		pf, err := os.Create(f.CPUProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			log.Fatal(err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			pf.Close()
+		}()
+	}
 	acc, sec, err := run(f)
 	if err != nil {
 		log.Fatal(err)
