@@ -142,3 +142,35 @@ func TestBF16GRU(t *testing.T) {
 	w := checkModuleBF16(t, "GRU", m, x, []int{9, 3, 32}, tolLSTM, fwd)
 	t.Logf("GRU 12→16, 2 layers, bidirectional: worst relative difference %.3g (tolerance %.3g)", w, tolLSTM)
 }
+
+// TestBF16AttentionCore checks that the fused attention core itself (the
+// score and weighted-sum products, not only the projections) follows the
+// precision: on the same projected inputs its output and gradients move
+// under BF16, within the chained-product tolerance.
+func TestBF16AttentionCore(t *testing.T) {
+	const B, H, L, S, D = 2, 2, 5, 6, 8
+	E := H * D
+	g := tensor.NewRNG(8)
+	q0, kv0 := tensor.RandN(g, B, L, E), tensor.RandN(g, B, S, 2*E)
+	u := tensor.RandN(g, B, L, E)
+	run := func(p tensor.Precision) [][]float32 {
+		q := tensor.FromSlice(slices.Clone(q0.Data()), q0.Shape()...).SetRequiresGrad(true)
+		kv := tensor.FromSlice(slices.Clone(kv0.Data()), kv0.Shape()...).SetRequiresGrad(true)
+		a := attnCore{B: B, H: H, L: L, S: S, D: D, opt: &AttentionOptions{Causal: true}, prec: p}
+		out, _ := a.run([3]*tensor.Tensor{q, kv, kv}, [3]int{0, 0, E})
+		res := [][]float32{slices.Clone(out.Data())}
+		out.BackwardWith(u, false)
+		return append(res, q.Grad().Data(), kv.Grad().Data())
+	}
+	f32, b16 := run(tensor.FP32), run(tensor.BF16)
+	for i, name := range []string{"output", "grad q", "grad kv"} {
+		scale, diff := 0.0, 0.0
+		for j := range f32[i] {
+			scale = max(scale, math.Abs(float64(f32[i][j])))
+			diff = max(diff, math.Abs(float64(b16[i][j]-f32[i][j])))
+		}
+		if diff == 0 || diff > tolAttention*scale {
+			t.Errorf("attention core %s: max|bf16 - fp32| = %.3g, want in (0, %.3g]", name, diff, tolAttention*scale)
+		}
+	}
+}
