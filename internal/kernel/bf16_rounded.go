@@ -64,9 +64,12 @@ func roundBF16Matrix(dst, src []float32, ld, rows, cols int, alpha float32) []fl
 }
 
 // RoundBF16 sets dst[i] to alpha*src[i] rounded to bfloat16 (ToBF16) and
-// widened back to float32; dst and src may be the same slice.
+// widened back to float32; dst and src may be the same slice. AVX2 does
+// 8 elements at a time (bit for bit the same), Go the rest.
 func RoundBF16(dst, src []float32, alpha float32) {
 	dst = dst[:len(src)]
+	done := roundBF16Vec(dst, src, alpha)
+	dst, src = dst[done:], src[done:]
 	if alpha == 1 {
 		for i, x := range src {
 			dst[i] = FromBF16(ToBF16(x))
