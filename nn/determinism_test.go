@@ -107,3 +107,43 @@ func TestThreadCountDoesNotChangeResults(t *testing.T) {
 		}
 	}
 }
+
+// trainStridedConvSteps trains a strided convolution (the im2col path, not
+// LeNet's direct one) for 5 steps on kernel threads and returns its
+// weights.
+func trainStridedConvSteps(threads int) []float32 {
+	defer kernel.SetThreads(kernel.SetThreads(threads))
+	nn.SetSeed(5)
+	net := nn.NewSequential(nn.NewConv2D(8, 16, 3, nn.Stride(2), nn.Padding(1)), nn.ReLU{},
+		nn.NewConv2D(16, 16, 3, nn.Stride(2)), nn.NewFlatten(), nn.NewLinear(16*7*7, 10))
+	opt, _ := optim.NewSGD(nn.Parameters(net), optim.SGDConfig{LR: 0.01})
+	x := tensor.RandN(tensor.NewRNG(6), 64, 8, 32, 32)
+	y := tensor.IntFromSlice(make([]int64, 64))
+	for range 5 {
+		loss := nn.CrossEntropy(net.Forward(x), y)
+		opt.ZeroGrad()
+		loss.Backward()
+		opt.Step()
+		loss.FreeGraph()
+	}
+	var all []float32
+	for _, p := range nn.Parameters(net) {
+		all = append(all, p.Data()...)
+	}
+	return all
+}
+
+// TestConvThreadCountDoesNotChangeResults: a convolution's weight gradient
+// is summed over fixed parts of the batch in a fixed order, so training on
+// one thread and on two gives the same bits.
+func TestConvThreadCountDoesNotChangeResults(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs GOMAXPROCS >= 2 for a second thread")
+	}
+	one, two := trainStridedConvSteps(1), trainStridedConvSteps(2)
+	for j := range one {
+		if one[j] != two[j] {
+			t.Fatalf("weight %d: %v on one thread, %v on two", j, one[j], two[j])
+		}
+	}
+}

@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/shenml/shen/internal/kernel"
 )
@@ -343,85 +342,103 @@ func conv2dBackward(g *convGeom, x, w, gr []float32, dx, dw, db *Tensor) {
 
 // im2colBackward is the backward pass (less the bias) by im2col + GEMM.
 func im2colBackward(g *convGeom, x, w, gr []float32, dx, dw *Tensor) {
-	s, kg, chw := g.spatial(), g.kg(), g.c*g.h*g.w
 	if dx == nil && dw == nil {
 		return
 	}
-	var mu sync.Mutex
-	kernel.Parallel(g.n, convGrain(g), func(lo, hi int) {
-		nb := g.subBatch(hi - lo)
-		ld := nb * s
-		var cols, dcols, dwPart, gcat []float32
-		if dw != nil {
-			// Chunks that cover every sample write dw directly; the others
-			// sum into a private partial that is added under the lock.
-			if lo == 0 && hi == g.n {
-				dwPart = dw.st.data
-			} else {
-				dwPart = pool.get(len(dw.st.data), true)
-				defer pool.put(dwPart)
-			}
-			if !g.direct() {
-				cols = pool.get(g.c*g.kh*g.kw*ld, false)
-				defer pool.put(cols)
-			}
-		}
-		if dx != nil && !g.direct() {
-			dcols = pool.get(g.c*g.kh*g.kw*ld, false)
-			defer pool.put(dcols)
-		}
-		if nb > 1 {
-			gcat = pool.get(g.o*ld, false)
-			defer pool.put(gcat)
-		}
-		for n0 := lo; n0 < hi; n0 += nb {
-			m := min(nb, hi-n0)
-			// dY of the m samples side by side: O rows × m·S (row stride ld).
-			gn := gr[n0*g.o*s : (n0+1)*g.o*s]
-			if nb > 1 {
-				for i := 0; i < m; i++ {
-					for o := 0; o < g.o; o++ {
-						copy(gcat[o*ld+i*s:o*ld+(i+1)*s], gr[((n0+i)*g.o+o)*s:((n0+i)*g.o+o+1)*s])
-					}
-				}
-				gn = gcat
-			}
+	// The batch is cut into parts fixed by the shapes, never by the thread
+	// count: part p sums its samples' dW into its own partial (part 0
+	// straight into dw), and the partials are added in part order, so dw
+	// is bit-identical with any number of threads and any scheduling.
+	parts := max(1, min(g.n/convGrain(g), maxConvParts))
+	var partials []float32
+	if dw != nil && parts > 1 {
+		partials = pool.get((parts-1)*len(dw.st.data), true)
+		defer pool.put(partials)
+	}
+	kernel.Parallel(parts, 1, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			var dwPart []float32
 			if dw != nil {
-				for i := 0; i < m; i++ {
-					xn := x[(n0+i)*chw : (n0+i+1)*chw]
-					if g.direct() {
-						cols = xn
-					} else {
-						im2col(cols[i*s:], ld, xn, g)
-					}
-				}
-				for gi := 0; gi < g.groups; gi++ {
-					// dW_g (og×kg) += dY_g (og × m·S) · cols_gᵀ (m·S × kg)
-					dwGemm(g.prec, g.og, kg, m*s, gn[gi*g.og*ld:], cols[gi*kg*ld:], ld, dwPart[gi*g.og*kg:])
+				dwPart = dw.st.data
+				if p > 0 {
+					dwPart = partials[(p-1)*len(dw.st.data) : p*len(dw.st.data)]
 				}
 			}
-			if dx != nil {
-				dst := dcols
-				if g.direct() {
-					dst = dx.st.data[n0*chw : (n0+1)*chw]
-				}
-				for gi := 0; gi < g.groups; gi++ {
-					// dcols_g (kg × m·S) = W_gᵀ (kg×og) · dY_g (og × m·S)
-					g.prec.sgemm(true, false, kg, m*s, g.og, w[gi*g.og*kg:], kg, gn[gi*g.og*ld:], ld, 0, dst[gi*kg*ld:], ld)
-				}
-				if !g.direct() {
-					for i := 0; i < m; i++ {
-						col2im(dx.st.data[(n0+i)*chw:(n0+i+1)*chw], dcols[i*s:], ld, g)
-					}
-				}
-			}
-		}
-		if dw != nil && !(lo == 0 && hi == g.n) {
-			mu.Lock()
-			kernel.Add(dw.st.data, dw.st.data, dwPart)
-			mu.Unlock()
+			im2colBackwardPart(g, x, w, gr, dx, dwPart, p*g.n/parts, (p+1)*g.n/parts)
 		}
 	})
+	for p := 1; p < parts; p++ {
+		kernel.Add(dw.st.data, dw.st.data, partials[(p-1)*len(dw.st.data):p*len(dw.st.data)])
+	}
+}
+
+// maxConvParts bounds the parts im2colBackward cuts a batch into: a few
+// per thread on small machines, each costing a dW-sized partial.
+const maxConvParts = 8
+
+// im2colBackwardPart runs the backward pass of samples [lo, hi), adding
+// their weight gradient into dwPart (nil when no weight gradient is wanted).
+func im2colBackwardPart(g *convGeom, x, w, gr []float32, dx *Tensor, dwPart []float32, lo, hi int) {
+	s, kg, chw := g.spatial(), g.kg(), g.c*g.h*g.w
+	nb := g.subBatch(hi - lo)
+	ld := nb * s
+	var cols, dcols, gcat []float32
+	if dwPart != nil {
+		if !g.direct() {
+			cols = pool.get(g.c*g.kh*g.kw*ld, false)
+			defer pool.put(cols)
+		}
+	}
+	if dx != nil && !g.direct() {
+		dcols = pool.get(g.c*g.kh*g.kw*ld, false)
+		defer pool.put(dcols)
+	}
+	if nb > 1 {
+		gcat = pool.get(g.o*ld, false)
+		defer pool.put(gcat)
+	}
+	for n0 := lo; n0 < hi; n0 += nb {
+		m := min(nb, hi-n0)
+		// dY of the m samples side by side: O rows × m·S (row stride ld).
+		gn := gr[n0*g.o*s : (n0+1)*g.o*s]
+		if nb > 1 {
+			for i := 0; i < m; i++ {
+				for o := 0; o < g.o; o++ {
+					copy(gcat[o*ld+i*s:o*ld+(i+1)*s], gr[((n0+i)*g.o+o)*s:((n0+i)*g.o+o+1)*s])
+				}
+			}
+			gn = gcat
+		}
+		if dwPart != nil {
+			for i := 0; i < m; i++ {
+				xn := x[(n0+i)*chw : (n0+i+1)*chw]
+				if g.direct() {
+					cols = xn
+				} else {
+					im2col(cols[i*s:], ld, xn, g)
+				}
+			}
+			for gi := 0; gi < g.groups; gi++ {
+				// dW_g (og×kg) += dY_g (og × m·S) · cols_gᵀ (m·S × kg)
+				dwGemm(g.prec, g.og, kg, m*s, gn[gi*g.og*ld:], cols[gi*kg*ld:], ld, dwPart[gi*g.og*kg:])
+			}
+		}
+		if dx != nil {
+			dst := dcols
+			if g.direct() {
+				dst = dx.st.data[n0*chw : (n0+1)*chw]
+			}
+			for gi := 0; gi < g.groups; gi++ {
+				// dcols_g (kg × m·S) = W_gᵀ (kg×og) · dY_g (og × m·S)
+				g.prec.sgemm(true, false, kg, m*s, g.og, w[gi*g.og*kg:], kg, gn[gi*g.og*ld:], ld, 0, dst[gi*kg*ld:], ld)
+			}
+			if !g.direct() {
+				for i := 0; i < m; i++ {
+					col2im(dx.st.data[(n0+i)*chw:(n0+i+1)*chw], dcols[i*s:], ld, g)
+				}
+			}
+		}
+	}
 }
 
 // dwKC is the depth of one dwGemm pass: four rows of each operand

@@ -112,6 +112,27 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // sgemmSmall is the unpacked path for tiny products: rows of C accumulate
 // axpys of rows of op(B) (or dots when B is transposed).
 func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	var buf []float32
+	if transB && m > 1 && n >= 8 && n*k <= smallTransB {
+		select {
+		case buf = <-smallBufs:
+		default: // all in use: the dots below
+		}
+	}
+	if buf != nil {
+		// x·Wᵀ of a small layer (a batch through iris's 4-16-3 MLP): one
+		// dot of k values per output costs a call each; Bᵀ copied once
+		// turns them into k vector axpys per row of C.
+		bt := buf[:k*n]
+		for j := 0; j < n; j++ {
+			for p, v := range b[j*ldb : j*ldb+k] {
+				bt[p*n+j] = v
+			}
+		}
+		sgemmSmall(transA, false, m, n, k, alpha, a, lda, bt, n, beta, c, ldc)
+		smallBufs <- buf
+		return
+	}
 	scaleC(m, n, beta, c, ldc)
 	for i := 0; i < m; i++ {
 		crow := c[i*ldc : i*ldc+n]
@@ -143,6 +164,19 @@ func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 		}
 	}
 }
+
+// smallTransB bounds the Bᵀ that sgemmSmall copies (floats), and smallBufs
+// holds the buffers it copies into; a call that finds none free takes the
+// dot loops instead of waiting.
+const smallTransB = 4096
+
+var smallBufs = func() chan []float32 {
+	ch := make(chan []float32, 8)
+	for range cap(ch) {
+		ch <- make([]float32, smallTransB)
+	}
+	return ch
+}()
 
 // thinRows is the row count up to which Sgemm treats C as a few vectors
 // (single-sample inference: x·Wᵀ with one row of x). Packing B would read
