@@ -109,8 +109,12 @@ func quantize(w io.Writer, dir, calib, out, eval string, samples int, keep []str
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "quantised %d layers of %s to int8 (%s, %s calibration on %d samples of %s) -> %s\n",
-		len(spec.Layers), m.Spec.Name, spec.Scheme, spec.Calibration, spec.Samples, calib, out)
+	noun := "layers"
+	if len(spec.Layers) == 1 {
+		noun = "layer"
+	}
+	fmt.Fprintf(w, "quantised %d %s of %s to int8 (%s, %s calibration on %d samples of %s) -> %s\n",
+		len(spec.Layers), noun, m.Spec.Name, spec.Scheme, spec.Calibration, spec.Samples, calib, out)
 	kept := map[string]bool{}
 	for _, l := range spec.Layers {
 		kept[l.Name] = true
