@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/shenml/shen/internal/kernel"
 	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/model"
 	"github.com/shenml/shen/predict"
@@ -27,8 +29,11 @@ evaluate and serve then run those layers in int8. The calibration file is
 read as evaluate reads its data (IDX or image files for image models, a
 table for table models); its first --samples rows are used. --float names
 layers (as quantize lists them) to leave in float32, for layers too thin to
-gain from int8 or too sensitive to lose precision. With --eval, the float
-and the int8 model are both evaluated on that labelled file.`,
+gain from int8 or too sensitive to lose precision; --float auto keeps every
+layer that runs slower in int8 than in float32 on this machine. Each layer
+is listed with its time in both, measured on a batch of the calibration
+inputs. With --eval, the float and the int8 model are both evaluated on
+that labelled file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" || calib == "" || out == "" {
@@ -45,7 +50,7 @@ and the int8 model are both evaluated on that labelled file.`,
 	c.Flags().StringVar(&out, "out", "", "folder for the quantised artifact")
 	c.Flags().StringVar(&eval, "eval", "", "labelled data to evaluate the float and the int8 model on (optional)")
 	c.Flags().IntVar(&samples, "samples", 1000, "calibration samples to use")
-	c.Flags().StringSliceVar(&keep, "float", nil, "layers to keep in float32 (comma-separated names, e.g. 0,3)")
+	c.Flags().StringSliceVar(&keep, "float", nil, "layers to keep in float32 (comma-separated names, e.g. 0,3), or auto: those slower in int8 here")
 	return c
 }
 
@@ -71,6 +76,28 @@ func quantize(w io.Writer, dir, calib, out, eval string, samples int, keep []str
 	if err != nil {
 		return fmt.Errorf("quantize: %s: %w", dir, err)
 	}
+	// Each layer timed on up to one batch of 64 calibration inputs.
+	tb := min(n, 64)
+	times, err := quant.TimeLayers(m.Net, spec, tensor.FromSlice(x[:tb*p.InputSize()], append([]int{tb}, p.InputShape()...)...))
+	if err != nil {
+		return fmt.Errorf("quantize: %s: %w", dir, err)
+	}
+	timeOf := map[string]quant.LayerTime{}
+	for _, t := range times {
+		timeOf[t.Name] = t
+	}
+	if len(keep) == 1 && keep[0] == "auto" {
+		keep = nil
+		for _, t := range times {
+			if t.Slower() {
+				keep = append(keep, t.Name)
+			}
+		}
+		if len(keep) == len(spec.Layers) {
+			return fmt.Errorf("quantize: --float auto: every layer runs slower in int8 than in float32 on this CPU (int8 kernel %s); nothing to quantise", kernel.Int8Name())
+		}
+	}
+	all := spec.Layers
 	if spec.Layers, err = dropLayers(spec.Layers, keep); err != nil {
 		return fmt.Errorf("quantize: --float: %w", err)
 	}
@@ -82,11 +109,26 @@ func quantize(w io.Writer, dir, calib, out, eval string, samples int, keep []str
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "quantised %d layers of %s to int8 (%s, %s calibration on %d samples of %s) -> %s\n",
-		len(spec.Layers), m.Spec.Name, spec.Scheme, spec.Calibration, spec.Samples, calib, out)
-	for _, l := range spec.Layers {
-		fmt.Fprintf(w, "  %-10s %-7s input max %-10.4g scale %.4g\n", l.Name, l.Kind, l.InputMax, l.InputScale)
+	noun := "layers"
+	if len(spec.Layers) == 1 {
+		noun = "layer"
 	}
+	fmt.Fprintf(w, "quantised %d %s of %s to int8 (%s, %s calibration on %d samples of %s) -> %s\n",
+		len(spec.Layers), noun, m.Spec.Name, spec.Scheme, spec.Calibration, spec.Samples, calib, out)
+	kept := map[string]bool{}
+	for _, l := range spec.Layers {
+		kept[l.Name] = true
+	}
+	fmt.Fprintf(w, "  %-10s %-7s %-10s %-10s %-10s %-10s %s\n", "layer", "kind", "input max", "scale", "float32", "int8", "runs in")
+	for _, l := range all {
+		t, runs := timeOf[l.Name], "int8"
+		if !kept[l.Name] {
+			runs = "float32 (--float)"
+		}
+		fmt.Fprintf(w, "  %-10s %-7s %-10.4g %-10.4g %-10s %-10s %s\n", l.Name, l.Kind, l.InputMax, l.InputScale,
+			micros(t.Float), micros(t.Int8), runs)
+	}
+	fmt.Fprintf(w, "  (times: best of %d forward passes of each layer on %d calibration inputs, int8 kernel %s)\n", quant.TimingRuns, tb, kernel.Int8Name())
 	if eval == "" {
 		return nil
 	}
@@ -106,6 +148,10 @@ func quantize(w io.Writer, dir, calib, out, eval string, samples int, keep []str
 	}
 	return nil
 }
+
+// micros writes d in microseconds with two decimals ("12.34µs"), a form
+// time.ParseDuration reads back.
+func micros(d time.Duration) string { return fmt.Sprintf("%.2fµs", float64(d)/1e3) }
 
 // calibrationInputs reads path as model inputs: n samples, sample-major.
 func calibrationInputs(p *predict.Predictor, path string) ([]float32, int, error) {

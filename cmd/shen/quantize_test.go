@@ -3,8 +3,10 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestQuantize trains the image test model, quantises it on its own
@@ -48,8 +50,29 @@ func TestQuantize(t *testing.T) {
 	}
 	// --float keeps the convolution in float32.
 	fd := filepath.Join(dir, "qf")
-	if out, err := run(t, "quantize", "--model", md, "--calibration", root, "--out", fd, "--float", "0"); err != nil || !strings.Contains(out, "quantised 2 layers") || strings.Contains(out, "conv2d") {
+	if out, err := run(t, "quantize", "--model", md, "--calibration", root, "--out", fd, "--float", "0"); err != nil || !strings.Contains(out, "quantised 2 layers") || !regexp.MustCompile(`(?m)^  0 +conv2d .* float32 \(--float\)$`).MatchString(out) {
 		t.Errorf("quantize --float 0: %v\n%s", err, out)
+	}
+	// --float auto keeps exactly the layers whose int8 time it lists as
+	// slower than their float32 time.
+	ad := filepath.Join(dir, "qa")
+	out, err = run(t, "quantize", "--model", md, "--calibration", root, "--out", ad, "--float", "auto")
+	if err != nil && !strings.Contains(err.Error(), "every layer runs slower in int8") {
+		t.Fatalf("quantize --float auto: %v\n%s", err, out)
+	}
+	rows := regexp.MustCompile(`(?m)^  (\d+) +(linear|conv2d) +\S+ +\S+ +(\S+) +(\S+) +(int8|float32 \(--float\))$`).FindAllStringSubmatch(out, -1)
+	if err == nil && len(rows) != 3 {
+		t.Fatalf("quantize --float auto lists %d layers, want 3:\n%s", len(rows), out)
+	}
+	for _, r := range rows {
+		f, err1 := time.ParseDuration(r[3])
+		q, err2 := time.ParseDuration(r[4])
+		if err1 != nil || err2 != nil {
+			t.Fatalf("layer %s: times %q and %q: %v %v", r[1], r[3], r[4], err1, err2)
+		}
+		if slower := q > f; slower != (r[5] != "int8") && q != f {
+			t.Errorf("layer %s: float32 %v, int8 %v, runs in %s", r[1], f, q, r[5])
+		}
 	}
 	for _, tc := range []struct {
 		args []string
