@@ -12,7 +12,7 @@ import (
 //
 // Under BF16 the products that dominate a model's cost round both
 // operands to bfloat16 and sum in float32 (kernel.SgemmBF16): Linear,
-// Conv1d/Conv2d, MultiHeadAttention's projections and its score and
+// Conv1D/Conv2D, MultiHeadAttention's projections and its score and
 // weighted-sum products, and the gate products of RNN, LSTM and GRU.
 // Everything else (activations, norms, softmax, losses) and everything
 // stored (parameters, gradients, an optimizer's state: the float32 master
