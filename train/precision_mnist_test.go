@@ -93,7 +93,7 @@ func trainMNIST(t *testing.T, build func() *nn.Sequential, shape []int, p tensor
 // AVX2, bf16 emulated), seed 1: MLP 98.02% fp32, 98.05% bf16; LeNet
 // 98.71% fp32, 98.63% bf16. Seeds 2 and 3 gave MLP +0.02 and +0.06
 // points, LeNet +0.06 and -0.16: the sign varies, the runs just part
-// ways. About a minute on two cores where bf16 is emulated: skipped under
+// ways. About 35 s on two cores where bf16 is emulated: skipped under
 // -short and when the MNIST files are absent.
 func TestMNISTBF16Accuracy(t *testing.T) {
 	if testing.Short() {
