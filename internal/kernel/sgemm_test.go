@@ -166,14 +166,18 @@ func TestSgemmPackedAndDirect(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	old := directMaxStrips
 	defer func() { directMaxStrips = old }()
+	cases, maxM, maxK := 24, 400, 600
+	if testing.Short() {
+		cases, maxM, maxK = 6, 100, 200 // the race detector's run
+	}
 	for _, strips := range []int{0, 1 << 20} {
 		directMaxStrips = strips
 		for _, th := range []int{1, 2} {
 			prev := SetThreads(th)
-			for it := 0; it < 24; it++ {
+			for it := 0; it < cases; it++ {
 				tc := gemmCase{
 					transA: it%2 == 1, transB: it%4 >= 2,
-					m: 33 + r.IntN(400), n: 1 + r.IntN(700), k: 1 + r.IntN(600),
+					m: 33 + r.IntN(maxM), n: 1 + r.IntN(700), k: 1 + r.IntN(maxK),
 					alpha: []float32{1, -0.5, 2}[it%3], beta: []float32{0, 1, 0.25}[it%3],
 					offA: r.IntN(16), offB: r.IntN(16), offC: r.IntN(16),
 					padA: r.IntN(9), padB: r.IntN(9), padC: r.IntN(9),
