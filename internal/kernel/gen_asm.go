@@ -48,25 +48,8 @@ func kernel(name string, mr, nv int, reg string, vw, unroll int, nregs int) {
 	p("\tMOVQ c+24(FP), CX")
 	p("\tMOVQ ldc+32(FP), DX")
 	p("\tSHLQ $2, DX")
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			if reg == "Z" {
-				p("\tVPXORD %s, %s, %s", acc(i, v), acc(i, v), acc(i, v))
-			} else {
-				p("\tVXORPS %s, %s, %s", acc(i, v), acc(i, v), acc(i, v))
-			}
-		}
-	}
-	// Touch the C tile early so its lines arrive while the k loop runs.
-	p("\tMOVQ CX, R9")
-	for i := 0; i < mr; i++ {
-		for off := 0; off < nr*4; off += 64 {
-			p("\tPREFETCHT0 %d(R9)", off)
-		}
-		if i < mr-1 {
-			p("\tADDQ DX, R9")
-		}
-	}
+	zeroTile(mr, nv, reg, acc)
+	prefetchC(mr, nr)
 	p("\tMOVQ SI, DI")
 	p("\tSHRQ $%d, SI", log2(unroll))
 	p("\tANDQ $%d, DI", unroll-1)
@@ -92,11 +75,44 @@ func kernel(name string, mr, nv int, reg string, vw, unroll int, nregs int) {
 	p("\tDECQ DI")
 	p("\tJNZ %s_remloop", name)
 	p("%s_store:", name)
-	// beta == ±0 means overwrite: C is not read, so NaNs in C do not leak.
-	p("\tMOVL beta+40(FP), R8")
+	storeTile(name, mr, nv, reg, vb, "beta+40(FP)", acc)
+}
+
+// zeroTile clears the mr×nv accumulators.
+func zeroTile(mr, nv int, reg string, acc func(i, v int) string) {
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			if reg == "Z" {
+				p("\tVPXORD %s, %s, %s", acc(i, v), acc(i, v), acc(i, v))
+			} else {
+				p("\tVXORPS %s, %s, %s", acc(i, v), acc(i, v), acc(i, v))
+			}
+		}
+	}
+}
+
+// prefetchC touches the C tile (at CX, row stride DX bytes) early, so its
+// lines arrive while the k loop runs.
+func prefetchC(mr, nr int) {
+	p("\tMOVQ CX, R9")
+	for i := 0; i < mr; i++ {
+		for off := 0; off < nr*4; off += 64 {
+			p("\tPREFETCHT0 %d(R9)", off)
+		}
+		if i < mr-1 {
+			p("\tADDQ DX, R9")
+		}
+	}
+}
+
+// storeTile writes the accumulators to the C tile at CX (row stride DX
+// bytes): C = acc + beta*C, with beta (the float32 argument at betaArg)
+// == ±0 meaning overwrite, so C is not read and NaNs in it do not leak.
+func storeTile(name string, mr, nv int, reg string, vb int, betaArg string, acc func(i, v int) string) {
+	p("\tMOVL %s, R8", betaArg)
 	p("\tSHLL $1, R8")
 	p("\tJZ %s_store0", name)
-	p("\tVBROADCASTSS beta+40(FP), %s0", reg)
+	p("\tVBROADCASTSS %s, %s0", betaArg, reg)
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
 			p("\tVFMADD231PS %d(CX), %s0, %s", v*vb, reg, acc(i, v))
@@ -172,20 +188,8 @@ func directKernel(name string, mr, nv, unroll int, colA bool) {
 		p("\tLEAQ (AX)(R10*4), R12")
 		p("\tADDQ R10, R12")
 	}
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			p("\tVXORPS %s, %s, %s", acc(i, v), acc(i, v), acc(i, v))
-		}
-	}
-	p("\tMOVQ CX, R9")
-	for i := 0; i < mr; i++ {
-		for off := 0; off < nr*4; off += 64 {
-			p("\tPREFETCHT0 %d(R9)", off)
-		}
-		if i < mr-1 {
-			p("\tADDQ DX, R9")
-		}
-	}
+	zeroTile(mr, nv, "Y", acc)
+	prefetchC(mr, nr)
 	// aAddr is A(i, s) relative to the current K step.
 	aAddr := func(s, i int) string {
 		if colA {
@@ -261,33 +265,7 @@ func directKernel(name string, mr, nv, unroll int, colA bool) {
 			p("\tVMULPS Y0, %s, %s", acc(i, v), acc(i, v))
 		}
 	}
-	p("\tMOVL beta+52(FP), R8")
-	p("\tSHLL $1, R8")
-	p("\tJZ %s_store0", name)
-	p("\tVBROADCASTSS beta+52(FP), Y0")
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			p("\tVFMADD231PS %d(CX), Y0, %s", v*vb, acc(i, v))
-			p("\tVMOVUPS %s, %d(CX)", acc(i, v), v*vb)
-		}
-		if i < mr-1 {
-			p("\tADDQ DX, CX")
-		}
-	}
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("%s_store0:", name)
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			p("\tVMOVUPS %s, %d(CX)", acc(i, v), v*vb)
-		}
-		if i < mr-1 {
-			p("\tADDQ DX, CX")
-		}
-	}
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	storeTile(name, mr, nv, "Y", vb, "beta+52(FP)", acc)
 }
 
 func log2(n int) int {
