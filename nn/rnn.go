@@ -996,6 +996,7 @@ func (st *rnnBwdStep) prologue(b int) (int, bool) {
 func (st *rnnBwdStep) cellLSTM(lo, hi int) {
 	p, db := st.p, st.db
 	H, gw, DH := p.H, p.gw, p.D*p.H
+	var row kernel.LSTMGrad
 	for b := lo; b < hi; b++ {
 		r, ok := st.prologue(b)
 		if !ok {
@@ -1003,26 +1004,13 @@ func (st *rnnBwdStep) cellLSTM(lo, hi int) {
 		}
 		g := db.g[r*gw : r*gw+4*H]
 		dgr := st.dg[r*gw : r*gw+4*H]
-		gi, gf, gg, go_ := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
-		di, df, dgg, do := dgr[:H], dgr[H:2*H], dgr[2*H:3*H], dgr[3*H:4*H]
-		tc, cp := db.tc[r*H:(r+1)*H], db.cprev[r*H:(r+1)*H]
-		dob := st.dout[r*DH+st.d*H : r*DH+st.d*H+H]
-		dhb, dcb, nxb := st.dh[b*H:(b+1)*H], st.dc[b*H:(b+1)*H], st.nx[b*H:(b+1)*H]
-		// Every row cut to H up front, so the loop runs without bounds
-		// checks (it is a tenth of an LSTM's backward pass).
-		gi, gf, gg, go_, tc, cp, dob = gi[:H], gf[:H], gg[:H], go_[:H], tc[:H], cp[:H], dob[:H]
-		di, df, dgg, do, dcb, nxb = di[:H], df[:H], dgg[:H], do[:H], dcb[:H], nxb[:H]
-		for j := range dhb[:H] {
-			i, f, gv, o, t := gi[j], gf[j], gg[j], go_[j], tc[j]
-			dh := dhb[j] + dob[j]
-			dc := dcb[j] + dh*o*(1-t*t)
-			di[j] = dc * gv * i * (1 - i)
-			df[j] = dc * cp[j] * f * (1 - f)
-			dgg[j] = dc * i * (1 - gv*gv)
-			do[j] = dh * t * o * (1 - o)
-			dcb[j] = dc * f
-			nxb[j] = 0
-		}
+		row.I, row.F, row.G, row.O = g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
+		row.DI, row.DF, row.DG, row.DO = dgr[:H], dgr[H:2*H], dgr[2*H:3*H], dgr[3*H:4*H]
+		row.TanhC, row.CPrev = db.tc[r*H:(r+1)*H], db.cprev[r*H:(r+1)*H]
+		row.DOut = st.dout[r*DH+st.d*H : r*DH+st.d*H+H]
+		row.DH, row.DC = st.dh[b*H:(b+1)*H], st.dc[b*H:(b+1)*H]
+		kernel.LSTMCellBackward(&row)
+		clear(st.nx[b*H : (b+1)*H])
 	}
 }
 
