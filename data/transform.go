@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/shenml/shen/internal/safeio"
 )
@@ -184,13 +183,13 @@ func (p *Pipeline) TransformRows(rows []map[string]any) ([]float32, int, error) 
 				v = nil
 			}
 			if in.Type == Numeric {
-				x, err := anyToFloat(v)
+				x, err := ToNumber(v)
 				if err != nil {
 					return nil, 0, fmt.Errorf("data: request row %d: field %q: %w", i, in.Name, err)
 				}
 				c.Num = append(c.Num, x)
 			} else {
-				s, err := anyToString(v)
+				s, err := ToCategory(v)
 				if err != nil {
 					return nil, 0, fmt.Errorf("data: request row %d: field %q: %w", i, in.Name, err)
 				}
@@ -200,67 +199,6 @@ func (p *Pipeline) TransformRows(rows []map[string]any) ([]float32, int, error) 
 		f.Columns = append(f.Columns, c)
 	}
 	return p.Transform(f)
-}
-
-func anyToFloat(v any) (float64, error) {
-	switch x := v.(type) {
-	case nil:
-		return math.NaN(), nil
-	case float64:
-		if math.IsInf(x, 0) || math.Abs(x) > math.MaxFloat32 { // NaN: missing
-			return 0, fmt.Errorf("%s", badNumberMsg(strconv.FormatFloat(x, 'g', -1, 64)))
-		}
-		return x, nil
-	case float32:
-		if math.IsInf(float64(x), 0) {
-			return 0, fmt.Errorf("%s", badNumberMsg(strconv.FormatFloat(float64(x), 'g', -1, 32)))
-		}
-		return float64(x), nil
-	case int:
-		return float64(x), nil
-	case int64:
-		return float64(x), nil
-	case int32:
-		return float64(x), nil
-	case json.Number:
-		if f, ok := parseNumber(string(x)); ok {
-			return f, nil
-		}
-		return 0, fmt.Errorf("invalid number %q", x)
-	case string:
-		if strings.TrimSpace(x) == "" {
-			return math.NaN(), nil
-		}
-		if f, ok := parseNumber(x); ok {
-			return f, nil
-		}
-		return 0, fmt.Errorf("%s", badNumberMsg(x))
-	}
-	return 0, fmt.Errorf("want a number, got %T", v)
-}
-
-func anyToString(v any) (string, error) {
-	switch x := v.(type) {
-	case nil:
-		return "", nil
-	case string:
-		return strings.TrimSpace(x), nil
-	case bool:
-		return strconv.FormatBool(x), nil
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64), nil
-	case float32:
-		return strconv.FormatFloat(float64(x), 'g', -1, 32), nil
-	case int:
-		return strconv.Itoa(x), nil
-	case int64:
-		return strconv.FormatInt(x, 10), nil
-	case int32:
-		return strconv.FormatInt(int64(x), 10), nil
-	case json.Number:
-		return x.String(), nil
-	}
-	return "", fmt.Errorf("want a string, got %T", v)
 }
 
 // conform selects the fitted inputs from f in order, converting types.

@@ -3,6 +3,8 @@ package data
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -191,4 +193,97 @@ func ReadText(path string, limit int64) (string, error) {
 		return "", fmt.Errorf("%s:%d:%d: byte 0x%02x is not valid UTF-8 (convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8)", path, line, i-start+1, b[i])
 	}
 	return string(b), nil
+}
+
+// ToNumber reads the value of a numeric input as decoded from JSON (a
+// prediction request, a row for TransformRow): a number (float64,
+// float32, int, int64, int32, json.Number) or a number written as text.
+// nil, blank text and NaN are missing (NaN). A value a float32 feature
+// cannot hold (infinite, or beyond ±math.MaxFloat32, which would become
+// infinite in the model) is an error, as are text that is not a number
+// and a value of another kind (object, array, boolean). It is the one
+// reading of request numbers, shared by Pipeline.TransformRows and
+// package predict, so both refuse and accept the same values.
+func ToNumber(v any) (float64, error) {
+	switch x := v.(type) {
+	case nil:
+		return math.NaN(), nil
+	case float64:
+		return finiteFeature(x, strconv.FormatFloat(x, 'g', -1, 64))
+	case float32:
+		return finiteFeature(float64(x), strconv.FormatFloat(float64(x), 'g', -1, 32))
+	case int:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	case int32:
+		return float64(x), nil
+	case json.Number:
+		return textNumber(string(x))
+	case string:
+		return textNumber(x)
+	}
+	return 0, fmt.Errorf("want a number, got %s", jsonKind(v))
+}
+
+// textNumber reads a number written as text (blank is missing).
+func textNumber(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return math.NaN(), nil
+	}
+	x, err := strconv.ParseFloat(t, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) { // out of range parses as ±Inf, refused below
+		return 0, fmt.Errorf("%s is not a number", excerpt(s))
+	}
+	return finiteFeature(x, excerpt(t))
+}
+
+// finiteFeature returns x when a float32 feature can hold it (NaN is a
+// missing value), else an error quoting it as shown.
+func finiteFeature(x float64, shown string) (float64, error) {
+	if math.IsInf(x, 0) || math.Abs(x) > math.MaxFloat32 {
+		return 0, fmt.Errorf("%s is not a finite number within float32's range (±3.4e38)", shown)
+	}
+	return x, nil
+}
+
+// ToCategory reads the value of a categorical input as decoded from JSON:
+// text (trimmed), a number or a boolean, written as text; nil is missing
+// (""). An object or an array is an error. See ToNumber.
+func ToCategory(v any) (string, error) {
+	switch x := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return strings.TrimSpace(x), nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), nil
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32), nil
+	case int:
+		return strconv.Itoa(x), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case int32:
+		return strconv.FormatInt(int64(x), 10), nil
+	case json.Number:
+		return x.String(), nil
+	}
+	return "", fmt.Errorf("want a category (text, number or boolean), got %s", jsonKind(v))
+}
+
+// jsonKind names the kind of a decoded JSON value for an error message.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case bool:
+		return "a boolean"
+	}
+	return fmt.Sprintf("%T", v)
 }

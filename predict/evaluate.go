@@ -121,45 +121,17 @@ func labelIndex(classes []string, v string) (int, bool) {
 // evaluateClasses scores a classifier on prepared inputs x and class
 // indices y, in batches of 256, with the artifact's decision threshold.
 func (p *Predictor) evaluateClasses(x []float32, y []int64) (*metrics.Evaluation, error) {
-	n := len(y)
-	cm := metrics.NewClassificationMetrics(p.classes)
+	threshold := 0.0 // the argmax
 	if t := p.m.Spec.Threshold; t != nil {
-		cm.Threshold = *t
+		threshold = *t
 	}
-	var lossSum float64
-	k := p.outputs
-	out := make([]float32, chunk*k)
-	labels := make([]int, 0, chunk)
-	for s := 0; s < n; s += chunk {
-		e := min(n, s+chunk)
-		o := out[:(e-s)*k]
-		if err := p.Forward(x[s*p.inSize:e*p.inSize], e-s, o); err != nil {
-			return nil, shiftRow(err, s)
-		}
-		logits := tensor.FromSlice(o, e-s, k)
+	sc := NewClassifierScorer(p.classes, threshold)
+	return p.score(x, len(y), sc, func(s, e int, logits *tensor.Tensor) error {
 		loss := nn.CrossEntropy(logits, tensor.IntFromSlice(y[s:e], e-s))
-		lossSum += float64(loss.Item()) * float64(e-s)
+		sc.AddLoss(float64(loss.Item()), e-s)
 		loss.Release()
-		probs := tensor.Softmax(logits, 1)
-		labels = labels[:0]
-		for _, v := range y[s:e] {
-			labels = append(labels, int(v))
-		}
-		err := cm.AddProbs(probs.Data(), labels)
-		probs.Release()
-		if err != nil {
-			return nil, fmt.Errorf("predict: evaluation: %w", err)
-		}
-	}
-	return classEvaluation(cm, lossSum, n)
-}
-
-func classEvaluation(cm *metrics.ClassificationMetrics, lossSum float64, n int) (*metrics.Evaluation, error) {
-	if n == 0 {
-		return nil, errors.New("predict: evaluation: no samples")
-	}
-	r := cm.Result()
-	return &metrics.Evaluation{Loss: lossSum / float64(n), Metrics: r.Metrics(), Report: &r, Samples: n}, nil
+		return sc.AddClasses(logits, y[s:e])
+	})
 }
 
 // evaluateRegression scores a regressor on n prepared inputs x against
@@ -170,42 +142,43 @@ func (p *Predictor) evaluateRegression(x []float32, n int, y []float32, invert f
 	if n == 0 {
 		return nil, errors.New("no rows")
 	}
-	var rm metrics.RegressionMetrics
-	var lossSum float64
+	sc := NewRegressorScorer(invert)
+	k := p.outputs
+	idx := make([]int, 0, chunk)
+	return p.score(x, n, sc, func(s, e int, out *tensor.Tensor) error {
+		yt := y[s*k : e*k]
+		loss := nn.MSELoss(out, tensor.FromSlice(yt, e-s, k), nn.ReduceMean)
+		sc.AddLoss(float64(loss.Item()), e-s)
+		loss.Release()
+		idx = idx[:0]
+		for i := s; i < e; i++ {
+			idx = append(idx, i)
+		}
+		return sc.AddRegression(out.Data(), yt, idx)
+	})
+}
+
+// score runs the model on n prepared inputs x in batches of 256, hands
+// each batch's rows [s, e) and outputs ([e-s, outputs]) to batch, which
+// adds them to sc, and returns sc's evaluation.
+func (p *Predictor) score(x []float32, n int, sc *Scorer, batch func(s, e int, out *tensor.Tensor) error) (*metrics.Evaluation, error) {
 	k := p.outputs
 	out := make([]float32, chunk*k)
-	var pred, target []float64
-	var idx []int
 	for s := 0; s < n; s += chunk {
 		e := min(n, s+chunk)
 		o := out[:(e-s)*k]
 		if err := p.Forward(x[s*p.inSize:e*p.inSize], e-s, o); err != nil {
 			return nil, shiftRow(err, s)
 		}
-		yt := y[s*k : e*k]
-		outT := tensor.FromSlice(o, e-s, k)
-		loss := nn.MSELoss(outT, tensor.FromSlice(yt, e-s, k), nn.ReduceMean)
-		lossSum += float64(loss.Item()) * float64(e-s)
-		loss.Release()
-		pred, target, idx = pred[:0], target[:0], idx[:0]
-		for _, v := range o {
-			pred = append(pred, float64(v))
-		}
-		for _, v := range yt {
-			target = append(target, float64(v))
-		}
-		for i := s; i < e; i++ {
-			idx = append(idx, i)
-		}
-		if invert != nil {
-			invert(pred, target, idx)
-		}
-		if err := rm.Add(pred, target); err != nil {
+		if err := batch(s, e, tensor.FromSlice(o, e-s, k)); err != nil {
 			return nil, fmt.Errorf("predict: evaluation: %w", err)
 		}
 	}
-	r := rm.Result()
-	return &metrics.Evaluation{Loss: lossSum / float64(n), Metrics: r.Metrics(), Regression: &r, Samples: n}, nil
+	ev, err := sc.Evaluation()
+	if err != nil {
+		return nil, fmt.Errorf("predict: evaluation: %w", err)
+	}
+	return ev, nil
 }
 
 // shiftRow renumbers a RowError from a batch starting at row s.

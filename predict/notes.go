@@ -1,7 +1,6 @@
 package predict
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -63,11 +62,13 @@ func addNote(notes *[][]Note, n, i int, note Note) {
 	(*notes)[i] = append((*notes)[i], note)
 }
 
-// recordsFrame turns records into a frame of the pipeline's inputs. Text
-// that is not a number, given for a numeric input, becomes missing, with
-// a wrong_type note, when the model imputes that input; otherwise it is a
-// RowError, as are an infinite number and a value of the wrong JSON kind
-// (an object, an array, a boolean for a number).
+// recordsFrame turns records into a frame of the pipeline's inputs,
+// reading each value as data.ToNumber or data.ToCategory does. Text that
+// is not a usable number (not a number, infinite, beyond float32's
+// range), given for a numeric input, becomes missing, with a wrong_type
+// note, when the model imputes that input; otherwise it is a RowError, as
+// are such a number given as a JSON number and a value of the wrong JSON
+// kind (an object, an array, a boolean for a number).
 func recordsFrame(rows []map[string]any, uses []inputCheck) (*data.Frame, [][]Note, error) {
 	f := &data.Frame{Source: "request"}
 	var notes [][]Note
@@ -76,14 +77,14 @@ func recordsFrame(rows []map[string]any, uses []inputCheck) (*data.Frame, [][]No
 		for i, r := range rows {
 			v := r[u.Name]
 			if u.Type != data.Numeric {
-				s, err := toText(v)
+				s, err := data.ToCategory(v)
 				if err != nil {
 					return nil, nil, &RowError{Row: i, Field: u.Name, Err: err}
 				}
 				c.Cat = append(c.Cat, s)
 				continue
 			}
-			x, err := toNumber(v)
+			x, err := data.ToNumber(v)
 			if err != nil {
 				if _, text := v.(string); !text || !u.Imputed {
 					return nil, nil, &RowError{Row: i, Field: u.Name, Err: err}
@@ -96,85 +97,6 @@ func recordsFrame(rows []map[string]any, uses []inputCheck) (*data.Frame, [][]No
 		f.Columns = append(f.Columns, c)
 	}
 	return f, notes, nil
-}
-
-// toNumber reads a number from a decoded JSON value: missing (nil, "")
-// is NaN; an infinite or unparsable value is an error.
-func toNumber(v any) (float64, error) {
-	var x float64
-	switch t := v.(type) {
-	case nil:
-		return math.NaN(), nil
-	case float64:
-		x = t
-	case float32:
-		x = float64(t)
-	case int:
-		x = float64(t)
-	case int64:
-		x = float64(t)
-	case int32:
-		x = float64(t)
-	case json.Number:
-		f, err := strconv.ParseFloat(string(t), 64)
-		if err != nil {
-			return 0, fmt.Errorf("%s is not a number", data.Excerpt(string(t)))
-		}
-		x = f
-	case string:
-		s := strings.TrimSpace(t)
-		if s == "" {
-			return math.NaN(), nil
-		}
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%s is not a number", data.Excerpt(s))
-		}
-		x = f
-	default:
-		return 0, fmt.Errorf("want a number, got %s", jsonType(v))
-	}
-	if math.IsInf(x, 0) {
-		return 0, fmt.Errorf("%v is not a finite number", x)
-	}
-	return x, nil
-}
-
-// toText reads a category from a decoded JSON value: missing is "".
-func toText(v any) (string, error) {
-	switch t := v.(type) {
-	case nil:
-		return "", nil
-	case string:
-		return strings.TrimSpace(t), nil
-	case bool:
-		return strconv.FormatBool(t), nil
-	case float64:
-		return strconv.FormatFloat(t, 'g', -1, 64), nil
-	case float32:
-		return strconv.FormatFloat(float64(t), 'g', -1, 32), nil
-	case int:
-		return strconv.Itoa(t), nil
-	case int64:
-		return strconv.FormatInt(t, 10), nil
-	case int32:
-		return strconv.FormatInt(int64(t), 10), nil
-	case json.Number:
-		return t.String(), nil
-	}
-	return "", fmt.Errorf("want a category (text, number or boolean), got %s", jsonType(v))
-}
-
-func jsonType(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "an array"
-	case bool:
-		return "a boolean"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // inputCheck is what the row checks need of one input column, worked out

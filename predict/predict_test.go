@@ -100,6 +100,8 @@ func TestRecordsAnswersAndNotes(t *testing.T) {
 		{"size": "abc", "color": "green", "weight": 120.0},           // wrong type
 		{"size": 3.0, "color": nil, "weight": 120.0},                 // missing category
 		{"size": "3", "color": "green", "weight": 120, "extra": "x"}, // numbers as text, an unknown field
+		{"size": "1e39", "color": "green", "weight": 120.0},          // text beyond float32: wrong type
+		{"size": "NaN", "color": "green", "weight": 120.0},           // NaN as text is missing
 	}
 	r, err := p.Records(rows)
 	if err != nil {
@@ -121,6 +123,8 @@ func TestRecordsAnswersAndNotes(t *testing.T) {
 		{"size", predict.NoteWrongType},
 		{"color", predict.NoteImputed},
 		{},
+		{"size", predict.NoteWrongType},
+		{"size", predict.NoteImputed},
 	}
 	for i, w := range want {
 		var got []predict.Note
@@ -155,6 +159,7 @@ func TestRecordsRowErrors(t *testing.T) {
 		msg   string
 	}{
 		{"infinite", p, []map[string]any{{"size": 1.0}, {"size": math.Inf(1)}}, 1, "size", "not a finite number"},
+		{"beyond float32", p, []map[string]any{{"size": 1e300}}, 0, "size", "within float32's range"},
 		{"object for a number", p, []map[string]any{{"weight": map[string]any{"a": 1}}}, 0, "weight", "want a number, got an object"},
 		{"array for a category", p, []map[string]any{{"size": 1.0, "color": []any{"red"}}}, 0, "color", "got an array"},
 		{"missing without a fill value", strict, []map[string]any{{"size": 3.0, "color": "red", "weight": 110.0}, {"size": 3.0, "color": "red"}}, 1, "weight", "no fill value"},

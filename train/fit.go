@@ -14,6 +14,7 @@ import (
 	"github.com/shenml/shen/metrics"
 	"github.com/shenml/shen/nn"
 	"github.com/shenml/shen/optim"
+	"github.com/shenml/shen/predict"
 	"github.com/shenml/shen/report"
 	"github.com/shenml/shen/tensor"
 )
@@ -563,18 +564,20 @@ func Evaluate(model nn.Layer, l *data.Loader, task string, classes []string, inp
 	return evaluate(model, l, &o)
 }
 
+// evaluate scores m on every batch of l through predict's Scorer, the
+// one path from a model's outputs to metrics that `shen predict` shares.
 func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*metrics.Evaluation, error) {
 	nn.Train(m, false)
 	defer nn.Train(m, true)
-	ev := &metrics.Evaluation{}
-	var cm *metrics.ClassificationMetrics
-	var rm metrics.RegressionMetrics
-	if o.Task == Classification {
-		cm = metrics.NewClassificationMetrics(o.Classes)
-		cm.Threshold = o.Threshold
+	var sc *predict.Scorer
+	switch o.Task {
+	case Classification:
+		sc = predict.NewClassifierScorer(o.Classes, o.Threshold)
+	case Regression:
+		sc = predict.NewRegressorScorer(o.Invert)
+	default:
+		sc = predict.NewLanguageModelScorer()
 	}
-	var lossSum float64
-	var pred, target []float64
 	var ferr error
 	for b, err := range l.Epoch(0) {
 		if err != nil {
@@ -583,46 +586,22 @@ func evaluate(m nn.Layer, l *data.Loader, o *FitOptions) (*metrics.Evaluation, e
 		nn.NoGrad(o.Model, func() {
 			out := o.Model.Forward(o.Input(b))
 			loss := o.Loss(out, b)
-			lossSum += float64(loss.Item()) * float64(b.Size)
-			if cm != nil {
-				p := tensor.Softmax(out, 1)
-				ferr = cm.AddProbs(p.Data(), toInts(b.Y))
-				p.Release()
-			} else if o.Task == Regression {
-				pred = pred[:0]
-				target = target[:0]
-				for _, v := range out.Data() {
-					pred = append(pred, float64(v))
-				}
-				for _, v := range b.YFloat {
-					target = append(target, float64(v))
-				}
-				if o.Invert != nil {
-					o.Invert(pred, target, b.Indices)
-				}
-				ferr = rm.Add(pred, target)
+			sc.AddLoss(float64(loss.Item()), b.Size)
+			switch o.Task {
+			case Classification:
+				ferr = sc.AddClasses(out, b.Y)
+			case Regression:
+				ferr = sc.AddRegression(out.Data(), b.YFloat, b.Indices)
 			}
 			loss.Release()
 		})
 		if ferr != nil {
 			return nil, fmt.Errorf("train: evaluation: %w", ferr)
 		}
-		ev.Samples += b.Size
 	}
-	if ev.Samples == 0 {
-		return nil, errors.New("train: evaluation: no samples")
-	}
-	ev.Loss = lossSum / float64(ev.Samples)
-	if o.Task == LanguageModel {
-		ev.Metrics = map[string]float64{"perplexity": math.Exp(ev.Loss)}
-	} else if cm != nil {
-		r := cm.Result()
-		ev.Report = &r
-		ev.Metrics = r.Metrics()
-	} else {
-		r := rm.Result()
-		ev.Regression = &r
-		ev.Metrics = r.Metrics()
+	ev, err := sc.Evaluation()
+	if err != nil {
+		return nil, fmt.Errorf("train: evaluation: %w", err)
 	}
 	return ev, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,7 +41,7 @@ func runArgs(args ...string) (string, error) {
 	root.SetOut(&out)
 	root.SetErr(&out)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := execute(context.Background(), root)
 	return out.String(), err
 }
 
@@ -67,14 +68,6 @@ func write(t testing.TB, path string, b []byte) {
 	}
 }
 
-// mkOut makes the case's output folder before the harness takes its
-// snapshot, so that creating it is not taken for a change outside it.
-func mkOut(t testing.TB, dir string) {
-	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // irisCSV is a small labelled table in the iris artifact's columns.
 const irisCSV = "f0,f1,f2,f3,target\n5.1,3.5,1.4,0.2,0\n6.7,3.0,5.2,2.3,2\n5.9,3.0,4.2,1.5,1\n"
 
@@ -87,7 +80,6 @@ train: {epochs: 1, batch_size: 4}
 // config writes a config (and, when data is set, d.csv beside it).
 func config(yaml, data string) func(t testing.TB, dir string) {
 	return func(t testing.TB, dir string) {
-		mkOut(t, dir)
 		write(t, filepath.Join(dir, "run.yaml"), []byte(yaml))
 		if data != "" {
 			write(t, filepath.Join(dir, "d.csv"), []byte(data))
@@ -154,7 +146,6 @@ func TestHostileTrain(t *testing.T) {
 		{Name: "ragged rows", Make: config(baseConfig, "a,b,y\n1,2,0\n3,4\n"), Run: train, Culprit: []string{"d.csv:3"}, Out: "out"},
 		{Name: "missing data file", Make: config(baseConfig, ""), Run: train, Culprit: []string{"d.csv"}, Out: "out"},
 		{Name: "config is a directory", Make: func(t testing.TB, dir string) {
-			mkOut(t, dir)
 			os.MkdirAll(filepath.Join(dir, "run.yaml"), 0o755)
 		}, Run: train, Culprit: []string{"run.yaml"}, Out: "out"},
 	}
@@ -169,7 +160,6 @@ func artifact(edit func(t testing.TB, m string)) func(t testing.TB, dir string) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		mkOut(t, dir)
 		m := filepath.Join(dir, "m")
 		for _, f := range []string{model.SpecFile, model.WeightsFile, model.ProfileFile} {
 			b, err := os.ReadFile(filepath.Join(src, f))

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -27,7 +26,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	root := newRoot()
-	if err := root.ExecuteContext(ctx); err != nil {
+	if err := execute(ctx, root); err != nil {
 		fmt.Fprintln(os.Stderr, "shen:", err)
 		stop()
 		os.Exit(exitCode(err))
@@ -41,7 +40,10 @@ const (
 	exitInterrupted = 130 // stopped by Ctrl-C (128 + SIGINT)
 )
 
-// usageError is a mistake in the command line itself.
+// usageError is a mistake in the command line itself. Every way cobra
+// reports one becomes a usageError where it arises: flag errors through
+// the root's FlagErrorFunc, argument errors through each command's Args
+// check (usageArgs), and a command line naming no command in execute.
 type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
@@ -57,14 +59,40 @@ func exitCode(err error) int {
 	if errors.Is(err, context.Canceled) {
 		return exitInterrupted
 	}
-	// Cobra's own command-line errors (unknown command, wrong arguments).
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "invalid argument", "flag needs an argument", "required flag"} {
-		if strings.HasPrefix(msg, p) {
-			return exitUsage
+	return exitFailed
+}
+
+// execute runs the command line of root (its SetArgs, else os.Args). A
+// command that runs nothing itself (the root, a group such as onnx) can
+// only fail on its command line: cobra's lookup refusing an unknown
+// command ("shen nosuch") is such an error, and it comes before any check
+// of ours could type it, so it is typed here.
+func execute(ctx context.Context, root *cobra.Command) error {
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return nil
+	}
+	if _, ok := errors.AsType[usageError](err); !ok && cmd != nil && !cmd.Runnable() {
+		return usageError{err}
+	}
+	return err
+}
+
+// usageArgs makes the argument check of c and of every command below it
+// return a usageError ("accepts 1 arg(s), received 2", "unknown command
+// "x" for "shen inspect"").
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
 		}
 	}
-	return exitFailed
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // newRoot builds the command tree.
@@ -91,5 +119,10 @@ resumes from its last checkpoint when run again).`,
 	root.AddCommand(monitorCmd())
 	root.AddCommand(onnxCmd(), importCmd(), exportCmd())
 	root.AddCommand(quantizeCmd())
+	// Cobra adds help and completion when it executes; adding them now
+	// lets usageArgs reach their argument checks too.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	usageArgs(root)
 	return root
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // run runs the CLI in process with args and returns what it printed.
@@ -170,26 +173,70 @@ func TestConfigKeys(t *testing.T) {
 }
 
 // Exit statuses are documented: 1 for a failed command, 2 for a wrong
-// command line, 130 for an interrupt.
+// command line, 130 for an interrupt. Each usage error is typed where
+// cobra reports it (a flag, an argument check, the command lookup), with
+// cobra's message unchanged.
 func TestExitCodes(t *testing.T) {
 	cases := []struct {
 		args []string
 		code int
+		msg  string
 	}{
-		{[]string{"train"}, exitUsage},
-		{[]string{"nosuchcommand"}, exitUsage},
-		{[]string{"inspect", "--nosuchflag"}, exitUsage},
-		{[]string{"inspect", "extra-arg"}, exitUsage},
-		{[]string{"inspect", "--model", "/does/not/exist"}, exitFailed},
+		{[]string{"train"}, exitUsage, "train: --config is required"},
+		{[]string{"nosuchcommand"}, exitUsage, `unknown command "nosuchcommand" for "shen"`},
+		{[]string{"trian"}, exitUsage, "unknown command \"trian\" for \"shen\"\n\nDid you mean this?\n\ttrain\n"},
+		{[]string{"--nosuch"}, exitUsage, "unknown flag: --nosuch"},
+		{[]string{"inspect", "--nosuchflag"}, exitUsage, "unknown flag: --nosuchflag"},
+		{[]string{"train", "-x"}, exitUsage, "unknown shorthand flag: 'x' in -x"},
+		{[]string{"inspect", "--model"}, exitUsage, "flag needs an argument: --model"},
+		{[]string{"train", "--katib-metrics=maybe"}, exitUsage, `invalid argument "maybe" for "--katib-metrics" flag`},
+		{[]string{"inspect", "extra-arg"}, exitUsage, `unknown command "extra-arg" for "shen inspect"`},
+		{[]string{"onnx", "check"}, exitUsage, "accepts 1 arg(s), received 0"},
+		{[]string{"config", "keys", "extra"}, exitUsage, `unknown command "extra" for "shen config keys"`},
+		{[]string{"completion", "bash", "extra"}, exitUsage, `unknown command "extra" for "shen completion bash"`},
+		{[]string{"inspect", "--model", "/does/not/exist"}, exitFailed, "/does/not/exist"},
 	}
 	for _, c := range cases {
 		_, err := run(t, c.args...)
-		if err == nil || exitCode(err) != c.code {
-			t.Errorf("shen %s: error %v, exit %d, want %d", strings.Join(c.args, " "), err, exitCode(err), c.code)
+		if err == nil || exitCode(err) != c.code || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("shen %s: error %q, exit %d, want %d and %q", strings.Join(c.args, " "), err, exitCode(err), c.code, c.msg)
+		}
+	}
+	// Help, asked for or for a group that runs nothing, is no error.
+	for _, args := range [][]string{nil, {"--help"}, {"onnx"}, {"help", "nosuch"}} {
+		if _, err := run(t, args...); err != nil {
+			t.Errorf("shen %s: %v", strings.Join(args, " "), err)
 		}
 	}
 	if exitCode(fmt.Errorf("train: %w", context.Canceled)) != exitInterrupted {
 		t.Error("an interrupted run does not exit 130")
+	}
+	if exitCode(errors.New("unknown command, as a message of a failed command")) != exitFailed {
+		t.Error("a failed command's message decides its exit status")
+	}
+}
+
+// Every command's argument check, cobra's help and completion commands
+// included, reports a usageError: a command added later cannot forget it.
+func TestArgsChecksAreUsageErrors(t *testing.T) {
+	var walk func(c *cobra.Command)
+	checked := 0
+	walk = func(c *cobra.Command) {
+		if c.Args != nil {
+			if err := c.Args(c, []string{"a", "b", "c"}); err != nil {
+				checked++
+				if _, ok := errors.AsType[usageError](err); !ok {
+					t.Errorf("%s: argument error %v is not a usageError", c.CommandPath(), err)
+				}
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRoot())
+	if checked < 10 {
+		t.Errorf("only %d commands refuse three arguments", checked)
 	}
 }
 

@@ -32,7 +32,9 @@ type Case struct {
 	Run     func(dir string) error
 	Culprit []string
 	// Out, when set, is a folder under dir that Run may write into; the
-	// rest of the sandbox (and dir's parent) must be left as it was.
+	// rest of the sandbox (and dir's parent) must be left as it was. Check
+	// makes it before Make runs, so that Make finds it (to plant a link
+	// in it) and its appearance is not a change to dir.
 	Out string
 	// Succeeds marks a case whose input is hostile to the writer's
 	// surroundings (a symlink planted where the output goes), not to the
@@ -70,7 +72,11 @@ func Check(t *testing.T, cases []Case, maxPeak uint64) Result {
 		sandbox := filepath.Join(root, fmt.Sprint(i))
 		dir := filepath.Join(sandbox, "in")
 		outside := filepath.Join(sandbox, "outside")
-		for _, d := range []string{dir, outside} {
+		dirs := []string{dir, outside}
+		if c.Out != "" {
+			dirs = append(dirs, filepath.Join(dir, c.Out))
+		}
+		for _, d := range dirs {
 			if err := os.MkdirAll(d, 0o755); err != nil {
 				t.Fatal(err)
 			}
