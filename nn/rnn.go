@@ -1021,6 +1021,7 @@ func (st *rnnBwdStep) cellLSTM(lo, hi int) {
 func (st *rnnBwdStep) cellGRU(lo, hi int) {
 	p, db := st.p, st.db
 	H, gw, DH := p.H, p.gw, p.D*p.H
+	var row kernel.GRUGrad
 	for b := lo; b < hi; b++ {
 		r, ok := st.prologue(b)
 		if !ok {
@@ -1028,21 +1029,12 @@ func (st *rnnBwdStep) cellGRU(lo, hi int) {
 		}
 		g := db.g[r*gw : r*gw+4*H]
 		dgr := st.dg[r*gw : r*gw+4*H]
-		gr, gz, gn, ghn := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
-		dr, dz, dhn, dn := dgr[:H], dgr[H:2*H], dgr[2*H:3*H], dgr[3*H:4*H]
-		hp := db.hprev[r*H : (r+1)*H]
-		dob := st.dout[r*DH+st.d*H : r*DH+st.d*H+H]
-		dhb, nxb := st.dh[b*H:(b+1)*H], st.nx[b*H:(b+1)*H]
-		for j := range dhb {
-			rg, z, n := gr[j], gz[j], gn[j]
-			dh := dhb[j] + dob[j]
-			dnp := dh * (1 - z) * (1 - n*n)
-			dz[j] = dh * (hp[j] - n) * z * (1 - z)
-			dr[j] = dnp * ghn[j] * rg * (1 - rg)
-			dhn[j] = dnp * rg
-			dn[j] = dnp
-			nxb[j] = dh * z
-		}
+		row.R, row.Z, row.N, row.HN = g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
+		row.DR, row.DZ, row.DHN, row.DN = dgr[:H], dgr[H:2*H], dgr[2*H:3*H], dgr[3*H:4*H]
+		row.HPrev = db.hprev[r*H : (r+1)*H]
+		row.DOut = st.dout[r*DH+st.d*H : r*DH+st.d*H+H]
+		row.DH, row.NX = st.dh[b*H:(b+1)*H], st.nx[b*H:(b+1)*H]
+		kernel.GRUCellBackward(&row)
 	}
 }
 

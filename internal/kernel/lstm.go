@@ -41,3 +41,44 @@ func LSTMCellBackward(r *LSTMGrad) {
 		dcIn[j] = dc * fv
 	}
 }
+
+// GRUGrad is one row of a GRU cell's backward pass at one time step (the
+// torch.nn.GRU formulation: n = tanh(W_in x + b_in + r·(W_hn h + b_hn)),
+// h' = (1 − z)·n + z·h). All slices have the hidden size H.
+type GRUGrad struct {
+	R, Z, N []float32 // the reset and update gates and the candidate, after activation
+	HN      []float32 // W_hn h + b_hn, the hidden side inside the candidate
+	HPrev   []float32 // the previous hidden state
+	DH      []float32 // dL/dh from the next step
+	DOut    []float32 // dL/dh from this step's output
+	// DR, DZ, DHN and DN receive dL/d(pre-activation) of the reset and
+	// update gates, of W_hn h + b_hn and of the candidate's input side;
+	// NX receives the part of dL/dh₋₁ that flows through z.
+	DR, DZ, DHN, DN, NX []float32
+}
+
+// GRUCellBackward computes, elementwise with dh = DH + DOut,
+//
+//	dn' = dh·(1 − z)·(1 − n²)      DN = dn'   DHN = dn'·r
+//	DZ  = dh·(h₋₁ − n)·z·(1 − z)   DR = dn'·HN·r·(1 − r)
+//	NX  = dh·z
+//
+// eight lanes at a time where the CPU has AVX2, in the scalar loop's order
+// and unfused, so both give the same bits.
+func GRUCellBackward(r *GRUGrad) {
+	n := len(r.DR)
+	done := gruBackwardVec(r, n)
+	rg, z, nn, hn, hp := r.R[:n], r.Z[:n], r.N[:n], r.HN[:n], r.HPrev[:n]
+	dhIn, dout := r.DH[:n], r.DOut[:n]
+	dr, dz, dhn, dn, nx := r.DR[:n], r.DZ[:n], r.DHN[:n], r.DN[:n], r.NX[:n]
+	for j := done; j < n; j++ {
+		rv, zv, nv := rg[j], z[j], nn[j]
+		dh := dhIn[j] + dout[j]
+		dnp := dh * (1 - zv) * (1 - nv*nv)
+		dz[j] = dh * (hp[j] - nv) * zv * (1 - zv)
+		dr[j] = dnp * hn[j] * rv * (1 - rv)
+		dhn[j] = dnp * rv
+		dn[j] = dnp
+		nx[j] = dh * zv
+	}
+}

@@ -23,3 +23,25 @@ func lstmBackwardVec(r *LSTMGrad, n int) int {
 	lstmBackAVX2(&p, m)
 	return m
 }
+
+// gruBackAVX2 runs GRUCellBackward over n elements (a multiple of 8) of the
+// 12 rows whose first elements p points to, in GRUGrad's field order.
+//
+//go:noescape
+func gruBackAVX2(p *[12]*float32, n int)
+
+// gruBackwardVec runs the AVX2 loop over the longest multiple of 8 and
+// returns how many elements it did.
+func gruBackwardVec(r *GRUGrad, n int) int {
+	m := n &^ 7
+	if !hasAVX2 || m == 0 {
+		return 0
+	}
+	p := [12]*float32{&r.R[0], &r.Z[0], &r.N[0], &r.HN[0], &r.HPrev[0], &r.DH[0], &r.DOut[0],
+		&r.DR[0], &r.DZ[0], &r.DHN[0], &r.DN[0], &r.NX[0]}
+	// Bounds for the assembly, which does not check them.
+	_ = r.R[m-1] + r.Z[m-1] + r.N[m-1] + r.HN[m-1] + r.HPrev[m-1] + r.DH[m-1] + r.DOut[m-1] +
+		r.DR[m-1] + r.DZ[m-1] + r.DHN[m-1] + r.DN[m-1] + r.NX[m-1]
+	gruBackAVX2(&p, m)
+	return m
+}

@@ -3,3 +3,5 @@
 package kernel
 
 func lstmBackwardVec(*LSTMGrad, int) int { return 0 }
+
+func gruBackwardVec(*GRUGrad, int) int { return 0 }
