@@ -6,19 +6,24 @@ import (
 	"testing"
 )
 
+// uniformRows returns a maker of n-long rows of values uniform in [lo, hi).
+func uniformRows(r *rand.Rand, n int) func(lo, hi float32) []float32 {
+	return func(lo, hi float32) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = lo + (hi-lo)*r.Float32()
+		}
+		return s
+	}
+}
+
 // TestLSTMCellBackward checks the vector loop against the scalar formula
 // bit for bit, over lengths that leave every tail size, with the carried
 // dc updated in place.
 func TestLSTMCellBackward(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for n := 1; n <= 41; n++ {
-		row := func(lo, hi float32) []float32 {
-			s := make([]float32, n)
-			for i := range s {
-				s[i] = lo + (hi-lo)*r.Float32()
-			}
-			return s
-		}
+		row := uniformRows(r, n)
 		g := &LSTMGrad{I: row(0, 1), F: row(0, 1), G: row(-1, 1), O: row(0, 1), TanhC: row(-1, 1), CPrev: row(-3, 3),
 			DH: row(-1, 1), DOut: row(-1, 1), DC: row(-1, 1),
 			DI: make([]float32, n), DF: make([]float32, n), DG: make([]float32, n), DO: make([]float32, n)}
@@ -44,13 +49,7 @@ func TestLSTMCellBackward(t *testing.T) {
 func TestGRUCellBackward(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for n := 1; n <= 41; n++ {
-		row := func(lo, hi float32) []float32 {
-			s := make([]float32, n)
-			for i := range s {
-				s[i] = lo + (hi-lo)*r.Float32()
-			}
-			return s
-		}
+		row := uniformRows(r, n)
 		g := &GRUGrad{R: row(0, 1), Z: row(0, 1), N: row(-1, 1), HN: row(-2, 2), HPrev: row(-1, 1),
 			DH: row(-1, 1), DOut: row(-1, 1),
 			DR: make([]float32, n), DZ: make([]float32, n), DHN: make([]float32, n), DN: make([]float32, n), NX: make([]float32, n)}
