@@ -10,7 +10,9 @@ import (
 // slice of N, B is packed once into NR-wide micro-panels shared by all
 // threads; each thread then packs its own mcBlk x kc blocks of A (alpha folded
 // in) into MR-high micro-panels and sweeps the micro-kernel over them.
-// Sizes are for Zen 5 (L1d 48 KiB, L2 1 MiB per core): a B micro-panel
+// Where the N slice is narrow (directMaxStrips) and the CPU's kernel can,
+// A is not packed at all: the kernel reads it in place and applies alpha
+// at the end. Sizes are for Zen 5 (L1d 48 KiB, L2 1 MiB per core): a B micro-panel
 // (kc x 32 floats = 32 KiB at kc=256) stays in L1 while the A block
 // (mc x kc = 192 KiB) sits in L2 and the shared B block in L2/L3.
 var (
@@ -42,8 +44,9 @@ const parWork = 96 * 96 * 96
 // when transB). lda, ldb and ldc are row strides in elements. beta==0 means C
 // is overwritten: whatever C held, NaNs included, is ignored.
 //
-// Cost: 2*m*n*k flops. Products above about 32³ run a packed, cache-blocked
-// algorithm with an assembly micro-kernel (see CPUName) on up to Threads()
+// Cost: 2*m*n*k flops. Products above about 32³ run a cache-blocked
+// algorithm (B packed; A packed, or read in place for narrow products)
+// with an assembly micro-kernel (see CPUName) on up to Threads()
 // goroutines of the shared pool; smaller ones run direct loops on the caller.
 // Packing buffers are kept in a free list, so steady-state calls do not
 // allocate. It panics if a dimension is negative, a stride too small, or a
