@@ -49,7 +49,7 @@ func Calibrate(net nn.Layer, x *tensor.Tensor, batch int) (*Spec, error) {
 			hi := min(shape[0], lo+batch)
 			b := tensor.FromSlice(xd[lo*per:hi*per], append([]int{hi - lo}, shape[1:]...)...)
 			var y *tensor.Tensor
-			y, err = observe(seq, "", b, maxes, &order)
+			y, err = observe(seq, b, maxes, &order)
 			if y != nil {
 				y.Release()
 			}
@@ -75,34 +75,49 @@ func Calibrate(net nn.Layer, x *tensor.Tensor, batch int) (*Spec, error) {
 	return &Spec{Scheme: Scheme, Calibration: "max-abs", Samples: shape[0], Layers: order}, nil
 }
 
-// observe runs x through seq layer by layer, recording the largest |input|
-// of every quantisable layer under its state-dict name.
-func observe(seq *nn.Sequential, prefix string, x *tensor.Tensor, maxes map[string]float32, order *[]Layer) (*tensor.Tensor, error) {
+// walk runs x through seq layer by layer, nested Sequentials included,
+// calling visit with each other layer's state-dict name ("0", "3.1") and
+// the input it is about to get; it returns seq's output.
+func walk(seq *nn.Sequential, prefix string, x *tensor.Tensor, visit func(name string, l nn.Layer, x *tensor.Tensor) error) (*tensor.Tensor, error) {
 	for i, l := range seq.Layers {
 		name := prefix + strconv.Itoa(i)
 		if inner, ok := l.(*nn.Sequential); ok {
-			y, err := observe(inner, name+".", x, maxes, order)
+			y, err := walk(inner, name+".", x, visit)
 			if err != nil {
 				return nil, err
 			}
 			x = y
 			continue
 		}
-		if kind, ok := quantizable(l); ok {
-			if _, seen := maxes[name]; !seen {
-				*order = append(*order, Layer{Name: name, Kind: kind})
-			}
-			m := maxes[name]
-			for _, v := range x.Contiguous().Data() {
-				if a := float32(math.Abs(float64(v))); a > m || a != a {
-					m = a
-				}
-			}
-			maxes[name] = m
+		if err := visit(name, l, x); err != nil {
+			return nil, err
 		}
 		x = l.Forward(x)
 	}
 	return x, nil
+}
+
+// observe records, under its state-dict name, the largest |input| of every
+// quantisable layer of seq on x, and appends layers seen for the first
+// time to order.
+func observe(seq *nn.Sequential, x *tensor.Tensor, maxes map[string]float32, order *[]Layer) (*tensor.Tensor, error) {
+	return walk(seq, "", x, func(name string, l nn.Layer, x *tensor.Tensor) error {
+		kind, ok := quantizable(l)
+		if !ok {
+			return nil
+		}
+		if _, seen := maxes[name]; !seen {
+			*order = append(*order, Layer{Name: name, Kind: kind})
+		}
+		m := maxes[name]
+		for _, v := range x.Contiguous().Data() {
+			if a := float32(math.Abs(float64(v))); a > m || a != a {
+				m = a
+			}
+		}
+		maxes[name] = m
+		return nil
+	})
 }
 
 // Apply returns net with every layer that s lists replaced by its
@@ -150,20 +165,30 @@ func replace(seq *nn.Sequential, prefix string, want map[string]Layer) (*nn.Sequ
 			continue
 		}
 		delete(want, name)
-		kind, _ := quantizable(l)
-		if kind != spec.Kind {
-			return nil, fmt.Errorf("quantization: layer %q is a %T, the spec says %s", name, l, spec.Kind)
+		q, err := quantizeLayer(name, l, spec)
+		if err != nil {
+			return nil, err
 		}
-		switch f := l.(type) {
-		case *nn.Linear:
-			out.Append(NewLinear(f, spec.InputScale))
-		case *nn.Conv2D:
-			q, err := NewConv2D(f, spec.InputScale)
-			if err != nil {
-				return nil, fmt.Errorf("quantization: layer %q: %w", name, err)
-			}
-			out.Append(q)
-		}
+		out.Append(q)
 	}
 	return out, nil
+}
+
+// quantizeLayer is the int8 version of layer l (state-dict name name) as
+// spec describes it; errors name the layer.
+func quantizeLayer(name string, l nn.Layer, spec Layer) (nn.Layer, error) {
+	if kind, _ := quantizable(l); kind != spec.Kind {
+		return nil, fmt.Errorf("quantization: layer %q is a %T, the spec says %s", name, l, spec.Kind)
+	}
+	switch f := l.(type) {
+	case *nn.Linear:
+		return NewLinear(f, spec.InputScale), nil
+	case *nn.Conv2D:
+		q, err := NewConv2D(f, spec.InputScale)
+		if err != nil {
+			return nil, fmt.Errorf("quantization: layer %q: %w", name, err)
+		}
+		return q, nil
+	}
+	return nil, fmt.Errorf("quantization: layer %q is a %T, not a Linear or Conv2D", name, l)
 }

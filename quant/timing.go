@@ -2,7 +2,6 @@ package quant
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/shenml/shen/nn"
@@ -43,45 +42,23 @@ func TimeLayers(net nn.Layer, s *Spec, x *tensor.Tensor) ([]LayerTime, error) {
 	nn.Train(net, false)
 	nn.NoGrad(net, func() {
 		var y *tensor.Tensor
-		y, err = timeSeq(seq, "", x, want, &times)
+		y, err = walk(seq, "", x, func(name string, l nn.Layer, x *tensor.Tensor) error {
+			spec, ok := want[name]
+			if !ok {
+				return nil
+			}
+			q, err := quantizeLayer(name, l, spec)
+			if err != nil {
+				return err
+			}
+			times = append(times, LayerTime{Name: name, Float: bestOf(l, x), Int8: bestOf(q, x)})
+			return nil
+		})
 		if y != nil && y != x {
 			y.Release()
 		}
 	})
 	return times, err
-}
-
-// timeSeq is TimeLayers over one (possibly nested) Sequential.
-func timeSeq(seq *nn.Sequential, prefix string, x *tensor.Tensor, want map[string]Layer, times *[]LayerTime) (*tensor.Tensor, error) {
-	for i, l := range seq.Layers {
-		name := prefix + strconv.Itoa(i)
-		if inner, ok := l.(*nn.Sequential); ok {
-			y, err := timeSeq(inner, name+".", x, want, times)
-			if err != nil {
-				return nil, err
-			}
-			x = y
-			continue
-		}
-		if spec, ok := want[name]; ok {
-			var q nn.Layer
-			switch f := l.(type) {
-			case *nn.Linear:
-				q = NewLinear(f, spec.InputScale)
-			case *nn.Conv2D:
-				c, err := NewConv2D(f, spec.InputScale)
-				if err != nil {
-					return nil, fmt.Errorf("quantization: layer %q: %w", name, err)
-				}
-				q = c
-			default:
-				return nil, fmt.Errorf("quantization: layer %q is a %T, not a Linear or Conv2D", name, l)
-			}
-			*times = append(*times, LayerTime{Name: name, Float: bestOf(l, x), Int8: bestOf(q, x)})
-		}
-		x = l.Forward(x)
-	}
-	return x, nil
 }
 
 // bestOf is the fastest of TimingRuns forward passes of l on x.
