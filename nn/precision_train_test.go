@@ -6,7 +6,6 @@ import (
 
 	"github.com/shenml/shen/internal/kernel"
 	"github.com/shenml/shen/nn"
-	"github.com/shenml/shen/optim"
 	"github.com/shenml/shen/tensor"
 )
 
@@ -35,7 +34,6 @@ func trainBF16Steps(threads int) []float32 {
 	nn.SetSeed(1)
 	net := lenet()
 	nn.SetPrecision(net, tensor.BF16)
-	opt, _ := optim.NewSGD(nn.Parameters(net), optim.SGDConfig{LR: 0.02, Momentum: 0.9})
 	rng := tensor.NewRNG(1)
 	x := tensor.RandN(rng, 64, 1, 28, 28)
 	labels := make([]int64, 64)
@@ -43,18 +41,7 @@ func trainBF16Steps(threads int) []float32 {
 		labels[i] = int64(rng.IntN(10))
 	}
 	y := tensor.IntFromSlice(labels)
-	for range 4 {
-		loss := nn.CrossEntropy(net.Forward(x), y)
-		opt.ZeroGrad()
-		loss.Backward()
-		opt.Step()
-		loss.FreeGraph()
-	}
-	var all []float32
-	for _, p := range nn.Parameters(net) {
-		all = append(all, p.Data()...)
-	}
-	return all
+	return trainWeights(net, 0.02, 0.9, 4, func() *tensor.Tensor { return nn.CrossEntropy(net.Forward(x), y) })
 }
 
 // TestBF16TrainingIsDeterministic: bf16 training (LeNet on the im2col path
