@@ -277,6 +277,9 @@ func (t *Tensor) runBackward(order []*Tensor, grad *Tensor) {
 // accumulateLeaf adds g into leaf's Grad, allocating it on first use. The
 // leaf's Grad never aliases g, which may be released afterwards.
 func accumulateLeaf(leaf, g *Tensor) {
+	if g.gradView && leaf.grad != nil && g.st == leaf.grad.st {
+		return // written in place (leafGradInto)
+	}
 	if leaf.grad == nil {
 		leaf.grad = &Tensor{st: &storage{data: make([]float32, leaf.Numel())}}
 		leaf.grad.setShape(leaf.shape)
@@ -290,6 +293,39 @@ func accumulateLeaf(leaf, g *Tensor) {
 		return
 	}
 	addInto(leaf.grad, g)
+}
+
+// leafGradInto returns where a backward function may write the gradient of
+// input in directly: a header over the leaf's own gradient buffer, and the
+// beta to write it with (0 when the buffer holds nothing yet, new or
+// zeroed by ZeroGrad; 1 when this gradient adds to what it holds). A
+// product's backward then writes dW into the parameter's Grad, instead of
+// into a new tensor that accumulateLeaf copies or adds there: for a
+// weight matrix that is one pass over it saved per step. It returns nil
+// for an input that is not a leaf taking gradients, or whose Grad is not
+// a plain contiguous buffer of its shape; the caller then makes its own.
+func leafGradInto(in *Tensor) (*Tensor, float32) {
+	if in == nil || in.node != nil || !in.requiresGrad {
+		return nil, 0
+	}
+	beta := float32(1)
+	if in.grad == nil {
+		in.grad = &Tensor{st: &storage{data: make([]float32, in.Numel())}}
+		in.grad.setShape(in.shape)
+		in.grad.setContiguousStrides()
+		beta = 0
+	} else if in.gradStale {
+		beta = 0
+	}
+	gr := in.grad
+	if !gr.IsContiguous() || !SameShape(gr.shape, in.shape) || gr.offset+gr.Numel() > len(gr.st.data) {
+		return nil, 0
+	}
+	in.gradStale = false // the caller overwrites all of it when beta is 0
+	v := &Tensor{st: gr.st, offset: gr.offset, gradView: true, prec: gr.prec}
+	v.setShape(in.shape)
+	v.setContiguousStrides()
+	return v, beta
 }
 
 // topoOrder returns the non-leaf tensors reachable from root, each after

@@ -352,8 +352,11 @@ func Linear(x, w, b *Tensor) *Tensor {
 			// dW (out×in) = dYᵀ (out×N) · X (N×in)
 			xm, xt := asRows(x)
 			gT := gm.T()
-			dw := newTensor(w.shape, false)
-			prec.sgemm(gT.trans, xm.trans, outF, inF, rows, gT.data[gT.off:], gT.ld, xm.data[xm.off:], xm.ld, 0, dw.st.data, inF)
+			dw, beta := leafGradInto(w)
+			if dw == nil {
+				dw, beta = newTensor(w.shape, false), 0
+			}
+			prec.sgemm(gT.trans, xm.trans, outF, inF, rows, gT.data[gT.off:], gT.ld, xm.data[xm.off:], xm.ld, beta, dw.st.data[dw.offset:], inF)
 			xt.Release()
 			grads[1] = dw
 		}

@@ -2,6 +2,8 @@ package tensor
 
 import (
 	"errors"
+	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,5 +117,55 @@ func TestMatmulBatchParallel(t *testing.T) {
 		if j, ok := closeTo(c.Index(0, i).Contiguous().Data(), toF64(want.Data()), 1e-6); !ok {
 			t.Fatalf("batch %d element %d differs", i, j)
 		}
+	}
+}
+
+// TestLinearWritesWeightGradInPlace checks the weight gradient that
+// Linear's backward writes straight into the parameter's Grad
+// (leafGradInto): a weight used twice in one graph, accumulation over two
+// Backward calls, and ZeroGrad between, against the same graph with the
+// weight reached through an op (so its gradient takes the general path),
+// to rounding. The Grad buffer must stay the same one throughout.
+func TestLinearWritesWeightGradInPlace(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	rnd := func(shape ...int) *Tensor {
+		d := make([]float32, numel(shape))
+		for i := range d {
+			d[i] = r.Float32()*2 - 1
+		}
+		return FromSlice(d, shape...)
+	}
+	x1, x2, c := rnd(5, 30), rnd(7, 30), rnd(7, 20)
+	w, b := rnd(20, 30).SetRequiresGrad(true), rnd(20).SetRequiresGrad(true)
+	ref := FromSlice(append([]float32(nil), w.Data()...), 20, 30).SetRequiresGrad(true)
+	loss := func(w *Tensor) *Tensor {
+		return Add(Sum(Linear(x1, w, nil), false), Sum(Mul(Linear(x2, w, b), c), false))
+	}
+	step := func() {
+		loss(w).Backward()
+		loss(Mul(ref, Full(1, 20, 30))).Backward()
+	}
+	same := func(when string) {
+		t.Helper()
+		g, want := w.Grad().Data(), ref.Grad().Data()
+		for i := range want {
+			// Adding the second use's terms into the first's (beta 1)
+			// rounds differently from adding two finished gradients.
+			if d := math.Abs(float64(g[i] - want[i])); d > 1e-6*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("%s: dW[%d] = %v, want %v", when, i, g[i], want[i])
+			}
+		}
+	}
+	step()
+	same("first Backward")
+	buf := &w.Grad().Data()[0]
+	step()
+	same("second Backward (accumulated)")
+	w.ZeroGrad()
+	ref.ZeroGrad()
+	step()
+	same("after ZeroGrad")
+	if &w.Grad().Data()[0] != buf {
+		t.Error("the weight's Grad buffer was replaced")
 	}
 }

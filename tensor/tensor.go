@@ -30,6 +30,10 @@ type Tensor struct {
 	pending *Tensor // gradient being accumulated during Backward (non-leaves)
 
 	owner bool // this header allocated st: only the owner releases it
+	// gradView marks a header that leafGradInto made over a leaf's own
+	// gradient buffer: the backward function wrote the gradient there,
+	// and accumulateLeaf has nothing left to do.
+	gradView bool
 
 	// gradStale marks grad as logically zero (ZeroGrad) without clearing
 	// it: the next Backward overwrites it instead of adding, saving a pass

@@ -68,6 +68,10 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		sgemmThin(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	if swapOperands(transB, m, n, k, ldb) {
+		sgemmSwapped(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	sgemmBlocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
@@ -202,6 +206,77 @@ func sgemmThin(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 		}
 		sgemmSmall(transA, transB, m, hi-lo, k, alpha, a, lda, bs, ldb, beta, c[lo:], ldc)
 	})
+}
+
+// swapOperands reports whether Sgemm computes Cᵀ = op(B)ᵀ·op(A)ᵀ and
+// transposes it into C (sgemmSwapped) rather than C = op(A)·op(B). The
+// blocked algorithm packs B whole and reads A in place (directMaxStrips);
+// in a batch's pass through a wide layer, X·Wᵀ or dY·W with a few dozen
+// rows of X against hundreds of thousands of weights, that packing reads
+// and writes every weight to use it a few dozen times, and costs a quarter
+// of the product. Swapped, the weights are read in place and only the
+// batch is packed; the price is one transposition of C, which is small
+// when C has few rows. swapMinSaving is the share of the normal path's
+// packing the swap must save.
+func swapOperands(transB bool, m, n, k, ldb int) bool {
+	if !swapEnabled || micro.rowA == nil || m > directMaxStrips*micro.nr || ldb%1024 == 0 {
+		return false
+	}
+	normal := k * n                        // B packed
+	swapped := k*m + swapTransposeCost*m*n // op(A) packed, C transposed
+	return 2*normal >= 3*swapped
+}
+
+// swapTransposeCost weighs an element of C transposed against one of B
+// packed (both are a read and a write, and the transposition also adds
+// into C when beta is not 0). With it, the swap pays once it cuts that
+// traffic by 1.5x. Set from BenchmarkSgemm's lin_* and b64_* shapes on
+// Zen 3: the swap gained 8-10% on one thread for X·Wᵀ and dY·W with 64
+// rows (lin_fwd1, lin_fwd2, lin_dX2), and lost 10-20% on dYᵀ·X (lin_dW1,
+// K=64: C is the big matrix) and on 256 rows (lin_fwd1_b256) at two.
+const swapTransposeCost = 2
+
+// swapEnabled lets tests compare both formulations on one machine.
+var swapEnabled = true
+
+// swapBufs holds the scratch matrices of sgemmSwapped (Cᵀ, and C's new
+// terms when beta is not 0), grown as needed and reused so steady-state
+// calls do not allocate; a call that finds none free makes its own.
+var swapBufs = make(chan []float32, 8)
+
+// sgemmSwapped computes C = alpha*op(A)·op(B) + beta*C as T = alpha*op(B)ᵀ·op(A)ᵀ
+// on the blocked path (B read in place as its A operand) and then C = Tᵀ +
+// beta*C. See swapOperands for when that pays.
+func sgemmSwapped(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	var buf []float32
+	select {
+	case buf = <-swapBufs:
+	default:
+	}
+	need := m * n
+	if beta != 0 {
+		need *= 2
+	}
+	buf = grow(buf, need)
+	t := buf[:m*n]
+	sgemmBlocked(!transB, !transA, n, m, k, alpha, b, ldb, a, lda, 0, t, m)
+	if beta == 0 {
+		packT(c, ldc, n, t, m, n, m, 1) // c[i*ldc+j] = t[j*m+i]
+	} else {
+		u := buf[m*n : 2*m*n]
+		packT(u, n, n, t, m, n, m, 1)
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			if beta != 1 {
+				Scale(row, beta, row)
+			}
+			Axpy(1, u[i*n:(i+1)*n], row)
+		}
+	}
+	select {
+	case swapBufs <- buf:
+	default:
+	}
 }
 
 // gemmCtx carries one blocked Sgemm call through the pool. It is recycled

@@ -189,6 +189,50 @@ func TestSgemmPackedAndDirect(t *testing.T) {
 	}
 }
 
+// TestSgemmSwapped runs short, wide products (a batch of rows against a
+// wide weight matrix, where swapOperands computes Cᵀ) with every transpose,
+// alpha, beta, stride padding and misalignment, on one and two threads,
+// and checks that the swap was taken.
+func TestSgemmSwapped(t *testing.T) {
+	if micro.rowA == nil {
+		t.Skipf("the %s kernel reads A only packed: nothing to swap", CPUName())
+	}
+	r := rand.New(rand.NewPCG(21, 22))
+	cases := 16
+	if testing.Short() {
+		cases = 6
+	}
+	swapped := 0
+	for _, th := range []int{1, 2} {
+		prev := SetThreads(th)
+		for it := 0; it < cases; it++ {
+			tc := gemmCase{
+				transA: it%2 == 1, transB: it%4 >= 2,
+				m: 5 + r.IntN(90), n: 300 + r.IntN(500), k: 200 + r.IntN(600),
+				alpha: []float32{1, -0.5, 2}[it%3], beta: []float32{0, 1, 0.25}[(it/3)%3],
+				offA: r.IntN(16), offB: r.IntN(16), offC: r.IntN(16),
+				padA: r.IntN(9), padB: r.IntN(9), padC: r.IntN(9),
+				nanC: it%5 == 0,
+			}
+			if tc.nanC {
+				tc.beta = 0
+			}
+			ldb := tc.n + tc.padB
+			if tc.transB {
+				ldb = tc.k + tc.padB
+			}
+			if swapOperands(tc.transB, tc.m, tc.n, tc.k, ldb) {
+				swapped++
+			}
+			runCase(t, r, tc)
+		}
+		SetThreads(prev)
+	}
+	if swapped < cases {
+		t.Errorf("only %d of %d products took the swapped path", swapped, 2*cases)
+	}
+}
+
 // TestSgemmEdges pins shapes around the tile and block boundaries, threads 1
 // and 2, and small blocking so every loop of the blocked driver iterates.
 func TestSgemmEdges(t *testing.T) {
@@ -272,6 +316,16 @@ func TestSgemmNoAlloc(t *testing.T) {
 			t.Errorf("Sgemm %d³ allocates %v times per call", s, n)
 		}
 	}
+	// A batch through a wide layer (the swapped path), with and without beta.
+	x, w, y := make([]float32, 64*784), make([]float32, 512*784), make([]float32, 64*512)
+	for _, beta := range []float32{0, 1} {
+		Sgemm(false, true, 64, 512, 784, 1, x, 784, w, 784, beta, y, 512)
+		if n := mallocsPerCall(50, func() {
+			Sgemm(false, true, 64, 512, 784, 1, x, 784, w, 784, beta, y, 512)
+		}); n > 0.1 {
+			t.Errorf("Sgemm 64x512x784 (beta %v) allocates %v times per call", beta, n)
+		}
+	}
 }
 
 // FuzzSgemmSizes checks random shapes, transposes and misalignments against
@@ -313,6 +367,14 @@ func BenchmarkSgemm(b *testing.B) {
 		{"b64_fwd2", 64, 256, 512, false, false},
 		{"b64_dW2", 512, 256, 64, true, false},
 		{"b64_dX2", 64, 512, 256, false, true},
+		// The same step as tensor.Linear lays it out (W is out×in):
+		// forward X·Wᵀ, backward dY·W and dYᵀ·X; and one batch of 256
+		// through the first layer at inference.
+		{"lin_fwd1", 64, 512, 784, false, true},
+		{"lin_fwd2", 64, 256, 512, false, true},
+		{"lin_dX2", 64, 512, 256, false, false},
+		{"lin_dW1", 512, 784, 64, true, false},
+		{"lin_fwd1_b256", 256, 512, 784, false, true},
 		// One batch-64 step of the MNIST ViT (examples/vit: 49 tokens,
 		// d 64, 4 heads, feed-forward 256): tall, thin products of
 		// 64*49 = 3136 token rows, and one attention head's products.
@@ -333,24 +395,36 @@ func BenchmarkSgemm(b *testing.B) {
 			ldb = s.k
 		}
 		a, bm, c := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), make([]float32, s.m*s.n)
+		variants := []bool{true}
+		if swapOperands(s.transB, s.m, s.n, s.k, ldb) {
+			variants = append(variants, false) // the unswapped path beside it
+		}
 		for _, th := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%s/t%d", s.name, th), func(b *testing.B) {
-				defer SetThreads(SetThreads(th))
-				b.ReportAllocs()
-				Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
-				b.ResetTimer()
-				best := time.Duration(1<<63 - 1)
-				for b.Loop() {
-					t := time.Now()
-					Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
-					best = min(best, time.Since(t))
+			for _, swap := range variants {
+				name := fmt.Sprintf("%s/t%d", s.name, th)
+				if !swap {
+					name += "/noswap"
 				}
-				flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				// The fastest call is the least disturbed estimate on a
-				// machine shared with other jobs.
-				b.ReportMetric(flops/best.Seconds()/1e9, "best-GFLOP/s")
-			})
+				b.Run(name, func(b *testing.B) {
+					defer SetThreads(SetThreads(th))
+					defer func(was bool) { swapEnabled = was }(swapEnabled)
+					swapEnabled = swap
+					b.ReportAllocs()
+					Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+					b.ResetTimer()
+					best := time.Duration(1<<63 - 1)
+					for b.Loop() {
+						t := time.Now()
+						Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+						best = min(best, time.Since(t))
+					}
+					flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					// The fastest call is the least disturbed estimate on a
+					// machine shared with other jobs.
+					b.ReportMetric(flops/best.Seconds()/1e9, "best-GFLOP/s")
+				})
+			}
 		}
 	}
 }
