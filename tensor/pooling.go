@@ -180,62 +180,12 @@ func (g *poolGeom) argmaxDilated(src []float32, oy, ox int) (int, float32) {
 }
 
 // fast2x2 reports whether every window is a full 2×2 block at stride 2
-// (LeNet's and most CNNs' pooling), which max2x2Row and max2x2RowBwd serve
-// a row at a time without any clipping arithmetic.
+// (LeNet's and most CNNs' pooling), which kernel.MaxPool2x2Row and
+// MaxPool2x2RowBackward serve a row at a time without any clipping
+// arithmetic, with the same choice of maximum as argmaxIn.
 func (g *poolGeom) fast2x2() bool {
 	return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1 &&
 		2*g.oh <= g.h && 2*g.ow <= g.w
-}
-
-// max2x2Row writes the maxima of the 2×2 blocks of rows r0 and r1 into
-// dst. The builtin max is branch-free (a data-dependent branch per element
-// mispredicts half the time on real activations) and, like argmax2x2,
-// yields NaN when the block holds one (as argmaxIn); only the sign of an all-zero block
-// may differ, which compares equal.
-func max2x2Row(dst, r0, r1 []float32) {
-	r0, r1 = r0[:2*len(dst)], r1[:2*len(dst)]
-	for ox := range dst {
-		dst[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
-	}
-}
-
-// max2x2RowBwd writes the gradient of one row of 2×2 blocks: the blocks
-// start at offset r0 of the input plane x and its gradient d (row stride
-// w), and g holds their output gradients. Each block gets g at its first
-// maximum and 0 elsewhere, exactly argmaxIn's choice. The offset is picked
-// with conditional moves (a branch on random data mispredicts half the
-// time); a block holding a NaN takes argmaxIn's scan (its last NaN wins).
-func max2x2RowBwd(d, x []float32, r0, w int, g []float32) {
-	n := len(g)
-	x0, x1 := x[r0:r0+2*n], x[r0+w:r0+w+2*n]
-	d0, d1 := d[r0:r0+2*n], d[r0+w:r0+w+2*n]
-	for ox, gv := range g {
-		a, b, c, e := x0[2*ox], x0[2*ox+1], x1[2*ox], x1[2*ox+1]
-		m := max(max(a, b), max(c, e))
-		d0[2*ox], d0[2*ox+1], d1[2*ox], d1[2*ox+1] = 0, 0, 0, 0
-		j := w + 1
-		if m != m {
-			best := a
-			j = 0
-			for k, v := range [3]float32{b, c, e} {
-				if v > best || v != v {
-					best, j = v, [3]int{1, w, w + 1}[k]
-				}
-			}
-		} else {
-			// No NaN: x >= m means x is a maximum; the first one wins.
-			if c >= m {
-				j = w
-			}
-			if b >= m {
-				j = 1
-			}
-			if a >= m {
-				j = 0
-			}
-		}
-		d[r0+2*ox+j] = gv
-	}
 }
 
 // MaxPool2D returns the largest element of each Kernel window of x
@@ -257,7 +207,7 @@ func MaxPool2D(x *Tensor, opt PoolOptions) *Tensor {
 			src, dst := xd[p*hw:(p+1)*hw], od[p*ohw:(p+1)*ohw]
 			for oy := 0; oy < g.oh; oy++ {
 				if fast {
-					max2x2Row(dst[oy*g.ow:(oy+1)*g.ow], src[2*oy*g.w:], src[(2*oy+1)*g.w:])
+					kernel.MaxPool2x2Row(dst[oy*g.ow:(oy+1)*g.ow], src[2*oy*g.w:], src[(2*oy+1)*g.w:])
 					continue
 				}
 				for ox := 0; ox < g.ow; ox++ {
@@ -279,7 +229,7 @@ func MaxPool2D(x *Tensor, opt PoolOptions) *Tensor {
 					// past the last block get no gradient.
 					for oy := 0; oy < g.oh; oy++ {
 						r0, r1 := 2*oy*g.w, (2*oy+1)*g.w
-						max2x2RowBwd(dp, src, r0, g.w, gp[oy*g.ow:(oy+1)*g.ow])
+						kernel.MaxPool2x2RowBackward(dp[r0:], dp[r1:], src[r0:], src[r1:], gp[oy*g.ow:(oy+1)*g.ow])
 						if 2*g.ow < g.w {
 							clear(dp[r0+2*g.ow : r0+g.w])
 							clear(dp[r1+2*g.ow : r1+g.w])

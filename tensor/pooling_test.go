@@ -73,42 +73,54 @@ func TestPoolingRejectsBadOptions(t *testing.T) {
 }
 
 // TestMaxPool2x2FastPathMatchesScan checks the branch-free 2×2 stride-2
-// path against argmaxIn's scan on inputs full of ties, signed zeros and
-// NaNs, on odd sizes that leave a row and a column outside every block.
+// path against argmaxIn's scan on inputs full of ties and signed zeros,
+// with and without NaNs, on sizes that leave a row and a column outside
+// every block, and on rows long enough for the vector kernel (8 blocks
+// and more, with a partial last group).
 func TestMaxPool2x2FastPathMatchesScan(t *testing.T) {
 	rng := NewRNG(3)
-	const n, c, h, w = 2, 3, 7, 9
-	data := make([]float32, n*c*h*w)
-	vals := []float32{0, float32(math.Copysign(0, -1)), 1, 1, -2, float32(math.NaN())}
-	for i := range data {
-		data[i] = vals[rng.IntN(len(vals))]
-	}
-	x := FromSlice(data, n, c, h, w).SetRequiresGrad(true)
-	opt := PoolOptions{Kernel: [2]int{2, 2}}
-	y := MaxPool2D(x, opt)
-	up := RandN(rng, y.Shape()...)
-	y.BackwardWith(up, false)
-	g := newPoolGeom("test", x, opt)
-	if !g.fast2x2() {
-		t.Fatal("want the fast path")
-	}
-	want := make([]float32, len(data))
-	hw, ohw := h*w, g.oh*g.ow
-	for p := 0; p < g.planes; p++ {
-		for oy := 0; oy < g.oh; oy++ {
-			for ox := 0; ox < g.ow; ox++ {
-				i, v := g.argmaxIn(data[p*hw:(p+1)*hw], oy, ox)
-				got := y.Data()[p*ohw+oy*g.ow+ox]
-				if got != v && !(got != got && v != v) {
-					t.Fatalf("plane %d (%d,%d): max %v, want %v", p, oy, ox, got, v)
+	nan := float32(math.NaN())
+	for _, sz := range []struct {
+		h, w    int
+		withNaN bool
+	}{{7, 9, true}, {5, 27, true}, {5, 35, false}, {6, 16, false}, {4, 42, false}} {
+		const n, c = 2, 3
+		h, w := sz.h, sz.w
+		data := make([]float32, n*c*h*w)
+		vals := []float32{0, float32(math.Copysign(0, -1)), 1, 1, -2, 3}
+		if sz.withNaN {
+			vals[5] = nan
+		}
+		for i := range data {
+			data[i] = vals[rng.IntN(len(vals))]
+		}
+		x := FromSlice(data, n, c, h, w).SetRequiresGrad(true)
+		opt := PoolOptions{Kernel: [2]int{2, 2}}
+		y := MaxPool2D(x, opt)
+		up := RandN(rng, y.Shape()...)
+		y.BackwardWith(up, false)
+		g := newPoolGeom("test", x, opt)
+		if !g.fast2x2() {
+			t.Fatal("want the fast path")
+		}
+		want := make([]float32, len(data))
+		hw, ohw := h*w, g.oh*g.ow
+		for p := 0; p < g.planes; p++ {
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					i, v := g.argmaxIn(data[p*hw:(p+1)*hw], oy, ox)
+					got := y.Data()[p*ohw+oy*g.ow+ox]
+					if got != v && !(got != got && v != v) {
+						t.Fatalf("%dx%d: plane %d (%d,%d): max %v, want %v", h, w, p, oy, ox, got, v)
+					}
+					want[p*hw+i] += up.Data()[p*ohw+oy*g.ow+ox]
 				}
-				want[p*hw+i] += up.Data()[p*ohw+oy*g.ow+ox]
 			}
 		}
-	}
-	for i, v := range x.Grad().Data() {
-		if v != want[i] {
-			t.Fatalf("grad[%d] = %v, want %v", i, v, want[i])
+		for i, v := range x.Grad().Data() {
+			if v != want[i] {
+				t.Fatalf("%dx%d: grad[%d] = %v, want %v", h, w, i, v, want[i])
+			}
 		}
 	}
 }
