@@ -198,9 +198,9 @@ func TestSgemmSwapped(t *testing.T) {
 		t.Skipf("the %s kernel reads A only packed: nothing to swap", CPUName())
 	}
 	r := rand.New(rand.NewPCG(21, 22))
-	cases := 16
+	cases, maxM, maxN, maxK := 16, 90, 500, 600
 	if testing.Short() {
-		cases = 6
+		cases, maxM, maxN, maxK = 4, 40, 200, 200 // the race detector's run
 	}
 	swapped := 0
 	for _, th := range []int{1, 2} {
@@ -208,7 +208,7 @@ func TestSgemmSwapped(t *testing.T) {
 		for it := 0; it < cases; it++ {
 			tc := gemmCase{
 				transA: it%2 == 1, transB: it%4 >= 2,
-				m: 5 + r.IntN(90), n: 300 + r.IntN(500), k: 200 + r.IntN(600),
+				m: 5 + r.IntN(maxM), n: 300 + r.IntN(maxN), k: 200 + r.IntN(maxK),
 				alpha: []float32{1, -0.5, 2}[it%3], beta: []float32{0, 1, 0.25}[(it/3)%3],
 				offA: r.IntN(16), offB: r.IntN(16), offC: r.IntN(16),
 				padA: r.IntN(9), padB: r.IntN(9), padC: r.IntN(9),
