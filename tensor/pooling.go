@@ -229,7 +229,7 @@ func MaxPool2D(x *Tensor, opt PoolOptions) *Tensor {
 					// past the last block get no gradient.
 					for oy := 0; oy < g.oh; oy++ {
 						r0, r1 := 2*oy*g.w, (2*oy+1)*g.w
-						kernel.MaxPool2x2RowBackward(dp[r0:], dp[r1:], src[r0:], src[r1:], gp[oy*g.ow:(oy+1)*g.ow])
+						kernel.MaxPool2x2RowBackward(dp[r0:], src[r0:], g.w, gp[oy*g.ow:(oy+1)*g.ow])
 						if 2*g.ow < g.w {
 							clear(dp[r0+2*g.ow : r0+g.w])
 							clear(dp[r1+2*g.ow : r1+g.w])

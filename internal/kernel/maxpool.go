@@ -11,17 +11,21 @@ func MaxPool2x2Row(dst, r0, r1 []float32) {
 	maxPool2x2Go(dst[n:], r0[2*n:], r1[2*n:])
 }
 
-// MaxPool2x2RowBackward writes the gradient of one such row of blocks: x0
-// and x1 are the two input rows, d0 and d1 their gradients, and g the
-// blocks' output gradients. Each block's four entries are all written: g
-// at its first maximum in the order r0[2j], r0[2j+1], r1[2j], r1[2j+1]
+// MaxPool2x2RowBackward writes the gradient of one such row of blocks: x
+// holds the two input rows at x[0:2n] and x[w:w+2n] (w is the row stride),
+// d their gradient in the same layout, and g the n blocks' output
+// gradients. Each block's four entries are all written: g at its first
+// maximum in the order top-left, top-right, bottom-left, bottom-right
 // (PyTorch's choice), 0 at the others; in a block holding a NaN the last
 // NaN takes it, as a scan that lets NaN beat everything would.
-func MaxPool2x2RowBackward(d0, d1, x0, x1, g []float32) {
+func MaxPool2x2RowBackward(d, x []float32, w int, g []float32) {
 	n := len(g)
-	d0, d1, x0, x1 = d0[:2*n], d1[:2*n], x0[:2*n], x1[:2*n]
-	v := maxPool2x2BwdVec(d0, d1, x0, x1, g)
-	maxPool2x2BwdGo(d0[2*v:], d1[2*v:], x0[2*v:], x1[2*v:], g[v:])
+	if n == 0 {
+		return
+	}
+	d, x = d[:w+2*n], x[:w+2*n]
+	v := maxPool2x2BwdVec(d[:2*n], d[w:w+2*n], x[:2*n], x[w:w+2*n], g)
+	maxPool2x2BwdGo(d[2*v:], x[2*v:], w, g[v:])
 }
 
 // maxPool2x2Go is the portable forward. The builtin max is branch-free (a
@@ -35,36 +39,40 @@ func maxPool2x2Go(dst, r0, r1 []float32) {
 }
 
 // maxPool2x2BwdGo is the portable backward. The position is picked with
-// conditional moves; a block holding a NaN takes the scan.
-func maxPool2x2BwdGo(d0, d1, x0, x1, g []float32) {
+// conditional moves, as an offset into the two rows (a branch on random
+// data mispredicts half the time); a block holding a NaN takes the scan.
+func maxPool2x2BwdGo(d, x []float32, w int, g []float32) {
 	n := len(g)
-	d0, d1, x0, x1 = d0[:2*n], d1[:2*n], x0[:2*n], x1[:2*n]
+	if n == 0 {
+		return
+	}
+	x0, x1 := x[:2*n], x[w:w+2*n]
+	d0, d1 := d[:2*n], d[w:w+2*n]
 	for j, gv := range g {
-		v := [4]float32{x0[2*j], x0[2*j+1], x1[2*j], x1[2*j+1]}
-		m := max(max(v[0], v[1]), max(v[2], v[3]))
-		var out [4]float32
-		k := 3
+		a, b, c, e := x0[2*j], x0[2*j+1], x1[2*j], x1[2*j+1]
+		m := max(max(a, b), max(c, e))
+		d0[2*j], d0[2*j+1], d1[2*j], d1[2*j+1] = 0, 0, 0, 0
+		k := w + 1
 		if m != m {
-			best := v[0]
+			best := a
 			k = 0
-			for i := 1; i < 4; i++ {
-				if v[i] > best || v[i] != v[i] {
-					best, k = v[i], i
+			for i, v := range [3]float32{b, c, e} {
+				if v > best || v != v {
+					best, k = v, [3]int{1, w, w + 1}[i]
 				}
 			}
 		} else {
 			// No NaN: x >= m means x is a maximum; the first one wins.
-			if v[2] >= m {
-				k = 2
+			if c >= m {
+				k = w
 			}
-			if v[1] >= m {
+			if b >= m {
 				k = 1
 			}
-			if v[0] >= m {
+			if a >= m {
 				k = 0
 			}
 		}
-		out[k] = gv
-		d0[2*j], d0[2*j+1], d1[2*j], d1[2*j+1] = out[0], out[1], out[2], out[3]
+		d[2*j+k] = gv
 	}
 }

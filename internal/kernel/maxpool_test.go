@@ -53,20 +53,23 @@ func TestMaxPool2x2Row(t *testing.T) {
 			for j := range g {
 				g[j] = float32(j + 1)
 			}
-			gd0, gd1 := make([]float32, 2*n+1), make([]float32, 2*n+1)
-			wd0, wd1 := make([]float32, 2*n+1), make([]float32, 2*n+1)
-			for i := range gd0 { // stale values must be overwritten
-				gd0[i], gd1[i], wd0[i], wd1[i] = 7, 7, 7, 7
+			// The rows as one plane with a row stride of 2n+3: the
+			// three entries past each row must keep their stale value.
+			w := 2*n + 3
+			x := append(append([]float32(nil), r0[:w]...), r1[:w]...)
+			gotD, wantD := make([]float32, 2*w), make([]float32, 2*w)
+			for i := range gotD { // stale values must be overwritten
+				gotD[i], wantD[i] = 7, 7
 			}
-			MaxPool2x2RowBackward(gd0, gd1, r0, r1, g)
-			maxPool2x2BwdGo(wd0[:2*n], wd1[:2*n], r0, r1, g)
-			for i := 0; i < 2*n; i++ {
-				if gd0[i] != wd0[i] || gd1[i] != wd1[i] {
-					t.Fatalf("n=%d nan=%v: backward at %d = %v/%v, want %v/%v", n, withNaN, i, gd0[i], gd1[i], wd0[i], wd1[i])
+			MaxPool2x2RowBackward(gotD, x, w, g)
+			maxPool2x2BwdGo(wantD, x, w, g)
+			for i := range wantD {
+				if gotD[i] != wantD[i] {
+					t.Fatalf("n=%d nan=%v: backward at %d = %v, want %v", n, withNaN, i, gotD[i], wantD[i])
 				}
-			}
-			if gd0[2*n] != 7 || gd1[2*n] != 7 {
-				t.Fatalf("n=%d: backward wrote past its row", n)
+				if i%w >= 2*n && gotD[i] != 7 {
+					t.Fatalf("n=%d: backward wrote %v past its row at %d", n, gotD[i], i)
+				}
 			}
 		}
 	}
@@ -77,7 +80,7 @@ func TestMaxPool2x2Row(t *testing.T) {
 // vector path beside the portable loops.
 func BenchmarkMaxPool2x2Row(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
-	const rows, n = 64 * 6 * 14, 14
+	const rows, n, w = 64 * 6 * 14, 14, 2 * 14
 	x := randSlice(r, rows*4*n)
 	d := make([]float32, len(x))
 	out := make([]float32, rows*n)
@@ -85,17 +88,16 @@ func BenchmarkMaxPool2x2Row(b *testing.B) {
 		b.Run(dir, func(b *testing.B) {
 			for b.Loop() {
 				for i := 0; i < rows; i++ {
-					r0, r1 := x[i*4*n:i*4*n+2*n], x[i*4*n+2*n:i*4*n+4*n]
-					d0, d1, o := d[i*4*n:i*4*n+2*n], d[i*4*n+2*n:i*4*n+4*n], out[i*n:(i+1)*n]
+					xs, ds, o := x[i*2*w:(i+1)*2*w], d[i*2*w:(i+1)*2*w], out[i*n:(i+1)*n]
 					switch dir {
 					case "forward":
-						MaxPool2x2Row(o, r0, r1)
+						MaxPool2x2Row(o, xs, xs[w:])
 					case "backward":
-						MaxPool2x2RowBackward(d0, d1, r0, r1, o)
+						MaxPool2x2RowBackward(ds, xs, w, o)
 					case "forward/portable":
-						maxPool2x2Go(o, r0, r1)
+						maxPool2x2Go(o, xs, xs[w:])
 					default:
-						maxPool2x2BwdGo(d0, d1, r0, r1, o)
+						maxPool2x2BwdGo(ds, xs, w, o)
 					}
 				}
 			}
