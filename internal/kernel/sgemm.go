@@ -68,7 +68,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		sgemmThin(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	if swapOperands(transB, m, n, k, ldb) {
+	if swapOperands(m, n, k, ldb) {
 		sgemmSwapped(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -216,9 +216,10 @@ func sgemmThin(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 // and writes every weight to use it a few dozen times, and costs a quarter
 // of the product. Swapped, the weights are read in place and only the
 // batch is packed; the price is one transposition of C, which is small
-// when C has few rows. swapMinSaving is the share of the normal path's
-// packing the swap must save.
-func swapOperands(transB bool, m, n, k, ldb int) bool {
+// when C has few rows. The swap needs the kernels that read A in place
+// (op(B)ᵀ is read either way: rowA or colA), and C's rows as the narrow
+// side (at most directMaxStrips strips).
+func swapOperands(m, n, k, ldb int) bool {
 	if !swapEnabled || micro.rowA == nil || m > directMaxStrips*micro.nr || ldb%1024 == 0 {
 		return false
 	}
