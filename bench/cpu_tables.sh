@@ -7,7 +7,7 @@
 # predict.Forward against PyTorch. About 15 minutes on 2 cores. Needs gcc,
 # libopenblas-dev and python3-torch (Debian).
 #
-# usage: bench/cpu_tables.sh > tables.log
+# usage: [ROUNDS=n] bench/cpu_tables.sh > tables.log   (ROUNDS: see bench/mnist.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 echo "== cpu"; grep -m1 "model name" /proc/cpuinfo; grep -m1 "cpu MHz" /proc/cpuinfo
