@@ -281,9 +281,7 @@ func accumulateLeaf(leaf, g *Tensor) {
 		return // written in place (leafGradInto)
 	}
 	if leaf.grad == nil {
-		leaf.grad = &Tensor{st: &storage{data: make([]float32, leaf.Numel())}}
-		leaf.grad.setShape(leaf.shape)
-		leaf.grad.setContiguousStrides()
+		leaf.grad = newGradBuffer(leaf)
 		copyInto(leaf.grad, g)
 		return
 	}
@@ -293,6 +291,15 @@ func accumulateLeaf(leaf, g *Tensor) {
 		return
 	}
 	addInto(leaf.grad, g)
+}
+
+// newGradBuffer makes a leaf's gradient tensor: zeros of its shape, in a
+// buffer of its own (never pooled: it lives as long as the leaf).
+func newGradBuffer(leaf *Tensor) *Tensor {
+	g := &Tensor{st: &storage{data: make([]float32, leaf.Numel())}}
+	g.setShape(leaf.shape)
+	g.setContiguousStrides()
+	return g
 }
 
 // leafGradInto returns where a backward function may write the gradient of
@@ -310,9 +317,7 @@ func leafGradInto(in *Tensor) (*Tensor, float32) {
 	}
 	beta := float32(1)
 	if in.grad == nil {
-		in.grad = &Tensor{st: &storage{data: make([]float32, in.Numel())}}
-		in.grad.setShape(in.shape)
-		in.grad.setContiguousStrides()
+		in.grad = newGradBuffer(in)
 		beta = 0
 	} else if in.gradStale {
 		beta = 0
