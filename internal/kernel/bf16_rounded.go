@@ -26,14 +26,7 @@ func sgemmBF16Rounded(transA, transB bool, m, n, k int, alpha float32, a []float
 		Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
+	ar, ac, br, bc := storedShapes(transA, transB, m, n, k)
 	var s *bf16Scratch
 	select {
 	case s = <-freeBF16Scratch:

@@ -109,14 +109,7 @@ var bf16Shapes = []gemmCase{
 }
 
 func bf16Operands(r *rand.Rand, tc gemmCase) (a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	ar, ac := tc.m, tc.k
-	if tc.transA {
-		ar, ac = tc.k, tc.m
-	}
-	br, bc := tc.k, tc.n
-	if tc.transB {
-		br, bc = tc.n, tc.k
-	}
+	ar, ac, br, bc := storedShapes(tc.transA, tc.transB, tc.m, tc.n, tc.k)
 	lda, ldb, ldc = ac+tc.padA, bc+tc.padB, tc.n+tc.padC
 	a, b, c = randSlice(r, ar*lda), randSlice(r, br*ldb), randSlice(r, tc.m*ldc)
 	if tc.nanC {

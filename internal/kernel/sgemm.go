@@ -79,14 +79,7 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("kernel.Sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
+	ar, ac, br, bc := storedShapes(transA, transB, m, n, k)
 	check := func(name string, s []float32, rows, cols, ld int) {
 		if ld < max(cols, 1) {
 			panic(fmt.Sprintf("kernel.Sgemm: ld%s=%d < %d columns", name, ld, cols))
@@ -100,6 +93,20 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 		check("b", b, br, bc, ldb)
 	}
 	check("c", c, m, n, ldc)
+}
+
+// storedShapes returns the rows and columns of A and B as stored: op(A)
+// is m×k (A is k×m when transA), op(B) is k×n (B is n×k when transB).
+func storedShapes(transA, transB bool, m, n, k int) (ar, ac, br, bc int) {
+	ar, ac = m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc = k, n
+	if transB {
+		br, bc = n, k
+	}
+	return ar, ac, br, bc
 }
 
 // scaleC sets C = beta*C (beta==0 zeroes C, dropping NaNs).

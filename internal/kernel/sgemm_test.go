@@ -65,14 +65,7 @@ type gemmCase struct {
 // runCase runs one Sgemm against the oracle and reports the first mismatch.
 func runCase(t testing.TB, r *rand.Rand, tc gemmCase) {
 	t.Helper()
-	ar, ac := tc.m, tc.k
-	if tc.transA {
-		ar, ac = tc.k, tc.m
-	}
-	br, bc := tc.k, tc.n
-	if tc.transB {
-		br, bc = tc.n, tc.k
-	}
+	ar, ac, br, bc := storedShapes(tc.transA, tc.transB, tc.m, tc.n, tc.k)
 	lda, ldb, ldc := ac+tc.padA, bc+tc.padB, tc.n+tc.padC
 	a := randSlice(r, tc.offA+ar*lda)[tc.offA:]
 	b := randSlice(r, tc.offB+br*ldb)[tc.offB:]
@@ -217,10 +210,8 @@ func TestSgemmSwapped(t *testing.T) {
 			if tc.nanC {
 				tc.beta = 0
 			}
-			ldb := tc.n + tc.padB
-			if tc.transB {
-				ldb = tc.k + tc.padB
-			}
+			_, _, _, bc := storedShapes(tc.transA, tc.transB, tc.m, tc.n, tc.k)
+			ldb := bc + tc.padB // as runCase lays B out
 			if swapOperands(tc.m, tc.n, tc.k, ldb) {
 				swapped++
 			}
@@ -387,13 +378,7 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, s := range shapes {
-		lda, ldb := s.k, s.n
-		if s.transA {
-			lda = s.m
-		}
-		if s.transB {
-			ldb = s.k
-		}
+		_, lda, _, ldb := storedShapes(s.transA, s.transB, s.m, s.n, s.k)
 		a, bm, c := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), make([]float32, s.m*s.n)
 		variants := []bool{true}
 		if swapOperands(s.m, s.n, s.k, ldb) {
