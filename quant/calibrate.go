@@ -27,9 +27,9 @@ func quantizable(l nn.Layer) (string, bool) {
 // calibration). net must be an nn.Sequential, possibly nested; other
 // layers (activations, pooling, normalisation, flatten) run in float32.
 func Calibrate(net nn.Layer, x *tensor.Tensor, batch int) (*Spec, error) {
-	seq, ok := net.(*nn.Sequential)
-	if !ok {
-		return nil, fmt.Errorf("quant: the network is a %T; only Sequential networks (of Linear, Conv2D and float layers) can be quantised", net)
+	seq, err := sequentialOf(net)
+	if err != nil {
+		return nil, err
 	}
 	shape := x.Shape()
 	if len(shape) < 2 || shape[0] == 0 {
@@ -42,7 +42,6 @@ func Calibrate(net nn.Layer, x *tensor.Tensor, batch int) (*Spec, error) {
 	var order []Layer
 	per := x.Numel() / shape[0]
 	xd := x.Contiguous().Data()
-	var err error
 	nn.Train(net, false)
 	nn.NoGrad(net, func() {
 		for lo := 0; lo < shape[0] && err == nil; lo += batch {
@@ -120,6 +119,24 @@ func observe(seq *nn.Sequential, x *tensor.Tensor, maxes map[string]float32, ord
 	})
 }
 
+// sequentialOf returns net as the Sequential that quantisation walks.
+func sequentialOf(net nn.Layer) (*nn.Sequential, error) {
+	seq, ok := net.(*nn.Sequential)
+	if !ok {
+		return nil, fmt.Errorf("quant: the network is a %T; only Sequential networks (of Linear, Conv2D and float layers) can be quantised", net)
+	}
+	return seq, nil
+}
+
+// byName indexes the layers of s by their state-dict path.
+func (s *Spec) byName() map[string]Layer {
+	want := make(map[string]Layer, len(s.Layers))
+	for _, l := range s.Layers {
+		want[l.Name] = l
+	}
+	return want
+}
+
 // Apply returns net with every layer that s lists replaced by its
 // quantised version (the float parameters are shared, not copied; net
 // itself is left as it was). Errors name the layer at fault.
@@ -127,14 +144,11 @@ func Apply(net nn.Layer, s *Spec) (nn.Layer, error) {
 	if err := s.Check(); err != nil {
 		return nil, err
 	}
-	seq, ok := net.(*nn.Sequential)
-	if !ok {
-		return nil, fmt.Errorf("quant: the network is a %T; only Sequential networks can be quantised", net)
+	seq, err := sequentialOf(net)
+	if err != nil {
+		return nil, err
 	}
-	want := map[string]Layer{}
-	for _, l := range s.Layers {
-		want[l.Name] = l
-	}
+	want := s.byName()
 	out, err := replace(seq, "", want)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package quant
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/shenml/shen/nn"
@@ -29,16 +28,12 @@ const TimingRuns = 5
 // few for an int8 dot product), so shen quantize --float auto keeps in
 // float32 the layers that run slower in int8 here. Errors name the layer.
 func TimeLayers(net nn.Layer, s *Spec, x *tensor.Tensor) ([]LayerTime, error) {
-	seq, ok := net.(*nn.Sequential)
-	if !ok {
-		return nil, fmt.Errorf("quant: the network is a %T; only Sequential networks can be quantised", net)
+	seq, err := sequentialOf(net)
+	if err != nil {
+		return nil, err
 	}
-	want := map[string]Layer{}
-	for _, l := range s.Layers {
-		want[l.Name] = l
-	}
+	want := s.byName()
 	var times []LayerTime
-	var err error
 	nn.Train(net, false)
 	nn.NoGrad(net, func() {
 		var y *tensor.Tensor
