@@ -275,7 +275,7 @@ func (a *attnCore) run(src [3]*tensor.Tensor, off [3]int) (*tensor.Tensor, *tens
 		data[i], ld[i] = t.Data(), t.Size(-1)
 	}
 	a.checkMasks()
-	gemm := gemmFor(a.prec)
+	gemm := a.prec.Gemm
 
 	track := tensor.NeedsGrad(inputs...)
 	// saved holds P (softmax probabilities) and, with dropout, P' (the

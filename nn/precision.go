@@ -1,9 +1,6 @@
 package nn
 
-import (
-	"github.com/shenml/shen/internal/kernel"
-	"github.com/shenml/shen/tensor"
-)
+import "github.com/shenml/shen/tensor"
 
 // SetPrecision sets how the products of m and its submodules multiply,
 // forward and backward: tensor.BF16 is mixed precision as
@@ -27,16 +24,4 @@ func SetPrecision(m Module, p tensor.Precision) {
 	for _, w := range Parameters(m) {
 		w.SetPrecision(p)
 	}
-}
-
-// gemmFunc is kernel.Sgemm's signature, which kernel.SgemmBF16 shares.
-type gemmFunc func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
-
-// gemmFor returns the product of the layers that call the kernel directly
-// (attention, the recurrent layers) at precision p, that of their weights.
-func gemmFor(p tensor.Precision) gemmFunc {
-	if p == tensor.BF16 {
-		return kernel.SgemmBF16
-	}
-	return kernel.Sgemm
 }

@@ -483,8 +483,8 @@ type rnnPlan struct {
 	drop    bool
 	wsSize  int
 	layers  []rnnLayerBufs
-	h, c, s *tensor.Tensor // forward scratch: state [B,H] (x2) and hidden GEMM [B,gh]
-	gemm    gemmFunc       // every product, forward and backward: fp32 or bf16 (SetPrecision)
+	h, c, s *tensor.Tensor   // forward scratch: state [B,H] (x2) and hidden GEMM [B,gh]
+	prec    tensor.Precision // of every product, forward and backward: fp32 or bf16 (SetPrecision)
 }
 
 type rnnLayerBufs struct {
@@ -506,7 +506,7 @@ type rnnDirBufs struct {
 func (r *RNNBase) plan(T, B int, lengths []int, drop bool) *rnnPlan {
 	H, D, L := r.hiddenSize, r.dirs, r.numLayers
 	p := &rnnPlan{r: r, kind: r.kind, T: T, B: B, H: H, D: D, L: L, rows: T * B, lengths: lengths, drop: drop,
-		gemm: gemmFor(r.params[0][0].Precision())}
+		prec: r.params[0][0].Precision()}
 	if drop {
 		p.g = r.next()
 	}
@@ -638,7 +638,7 @@ func (p *rnnPlan) forwardDir(l, d int, h0, c0, hn, cn []float32) {
 	// would stream the whole gate buffer through memory once more): for
 	// LSTM and RNN both fold into one vector; for GRU b_hn must stay inside
 	// r*(W_hn h + b_hn), so only b_hr and b_hz join b_ih.
-	p.gemm(false, true, p.rows, p.gx, lb.inW, 1, lb.in, lb.inW, wih, lb.inW, 0, db.g, p.gw)
+	p.prec.Gemm(false, true, p.rows, p.gx, lb.inW, 1, lb.in, lb.inW, wih, lb.inW, 0, db.g, p.gw)
 	biasT := tensor.Zeros(p.gx)
 	bias := biasT.Data()
 	if bih != nil {
@@ -698,7 +698,7 @@ func (p *rnnPlan) forwardDir(l, d int, h0, c0, hn, cn []float32) {
 			t = T - 1 - s
 		}
 		st.t = t
-		p.gemm(false, false, B, p.gh, H, 1, st.h, H, wt, p.gh, 0, st.s, p.gh)
+		p.prec.Gemm(false, false, B, p.gh, H, 1, st.h, H, wt, p.gh, 0, st.s, p.gh)
 		kernel.Parallel(B, grain, cell)
 	}
 	whhT.Release()
@@ -893,7 +893,7 @@ func (p *rnnPlan) backward(gy []float32, inputs, grads []*tensor.Tensor) {
 				kernel.Parallel(B, grain, cell)
 				// dh_{t-1} = nx + dG_t[:, :gh]·W_hh, rows of step t strided by bs*gw.
 				off := t * p.ts * p.gw
-				p.gemm(false, false, B, H, p.gh, 1, st.dg[off:], p.bs*p.gw, whh, H, 1, st.nx, H)
+				p.prec.Gemm(false, false, B, H, p.gh, 1, st.dg[off:], p.bs*p.gw, whh, H, 1, st.nx, H)
 				st.dh, st.nx = st.nx, st.dh
 			}
 			if dh0 != nil {
@@ -911,10 +911,10 @@ func (p *rnnPlan) backward(gy []float32, inputs, grads []*tensor.Tensor) {
 				}
 				dgd := st.dg
 				if p.kind == rnnKindGRU {
-					p.gemm(false, false, rows, lb.inW, 2*H, 1, dgd, p.gw, wih, lb.inW, beta, din, lb.inW)
-					p.gemm(false, false, rows, lb.inW, H, 1, dgd[3*H:], p.gw, wih[2*H*lb.inW:], lb.inW, 1, din, lb.inW)
+					p.prec.Gemm(false, false, rows, lb.inW, 2*H, 1, dgd, p.gw, wih, lb.inW, beta, din, lb.inW)
+					p.prec.Gemm(false, false, rows, lb.inW, H, 1, dgd[3*H:], p.gw, wih[2*H*lb.inW:], lb.inW, 1, din, lb.inW)
 				} else {
-					p.gemm(false, false, rows, lb.inW, p.gx, 1, dgd, p.gw, wih, lb.inW, beta, din, lb.inW)
+					p.prec.Gemm(false, false, rows, lb.inW, p.gx, 1, dgd, p.gw, wih, lb.inW, beta, din, lb.inW)
 				}
 			}
 		}
@@ -942,16 +942,16 @@ func (p *rnnPlan) weightGrads(l, d int, dg []float32, grads, params []*tensor.Te
 		w := tensor.Empty(params[0].Shape()...)
 		wd := w.Data()
 		if p.kind == rnnKindGRU {
-			p.gemm(true, false, 2*H, inW, rows, 1, dg, gw, lb.in, inW, 0, wd, inW)
-			p.gemm(true, false, H, inW, rows, 1, dg[3*H:], gw, lb.in, inW, 0, wd[2*H*inW:], inW)
+			p.prec.Gemm(true, false, 2*H, inW, rows, 1, dg, gw, lb.in, inW, 0, wd, inW)
+			p.prec.Gemm(true, false, H, inW, rows, 1, dg[3*H:], gw, lb.in, inW, 0, wd[2*H*inW:], inW)
 		} else {
-			p.gemm(true, false, p.gx, inW, rows, 1, dg, gw, lb.in, inW, 0, wd, inW)
+			p.prec.Gemm(true, false, p.gx, inW, rows, 1, dg, gw, lb.in, inW, 0, wd, inW)
 		}
 		grads[0] = w
 	}
 	if params[1].RequiresGrad() { // dW_hh = dG_hᵀ · H_prev
 		w := tensor.Empty(params[1].Shape()...)
-		p.gemm(true, false, p.gh, H, rows, 1, dg, gw, db.hprev, H, 0, w.Data(), H)
+		p.prec.Gemm(true, false, p.gh, H, rows, 1, dg, gw, db.hprev, H, 0, w.Data(), H)
 		grads[1] = w
 	}
 	if params[2] == nil || !params[2].RequiresGrad() && !params[3].RequiresGrad() {

@@ -195,7 +195,7 @@ func (p Precision) sgemm(transA, transB bool, m, n, k int, a []float32, lda int,
 	if m == 0 || n == 0 {
 		return
 	}
-	p.gemm(transA, transB, m, n, k, 1, a, max(lda, 1), b, max(ldb, 1), beta, c, ldc)
+	p.Gemm(transA, transB, m, n, k, 1, a, max(lda, 1), b, max(ldb, 1), beta, c, ldc)
 }
 
 // Matmul returns the matrix product of a and b with torch.matmul semantics:

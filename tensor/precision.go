@@ -78,8 +78,11 @@ func productPrecision(ts ...*Tensor) Precision {
 	return p
 }
 
-// gemm is kernel.Sgemm, or kernel.SgemmBF16 for a BF16 product.
-func (p Precision) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// Gemm is kernel.Sgemm, or kernel.SgemmBF16 for BF16: the product at
+// precision p, for layers above tensor that call the kernel directly (the
+// fused attention and recurrent layers), so that the choice is made here
+// only.
+func (p Precision) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if p == BF16 {
 		kernel.SgemmBF16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
