@@ -110,38 +110,36 @@ func LayerNormOp(x, w, b *tensor.Tensor, from int, eps float32) *tensor.Tensor {
 		sc := tensor.Empty(chunks, 2*d)
 		defer sc.Release()
 		scd := sc.Data()
-		kernel.Parallel(chunks, 1, func(c0, c1 int) {
-			for c := c0; c < c1; c++ {
-				var dw, db []float32
-				if part != nil {
-					dw, db = part[c*2*d:c*2*d+d], part[c*2*d+d:(c+1)*2*d]
+		kernel.ForParts(rows, chunks, func(c, lo, hi int) {
+			var dw, db []float32
+			if part != nil {
+				dw, db = part[c*2*d:c*2*d+d], part[c*2*d+d:(c+1)*2*d]
+			}
+			xh, tmp := scd[c*2*d:c*2*d+d], scd[c*2*d+d:(c+1)*2*d]
+			for r := lo; r < hi; r++ {
+				row, gr := xd[r*d:(r+1)*d], gd[r*d:(r+1)*d]
+				kernel.AddScalar(xh, -mean[r], row)
+				kernel.Scale(xh, rstd[r], xh)
+				if dw != nil {
+					kernel.Add(db, db, gr)
+					kernel.Mul(tmp, gr, xh)
+					kernel.Add(dw, dw, tmp)
 				}
-				xh, tmp := scd[c*2*d:c*2*d+d], scd[c*2*d+d:(c+1)*2*d]
-				for r := c * rows / chunks; r < (c+1)*rows/chunks; r++ {
-					row, gr := xd[r*d:(r+1)*d], gd[r*d:(r+1)*d]
-					kernel.AddScalar(xh, -mean[r], row)
-					kernel.Scale(xh, rstd[r], xh)
-					if dw != nil {
-						kernel.Add(db, db, gr)
-						kernel.Mul(tmp, gr, xh)
-						kernel.Add(dw, dw, tmp)
-					}
-					if dx == nil {
-						continue
-					}
-					// dx = rstd·(g·w − mean(g·w) − x̂·mean(g·w·x̂))
-					gw := gr
-					if wd != nil {
-						kernel.Mul(tmp, gr, wd)
-						gw = tmp
-					}
-					mg, mgx := kernel.Sum(gw)/float32(d), kernel.Dot(gw, xh)/float32(d)
-					o := dx[r*d : (r+1)*d]
-					copy(o, gw)
-					kernel.Axpy(-mgx, xh, o)
-					kernel.AddScalar(o, -mg, o)
-					kernel.Scale(o, rstd[r], o)
+				if dx == nil {
+					continue
 				}
+				// dx = rstd·(g·w − mean(g·w) − x̂·mean(g·w·x̂))
+				gw := gr
+				if wd != nil {
+					kernel.Mul(tmp, gr, wd)
+					gw = tmp
+				}
+				mg, mgx := kernel.Sum(gw)/float32(d), kernel.Dot(gw, xh)/float32(d)
+				o := dx[r*d : (r+1)*d]
+				copy(o, gw)
+				kernel.Axpy(-mgx, xh, o)
+				kernel.AddScalar(o, -mg, o)
+				kernel.Scale(o, rstd[r], o)
 			}
 		})
 		if part == nil {
@@ -181,10 +179,7 @@ const maxRowChunks = 16
 
 // forRows runs fn over [0, rows) in rowChunks contiguous chunks on the pool.
 func forRows(rows, d int, fn func(lo, hi int)) {
-	chunks := rowChunks(rows, d)
-	kernel.Parallel(chunks, 1, func(c0, c1 int) {
-		fn(c0*rows/chunks, c1*rows/chunks)
-	})
+	kernel.ForParts(rows, rowChunks(rows, d), func(_, lo, hi int) { fn(lo, hi) })
 }
 
 // BatchNorm normalises each channel (dim 1) over the batch and any

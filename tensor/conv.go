@@ -355,17 +355,15 @@ func im2colBackward(g *convGeom, x, w, gr []float32, dx, dw *Tensor) {
 		partials = pool.get((parts-1)*len(dw.st.data), true)
 		defer pool.put(partials)
 	}
-	kernel.Parallel(parts, 1, func(p0, p1 int) {
-		for p := p0; p < p1; p++ {
-			var dwPart []float32
-			if dw != nil {
-				dwPart = dw.st.data
-				if p > 0 {
-					dwPart = partials[(p-1)*len(dw.st.data) : p*len(dw.st.data)]
-				}
+	kernel.ForParts(g.n, parts, func(p, lo, hi int) {
+		var dwPart []float32
+		if dw != nil {
+			dwPart = dw.st.data
+			if p > 0 {
+				dwPart = partials[(p-1)*len(dw.st.data) : p*len(dw.st.data)]
 			}
-			im2colBackwardPart(g, x, w, gr, dx, dwPart, p*g.n/parts, (p+1)*g.n/parts)
 		}
+		im2colBackwardPart(g, x, w, gr, dx, dwPart, lo, hi)
 	})
 	for p := 1; p < parts; p++ {
 		kernel.Add(dw.st.data, dw.st.data, partials[(p-1)*len(dw.st.data):p*len(dw.st.data)])

@@ -286,8 +286,7 @@ func SetThreads(n int) int {
 // helper that wakes late, or loses its core to another process in the
 // middle of a chunk, then holds up a small share of the work instead of
 // half of it. fn must therefore treat its items independently of where
-// the chunk boundaries fall (callers that sum per chunk cut their own
-// fixed chunks and pass their count as n, as nn's norms do).
+// the chunk boundaries fall (callers that sum per chunk use ForParts).
 //
 // It never waits for a worker to become free: from inside a chunk (nested) or
 // while other callers keep the workers busy, the caller runs the remaining
@@ -309,6 +308,23 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 		return
 	}
 	parallel(n, chunks, threads, funcRunner(fn))
+}
+
+// ForParts cuts [0,n) into parts contiguous ranges fixed by n and parts
+// alone, part p being [p*n/parts, (p+1)*n/parts), and runs fn on each on the
+// pool. A caller that sums per part (a weight gradient over the rows of a
+// batch) and adds the parts' sums in part order gets the same bits with any
+// thread count and any scheduling, which Parallel's chunks, cut by the
+// thread count, would not give.
+func ForParts(n, parts int, fn func(part, lo, hi int)) {
+	if n <= 0 || parts <= 0 {
+		return
+	}
+	Parallel(parts, 1, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			fn(p, p*n/parts, (p+1)*n/parts)
+		}
+	})
 }
 
 // maxThreads is Threads capped by GOMAXPROCS: more threads than Ps would only

@@ -262,3 +262,30 @@ func TestContentionBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestForParts checks that ForParts runs every part once with the range
+// its index fixes, whatever the thread count.
+func TestForParts(t *testing.T) {
+	for _, th := range []int{1, 2} {
+		prev := SetThreads(th)
+		for _, c := range []struct{ n, parts int }{{10, 3}, {7, 7}, {100, 16}, {5, 8}} {
+			var mu sync.Mutex
+			seen := make(map[int][2]int)
+			ForParts(c.n, c.parts, func(p, lo, hi int) {
+				mu.Lock()
+				defer mu.Unlock()
+				if _, dup := seen[p]; dup {
+					t.Errorf("n=%d parts=%d: part %d ran twice", c.n, c.parts, p)
+				}
+				seen[p] = [2]int{lo, hi}
+			})
+			for p := 0; p < c.parts; p++ {
+				want := [2]int{p * c.n / c.parts, (p + 1) * c.n / c.parts}
+				if got, ok := seen[p]; !ok || got != want {
+					t.Errorf("threads=%d n=%d parts=%d: part %d ran over %v (ran: %v), want %v", th, c.n, c.parts, p, got, ok, want)
+				}
+			}
+		}
+		SetThreads(prev)
+	}
+}
