@@ -110,7 +110,7 @@ type bf16Ctx struct {
 	nStrips       int
 }
 
-var freeBF16 = make(chan *bf16Ctx, 4)
+var freeBF16 = make(freeList[*bf16Ctx], 4)
 
 // sgemmBF16With runs the blocked bf16 product on kernel kern: C is scaled
 // by beta first, then every K slice is added in order, so each element of
@@ -121,10 +121,8 @@ func sgemmBF16With(kern bf16Kernel, transA, transB bool, m, n, k int, alpha floa
 	if m == 0 || n == 0 || k == 0 || alpha == 0 {
 		return
 	}
-	var g *bf16Ctx
-	select {
-	case g = <-freeBF16:
-	default:
+	g, ok := freeBF16.take()
+	if !ok {
 		g = new(bf16Ctx)
 	}
 	mr, nr := kern.mr, kern.nr
@@ -165,10 +163,7 @@ func sgemmBF16With(kern bf16Kernel, transA, transB bool, m, n, k int, alpha floa
 		parallel(mBlocks, chunks, helpers, g)
 	}
 	g.a, g.c = nil, nil
-	select {
-	case freeBF16 <- g:
-	default:
-	}
+	freeBF16.put(g)
 }
 
 // run computes row blocks [lo, hi) of the current K slice against every

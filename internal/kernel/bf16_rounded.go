@@ -15,7 +15,7 @@ package kernel
 // that steady-state calls allocate nothing.
 type bf16Scratch struct{ a, b []float32 }
 
-var freeBF16Scratch = make(chan *bf16Scratch, 4)
+var freeBF16Scratch = make(freeList[*bf16Scratch], 4)
 
 // sgemmBF16Rounded is SgemmBF16 by emulation: op(A) (times alpha) and
 // op(B) rounded to bfloat16 as ToBF16 rounds (to nearest even, denormals
@@ -27,19 +27,14 @@ func sgemmBF16Rounded(transA, transB bool, m, n, k int, alpha float32, a []float
 		return
 	}
 	ar, ac, br, bc := storedShapes(transA, transB, m, n, k)
-	var s *bf16Scratch
-	select {
-	case s = <-freeBF16Scratch:
-	default:
+	s, ok := freeBF16Scratch.take()
+	if !ok {
 		s = new(bf16Scratch)
 	}
 	s.a = roundBF16Matrix(s.a, a, lda, ar, ac, alpha)
 	s.b = roundBF16Matrix(s.b, b, ldb, br, bc, 1)
 	Sgemm(transA, transB, m, n, k, 1, s.a, ac, s.b, bc, beta, c, ldc)
-	select {
-	case freeBF16Scratch <- s:
-	default:
-	}
+	freeBF16Scratch.put(s)
 }
 
 // roundBF16Matrix writes the rows x cols matrix src (row stride ld) times

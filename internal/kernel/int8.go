@@ -149,7 +149,7 @@ type int8Ctx struct {
 	spare [][2][4]int32
 }
 
-var freeInt8Ctx = make(chan *int8Ctx, 8)
+var freeInt8Ctx = make(freeList[*int8Ctx], 8)
 
 // int8ParWork is the m*n*K (byte products) from which Int8Gemm splits rows
 // across the pool: about 100 µs of one core on the AVX2 kernel.
@@ -167,10 +167,8 @@ func Int8Gemm(m int, a []int8, w *Int8Weights, c []int32, ldc int) {
 	if m == 0 || w.N == 0 {
 		return
 	}
-	var g *int8Ctx
-	select {
-	case g = <-freeInt8Ctx:
-	default:
+	g, ok := freeInt8Ctx.take()
+	if !ok {
 		g = new(int8Ctx)
 	}
 	g.m, g.a, g.w, g.c, g.ldc, g.kern = m, a, w, c, ldc, int8Micro
@@ -185,10 +183,7 @@ func Int8Gemm(m int, a []int8, w *Int8Weights, c []int32, ldc int) {
 	chunks := min(pairs, chunksPerThread*threads)
 	parallel(pairs, chunks, threads, g)
 	g.a, g.w, g.c = nil, nil, nil
-	select {
-	case freeInt8Ctx <- g:
-	default:
-	}
+	freeInt8Ctx.put(g)
 }
 
 // run computes the row pairs [lo, hi).

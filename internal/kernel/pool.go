@@ -86,16 +86,13 @@ func (j *job) workCount() (last bool, ran int) {
 func (j *job) release() {
 	if j.refs.Add(-1) == 0 {
 		j.r = nil
-		select {
-		case freeJobs <- j:
-		default: // free list full: let the GC have it
-		}
+		freeJobs.put(j)
 	}
 }
 
 var (
 	tokens   = make(chan *job, 256) // wake-up tokens; a worker takes one and helps that job
-	freeJobs = make(chan *job, 64)
+	freeJobs = make(freeList[*job], 64)
 
 	threadsSet atomic.Int32 // 0: follow GOMAXPROCS
 
@@ -358,10 +355,8 @@ func parallel(n, chunks, helpers int, r runner) {
 	if int(spawnedFast.Load()) < helpers-1 {
 		ensureWorkers(helpers)
 	}
-	var j *job
-	select {
-	case j = <-freeJobs:
-	default:
+	j, ok := freeJobs.take()
+	if !ok {
 		j = &job{finish: make(chan struct{}, 1)}
 	}
 	j.r, j.n, j.chunks = r, n, int32(chunks)

@@ -126,26 +126,22 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // sgemmSmall is the unpacked path for tiny products: rows of C accumulate
 // axpys of rows of op(B) (or dots when B is transposed).
 func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	var buf []float32
 	if transB && m > 1 && n >= 8 && n*k <= smallTransB {
-		select {
-		case buf = <-smallBufs:
-		default: // all in use: the dots below
-		}
-	}
-	if buf != nil {
 		// x·Wᵀ of a small layer (a batch through iris's 4-16-3 MLP): one
 		// dot of k values per output costs a call each; Bᵀ copied once
-		// turns them into k vector axpys per row of C.
-		bt := buf[:k*n]
-		for j := 0; j < n; j++ {
-			for p, v := range b[j*ldb : j*ldb+k] {
-				bt[p*n+j] = v
+		// turns them into k vector axpys per row of C. With every buffer
+		// in use, the dots below.
+		if buf, ok := smallBufs.take(); ok {
+			bt := buf[:k*n]
+			for j := 0; j < n; j++ {
+				for p, v := range b[j*ldb : j*ldb+k] {
+					bt[p*n+j] = v
+				}
 			}
+			sgemmSmall(transA, false, m, n, k, alpha, a, lda, bt, n, beta, c, ldc)
+			smallBufs.put(buf)
+			return
 		}
-		sgemmSmall(transA, false, m, n, k, alpha, a, lda, bt, n, beta, c, ldc)
-		smallBufs <- buf
-		return
 	}
 	scaleC(m, n, beta, c, ldc)
 	for i := 0; i < m; i++ {
@@ -184,8 +180,8 @@ func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 // dot loops instead of waiting.
 const smallTransB = 4096
 
-var smallBufs = func() chan []float32 {
-	ch := make(chan []float32, 8)
+var smallBufs = func() freeList[[]float32] {
+	ch := make(freeList[[]float32], 8)
 	for range cap(ch) {
 		ch <- make([]float32, smallTransB)
 	}
@@ -250,17 +246,13 @@ var swapEnabled = true
 // swapBufs holds the scratch matrices of sgemmSwapped (Cᵀ, and C's new
 // terms when beta is not 0), grown as needed and reused so steady-state
 // calls do not allocate; a call that finds none free makes its own.
-var swapBufs = make(chan []float32, 8)
+var swapBufs = make(freeList[[]float32], 8)
 
 // sgemmSwapped computes C = alpha*op(A)·op(B) + beta*C as T = alpha*op(B)ᵀ·op(A)ᵀ
 // on the blocked path (B read in place as its A operand) and then C = Tᵀ +
 // beta*C. See swapOperands for when that pays.
 func sgemmSwapped(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	var buf []float32
-	select {
-	case buf = <-swapBufs:
-	default:
-	}
+	buf, _ := swapBufs.take() // none free: grow makes one
 	need := m * n
 	if beta != 0 {
 		need *= 2
@@ -281,10 +273,7 @@ func sgemmSwapped(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 			Axpy(1, u[i*n:(i+1)*n], row)
 		}
 	}
-	select {
-	case swapBufs <- buf:
-	default:
-	}
+	swapBufs.put(buf)
 }
 
 // gemmCtx carries one blocked Sgemm call through the pool. It is recycled
@@ -319,7 +308,7 @@ type gemmCtx struct {
 	deferred [][]int32
 }
 
-var freeCtx = make(chan *gemmCtx, 16)
+var freeCtx = make(freeList[*gemmCtx], 16)
 
 // alignedFloats returns a zeroed slice of n floats whose first element is
 // 64-byte aligned, so packed panels start on cache lines.
@@ -340,10 +329,8 @@ func grow(s []float32, n int) []float32 {
 }
 
 func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	var g *gemmCtx
-	select {
-	case g = <-freeCtx:
-	default:
+	g, ok := freeCtx.take()
+	if !ok {
 		g = new(gemmCtx)
 	}
 	g.transA, g.transB = transA, transB
@@ -367,10 +354,7 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		parallel(g.chunks, g.chunks, g.helpers, g)
 	}
 	g.a, g.b, g.c = nil, nil, nil
-	select {
-	case freeCtx <- g:
-	default:
-	}
+	freeCtx.put(g)
 }
 
 // plan chooses the blocking and the chunking of the product set in g for
