@@ -323,14 +323,29 @@ func leafGradInto(in *Tensor) (*Tensor, float32) {
 		beta = 0
 	}
 	gr := in.grad
-	if !gr.IsContiguous() || !SameShape(gr.shape, in.shape) || gr.offset+gr.Numel() > len(gr.st.data) {
+	// A buffer of exactly its elements: callers may use st.data whole.
+	if !gr.IsContiguous() || !SameShape(gr.shape, in.shape) || gr.offset != 0 || len(gr.st.data) != gr.Numel() {
 		return nil, 0
 	}
 	in.gradStale = false // the caller overwrites all of it when beta is 0
-	v := &Tensor{st: gr.st, offset: gr.offset, gradView: true, prec: gr.prec}
+	v := &Tensor{st: gr.st, gradView: true, prec: gr.prec}
 	v.setShape(in.shape)
 	v.setContiguousStrides()
 	return v, beta
+}
+
+// leafGradSum returns the tensor a backward function that adds input in's
+// gradient into a zeroed buffer (a convolution's dW and db) should add
+// into: the leaf's own Grad, cleared first when it holds nothing yet
+// (leafGradInto), or else a new zeroed tensor.
+func leafGradSum(in *Tensor) *Tensor {
+	if v, beta := leafGradInto(in); v != nil {
+		if beta == 0 {
+			clear(v.st.data)
+		}
+		return v
+	}
+	return newTensor(in.shape, true)
 }
 
 // topoOrder returns the non-leaf tensors reachable from root, each after

@@ -225,11 +225,11 @@ func Conv2D(x, w, b *Tensor, opt Conv2DOptions) *Tensor {
 			grads[0] = dx
 		}
 		if wc.requiresGrad {
-			dw = newTensor(wc.shape, true)
+			dw = leafGradSum(wc)
 			grads[1] = dw
 		}
 		if b != nil && b.requiresGrad {
-			db = newTensor(b.shape, true)
+			db = leafGradSum(b)
 			grads[2] = db
 		}
 		conv2dBackward(&g, xc.Data(), wc.Data(), gc.Data(), dx, dw, db)

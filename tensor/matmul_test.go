@@ -120,13 +120,14 @@ func TestMatmulBatchParallel(t *testing.T) {
 	}
 }
 
-// TestLinearWritesWeightGradInPlace checks the weight gradient that
-// Linear's backward writes straight into the parameter's Grad
-// (leafGradInto): a weight used twice in one graph, accumulation over two
-// Backward calls, and ZeroGrad between, against the same graph with the
-// weight reached through an op (so its gradient takes the general path),
-// to rounding. The Grad buffer must stay the same one throughout.
-func TestLinearWritesWeightGradInPlace(t *testing.T) {
+// TestGradsWrittenInPlace checks the parameter gradients that Linear's and
+// Conv2D's backward write straight into the parameters' Grad
+// (leafGradInto, leafGradSum): parameters used twice in one graph,
+// accumulation over two Backward calls, and ZeroGrad between, against the
+// same graph with the parameters reached through an op (so their
+// gradients take the general path), to rounding. The Grad buffers must
+// stay the same ones throughout.
+func TestGradsWrittenInPlace(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	rnd := func(shape ...int) *Tensor {
 		d := make([]float32, numel(shape))
@@ -135,37 +136,72 @@ func TestLinearWritesWeightGradInPlace(t *testing.T) {
 		}
 		return FromSlice(d, shape...)
 	}
-	x1, x2, c := rnd(5, 30), rnd(7, 30), rnd(7, 20)
-	w, b := rnd(20, 30).SetRequiresGrad(true), rnd(20).SetRequiresGrad(true)
-	ref := FromSlice(append([]float32(nil), w.Data()...), 20, 30).SetRequiresGrad(true)
-	loss := func(w *Tensor) *Tensor {
-		return Add(Sum(Linear(x1, w, nil), false), Sum(Mul(Linear(x2, w, b), c), false))
+	twin := func(p *Tensor) *Tensor {
+		return FromSlice(append([]float32(nil), p.Data()...), p.Shape()...).SetRequiresGrad(true)
 	}
-	step := func() {
-		loss(w).Backward()
-		loss(Mul(ref, Full(1, 20, 30))).Backward()
-	}
-	same := func(when string) {
-		t.Helper()
-		g, want := w.Grad().Data(), ref.Grad().Data()
-		for i := range want {
-			// Adding the second use's terms into the first's (beta 1)
-			// rounds differently from adding two finished gradients.
-			if d := math.Abs(float64(g[i] - want[i])); d > 1e-6*(1+math.Abs(float64(want[i]))) {
-				t.Fatalf("%s: dW[%d] = %v, want %v", when, i, g[i], want[i])
-			}
+	through := func(p *Tensor) *Tensor { return Mul(p, Full(1, p.Shape()...)) }
+	linear := func() (params []*Tensor, loss func(ps []*Tensor) *Tensor) {
+		x1, x2, c := rnd(5, 30), rnd(7, 30), rnd(7, 20)
+		params = []*Tensor{rnd(20, 30).SetRequiresGrad(true), rnd(20).SetRequiresGrad(true)}
+		return params, func(ps []*Tensor) *Tensor {
+			return Add(Sum(Linear(x1, ps[0], nil), false), Sum(Mul(Linear(x2, ps[0], ps[1]), c), false))
 		}
 	}
-	step()
-	same("first Backward")
-	buf := &w.Grad().Data()[0]
-	step()
-	same("second Backward (accumulated)")
-	w.ZeroGrad()
-	ref.ZeroGrad()
-	step()
-	same("after ZeroGrad")
-	if &w.Grad().Data()[0] != buf {
-		t.Error("the weight's Grad buffer was replaced")
+	conv := func() (params []*Tensor, loss func(ps []*Tensor) *Tensor) {
+		x1, x2 := rnd(2, 3, 9, 9), rnd(3, 3, 8, 8)
+		params = []*Tensor{rnd(4, 3, 3, 3).SetRequiresGrad(true), rnd(4).SetRequiresGrad(true)}
+		return params, func(ps []*Tensor) *Tensor {
+			y1 := Conv2D(x1, ps[0], ps[1], Conv2DOptions{})
+			y2 := Conv2D(x2, ps[0], ps[1], Conv2DOptions{Padding: [2]int{1, 1}})
+			return Add(Sum(Mul(y1, y1), false), Sum(y2, false))
+		}
+	}
+	for name, build := range map[string]func() ([]*Tensor, func([]*Tensor) *Tensor){"Linear": linear, "Conv2D": conv} {
+		params, loss := build()
+		refs := make([]*Tensor, len(params))
+		for i, p := range params {
+			refs[i] = twin(p)
+		}
+		step := func() {
+			loss(params).Backward()
+			via := make([]*Tensor, len(refs))
+			for i, p := range refs {
+				via[i] = through(p)
+			}
+			loss(via).Backward()
+		}
+		same := func(when string) {
+			t.Helper()
+			for i, p := range params {
+				g, want := p.Grad().Data(), refs[i].Grad().Data()
+				for j := range want {
+					// Adding the second use's terms into the first's
+					// rounds differently from adding two finished
+					// gradients.
+					if d := math.Abs(float64(g[j] - want[j])); d > 1e-5*(1+math.Abs(float64(want[j]))) {
+						t.Fatalf("%s, %s: parameter %d grad[%d] = %v, want %v", name, when, i, j, g[j], want[j])
+					}
+				}
+			}
+		}
+		step()
+		same("first Backward")
+		bufs := make([]*float32, len(params))
+		for i, p := range params {
+			bufs[i] = &p.Grad().Data()[0]
+		}
+		step()
+		same("second Backward (accumulated)")
+		for i := range params {
+			params[i].ZeroGrad()
+			refs[i].ZeroGrad()
+		}
+		step()
+		same("after ZeroGrad")
+		for i, p := range params {
+			if &p.Grad().Data()[0] != bufs[i] {
+				t.Errorf("%s: parameter %d's Grad buffer was replaced", name, i)
+			}
+		}
 	}
 }
